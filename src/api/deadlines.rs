@@ -1,0 +1,269 @@
+//! `/programmes/{key}/deadlines` — the deadline board: what is due, and who is late — and
+//! `/programmes/{key}/submissions`, which records that a deadline was met.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+
+use super::common::{instant, key as parse_key, page, region, shanghai};
+use super::error::ApiError;
+use super::parts::RouteStepDto;
+use super::programmes::{Created, not_found};
+use super::{ApiTags, State};
+use crate::domain::{DomainError, Key, Status};
+use crate::service::board::{Filter, deadline_board};
+
+/// A deadline's traffic light.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum StatusDto {
+    /// Filed.
+    Done,
+    /// More than 3 days away (绿).
+    Upcoming,
+    /// Due within 3 days, today included (黄).
+    DueSoon,
+    /// Past its day without a filing (红).
+    Overdue,
+}
+
+impl From<Status> for StatusDto {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Done => Self::Done,
+            Status::Upcoming => Self::Upcoming,
+            Status::DueSoon => Self::DueSoon,
+            Status::Overdue => Self::Overdue,
+        }
+    }
+}
+
+impl From<StatusDto> for Status {
+    fn from(s: StatusDto) -> Self {
+        match s {
+            StatusDto::Done => Self::Done,
+            StatusDto::Upcoming => Self::Upcoming,
+            StatusDto::DueSoon => Self::DueSoon,
+            StatusDto::Overdue => Self::Overdue,
+        }
+    }
+}
+
+/// One concrete deadline of one unit.
+#[derive(Debug, Clone, Object)]
+pub struct DeadlineRow {
+    pub unit: String,
+    pub unit_name: String,
+    pub deliverable: String,
+    pub deliverable_title: String,
+    /// `once`, or the month/quarter of a recurring deadline (`2019-04`).
+    pub occurrence: String,
+    /// When the filing window opens, if it does.
+    pub opens_on: Option<NaiveDate>,
+    /// Due on this day, inclusive (Asia/Shanghai).
+    pub due_on: NaiveDate,
+    /// The deadline as the document writes it.
+    pub due_text: String,
+    /// The instant it is missed: the midnight after `due_on`, Asia/Shanghai.
+    pub due_at: DateTime<FixedOffset>,
+    pub status: StatusDto,
+    /// Days from the board's day to the due day; negative when overdue.
+    pub days_left: i64,
+    /// First filing, if any by the board's instant.
+    pub filed_at: Option<DateTime<FixedOffset>>,
+    /// The route this unit's filing takes.
+    pub route: Vec<RouteStepDto>,
+}
+
+/// Counts by status over all rows that match the filters.
+#[derive(Debug, Clone, Object)]
+pub struct Totals {
+    pub done: u64,
+    pub upcoming: u64,
+    pub due_soon: u64,
+    pub overdue: u64,
+}
+
+/// The board at an instant.
+#[derive(Debug, Clone, Object)]
+pub struct DeadlineBoard {
+    pub programme: String,
+    pub title: String,
+    /// The instant the board describes (Asia/Shanghai).
+    pub as_of: DateTime<FixedOffset>,
+    pub totals: Totals,
+    /// Rows matching the filters (before paging).
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+    /// Ordered by due day, then unit code.
+    pub rows: Vec<DeadlineRow>,
+}
+
+/// Records that a unit filed against a deadline.
+#[derive(Debug, Clone, Object)]
+pub struct SubmissionInput {
+    /// Region code of the unit.
+    pub unit: String,
+    /// Deliverable key.
+    pub deliverable: String,
+    /// `once`, or the month/quarter of a recurring deadline; default `once`.
+    pub occurrence: Option<String>,
+}
+
+/// The recorded first submission.
+#[derive(Debug, Clone, Object)]
+pub struct SubmissionView {
+    pub unit: String,
+    pub deliverable: String,
+    pub occurrence: String,
+    pub submitted_at: DateTime<FixedOffset>,
+    /// False when an earlier submission was already recorded (it is kept).
+    pub first: bool,
+}
+
+pub struct DeadlinesApi {
+    pub state: State,
+}
+
+#[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Deadlines")]
+impl DeadlinesApi {
+    /// The deadline board: every unit's deadlines with their traffic lights at `as_of`.
+    #[oai(
+        path = "/:key/deadlines",
+        method = "get",
+        operation_id = "deadlineBoard"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn board(
+        &self,
+        key: Path<String>,
+        /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
+        as_of: Query<Option<String>>,
+        /// Only units inside this region (a city's code gives its counties).
+        region: Query<Option<String>>,
+        /// Only rows with this status.
+        status: Query<Option<StatusDto>>,
+        /// Only this deliverable.
+        deliverable: Query<Option<String>>,
+        offset: Query<Option<u64>>,
+        /// Rows to return (1–500, default 50).
+        limit: Query<Option<u64>>,
+    ) -> Result<Json<DeadlineBoard>, ApiError> {
+        let k = parse_key("key", &key.0).map_err(|_| not_found(&key.0))?;
+        let (offset, limit) = page(offset.0, limit.0)?;
+        let as_of = match as_of.0.as_deref() {
+            Some(s) => instant("as_of", s)?,
+            None => self.state.clock.now(),
+        };
+        let filter = Filter {
+            region: region
+                .0
+                .as_deref()
+                .map(|r| super::common::region("region", r))
+                .transpose()?,
+            status: status.0.map(Into::into),
+            deliverable: deliverable
+                .0
+                .as_deref()
+                .map(|d| parse_key("deliverable", d))
+                .transpose()?,
+        };
+        let board = deadline_board(&self.state.store, &k, as_of, &filter).await?;
+        let count = |s: Status| board.totals.get(&s).copied().unwrap_or(0) as u64;
+        let total = board.entries.len() as u64;
+        let rows = board
+            .entries
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(|e| DeadlineRow {
+                unit: e.row.unit.to_string(),
+                unit_name: e.unit_name,
+                deliverable: e.row.deliverable.to_string(),
+                deliverable_title: e.deliverable_title,
+                occurrence: e.row.occurrence,
+                opens_on: e.row.opens_on,
+                due_on: e.row.due_on,
+                due_text: e.row.due_text,
+                due_at: shanghai(e.row.due_at),
+                status: e.row.standing.status.into(),
+                days_left: e.row.standing.days_left,
+                filed_at: e.row.filed_at.map(shanghai),
+                route: e.row.route.iter().map(Into::into).collect(),
+            })
+            .collect();
+        Ok(Json(DeadlineBoard {
+            programme: board.programme.programme.key.to_string(),
+            title: board.programme.programme.title.clone(),
+            as_of: shanghai(board.as_of),
+            totals: Totals {
+                done: count(Status::Done),
+                upcoming: count(Status::Upcoming),
+                due_soon: count(Status::DueSoon),
+                overdue: count(Status::Overdue),
+            },
+            total,
+            offset,
+            limit,
+            rows,
+        }))
+    }
+
+    /// Record that a unit filed against one deadline, at the server's current time. Only the
+    /// first submission counts for timeliness; repeating the call changes nothing.
+    #[oai(
+        path = "/:key/submissions",
+        method = "post",
+        operation_id = "recordSubmission"
+    )]
+    async fn submit(
+        &self,
+        key: Path<String>,
+        body: Json<SubmissionInput>,
+    ) -> Result<Created<SubmissionView>, ApiError> {
+        let k = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
+        let store = &self.state.store;
+        store.programme_required(&k).await?;
+        let unit = region("unit", &body.0.unit)?;
+        let deliverable = parse_key("deliverable", &body.0.deliverable)?;
+        let occurrence = body.0.occurrence.unwrap_or_else(|| "once".to_owned());
+        let units = store.units(&k).await?;
+        if !units.iter().any(|u| u.unit.region == unit) {
+            return Err(DomainError::invalid(
+                "unit",
+                format!("{unit} is not a unit of this programme"),
+            )
+            .into());
+        }
+        let deliverables = store.deliverables(&k).await?;
+        let d = deliverables
+            .iter()
+            .find(|d| d.key == deliverable)
+            .ok_or_else(|| {
+                DomainError::invalid("deliverable", format!("no deliverable `{deliverable}`"))
+            })?;
+        let stages = store.stages(&k).await?;
+        if !d
+            .deadline
+            .occurrences(&stages)?
+            .iter()
+            .any(|o| o.key == occurrence)
+        {
+            return Err(DomainError::invalid(
+                "occurrence",
+                format!("deliverable `{deliverable}` has no occurrence `{occurrence}`"),
+            )
+            .into());
+        }
+        let (at, first) = store
+            .record_submission(&k, &unit, &deliverable, &occurrence, self.state.clock.now())
+            .await?;
+        Ok(Created::Created(Json(SubmissionView {
+            unit: unit.to_string(),
+            deliverable: deliverable.to_string(),
+            occurrence,
+            submitted_at: shanghai(at),
+            first,
+        })))
+    }
+}

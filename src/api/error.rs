@@ -1,0 +1,189 @@
+//! The one error shape of the API, `{code, message}`, and the one mapping from domain and store
+//! errors to HTTP statuses. A 500 logs its cause and says nothing inside.
+
+use poem::Response;
+use poem_openapi::{ApiResponse, Object, payload::Json};
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+
+/// Every error body: a stable machine-readable `code` and a message for a person.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorBody {
+    /// Stable code: `validation_failed`, `rule.<name>`, `not_found`, `conflict`, `bad_request`,
+    /// `payload_too_large`, `database_unavailable`, `internal`.
+    pub code: String,
+    /// What went wrong, in words.
+    pub message: String,
+    /// The input field at fault, when one is.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+}
+
+/// Error responses shared by every operation.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request could not be read (malformed JSON, wrong types, bad parameters).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No such programme, stage, direction, deliverable, unit or region.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The change conflicts with what is stored (duplicate, quota exceeded, concurrent change).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// The request body exceeds the configured limit.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// A value is well-formed but not acceptable (unknown region, date outside the period).
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// Something failed inside the server; the cause is logged, not shown.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// The database cannot be reached; retry later.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn body(
+    code: impl Into<String>,
+    message: impl Into<String>,
+    field: Option<String>,
+) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        code: code.into(),
+        message: message.into(),
+        field,
+    })
+}
+
+impl ApiError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(body("not_found", message, None))
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(body("bad_request", message, None))
+    }
+}
+
+/// Rules whose breach is a clash with what is stored (409) rather than an unacceptable value (422).
+const CONFLICT_RULES: &[&str] = &[
+    "duplicate_unit",
+    "duplicate_programme",
+    "duplicate_stages",
+    "duplicate_directions",
+    "duplicate_deliverables",
+    "units_per_group",
+    "directions_per_group",
+];
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid { field, message } => Self::Unprocessable(body(
+                "validation_failed",
+                format!("{field}: {message}"),
+                Some(field),
+            )),
+            DomainError::RuleViolated { rule, message } => {
+                let b = body(format!("rule.{rule}"), message, None);
+                if CONFLICT_RULES.contains(&rule.as_str()) {
+                    Self::Conflict(b)
+                } else {
+                    Self::Unprocessable(b)
+                }
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Refused(d) => d.into(),
+            StoreError::NotFound(what) => Self::not_found(format!("{what} does not exist")),
+            StoreError::Conflict {
+                retryable: false,
+                message,
+            } => {
+                tracing::info!(%message, "unique index refused a row");
+                Self::Conflict(body(
+                    "conflict",
+                    "a record with the same key already exists",
+                    None,
+                ))
+            }
+            StoreError::Conflict {
+                retryable: true,
+                message,
+            } => {
+                tracing::warn!(%message, "transaction conflict outlived its retries");
+                Self::Conflict(body(
+                    "conflict",
+                    "the record changed concurrently; try again",
+                    None,
+                ))
+            }
+            StoreError::Invalid { message } => {
+                // The database's words name fields and SurrealQL; they stay in the log.
+                tracing::warn!(%message, "schema refused a value the domain accepted");
+                Self::Unprocessable(body(
+                    "validation_failed",
+                    "a value breaks the stored schema",
+                    None,
+                ))
+            }
+            StoreError::Unavailable(message) => {
+                tracing::error!(%message, "database unavailable");
+                Self::Unavailable(body(
+                    "database_unavailable",
+                    "the database is unavailable; try again shortly",
+                    None,
+                ))
+            }
+            StoreError::Config(message) | StoreError::Internal(message) => {
+                tracing::error!(%message, "internal error");
+                Self::Internal(body("internal", "internal error", None))
+            }
+        }
+    }
+}
+
+/// Turns any error that escaped the typed handlers (unknown route, unreadable JSON, wrong query
+/// type, oversized body) into the same JSON shape.
+pub async fn render_any(err: poem::Error) -> Response {
+    let status = err.status();
+    let resp = err.into_response();
+    let is_json = resp
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let text = resp.into_body().into_string().await.unwrap_or_default();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        s if s >= 500 => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else if status.is_server_error() {
+        tracing::error!(%text, "unhandled server error");
+        "internal error".to_owned()
+    } else {
+        text
+    };
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(serde_json::json!({ "code": code, "message": message }).to_string())
+}

@@ -1,0 +1,77 @@
+//! The API translates. It is the only module that imports `poem_openapi`: one file per
+//! resource with its DTOs, the shared error shape, and the assembly of the OpenAPI service.
+//! Handlers parse DTOs into domain values, call the domain or a service, and map back.
+
+pub mod common;
+mod deadlines;
+pub mod error;
+pub mod limit;
+mod parts;
+mod programmes;
+mod regions;
+mod units;
+
+use std::sync::Arc;
+
+use poem_openapi::{OpenApiService, Tags};
+
+use crate::clock::Clock;
+use crate::store::Store;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct State {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Pilot programmes (试点工作): define, read, import.
+    Programmes,
+    /// Stages, the direction catalogue and deliverables of a programme.
+    Parts,
+    /// Pilot units (试点单位) and their direction choices.
+    Units,
+    /// The deadline board and submissions against deadlines.
+    Deadlines,
+    /// The administrative division tree (GB/T 2260).
+    Regions,
+}
+
+pub type Apis = (
+    programmes::ProgrammesApi,
+    parts::PartsApi,
+    units::UnitsApi,
+    deadlines::DeadlinesApi,
+    regions::RegionsApi,
+);
+
+/// The OpenAPI service, served under `/api/v1`.
+pub fn service(state: State) -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            programmes::ProgrammesApi {
+                state: state.clone(),
+            },
+            parts::PartsApi {
+                state: state.clone(),
+            },
+            units::UnitsApi {
+                state: state.clone(),
+            },
+            deadlines::DeadlinesApi {
+                state: state.clone(),
+            },
+            regions::RegionsApi { state },
+        ),
+        "pilotgov",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Governs government pilot programmes (试点工作): programmes, units, stages, deadlines. \
+         Errors are JSON `{code, message}`. Dates are Asia/Shanghai calendar days; instants are \
+         shown at +08:00.",
+    )
+    .server("/api/v1")
+}

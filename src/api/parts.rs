@@ -1,0 +1,698 @@
+//! `/programmes/{key}/stages|directions|deliverables`: the parts a programme is made of.
+
+use chrono::NaiveDate;
+use poem_openapi::{Enum, Object, OpenApi, Union, param::Path, payload::Json};
+
+use super::common::{Level, WindowView, key, region, window};
+use super::error::ApiError;
+use super::programmes::{Created, not_found};
+use super::{ApiTags, State};
+use crate::domain::deadline::{Anchor, Every, LastDay, MonthDay};
+use crate::domain::{
+    Audience, DeadlineSpec, Deliverable, Department, Direction, DirectionKind, DomainError, Key,
+    RouteAction, RouteStep, Stage, YearMonth, bundle,
+};
+
+/// A stage as written by a client.
+#[derive(Debug, Clone, Object)]
+pub struct StageInput {
+    pub key: String,
+    /// 部署阶段, 实施阶段, ...
+    pub name: String,
+    /// Order in the plan, from 1.
+    pub seq: u32,
+    /// Start as written (`2022年8月下旬`).
+    pub start: String,
+    /// End as written (`2022年9月中旬`).
+    pub end: String,
+    pub description: Option<String>,
+}
+
+/// A stage with its window.
+#[derive(Debug, Clone, Object)]
+pub struct StageView {
+    pub key: String,
+    pub name: String,
+    pub seq: u32,
+    pub window: WindowView,
+    pub description: Option<String>,
+}
+
+impl From<&Stage> for StageView {
+    fn from(s: &Stage) -> Self {
+        Self {
+            key: s.key.to_string(),
+            name: s.name.clone(),
+            seq: s.seq,
+            window: (&s.window).into(),
+            description: s.description.clone(),
+        }
+    }
+}
+
+impl StageInput {
+    fn into_domain(self) -> Result<Stage, DomainError> {
+        Ok(Stage {
+            key: key("key", &self.key)?,
+            name: self.name,
+            seq: self.seq,
+            window: window("start", &self.start, "end", &self.end)?,
+            description: self.description,
+        })
+    }
+}
+
+/// Chosen by units, or assigned to all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum Kind {
+    Choice,
+    Assigned,
+}
+
+/// A responsible department (责任单位): an organisation inside a region.
+#[derive(Debug, Clone, Object)]
+pub struct DepartmentDto {
+    /// 市民政局, 各县(市)区人民政府.
+    pub name: String,
+    /// The region it belongs to.
+    pub region: Option<String>,
+}
+
+/// A catalogue entry.
+#[derive(Debug, Clone, Object)]
+pub struct DirectionDto {
+    /// Its number in the notice.
+    pub number: u32,
+    pub title: String,
+    pub text: String,
+    pub kind: Kind,
+    /// The heading it stands under.
+    pub group: Option<String>,
+    #[oai(default)]
+    pub responsible: Vec<DepartmentDto>,
+}
+
+impl DirectionDto {
+    fn into_domain(self) -> Result<Direction, DomainError> {
+        let d = Direction {
+            number: self.number,
+            title: self.title,
+            text: self.text,
+            kind: match self.kind {
+                Kind::Choice => DirectionKind::Choice,
+                Kind::Assigned => DirectionKind::Assigned,
+            },
+            group: self.group,
+            responsible: self
+                .responsible
+                .into_iter()
+                .map(|r| {
+                    Ok(Department {
+                        name: r.name,
+                        region: r
+                            .region
+                            .as_deref()
+                            .map(|c| region("responsible.region", c))
+                            .transpose()?,
+                    })
+                })
+                .collect::<Result<_, DomainError>>()?,
+        };
+        d.validate()?;
+        Ok(d)
+    }
+}
+
+impl From<&Direction> for DirectionDto {
+    fn from(d: &Direction) -> Self {
+        Self {
+            number: d.number,
+            title: d.title.clone(),
+            text: d.text.clone(),
+            kind: match d.kind {
+                DirectionKind::Choice => Kind::Choice,
+                DirectionKind::Assigned => Kind::Assigned,
+            },
+            group: d.group.clone(),
+            responsible: d
+                .responsible
+                .iter()
+                .map(|r| DepartmentDto {
+                    name: r.name.clone(),
+                    region: r.region.as_ref().map(|c| c.to_string()),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Due on one day (a fuzzy date is due on its last day).
+#[derive(Debug, Clone, Object)]
+pub struct FixedDeadline {
+    /// As written: `2022年9月20日前`, `2023年11月底前`.
+    pub due: String,
+}
+
+/// Every month or quarter of a range.
+#[derive(Debug, Clone, Object)]
+pub struct RecurringDeadline {
+    pub every: Period,
+    /// First month, `2019-04`.
+    pub from: String,
+    /// Last month, `2019-12`.
+    pub to: String,
+    /// Day the filing window opens (15 for "每月15日至20日").
+    pub opens_day: Option<u32>,
+    /// Day it is due: `1`–`31` (clamped to the month's end) or `last`.
+    pub due_day: String,
+    /// The document's words.
+    pub text: Option<String>,
+}
+
+/// Days from a stage's start or end.
+#[derive(Debug, Clone, Object)]
+pub struct RelativeDeadline {
+    pub stage: String,
+    pub anchor: AnchorDto,
+    /// Days after (positive) or before (negative).
+    pub offset_days: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum Period {
+    Month,
+    Quarter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AnchorDto {
+    Start,
+    End,
+}
+
+/// When a deliverable is due; `kind` tells which.
+#[derive(Debug, Clone, Union)]
+#[oai(discriminator_name = "kind")]
+pub enum DeadlineDto {
+    #[oai(mapping = "fixed")]
+    Fixed(FixedDeadline),
+    #[oai(mapping = "recurring")]
+    Recurring(RecurringDeadline),
+    #[oai(mapping = "relative_to_stage")]
+    RelativeToStage(RelativeDeadline),
+}
+
+impl DeadlineDto {
+    fn into_domain(self) -> Result<DeadlineSpec, DomainError> {
+        let month = |field: &str, s: &str| {
+            YearMonth::parse(s).map_err(|e| DomainError::invalid(field, e.to_string()))
+        };
+        Ok(match self {
+            Self::Fixed(f) => DeadlineSpec::Fixed {
+                due: super::common::doc_date("deadline.due", &f.due)?,
+            },
+            Self::Recurring(r) => DeadlineSpec::Recurring {
+                every: match r.every {
+                    Period::Month => Every::Month,
+                    Period::Quarter => Every::Quarter,
+                },
+                from: month("deadline.from", &r.from)?,
+                to: month("deadline.to", &r.to)?,
+                opens_day: r.opens_day,
+                due_day: match r.due_day.as_str() {
+                    "last" => MonthDay::Last(LastDay::Last),
+                    d => MonthDay::Day(d.parse().map_err(|_| {
+                        DomainError::invalid(
+                            "deadline.due_day",
+                            "a day of the month 1–31, or `last`",
+                        )
+                    })?),
+                },
+                text: r.text,
+            },
+            Self::RelativeToStage(r) => DeadlineSpec::RelativeToStage {
+                stage: key("deadline.stage", &r.stage)?,
+                anchor: match r.anchor {
+                    AnchorDto::Start => Anchor::Start,
+                    AnchorDto::End => Anchor::End,
+                },
+                offset_days: r.offset_days,
+            },
+        })
+    }
+
+    fn from_domain(d: &DeadlineSpec) -> Self {
+        match d {
+            DeadlineSpec::Fixed { due } => Self::Fixed(FixedDeadline {
+                due: due.text().to_owned(),
+            }),
+            DeadlineSpec::Recurring {
+                every,
+                from,
+                to,
+                opens_day,
+                due_day,
+                text,
+            } => Self::Recurring(RecurringDeadline {
+                every: match every {
+                    Every::Month => Period::Month,
+                    Every::Quarter => Period::Quarter,
+                },
+                from: from.to_string(),
+                to: to.to_string(),
+                opens_day: *opens_day,
+                due_day: match due_day {
+                    MonthDay::Day(d) => d.to_string(),
+                    MonthDay::Last(_) => "last".to_owned(),
+                },
+                text: text.clone(),
+            }),
+            DeadlineSpec::RelativeToStage {
+                stage,
+                anchor,
+                offset_days,
+            } => Self::RelativeToStage(RelativeDeadline {
+                stage: stage.to_string(),
+                anchor: match anchor {
+                    Anchor::Start => AnchorDto::Start,
+                    Anchor::End => AnchorDto::End,
+                },
+                offset_days: *offset_days,
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum Action {
+    /// 审定.
+    Review,
+    /// 备案.
+    File,
+}
+
+/// A step of a filing's route above the unit.
+#[derive(Debug, Clone, Object)]
+pub struct RouteStepDto {
+    pub level: Level,
+    pub action: Action,
+}
+
+impl From<&RouteStep> for RouteStepDto {
+    fn from(s: &RouteStep) -> Self {
+        Self {
+            level: s.level.into(),
+            action: match s.action {
+                RouteAction::Review => Action::Review,
+                RouteAction::File => Action::File,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+#[oai(rename_all = "snake_case")]
+pub enum AudienceDto {
+    /// Every unit.
+    #[default]
+    All,
+    /// Demonstration units only.
+    Demonstration,
+}
+
+/// Something units must file.
+#[derive(Debug, Clone, Object)]
+pub struct DeliverableDto {
+    pub key: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// The stage it belongs to.
+    pub stage: Option<String>,
+    pub deadline: DeadlineDto,
+    /// Steps above the unit, in order (city review, province filing).
+    #[oai(default)]
+    pub route: Vec<RouteStepDto>,
+    #[oai(default)]
+    pub audience: AudienceDto,
+}
+
+impl DeliverableDto {
+    fn into_domain(self) -> Result<Deliverable, DomainError> {
+        Ok(Deliverable {
+            key: key("key", &self.key)?,
+            title: self.title,
+            description: self.description,
+            stage: self.stage.as_deref().map(|s| key("stage", s)).transpose()?,
+            deadline: self.deadline.into_domain()?,
+            route: self
+                .route
+                .into_iter()
+                .map(|s| RouteStep {
+                    level: s.level.into(),
+                    action: match s.action {
+                        Action::Review => RouteAction::Review,
+                        Action::File => RouteAction::File,
+                    },
+                })
+                .collect(),
+            audience: match self.audience {
+                AudienceDto::All => Audience::All,
+                AudienceDto::Demonstration => Audience::Demonstration,
+            },
+        })
+    }
+}
+
+impl From<&Deliverable> for DeliverableDto {
+    fn from(d: &Deliverable) -> Self {
+        Self {
+            key: d.key.to_string(),
+            title: d.title.clone(),
+            description: d.description.clone(),
+            stage: d.stage.as_ref().map(|s| s.to_string()),
+            deadline: DeadlineDto::from_domain(&d.deadline),
+            route: d.route.iter().map(Into::into).collect(),
+            audience: match d.audience {
+                Audience::All => AudienceDto::All,
+                Audience::Demonstration => AudienceDto::Demonstration,
+            },
+        }
+    }
+}
+
+/// One dated instance of a deliverable's deadline.
+#[derive(Debug, Clone, Object)]
+pub struct OccurrenceView {
+    /// `once`, `2019-04`, `2020-Q2`.
+    pub key: String,
+    pub opens_on: Option<NaiveDate>,
+    /// Due on this day, inclusive (Asia/Shanghai).
+    pub due_on: NaiveDate,
+    /// As the document would write it.
+    pub due_text: String,
+}
+
+pub struct PartsApi {
+    pub state: State,
+}
+
+impl PartsApi {
+    async fn programme(&self, k: &str) -> Result<crate::domain::Programme, ApiError> {
+        let key = Key::parse(k).map_err(|_| not_found(k))?;
+        Ok(self
+            .state
+            .store
+            .programme(&key)
+            .await?
+            .ok_or_else(|| not_found(k))?
+            .programme)
+    }
+}
+
+#[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Parts")]
+impl PartsApi {
+    /// List a programme's stages in plan order.
+    #[oai(path = "/:key/stages", method = "get", operation_id = "listStages")]
+    async fn list_stages(&self, key: Path<String>) -> Result<Json<Vec<StageView>>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        Ok(Json(
+            self.state
+                .store
+                .stages(&p.key)
+                .await?
+                .iter()
+                .map(Into::into)
+                .collect(),
+        ))
+    }
+
+    /// Add a stage; its window must lie inside the programme period.
+    #[oai(path = "/:key/stages", method = "post", operation_id = "createStage")]
+    async fn create_stage(
+        &self,
+        key: Path<String>,
+        body: Json<StageInput>,
+    ) -> Result<Created<StageView>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let s = body.0.into_domain()?;
+        bundle::check_stage(&p, &s)?;
+        self.state.store.put_stage(&p.key, &s, true).await?;
+        Ok(Created::Created(Json((&s).into())))
+    }
+
+    /// Read one stage.
+    #[oai(
+        path = "/:key/stages/:stage",
+        method = "get",
+        operation_id = "getStage"
+    )]
+    async fn get_stage(
+        &self,
+        key: Path<String>,
+        stage: Path<String>,
+    ) -> Result<Json<StageView>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let stages = self.state.store.stages(&p.key).await?;
+        let s = stages
+            .iter()
+            .find(|s| s.key.as_str() == stage.0)
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "stage `{}` of programme `{}` does not exist",
+                    stage.0, key.0
+                ))
+            })?;
+        Ok(Json(s.into()))
+    }
+
+    /// Replace a stage. The key in the body must match the path.
+    #[oai(
+        path = "/:key/stages/:stage",
+        method = "put",
+        operation_id = "updateStage"
+    )]
+    async fn update_stage(
+        &self,
+        key: Path<String>,
+        stage: Path<String>,
+        body: Json<StageInput>,
+    ) -> Result<Json<StageView>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let s = body.0.into_domain()?;
+        if s.key.as_str() != stage.0 {
+            return Err(DomainError::invalid("key", "a stage's key cannot change").into());
+        }
+        bundle::check_stage(&p, &s)?;
+        self.state.store.put_stage(&p.key, &s, false).await?;
+        Ok(Json((&s).into()))
+    }
+
+    /// List the direction catalogue (directions to choose and assigned tasks) by number.
+    #[oai(
+        path = "/:key/directions",
+        method = "get",
+        operation_id = "listDirections"
+    )]
+    async fn list_directions(
+        &self,
+        key: Path<String>,
+    ) -> Result<Json<Vec<DirectionDto>>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        Ok(Json(
+            self.state
+                .store
+                .directions(&p.key)
+                .await?
+                .iter()
+                .map(Into::into)
+                .collect(),
+        ))
+    }
+
+    /// Add a catalogue entry.
+    #[oai(
+        path = "/:key/directions",
+        method = "post",
+        operation_id = "createDirection"
+    )]
+    async fn create_direction(
+        &self,
+        key: Path<String>,
+        body: Json<DirectionDto>,
+    ) -> Result<Created<DirectionDto>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let d = body.0.into_domain()?;
+        self.state.store.put_direction(&p.key, &d, true).await?;
+        Ok(Created::Created(Json((&d).into())))
+    }
+
+    /// Read one catalogue entry by its number.
+    #[oai(
+        path = "/:key/directions/:number",
+        method = "get",
+        operation_id = "getDirection"
+    )]
+    async fn get_direction(
+        &self,
+        key: Path<String>,
+        number: Path<u32>,
+    ) -> Result<Json<DirectionDto>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let all = self.state.store.directions(&p.key).await?;
+        let d = all.iter().find(|d| d.number == number.0).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "direction {} of programme `{}` does not exist",
+                number.0, key.0
+            ))
+        })?;
+        Ok(Json(d.into()))
+    }
+
+    /// Replace a catalogue entry. The number in the body must match the path.
+    #[oai(
+        path = "/:key/directions/:number",
+        method = "put",
+        operation_id = "updateDirection"
+    )]
+    async fn update_direction(
+        &self,
+        key: Path<String>,
+        number: Path<u32>,
+        body: Json<DirectionDto>,
+    ) -> Result<Json<DirectionDto>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let d = body.0.into_domain()?;
+        if d.number != number.0 {
+            return Err(
+                DomainError::invalid("number", "a direction's number cannot change").into(),
+            );
+        }
+        self.state.store.put_direction(&p.key, &d, false).await?;
+        Ok(Json((&d).into()))
+    }
+
+    /// List deliverables by key.
+    #[oai(
+        path = "/:key/deliverables",
+        method = "get",
+        operation_id = "listDeliverables"
+    )]
+    async fn list_deliverables(
+        &self,
+        key: Path<String>,
+    ) -> Result<Json<Vec<DeliverableDto>>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        Ok(Json(
+            self.state
+                .store
+                .deliverables(&p.key)
+                .await?
+                .iter()
+                .map(Into::into)
+                .collect(),
+        ))
+    }
+
+    /// Add a deliverable; all its deadlines must fall inside the programme period.
+    #[oai(
+        path = "/:key/deliverables",
+        method = "post",
+        operation_id = "createDeliverable"
+    )]
+    async fn create_deliverable(
+        &self,
+        key: Path<String>,
+        body: Json<DeliverableDto>,
+    ) -> Result<Created<DeliverableDto>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let d = body.0.into_domain()?;
+        let stages = self.state.store.stages(&p.key).await?;
+        bundle::check_deliverable(&p, &stages, &d)?;
+        self.state.store.put_deliverable(&p.key, &d, true).await?;
+        Ok(Created::Created(Json((&d).into())))
+    }
+
+    /// Read one deliverable.
+    #[oai(
+        path = "/:key/deliverables/:deliverable",
+        method = "get",
+        operation_id = "getDeliverable"
+    )]
+    async fn get_deliverable(
+        &self,
+        key: Path<String>,
+        deliverable: Path<String>,
+    ) -> Result<Json<DeliverableDto>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let all = self.state.store.deliverables(&p.key).await?;
+        let d = find_deliverable(&all, &key.0, &deliverable.0)?;
+        Ok(Json(d.into()))
+    }
+
+    /// Replace a deliverable. The key in the body must match the path.
+    #[oai(
+        path = "/:key/deliverables/:deliverable",
+        method = "put",
+        operation_id = "updateDeliverable"
+    )]
+    async fn update_deliverable(
+        &self,
+        key: Path<String>,
+        deliverable: Path<String>,
+        body: Json<DeliverableDto>,
+    ) -> Result<Json<DeliverableDto>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let d = body.0.into_domain()?;
+        if d.key.as_str() != deliverable.0 {
+            return Err(DomainError::invalid("key", "a deliverable's key cannot change").into());
+        }
+        let stages = self.state.store.stages(&p.key).await?;
+        bundle::check_deliverable(&p, &stages, &d)?;
+        self.state.store.put_deliverable(&p.key, &d, false).await?;
+        Ok(Json((&d).into()))
+    }
+
+    /// The concrete dated occurrences of a deliverable's deadline.
+    #[oai(
+        path = "/:key/deliverables/:deliverable/occurrences",
+        method = "get",
+        operation_id = "listOccurrences"
+    )]
+    async fn occurrences(
+        &self,
+        key: Path<String>,
+        deliverable: Path<String>,
+    ) -> Result<Json<Vec<OccurrenceView>>, ApiError> {
+        let p = self.programme(&key.0).await?;
+        let all = self.state.store.deliverables(&p.key).await?;
+        let d = find_deliverable(&all, &key.0, &deliverable.0)?;
+        let stages = self.state.store.stages(&p.key).await?;
+        let occ = d.deadline.occurrences(&stages)?;
+        Ok(Json(
+            occ.into_iter()
+                .map(|o| OccurrenceView {
+                    key: o.key,
+                    opens_on: o.opens_on,
+                    due_on: o.due_on,
+                    due_text: o.due_text,
+                })
+                .collect(),
+        ))
+    }
+}
+
+fn find_deliverable<'a>(
+    all: &'a [Deliverable],
+    programme: &str,
+    k: &str,
+) -> Result<&'a Deliverable, ApiError> {
+    all.iter().find(|d| d.key.as_str() == k).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "deliverable `{k}` of programme `{programme}` does not exist"
+        ))
+    })
+}

@@ -1,0 +1,199 @@
+//! `/programmes/{key}/units`: pilot units and their direction choices, admitted under the
+//! programme's selection rules.
+
+use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+
+use super::common::region;
+use super::error::ApiError;
+use super::programmes::{Created, not_found};
+use super::{ApiTags, State};
+use crate::domain::{Contact, DomainError, Key, PilotUnit, RegionCode, unit};
+use crate::service::import::stored_unit;
+use crate::store::rows::StoredUnit;
+
+/// Who leads the pilot in the unit.
+#[derive(Debug, Clone, Object)]
+pub struct ContactDto {
+    pub name: String,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A unit as written by a client.
+#[derive(Debug, Clone, Object)]
+pub struct UnitInput {
+    /// GB/T 2260 code of the region (`350103` 台江区, `520402109` 旧州镇).
+    pub region: String,
+    /// Catalogue numbers of the chosen directions.
+    #[oai(default)]
+    pub directions: Vec<u32>,
+    /// A demonstration unit (示范).
+    #[oai(default)]
+    pub demonstration: bool,
+    pub lead: Option<ContactDto>,
+    pub note: Option<String>,
+}
+
+impl UnitInput {
+    fn into_domain(self) -> Result<PilotUnit, DomainError> {
+        Ok(PilotUnit {
+            region: region("region", &self.region)?,
+            directions: self.directions,
+            demonstration: self.demonstration,
+            lead: self.lead.map(|c| Contact {
+                name: c.name,
+                title: c.title,
+                phone: c.phone,
+            }),
+            note: self.note,
+        })
+    }
+}
+
+/// A unit as stored.
+#[derive(Debug, Clone, Object)]
+pub struct UnitView {
+    pub region: String,
+    pub name: String,
+    /// The region and its ancestors, root first.
+    pub path: Vec<String>,
+    pub directions: Vec<u32>,
+    pub demonstration: bool,
+    pub lead: Option<ContactDto>,
+    pub note: Option<String>,
+    /// The region whose quota the unit counts against.
+    pub quota_group: String,
+    /// Files straight to the last step of each route.
+    pub files_directly: bool,
+}
+
+impl From<&StoredUnit> for UnitView {
+    fn from(s: &StoredUnit) -> Self {
+        Self {
+            region: s.unit.region.to_string(),
+            name: s.name.clone(),
+            path: s.path.iter().map(|c| c.to_string()).collect(),
+            directions: s.unit.directions.clone(),
+            demonstration: s.unit.demonstration,
+            lead: s.unit.lead.as_ref().map(|c| ContactDto {
+                name: c.name.clone(),
+                title: c.title.clone(),
+                phone: c.phone.clone(),
+            }),
+            note: s.unit.note.clone(),
+            quota_group: s.placement.group.to_string(),
+            files_directly: s.placement.files_directly,
+        }
+    }
+}
+
+pub struct UnitsApi {
+    pub state: State,
+}
+
+impl UnitsApi {
+    fn key(k: &str) -> Result<Key, ApiError> {
+        Key::parse(k).map_err(|_| not_found(k))
+    }
+
+    async fn admit(
+        &self,
+        programme: &Key,
+        candidate: PilotUnit,
+        replacing: Option<&RegionCode>,
+    ) -> Result<StoredUnit, ApiError> {
+        let region = candidate.region.clone();
+        let stored = self
+            .state
+            .store
+            .admit_unit(programme, replacing, &region, |ctx| {
+                let placement = unit::admit(
+                    ctx.programme,
+                    ctx.tree,
+                    ctx.catalogue,
+                    ctx.others,
+                    &candidate,
+                )?;
+                stored_unit(ctx.tree, candidate.clone(), placement)
+            })
+            .await?;
+        Ok(stored)
+    }
+}
+
+#[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Units")]
+impl UnitsApi {
+    /// List a programme's pilot units by region code.
+    #[oai(path = "/:key/units", method = "get", operation_id = "listUnits")]
+    async fn list(&self, key: Path<String>) -> Result<Json<Vec<UnitView>>, ApiError> {
+        let k = Self::key(&key.0)?;
+        self.state.store.programme_required(&k).await?;
+        Ok(Json(
+            self.state
+                .store
+                .units(&k)
+                .await?
+                .iter()
+                .map(Into::into)
+                .collect(),
+        ))
+    }
+
+    /// Add a pilot unit with its chosen directions. Refused, naming the rule, when it breaks the
+    /// programme's selection rules (quotas per unit and per city, scope, level, duplicates).
+    #[oai(path = "/:key/units", method = "post", operation_id = "createUnit")]
+    async fn create(
+        &self,
+        key: Path<String>,
+        body: Json<UnitInput>,
+    ) -> Result<Created<UnitView>, ApiError> {
+        let k = Self::key(&key.0)?;
+        let candidate = body.0.into_domain()?;
+        let stored = self.admit(&k, candidate, None).await?;
+        Ok(Created::Created(Json((&stored).into())))
+    }
+
+    /// Read one unit.
+    #[oai(path = "/:key/units/:region", method = "get", operation_id = "getUnit")]
+    async fn get(
+        &self,
+        key: Path<String>,
+        region: Path<String>,
+    ) -> Result<Json<UnitView>, ApiError> {
+        let k = Self::key(&key.0)?;
+        self.state.store.programme_required(&k).await?;
+        let units = self.state.store.units(&k).await?;
+        let u = units
+            .iter()
+            .find(|u| u.unit.region.as_str() == region.0)
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "unit {} of programme `{}` does not exist",
+                    region.0, key.0
+                ))
+            })?;
+        Ok(Json(u.into()))
+    }
+
+    /// Change a unit's directions, lead or flags; the rules are checked again.
+    #[oai(
+        path = "/:key/units/:region",
+        method = "put",
+        operation_id = "updateUnit"
+    )]
+    async fn update(
+        &self,
+        key: Path<String>,
+        region: Path<String>,
+        body: Json<UnitInput>,
+    ) -> Result<Json<UnitView>, ApiError> {
+        let k = Self::key(&key.0)?;
+        let candidate = body.0.into_domain()?;
+        if candidate.region.as_str() != region.0 {
+            return Err(DomainError::invalid("region", "a unit's region cannot change").into());
+        }
+        let code = candidate.region.clone();
+        let stored = self.admit(&k, candidate, Some(&code)).await?;
+        Ok(Json((&stored).into()))
+    }
+}

@@ -1,0 +1,87 @@
+//! Builds the application: opens the store, loads the bundled reference regions, and assembles
+//! the HTTP endpoint (API, spec, docs, health) with its middleware.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use poem::web::{Data, Json};
+use poem::{Endpoint, EndpointExt, Route, get, handler};
+
+use crate::api::{self, State};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::service::import::{DEMO_FIXTURES, import_text};
+use crate::store::Store;
+
+pub struct App {
+    pub state: State,
+    pub config: Config,
+}
+
+impl App {
+    /// Opens the database and makes sure the reference regions are present.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        prepare_data_dir(&config.database_url)?;
+        let store = Store::open(&config.store())
+            .await
+            .with_context(|| format!("cannot open the database at {}", config.database_url))?;
+        let (name, regions) = DEMO_FIXTURES[0];
+        import_text(&store, regions, clock.now())
+            .await
+            .with_context(|| format!("loading reference regions from {name}"))?;
+        Ok(Self {
+            state: State { store, clock },
+            config,
+        })
+    }
+
+    /// The whole HTTP surface.
+    pub fn endpoint(&self) -> impl Endpoint + 'static {
+        let api = api::service(self.state.clone());
+        let spec = api.spec_endpoint();
+        let docs = api.rapidoc();
+        Route::new()
+            .nest("/api/v1", api)
+            .at("/api/v1/openapi.json", spec)
+            .nest("/docs", docs)
+            .at("/health", get(health).data(self.state.clone()))
+            .with(api::limit::BodyLimit(self.config.body_limit))
+            .catch_all_error(api::error::render_any)
+    }
+}
+
+/// The OpenAPI document as committed in `openapi/openapi.json`.
+pub fn spec_json(state: State) -> String {
+    api::service(state).spec()
+}
+
+#[handler]
+async fn health(Data(state): Data<&State>) -> poem::Result<Json<serde_json::Value>> {
+    match state.store.ping().await {
+        Ok(()) => Ok(Json(
+            serde_json::json!({ "status": "ok", "database": "ok" }),
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            Err(poem::Error::from_string(
+                "database unavailable",
+                poem::http::StatusCode::SERVICE_UNAVAILABLE,
+            ))
+        }
+    }
+}
+
+/// Creates the parent folder of an embedded database so the first run needs no setup, and says
+/// plainly when it cannot.
+fn prepare_data_dir(url: &str) -> anyhow::Result<()> {
+    if let Some(path) = url.strip_prefix("surrealkv://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! `pilotgov bench`: a national-scale programme (31 provinces, ≈2,840 county units, a plan
+//! deadline plus 12 monthly deadlines each) generated into a fresh embedded store; prints how
+//! long the deadline board takes for the whole programme and for one city, and the store's size.
+//! Figures are printed, never asserted: this is a measurement, not a test.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{TimeZone, Utc};
+
+use crate::app::App;
+use crate::clock::{Clock, FixedClock};
+use crate::config::Config;
+use crate::domain::deadline::{Every, MonthDay};
+use crate::domain::unit::admit;
+use crate::domain::{
+    Audience, Bundle, DeadlineSpec, Deliverable, DocDate, Key, PilotUnit, Programme, Region,
+    RegionCode, RegionLevel, RegionTree, RouteAction, RouteStep, SelectionRules, Window, YearMonth,
+};
+use crate::service::board::{Filter, deadline_board};
+use crate::service::import::stored_unit;
+
+/// The 31 provincial-level codes of the mainland.
+const PROVINCES: [u32; 31] = [
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65,
+];
+
+/// Synthetic regions: 31 provinces, 10 cities each, counties spread evenly to `units`.
+pub fn national_regions(units: usize) -> (Vec<Region>, Vec<RegionCode>) {
+    let code = |s: String| RegionCode::parse(&s).expect("generated codes are valid");
+    let mut regions = vec![Region::new(code("000000".into()), "全国", None, None).expect("valid")];
+    let mut counties = Vec::with_capacity(units);
+    let cities = PROVINCES.len() * 10;
+    for (pi, p) in PROVINCES.iter().enumerate() {
+        regions.push(
+            Region::new(code(format!("{p}0000")), &format!("省{p}"), None, None).expect("valid"),
+        );
+        for c in 1..=10u32 {
+            let city = format!("{p}{c:02}00");
+            regions.push(
+                Region::new(code(city.clone()), &format!("市{p}{c:02}"), None, None)
+                    .expect("valid"),
+            );
+            let idx = pi * 10 + (c as usize - 1);
+            let n = units / cities + usize::from(idx < units % cities);
+            for k in 1..=n as u32 {
+                let county = code(format!("{p}{c:02}{k:02}"));
+                regions.push(
+                    Region::new(county.clone(), &format!("县{county}"), None, None).expect("valid"),
+                );
+                counties.push(county);
+            }
+        }
+    }
+    (regions, counties)
+}
+
+pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=9900).contains(&units),
+        "units must be 1–9,900 (99 per city)"
+    );
+    let dir = tempfile::tempdir()?;
+    let url = url.unwrap_or_else(|| format!("surrealkv://{}/bench.db", dir.path().display()));
+    let now = Utc
+        .with_ymd_and_hms(2026, 6, 15, 1, 0, 0)
+        .single()
+        .expect("valid");
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(now));
+    let config = Config {
+        database_url: url.clone(),
+        ..Config::default()
+    };
+    let t0 = Instant::now();
+    let app = App::build(config, clock.clone()).await?;
+    let store = &app.state.store;
+    println!("store: {url}  (opened in {:?})", t0.elapsed());
+
+    let (regions, counties) = national_regions(units);
+    let t = Instant::now();
+    store.upsert_regions(&regions).await?;
+    println!("regions: {} upserted in {:?}", regions.len(), t.elapsed());
+
+    let programme = Programme {
+        key: Key::parse("national-bench")?,
+        title: "全国社会救助改革试点（基准测试）".into(),
+        issuer: "民政部".into(),
+        doc_number: None,
+        issued: DocDate::parse("2026年1月5日")?,
+        period: Window::new(DocDate::parse("2026年1月")?, DocDate::parse("2026年12月")?)?,
+        scope: RegionCode::parse("000000")?,
+        unit_level: RegionLevel::County,
+        rules: SelectionRules::default(),
+        summary: None,
+        source: None,
+    };
+    let route = vec![
+        RouteStep {
+            level: RegionLevel::City,
+            action: RouteAction::Review,
+        },
+        RouteStep {
+            level: RegionLevel::Province,
+            action: RouteAction::File,
+        },
+    ];
+    let deliverables = vec![
+        Deliverable {
+            key: Key::parse("plan")?,
+            title: "实施方案".into(),
+            description: None,
+            stage: None,
+            deadline: DeadlineSpec::Fixed {
+                due: DocDate::parse("2026年3月31日前")?,
+            },
+            route: route.clone(),
+            audience: Audience::All,
+        },
+        Deliverable {
+            key: Key::parse("monthly")?,
+            title: "月度进展报告".into(),
+            description: None,
+            stage: None,
+            deadline: DeadlineSpec::Recurring {
+                every: Every::Month,
+                from: YearMonth::parse("2026-01")?,
+                to: YearMonth::parse("2026-12")?,
+                opens_day: Some(15),
+                due_day: MonthDay::Day(25),
+                text: Some("每月25日前".into()),
+            },
+            route,
+            audience: Audience::All,
+        },
+    ];
+    let units_list: Vec<PilotUnit> = counties
+        .iter()
+        .map(|c| PilotUnit {
+            region: c.clone(),
+            directions: vec![],
+            demonstration: false,
+            lead: None,
+            note: None,
+        })
+        .collect();
+    let tree = RegionTree::new(regions);
+    let stored = units_list
+        .iter()
+        .map(|u| {
+            let placement = admit(&programme, &tree, &[], &[], u)?;
+            stored_unit(&tree, u.clone(), placement)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bundle = Bundle {
+        programme,
+        stages: vec![],
+        directions: vec![],
+        deliverables,
+        units: units_list,
+    };
+    let t = Instant::now();
+    store
+        .create_bundle(&bundle, &stored, now)
+        .await
+        .context("storing the programme")?;
+    println!(
+        "programme: {} units × 13 deadlines stored in {:?}",
+        stored.len(),
+        t.elapsed()
+    );
+
+    // Half the units filed their plan, so the board mixes done, overdue and upcoming rows.
+    let t = Instant::now();
+    let plan = Key::parse("plan")?;
+    for u in stored.iter().step_by(2) {
+        store
+            .record_submission(&bundle.programme.key, &u.unit.region, &plan, "once", now)
+            .await?;
+    }
+    println!(
+        "submissions: {} recorded in {:?}",
+        stored.len().div_ceil(2),
+        t.elapsed()
+    );
+
+    let key = bundle.programme.key.clone();
+    let whole = Filter::default();
+    let city = Filter {
+        region: Some(RegionCode::parse("350100")?),
+        ..Filter::default()
+    };
+    let rows_whole = deadline_board(store, &key, now, &whole)
+        .await?
+        .entries
+        .len();
+    let rows_city = deadline_board(store, &key, now, &city).await?.entries.len();
+    let whole_t = time(20, || async {
+        deadline_board(store, &key, now, &whole).await.map(|_| ())
+    })
+    .await?;
+    let city_t = time(20, || async {
+        deadline_board(store, &key, now, &city).await.map(|_| ())
+    })
+    .await?;
+    println!();
+    println!("| measurement | rows | median | p90 | min |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| deadline board, whole programme | {rows_whole} | {:?} | {:?} | {:?} |",
+        whole_t.0, whole_t.1, whole_t.2
+    );
+    println!(
+        "| deadline board, one city (350100) | {rows_city} | {:?} | {:?} | {:?} |",
+        city_t.0, city_t.1, city_t.2
+    );
+    if let Some(path) = url.strip_prefix("surrealkv://") {
+        println!(
+            "store size on disk: {:.1} MiB",
+            dir_size(std::path::Path::new(path)) as f64 / 1048576.0
+        );
+    }
+    Ok(())
+}
+
+/// Runs `f` `n` times; returns (median, p90, min).
+async fn time<F, Fut>(n: usize, f: F) -> anyhow::Result<(Duration, Duration, Duration)>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), crate::store::StoreError>>,
+{
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        f().await?;
+        v.push(t.elapsed());
+    }
+    v.sort();
+    Ok((v[n / 2], v[(n * 9) / 10], v[0]))
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(m) if m.is_dir() => std::fs::read_dir(p)
+            .map(|rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}

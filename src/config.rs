@@ -1,0 +1,89 @@
+//! Configuration: built-in defaults, then `pilotgov.toml` (if present), then `PILOTGOV_*`
+//! environment variables (`PILOTGOV_DATABASE_URL`, `PILOTGOV_BIND`, ...). Read once in `main`
+//! and passed down; nothing else reads the environment.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::store::StoreConfig;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// `surrealkv://data/pilotgov.db` (embedded, default), `mem://`, or `ws://host:port`.
+    pub database_url: String,
+    pub database_namespace: String,
+    pub database_name: String,
+    /// Root user for a remote SurrealDB server.
+    pub database_user: Option<String>,
+    pub database_password: Option<String>,
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// `tracing` filter, e.g. `info` or `pilotgov=debug`.
+    pub log: String,
+    /// Log as JSON lines instead of text.
+    pub log_json: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "surrealkv://data/pilotgov.db".into(),
+            database_namespace: "pilotgov".into(),
+            database_name: "main".into(),
+            database_user: None,
+            database_password: None,
+            bind: "127.0.0.1:8080".into(),
+            body_limit: 2 * 1024 * 1024,
+            log: "info".into(),
+            log_json: false,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults → TOML file → `PILOTGOV_*` environment.
+    pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("PILOTGOV_"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    pub fn store(&self) -> StoreConfig {
+        StoreConfig {
+            url: self.database_url.clone(),
+            namespace: self.database_namespace.clone(),
+            database: self.database_name.clone(),
+            username: self.database_user.clone(),
+            password: self.database_password.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "pilotgov.toml",
+                "bind = \"0.0.0.0:9000\"\ndatabase_url = \"mem://\"",
+            )?;
+            jail.set_env("PILOTGOV_DATABASE_URL", "ws://127.0.0.1:8000");
+            let c = Config::load(Path::new("pilotgov.toml")).map_err(|e| *e)?;
+            assert_eq!(c.bind, "0.0.0.0:9000");
+            assert_eq!(c.database_url, "ws://127.0.0.1:8000");
+            assert_eq!(c.body_limit, Config::default().body_limit);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,308 @@
+//! Administrative regions keyed by their GB/T 2260 code, and the tree that permissions and quotas
+//! follow. Codes are 6 digits (province, prefecture city, county) or 9 digits (township).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+
+/// A validated administrative division code: `350000` 福建省, `350100` 福州市, `350103` 台江区,
+/// `520402109` 旧州镇.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RegionCode(String);
+
+/// The four levels of the tree that pilots use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionLevel {
+    /// The whole country: the root `000000` above the provinces (national programmes).
+    Nation,
+    /// 省级: province, autonomous region, municipality.
+    Province,
+    /// 地级: prefecture city (设区市), league, autonomous prefecture.
+    City,
+    /// 县级: county, district, county-level city.
+    County,
+    /// 乡级: township, town, sub-district (街道).
+    Township,
+}
+
+impl RegionLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nation => "nation",
+            Self::Province => "province",
+            Self::City => "city",
+            Self::County => "county",
+            Self::Township => "township",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "nation" => Ok(Self::Nation),
+            "province" => Ok(Self::Province),
+            "city" => Ok(Self::City),
+            "county" => Ok(Self::County),
+            "township" => Ok(Self::Township),
+            other => Err(DomainError::invalid(
+                "level",
+                format!(
+                    "unknown region level `{other}` (nation, province, city, county, township)"
+                ),
+            )),
+        }
+    }
+}
+
+impl RegionCode {
+    /// The root of the tree, above the provinces.
+    pub const NATION: &'static str = "000000";
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let s = s.trim();
+        if s == Self::NATION {
+            return Ok(Self(s.to_owned()));
+        }
+        let digits = s.bytes().all(|b| b.is_ascii_digit());
+        if !digits || !(s.len() == 6 || s.len() == 9) {
+            return Err(DomainError::invalid(
+                "region",
+                format!("`{s}` is not a GB/T 2260 code: 6 digits, or 9 for a township"),
+            ));
+        }
+        let province: u32 = s[0..2].parse().unwrap_or(0);
+        if !(11..=82).contains(&province) {
+            return Err(DomainError::invalid(
+                "region",
+                format!("`{s}` does not start with a province code (11–82)"),
+            ));
+        }
+        if s.len() == 9 && &s[4..6] == "00" {
+            return Err(DomainError::invalid(
+                "region",
+                format!("`{s}`: a township code extends a county code, not a city or province"),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The level the code's shape implies. The shape is authoritative for 9-digit codes; for
+    /// 6-digit ones it is the usual reading (`xx0000` province, `xxyy00` city, else county).
+    pub fn level(&self) -> RegionLevel {
+        let c = &self.0;
+        if c == Self::NATION {
+            RegionLevel::Nation
+        } else if c.len() == 9 {
+            RegionLevel::Township
+        } else if &c[2..6] == "0000" {
+            RegionLevel::Province
+        } else if &c[4..6] == "00" {
+            RegionLevel::City
+        } else {
+            RegionLevel::County
+        }
+    }
+
+    /// The parent that the code's shape implies. Regions whose real parent differs (counties
+    /// directly under a province) carry an explicit parent in the region table instead.
+    pub fn implied_parent(&self) -> Option<RegionCode> {
+        let c = &self.0;
+        match self.level() {
+            RegionLevel::Nation => None,
+            RegionLevel::Province => Some(Self(Self::NATION.to_owned())),
+            RegionLevel::City => Some(Self(format!("{}0000", &c[0..2]))),
+            RegionLevel::County => Some(Self(format!("{}00", &c[0..4]))),
+            RegionLevel::Township => Some(Self(c[0..6].to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for RegionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for RegionCode {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<RegionCode> for String {
+    fn from(c: RegionCode) -> String {
+        c.0
+    }
+}
+
+/// One node of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub code: RegionCode,
+    pub name: String,
+    pub level: RegionLevel,
+    pub parent: Option<RegionCode>,
+}
+
+impl Region {
+    /// Builds a region, taking level and parent from the code unless given.
+    pub fn new(
+        code: RegionCode,
+        name: &str,
+        level: Option<RegionLevel>,
+        parent: Option<RegionCode>,
+    ) -> Result<Self, DomainError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(DomainError::invalid(
+                "name",
+                "a region name has 1 to 64 characters",
+            ));
+        }
+        let level = level.unwrap_or_else(|| code.level());
+        let parent = match parent {
+            Some(p) => Some(p),
+            None => code.implied_parent(),
+        };
+        if let Some(p) = &parent
+            && p == &code
+        {
+            return Err(DomainError::invalid(
+                "parent",
+                "a region cannot be its own parent",
+            ));
+        }
+        Ok(Self {
+            code,
+            name: name.to_owned(),
+            level,
+            parent,
+        })
+    }
+}
+
+/// The region tree: lookups by code, ancestors, and "is this inside that".
+#[derive(Debug, Clone, Default)]
+pub struct RegionTree {
+    by_code: HashMap<RegionCode, Region>,
+}
+
+impl RegionTree {
+    pub fn new(regions: impl IntoIterator<Item = Region>) -> Self {
+        Self {
+            by_code: regions.into_iter().map(|r| (r.code.clone(), r)).collect(),
+        }
+    }
+
+    pub fn get(&self, code: &RegionCode) -> Option<&Region> {
+        self.by_code.get(code)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_code.is_empty()
+    }
+
+    /// The chain from the region's parent up to its province (nearest first).
+    pub fn ancestors(&self, code: &RegionCode) -> Vec<&Region> {
+        let mut out = Vec::new();
+        let mut next = self.get(code).and_then(|r| r.parent.clone());
+        while let Some(p) = next {
+            match self.get(&p) {
+                // A malformed table with a cycle must not loop forever.
+                Some(r) if out.len() < 8 => {
+                    next = r.parent.clone();
+                    out.push(r);
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// True when `code` is `ancestor` or lies below it.
+    pub fn is_within(&self, code: &RegionCode, ancestor: &RegionCode) -> bool {
+        code == ancestor || self.ancestors(code).iter().any(|r| &r.code == ancestor)
+    }
+
+    /// The nearest region at `level` on the way up (the region itself counts).
+    pub fn ancestor_at(&self, code: &RegionCode, level: RegionLevel) -> Option<&Region> {
+        let me = self.get(code)?;
+        if me.level == level {
+            return Some(me);
+        }
+        self.ancestors(code).into_iter().find(|r| r.level == level)
+    }
+
+    /// Direct children, ordered by code.
+    pub fn children(&self, code: &RegionCode) -> Vec<&Region> {
+        let mut v: Vec<&Region> = self
+            .by_code
+            .values()
+            .filter(|r| r.parent.as_ref() == Some(code))
+            .collect();
+        v.sort_by(|a, b| a.code.cmp(&b.code));
+        v
+    }
+
+    /// Every region ordered by code (stable output for listings).
+    pub fn sorted(&self) -> BTreeMap<&RegionCode, &Region> {
+        self.by_code.iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> RegionCode {
+        RegionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn codes_are_validated_and_levelled() {
+        assert_eq!(code("350000").level(), RegionLevel::Province);
+        assert_eq!(code("000000").level(), RegionLevel::Nation);
+        assert_eq!(code("350000").implied_parent(), Some(code("000000")));
+        assert_eq!(code("350100").level(), RegionLevel::City);
+        assert_eq!(code("350103").level(), RegionLevel::County);
+        assert_eq!(code("520402109").level(), RegionLevel::Township);
+        assert_eq!(code("520402109").implied_parent(), Some(code("520402")));
+        assert_eq!(code("350103").implied_parent(), Some(code("350100")));
+        for bad in ["35010", "3501000", "abcdef", "990000", "350100001", ""] {
+            assert!(RegionCode::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn tree_answers_ancestry() {
+        let r = |c: &str, n: &str| Region::new(code(c), n, None, None).unwrap();
+        let tree = RegionTree::new([
+            r("350000", "福建省"),
+            r("350100", "福州市"),
+            r("350103", "台江区"),
+            r("350200", "厦门市"),
+        ]);
+        assert!(tree.is_within(&code("350103"), &code("350000")));
+        assert!(tree.is_within(&code("350103"), &code("350100")));
+        assert!(!tree.is_within(&code("350103"), &code("350200")));
+        assert_eq!(
+            tree.ancestor_at(&code("350103"), RegionLevel::City)
+                .map(|r| r.name.as_str()),
+            Some("福州市")
+        );
+        assert_eq!(tree.children(&code("350000")).len(), 2);
+    }
+}

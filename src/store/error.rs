@@ -1,0 +1,71 @@
+//! Database errors, sorted once into what the caller can act on. SurrealDB reports UNIQUE and
+//! ASSERT violations as internal errors with only a message, so the message is read here and
+//! nowhere else.
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The domain refused the change inside a unit of work (quota, duplicate, period).
+    #[error(transparent)]
+    Refused(#[from] crate::domain::DomainError),
+    /// The row asked for does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A UNIQUE index refused the row, or (retryable) a concurrent transaction touched the same
+    /// rows.
+    #[error("conflict: {message}")]
+    Conflict { message: String, retryable: bool },
+    /// A field type or ASSERT refused the value.
+    #[error("invalid: {message}")]
+    Invalid { message: String },
+    /// The database cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Misconfiguration (bad URL, credentials).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A stored row that no longer reads as the domain expects, or anything else unforeseen.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub(crate) fn from_db(e: surrealdb::Error) -> Self {
+        let message = e.message().to_owned();
+        let lower = message.to_lowercase();
+        if lower.contains("pilotgov:missing") {
+            Self::NotFound(message)
+        } else if lower.contains("pilotgov:stale") {
+            Self::Conflict {
+                message,
+                retryable: true,
+            }
+        } else if lower.contains("already contains") || e.is_already_exists() {
+            Self::Conflict {
+                message,
+                retryable: false,
+            }
+        } else if lower.contains("conflict") || lower.contains("can be retried") {
+            Self::Conflict {
+                message,
+                retryable: true,
+            }
+        } else if lower.contains("parse error") {
+            // Our own SurrealQL failed to parse: a bug, never the caller's fault.
+            Self::Internal(message)
+        } else if lower.contains("assert") || lower.contains("couldn't coerce") || e.is_validation()
+        {
+            Self::Invalid { message }
+        } else if e.is_connection() {
+            Self::Unavailable(message)
+        } else if e.is_configuration() || e.is_not_allowed() {
+            Self::Config(message)
+        } else {
+            Self::Internal(message)
+        }
+    }
+
+    pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> Self {
+        Self::Internal(format!("stored {what} does not read back: {e}"))
+    }
+}

@@ -1,0 +1,56 @@
+//! Versioned schema migrations, embedded in the binary and applied in order at start-up. Each
+//! runs in one transaction together with the row that records it, so a crash leaves a migration
+//! either applied and recorded or neither; two instances starting together race on the UNIQUE
+//! version and the loser finds it applied.
+
+use serde_json::json;
+
+use super::{Store, StoreError, rows};
+
+/// (version, name, SurrealQL), in order. Never edit a shipped migration: add the next one.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("migrations/0001_foundation.surql"),
+)];
+
+pub async fn apply(store: &Store) -> Result<(), StoreError> {
+    store
+        .query(
+            "DEFINE TABLE IF NOT EXISTS migration SCHEMAFULL;
+             DEFINE FIELD IF NOT EXISTS version ON migration TYPE int;
+             DEFINE FIELD IF NOT EXISTS name ON migration TYPE string;
+             DEFINE INDEX IF NOT EXISTS migration_version ON migration FIELDS version UNIQUE;",
+            json!({}),
+        )
+        .await?;
+    for (version, name, sql) in MIGRATIONS {
+        let done = store
+            .query(
+                "SELECT version FROM migration WHERE version = $v",
+                json!({ "v": version }),
+            )
+            .await?;
+        if done
+            .into_iter()
+            .next()
+            .map(rows)
+            .is_some_and(|r| !r.is_empty())
+        {
+            continue;
+        }
+        let script = format!(
+            "BEGIN TRANSACTION;\n{sql}\nCREATE migration CONTENT {{ version: $v, name: $n }};\nCOMMIT TRANSACTION;"
+        );
+        match store
+            .query(&script, json!({ "v": version, "n": name }))
+            .await
+        {
+            Ok(_) => tracing::info!(version, name, "applied migration"),
+            // Another instance applied it first.
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

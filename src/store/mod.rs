@@ -1,0 +1,219 @@
+//! The store remembers. It is the only module that imports `surrealdb`: connection, schema
+//! migrations, queries, row types, and the one place where database errors become [`StoreError`]s
+//! and transaction conflicts are retried.
+//!
+//! Values cross into SurrealDB only as bound parameters (`$name`), never spliced into SurrealQL.
+
+mod error;
+mod migrate;
+pub mod programmes;
+pub mod regions;
+pub mod rows;
+pub mod submissions;
+pub mod units;
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use surrealdb::Surreal;
+use surrealdb::engine::any::{Any, connect};
+use surrealdb::opt::auth::Root;
+use surrealdb::types::{Array, Datetime, Object, SurrealValue, Value};
+
+pub use error::StoreError;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `surrealkv://data/pilotgov.db`, `mem://`, or `ws://host:port`.
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    /// Root credentials for a remote server (`ws://`); ignored by embedded engines.
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl StoreConfig {
+    /// A fresh, private in-memory database (tests).
+    pub fn memory() -> Self {
+        Self {
+            url: "mem://".into(),
+            namespace: "pilotgov".into(),
+            database: "main".into(),
+            username: None,
+            password: None,
+        }
+    }
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Surreal<Any>,
+}
+
+impl Store {
+    /// Connects, selects the namespace and database (creating them), and applies migrations.
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        let url = engine_url(&config.url)?;
+        let db = connect(url.as_str()).await.map_err(StoreError::from_db)?;
+        if config.url.starts_with("ws://") || config.url.starts_with("wss://") {
+            db.signin(Root {
+                username: config.username.clone().unwrap_or_else(|| "root".into()),
+                password: config.password.clone().unwrap_or_else(|| "root".into()),
+            })
+            .await
+            .map_err(StoreError::from_db)?;
+        }
+        db.query("DEFINE NAMESPACE IF NOT EXISTS type::string($ns)")
+            .bind(serde_json::json!({ "ns": config.namespace }))
+            .await
+            .and_then(|r| r.check())
+            .map_err(StoreError::from_db)?;
+        db.use_ns(config.namespace.clone())
+            .await
+            .map_err(StoreError::from_db)?;
+        db.query("DEFINE DATABASE IF NOT EXISTS type::string($db)")
+            .bind(serde_json::json!({ "db": config.database }))
+            .await
+            .and_then(|r| r.check())
+            .map_err(StoreError::from_db)?;
+        db.use_db(config.database.clone())
+            .await
+            .map_err(StoreError::from_db)?;
+        let store = Self { db };
+        migrate::apply(&store).await?;
+        Ok(store)
+    }
+
+    /// Runs SurrealQL with bound variables and returns each statement's result as JSON. Every
+    /// statement's error is checked (the SDK reports them per statement, not on the call).
+    async fn query(&self, sql: &str, vars: Json) -> Result<Vec<Json>, StoreError> {
+        let mut response = self
+            .db
+            .query(sql)
+            .bind(to_value(vars, None))
+            .await
+            .map_err(StoreError::from_db)?;
+        let n = response.num_statements();
+        let errors = response.take_errors();
+        // In a failed transaction every other statement reports "not executed"; the statement
+        // that actually failed is the one worth reporting.
+        let cause = (0..n)
+            .filter_map(|i| errors.get(&i))
+            .find(|e| !e.message().contains("failed transaction"))
+            .or_else(|| (0..n).find_map(|i| errors.get(&i)));
+        if let Some(e) = cause {
+            return Err(StoreError::from_db(e.clone()));
+        }
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let v: surrealdb::types::Value = response.take(i).map_err(StoreError::from_db)?;
+            out.push(v.into_json_value());
+        }
+        Ok(out)
+    }
+
+    /// Runs a unit of work, retrying it whole when SurrealDB reports a transaction conflict
+    /// (optimistic concurrency: concurrent writers to the same rows). This is the one retry loop.
+    async fn retrying<T, F, Fut>(&self, mut work: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut delay = Duration::from_millis(5);
+        for _ in 0..8 {
+            match work().await {
+                Err(StoreError::Conflict {
+                    retryable: true, ..
+                }) => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+        work().await
+    }
+}
+
+/// Makes the durability promise explicit: embedded surrealkv fsyncs its log before a commit is
+/// acknowledged (`sync=every`), unless the URL already says otherwise.
+fn engine_url(url: &str) -> Result<String, StoreError> {
+    let known = ["mem://", "surrealkv://", "ws://", "wss://"];
+    if !known.iter().any(|p| url.starts_with(p)) {
+        return Err(StoreError::Config(format!(
+            "database url `{url}` must start with one of {}",
+            known.join(", ")
+        )));
+    }
+    if url.starts_with("surrealkv://") && !url.contains("sync=") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        return Ok(format!("{url}{sep}sync=every"));
+    }
+    Ok(url.to_owned())
+}
+
+/// Converts bound JSON into SurrealDB values. By convention every field named `*_at` holds an
+/// instant: its RFC 3339 string becomes a SurrealDB datetime, so the schema's `TYPE datetime`
+/// holds (JSON has no datetime of its own). Row structs own the field names; user text is only
+/// ever a value, never a key, so the convention cannot be triggered from outside.
+fn to_value(j: Json, key: Option<&str>) -> Value {
+    match j {
+        Json::String(s) if key.is_some_and(|k| k.ends_with("_at")) => {
+            match chrono::DateTime::parse_from_rfc3339(&s) {
+                Ok(t) => Value::Datetime(Datetime::from(t.with_timezone(&chrono::Utc))),
+                Err(_) => Value::String(s),
+            }
+        }
+        Json::Object(o) => {
+            let mut obj = Object::new();
+            for (k, v) in o {
+                let v = to_value(v, Some(&k));
+                obj.insert(k, v);
+            }
+            Value::Object(obj)
+        }
+        Json::Array(a) => Value::Array(a.into_iter().map(|v| to_value(v, key)).collect::<Array>()),
+        other => other.into_value(),
+    }
+}
+
+/// Rows of a SELECT: the statement result as a list.
+fn rows(v: Json) -> Vec<Json> {
+    match v {
+        Json::Array(a) => a,
+        Json::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+impl Store {
+    /// A round trip to the database (health checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.query("RETURN 1", serde_json::json!({}))
+            .await
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surrealkv_urls_sync_on_every_commit() {
+        assert_eq!(
+            engine_url("surrealkv://data/x.db").unwrap(),
+            "surrealkv://data/x.db?sync=every"
+        );
+        assert_eq!(
+            engine_url("surrealkv://x?sync=never").unwrap(),
+            "surrealkv://x?sync=never"
+        );
+        assert_eq!(engine_url("mem://").unwrap(), "mem://");
+        assert!(engine_url("postgres://x").is_err());
+    }
+}

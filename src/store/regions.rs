@@ -1,0 +1,132 @@
+//! Regions: the reference tree, loaded from fixtures and read by everything else.
+
+use serde_json::json;
+
+use super::rows::{RegionRow, decode, encode};
+use super::{Store, StoreError, rows};
+use crate::domain::{Region, RegionCode, RegionTree};
+
+impl Store {
+    /// Inserts or replaces regions by code, all in one transaction.
+    pub async fn upsert_regions(&self, regions: &[Region]) -> Result<usize, StoreError> {
+        let rows: Vec<RegionRow> = regions.iter().map(RegionRow::from).collect();
+        let vars = json!({ "rows": encode(&rows) });
+        self.retrying(|| {
+            self.query(
+                "BEGIN TRANSACTION;
+                 FOR $r IN $rows { UPSERT type::record('region', $r.code) CONTENT $r; };
+                 COMMIT TRANSACTION;",
+                vars.clone(),
+            )
+        })
+        .await?;
+        Ok(regions.len())
+    }
+
+    pub async fn region(&self, code: &RegionCode) -> Result<Option<Region>, StoreError> {
+        let mut out = self
+            .query(
+                "SELECT * FROM region WHERE code = $c",
+                json!({ "c": code.as_str() }),
+            )
+            .await?;
+        match out.pop().map(rows).and_then(|mut r| r.pop()) {
+            Some(v) => Ok(Some(decode::<RegionRow>("region", v)?.into_domain()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Regions whose parent is `parent` (the provinces when `None`), ordered by code.
+    pub async fn child_regions(
+        &self,
+        parent: Option<&RegionCode>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Region>, u64), StoreError> {
+        let parent = parent
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| RegionCode::NATION.to_owned());
+        let out = self
+            .query(
+                "SELECT * FROM region WHERE parent = $p ORDER BY code LIMIT $l START $o;
+                 SELECT count() AS n FROM region WHERE parent = $p GROUP ALL;",
+                json!({ "p": parent, "l": limit, "o": offset }),
+            )
+            .await?;
+        let mut it = out.into_iter();
+        let list = rows(it.next().unwrap_or_default())
+            .into_iter()
+            .map(|v| decode::<RegionRow>("region", v)?.into_domain())
+            .collect::<Result<_, _>>()?;
+        Ok((list, count(it.next())))
+    }
+
+    /// The part of the tree a programme needs: everything under `scope` and the chain above it,
+    /// plus `extra` regions with their chains (so a region outside the scope is known to be
+    /// outside, not mistaken for unknown).
+    pub async fn tree_for(
+        &self,
+        scope: &RegionCode,
+        extra: &[RegionCode],
+    ) -> Result<RegionTree, StoreError> {
+        let prefix = code_prefix(scope);
+        let mut above = Vec::new();
+        for start in std::iter::once(scope).chain(extra) {
+            if start != scope {
+                above.push(start.to_string());
+            }
+            let mut next = start.implied_parent();
+            while let Some(p) = next {
+                next = p.implied_parent();
+                above.push(p.to_string());
+            }
+        }
+        above.sort();
+        above.dedup();
+        let out = self
+            .query(
+                "SELECT * FROM region WHERE string::starts_with(code, $p) OR code IN $above",
+                json!({ "p": prefix, "above": above }),
+            )
+            .await?;
+        let regions = rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|v| decode::<RegionRow>("region", v)?.into_domain())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RegionTree::new(regions))
+    }
+}
+
+/// The leading digits every code below `scope` shares: 350000 → "35", 350100 → "3501".
+fn code_prefix(scope: &RegionCode) -> String {
+    if scope.as_str() == RegionCode::NATION {
+        return String::new();
+    }
+    let mut s = scope.as_str();
+    while s.len() > 2 && s.ends_with("00") {
+        s = &s[..s.len() - 2];
+    }
+    s.to_owned()
+}
+
+/// Reads `SELECT count() ... GROUP ALL` (no row when nothing matched).
+pub(super) fn count(v: Option<serde_json::Value>) -> u64 {
+    v.map(rows)
+        .and_then(|r| r.into_iter().next())
+        .and_then(|row| row.get("n").and_then(|n| n.as_u64()))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_cover_the_subtree() {
+        let p = |s: &str| code_prefix(&RegionCode::parse(s).unwrap());
+        assert_eq!(p("350000"), "35");
+        assert_eq!(p("350100"), "3501");
+        assert_eq!(p("520402"), "520402");
+        assert_eq!(p("000000"), "");
+    }
+}

@@ -1,0 +1,95 @@
+//! Pilot units. Admission is decided by the domain inside a unit of work guarded by the
+//! programme's revision, so two concurrent admissions cannot both squeeze under a quota: the
+//! second finds the revision moved, and is retried against the new state.
+
+use serde_json::json;
+
+use super::rows::{StoredUnit, UnitRow, decode, encode};
+use super::{Store, StoreError, rows};
+use crate::domain::{Direction, DomainError, Key, PilotUnit, Programme, RegionCode, RegionTree};
+
+/// What an admission decision sees.
+pub struct AdmissionContext<'a> {
+    pub programme: &'a Programme,
+    pub tree: &'a RegionTree,
+    pub catalogue: &'a [Direction],
+    /// The other units of the programme (the one being changed excluded).
+    pub others: &'a [PilotUnit],
+}
+
+impl Store {
+    pub async fn units(&self, programme: &Key) -> Result<Vec<StoredUnit>, StoreError> {
+        let out = self
+            .query(
+                "SELECT * FROM unit WHERE programme = $p",
+                json!({ "p": programme.as_str() }),
+            )
+            .await?;
+        let mut v = rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|j| decode::<UnitRow>("unit", j)?.into_domain())
+            .collect::<Result<Vec<_>, _>>()?;
+        v.sort_by(|a, b| a.unit.region.cmp(&b.unit.region));
+        Ok(v)
+    }
+
+    /// Adds (`replacing` = None) or replaces a unit after `decide` accepts it against the current
+    /// state. `decide` is the domain's admission rule; it may be called more than once.
+    pub async fn admit_unit(
+        &self,
+        programme: &Key,
+        replacing: Option<&RegionCode>,
+        candidate: &RegionCode,
+        decide: impl Fn(&AdmissionContext<'_>) -> Result<StoredUnit, DomainError>,
+    ) -> Result<StoredUnit, StoreError> {
+        self.retrying(|| async {
+            let stored = self.programme_required(programme).await?;
+            let tree = self.tree_for(&stored.programme.scope, std::slice::from_ref(candidate)).await?;
+            let catalogue = self.directions(programme).await?;
+            let units = self.units(programme).await?;
+            if let Some(r) = replacing
+                && !units.iter().any(|u| &u.unit.region == r)
+            {
+                return Err(StoreError::NotFound(format!("unit {r} of programme `{programme}`")));
+            }
+            let others: Vec<PilotUnit> = units
+                .into_iter()
+                .filter(|u| Some(&u.unit.region) != replacing)
+                .map(|u| u.unit)
+                .collect();
+            let ctx = AdmissionContext {
+                programme: &stored.programme,
+                tree: &tree,
+                catalogue: &catalogue,
+                others: &others,
+            };
+            let unit = decide(&ctx)?;
+            let row = encode(&UnitRow::from_domain(programme, &unit));
+            let sql = if replacing.is_some() {
+                "BEGIN TRANSACTION;
+                 LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
+                 IF array::len($bumped) = 0 { THROW 'pilotgov:stale programme revision' };
+                 UPDATE unit CONTENT $row WHERE programme = $p AND region = $old;
+                 COMMIT TRANSACTION;"
+            } else {
+                "BEGIN TRANSACTION;
+                 LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
+                 IF array::len($bumped) = 0 { THROW 'pilotgov:stale programme revision' };
+                 CREATE unit CONTENT $row;
+                 COMMIT TRANSACTION;"
+            };
+            self.query(
+                sql,
+                json!({
+                    "p": programme.as_str(),
+                    "rev": stored.revision,
+                    "row": row,
+                    "old": replacing.map(|r| r.as_str()),
+                }),
+            )
+            .await?;
+            Ok(unit)
+        })
+        .await
+    }
+}

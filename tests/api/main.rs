@@ -1,0 +1,10 @@
+//! The one integration-test binary. Each test builds its own app on a private `mem://` store
+//! (or a temp-dir surrealkv store) with a fixed clock; nothing sleeps.
+
+mod bad_input;
+mod board;
+mod crud;
+mod helpers;
+mod quotas;
+mod restart;
+mod spec;

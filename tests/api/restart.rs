@@ -1,0 +1,59 @@
+//! The embedded default keeps everything across a restart.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn a_restart_on_surrealkv_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("surrealkv://{}/pilotgov.db", dir.path().display());
+    let before;
+    {
+        let t = TestApp::with_url(&url).await;
+        pilotgov::service::import::load_demo(&t.app.state.store, t.clock_now())
+            .await
+            .unwrap();
+        t.set_time("2022-09-19T10:00:00+08:00");
+        let (s, b) = t
+            .post(
+                "/api/v1/programmes/fj-2022-reform-pilot/submissions",
+                &json!({"unit": "350128", "deliverable": "plan"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        before = (
+            t.get("/api/v1/programmes").await.1,
+            t.board("fj-2022-reform-pilot", "as_of=2022-09-25").await,
+            t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/units")
+                .await
+                .1,
+        );
+    }
+    // Dropping the last handle shuts the embedded datastore down on a background task; the
+    // reopen waits (bounded) until that task has released the lock file.
+    let mut reopened = None;
+    for _ in 0..200 {
+        match TestApp::open(&url).await {
+            Ok(t) => {
+                reopened = Some(t);
+                break;
+            }
+            Err(e) if format!("{e:#}").contains("locked") => {
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            Err(e) => panic!("reopening: {e:#}"),
+        }
+    }
+    let t = reopened.expect("the datastore was never released");
+    let after = (
+        t.get("/api/v1/programmes").await.1,
+        t.board("fj-2022-reform-pilot", "as_of=2022-09-25").await,
+        t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/units")
+            .await
+            .1,
+    );
+    assert_eq!(before, after);
+    assert_eq!(after.0["total"], 5);
+    assert_eq!(after.1["totals"]["done"], 1);
+}
