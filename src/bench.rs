@@ -191,17 +191,44 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
         region: Some(RegionCode::parse("350100")?),
         ..Filter::default()
     };
-    let rows_whole = deadline_board(store, &key, now, &whole)
-        .await?
-        .entries
-        .len();
-    let rows_city = deadline_board(store, &key, now, &city).await?.entries.len();
+    let rows_whole = deadline_board(store, &key, now, &whole).await?.rows.len();
+    let rows_city = deadline_board(store, &key, now, &city).await?.rows.len();
     let whole_t = time(20, || async {
         deadline_board(store, &key, now, &whole).await.map(|_| ())
     })
     .await?;
     let city_t = time(20, || async {
         deadline_board(store, &key, now, &city).await.map(|_| ())
+    })
+    .await?;
+    // The same work split into its halves: reading the rows, and deciding the board.
+    let load_t = time(20, || async {
+        let (a, b, c, d) = tokio::try_join!(
+            store.stages(&key),
+            store.deliverables(&key),
+            store.board_units(&key, None),
+            store.filings(&key),
+        )?;
+        std::hint::black_box((a, b, c, d));
+        Ok(())
+    })
+    .await?;
+    let (stages, deliverables, board_units, filings) = tokio::try_join!(
+        store.stages(&key),
+        store.deliverables(&key),
+        store.board_units(&key, None),
+        store.filings(&key),
+    )?;
+    let expanded = crate::domain::board::expand(deliverables, &stages)?;
+    let decide_t = time(20, || async {
+        std::hint::black_box(crate::domain::board::board(
+            &expanded,
+            &board_units,
+            &filings,
+            now,
+            |_, _| true,
+        ));
+        Ok(())
     })
     .await?;
     println!();
@@ -214,6 +241,17 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
     println!(
         "| deadline board, one city (350100) | {rows_city} | {:?} | {:?} | {:?} |",
         city_t.0, city_t.1, city_t.2
+    );
+    println!(
+        "| for comparison: the same rows read uncached from the store | {} units | {:?} | {:?} | {:?} |",
+        board_units.len(),
+        load_t.0,
+        load_t.1,
+        load_t.2
+    );
+    println!(
+        "| of which: deciding the board (pure domain code) | {rows_whole} | {:?} | {:?} | {:?} |",
+        decide_t.0, decide_t.1, decide_t.2
     );
     if let Some(path) = url.strip_prefix("surrealkv://") {
         println!(

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::parts::RouteStepDto;
 use super::programmes::{Created, not_found};
 use super::{ApiTags, State};
+use crate::domain::deadline::due_instant;
 use crate::domain::{DomainError, Key, Status};
 use crate::service::board::{Filter, deadline_board};
 
@@ -169,29 +170,32 @@ impl DeadlinesApi {
                 .transpose()?,
         };
         let board = deadline_board(&self.state.store, &k, as_of, &filter).await?;
-        let count = |s: Status| board.totals.get(&s).copied().unwrap_or(0) as u64;
-        let total = board.entries.len() as u64;
+        let total = board.rows.len() as u64;
         let rows = board
-            .entries
-            .into_iter()
+            .rows
+            .iter()
             .skip(offset as usize)
             .take(limit as usize)
-            .map(|e| DeadlineRow {
-                unit: e.row.unit.to_string(),
-                unit_name: e.unit_name,
-                deliverable: e.row.deliverable.to_string(),
-                deliverable_title: e.deliverable_title,
-                occurrence: e.row.occurrence,
-                opens_on: e.row.opens_on,
-                due_on: e.row.due_on,
-                due_text: e.row.due_text,
-                due_at: shanghai(e.row.due_at),
-                status: e.row.standing.status.into(),
-                days_left: e.row.standing.days_left,
-                filed_at: e.row.filed_at.map(shanghai),
-                route: e.row.route.iter().map(Into::into).collect(),
+            .map(|r| {
+                let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
+                DeadlineRow {
+                    unit: u.region.to_string(),
+                    unit_name: u.name.clone(),
+                    deliverable: d.key.to_string(),
+                    deliverable_title: d.title.clone(),
+                    occurrence: o.key.clone(),
+                    opens_on: o.opens_on,
+                    due_on: o.due_on,
+                    due_text: o.due_text.clone(),
+                    due_at: shanghai(due_instant(o.due_on)),
+                    status: r.standing.status.into(),
+                    days_left: r.standing.days_left,
+                    filed_at: r.filed_at.map(shanghai),
+                    route: board.route(r).iter().map(Into::into).collect(),
+                }
             })
             .collect();
+        let count = |s: Status| board.total(s) as u64;
         Ok(Json(DeadlineBoard {
             programme: board.programme.programme.key.to_string(),
             title: board.programme.programme.title.clone(),

@@ -1,98 +1,120 @@
 //! The deadline board: every unit × deliverable × occurrence of a programme, with its traffic
 //! light at an instant. Pure: the store hands in the rows, this decides.
+//!
+//! A national programme has tens of thousands of rows, so a row holds indices into the units and
+//! deliverables it was built from rather than copies of their names.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
-use super::deadline::{Occurrence, Standing, Status, assess, due_instant};
-use super::{Audience, Deliverable, DomainError, Key, PilotUnit, RegionCode, RouteStep, Stage};
+use super::deadline::{Now, Occurrence, Standing, Status, assess_at, due_instant};
+use super::{Audience, Deliverable, DomainError, Key, RegionCode, RouteStep, Stage};
 
-/// One concrete deadline of one unit.
+/// A unit as the board needs it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BoardRow {
-    pub unit: RegionCode,
-    pub deliverable: Key,
-    pub occurrence: String,
-    pub opens_on: Option<NaiveDate>,
-    pub due_on: NaiveDate,
-    pub due_at: DateTime<Utc>,
-    pub due_text: String,
-    pub standing: Standing,
-    pub filed_at: Option<DateTime<Utc>>,
-    pub route: Vec<RouteStep>,
-}
-
-/// A unit as the board needs it: the unit, and whether it files directly.
-pub struct BoardUnit<'a> {
-    pub unit: &'a PilotUnit,
+pub struct BoardUnit {
+    pub region: RegionCode,
+    pub name: String,
+    /// The region and its ancestors, root first (for region filters).
+    pub path: Vec<RegionCode>,
+    pub demonstration: bool,
     pub files_directly: bool,
 }
 
-/// First filing instants, keyed by (unit, deliverable, occurrence).
-pub type Filings = HashMap<(RegionCode, Key, String), DateTime<Utc>>;
+/// A deliverable with its occurrences and its two possible routes, expanded once per board.
+#[derive(Debug, Clone)]
+pub struct Expanded {
+    pub deliverable: Deliverable,
+    pub occurrences: Vec<Occurrence>,
+    /// The instant each occurrence is missed, in the same order.
+    pub due_at: Vec<DateTime<Utc>>,
+    pub route: Vec<RouteStep>,
+    pub direct_route: Vec<RouteStep>,
+}
+
+/// One concrete deadline of one unit, by index into the board's units and deliverables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoardRow {
+    pub unit: usize,
+    pub deliverable: usize,
+    pub occurrence: usize,
+    pub standing: Standing,
+    pub filed_at: Option<DateTime<Utc>>,
+}
+
+/// First filing instants per unit: (deliverable, occurrence, instant).
+pub type Filings = HashMap<RegionCode, Vec<(Key, String, DateTime<Utc>)>>;
 
 /// Expands deliverables once (occurrences do not depend on the unit).
 pub fn expand(
-    deliverables: &[Deliverable],
+    deliverables: Vec<Deliverable>,
     stages: &[Stage],
-) -> Result<Vec<(Deliverable, Vec<Occurrence>)>, DomainError> {
+) -> Result<Vec<Expanded>, DomainError> {
     deliverables
-        .iter()
-        .map(|d| Ok((d.clone(), d.deadline.occurrences(stages)?)))
+        .into_iter()
+        .map(|d| {
+            let occurrences = d.deadline.occurrences(stages)?;
+            Ok(Expanded {
+                due_at: occurrences.iter().map(|o| due_instant(o.due_on)).collect(),
+                occurrences,
+                route: d.route_for(false),
+                direct_route: d.route_for(true),
+                deliverable: d,
+            })
+        })
         .collect()
 }
 
-/// Builds the board at `now`, keeping only the rows `keep` accepts (it sees status before the
-/// row is built, so filtering a large programme costs little). Rows come ordered by due day,
-/// then unit code, then deliverable.
+/// Builds the board at `now`, keeping only rows `keep` accepts (given the unit index and the
+/// status). Rows come ordered by due day, then unit code, deliverable key and occurrence key.
 pub fn board(
-    expanded: &[(Deliverable, Vec<Occurrence>)],
-    units: &[BoardUnit<'_>],
+    expanded: &[Expanded],
+    units: &[BoardUnit],
     filings: &Filings,
     now: DateTime<Utc>,
-    keep: impl Fn(&RegionCode, Status) -> bool,
+    keep: impl Fn(usize, Status) -> bool,
 ) -> Vec<BoardRow> {
+    let now = Now::new(now);
     let mut rows = Vec::new();
-    for (d, occs) in expanded {
-        for u in units {
-            if d.audience == Audience::Demonstration && !u.unit.demonstration {
+    for (ui, u) in units.iter().enumerate() {
+        let filed = filings
+            .get(&u.region)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (di, e) in expanded.iter().enumerate() {
+            if e.deliverable.audience == Audience::Demonstration && !u.demonstration {
                 continue;
             }
-            for o in occs {
-                let filed_at = if filings.is_empty() {
-                    None
-                } else {
-                    filings
-                        .get(&(u.unit.region.clone(), d.key.clone(), o.key.clone()))
-                        .copied()
-                };
-                let standing = assess(o.due_on, filed_at, now);
-                if !keep(&u.unit.region, standing.status) {
-                    continue;
+            for (oi, o) in e.occurrences.iter().enumerate() {
+                let filed_at = filed
+                    .iter()
+                    .find(|(d, occ, _)| d == &e.deliverable.key && occ == &o.key)
+                    .map(|(_, _, at)| *at);
+                let standing = assess_at(o.due_on, e.due_at[oi], filed_at, now);
+                if keep(ui, standing.status) {
+                    rows.push(BoardRow {
+                        unit: ui,
+                        deliverable: di,
+                        occurrence: oi,
+                        standing,
+                        filed_at,
+                    });
                 }
-                rows.push(BoardRow {
-                    unit: u.unit.region.clone(),
-                    deliverable: d.key.clone(),
-                    occurrence: o.key.clone(),
-                    opens_on: o.opens_on,
-                    due_on: o.due_on,
-                    due_at: due_instant(o.due_on),
-                    due_text: o.due_text.clone(),
-                    standing,
-                    filed_at,
-                    route: d.route_for(u.files_directly),
-                });
             }
         }
     }
     rows.sort_by(|a, b| {
-        (a.due_on, &a.unit, &a.deliverable, &a.occurrence).cmp(&(
-            b.due_on,
-            &b.unit,
-            &b.deliverable,
-            &b.occurrence,
-        ))
+        let key = |r: &BoardRow| {
+            let e = &expanded[r.deliverable];
+            (
+                e.occurrences[r.occurrence].due_on,
+                &units[r.unit].region,
+                &e.deliverable.key,
+                &e.occurrences[r.occurrence].key,
+            )
+        };
+        key(a).cmp(&key(b))
     });
     rows
 }

@@ -380,13 +380,39 @@ pub struct Standing {
     pub days_left: i64,
 }
 
+/// An instant and its Shanghai calendar day, computed once for many assessments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub instant: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+impl Now {
+    pub fn new(instant: DateTime<Utc>) -> Self {
+        Self {
+            instant,
+            today: local_day(instant),
+        }
+    }
+}
+
 /// Assesses one deadline at `now`; `filed_at` is the first filing against it, if any. A filing
 /// made after `now` does not count, so the board can be replayed at any past instant.
 pub fn assess(due_on: NaiveDate, filed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Standing {
-    let days_left = (due_on - local_day(now)).num_days();
+    assess_at(due_on, due_instant(due_on), filed_at, Now::new(now))
+}
+
+/// [`assess`] with the due instant and today's date already worked out (the board's hot loop).
+pub fn assess_at(
+    due_on: NaiveDate,
+    due_at: DateTime<Utc>,
+    filed_at: Option<DateTime<Utc>>,
+    now: Now,
+) -> Standing {
+    let days_left = (due_on - now.today).num_days();
     let status = match filed_at {
-        Some(t) if t <= now => Status::Done,
-        _ if now >= due_instant(due_on) => Status::Overdue,
+        Some(t) if t <= now.instant => Status::Done,
+        _ if now.instant >= due_at => Status::Overdue,
         _ if days_left <= DUE_SOON_DAYS => Status::DueSoon,
         _ => Status::Upcoming,
     };

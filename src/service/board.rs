@@ -1,12 +1,14 @@
 //! "What is due, and who is late?": the deadline board of a programme at an instant.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::board::{self, BoardRow, BoardUnit};
-use crate::domain::{Key, RegionCode, Status};
-use crate::store::{Store, StoreError, programmes::StoredProgramme};
+use crate::domain::board::{self, BoardRow, BoardUnit, Expanded};
+use crate::domain::deadline::Occurrence;
+use crate::domain::{Deliverable, Key, RegionCode, RouteStep, Status};
+use crate::store::{BoardParts, Store, StoreError, programmes::StoredProgramme};
 
 /// Which rows to keep.
 #[derive(Debug, Clone, Default)]
@@ -17,21 +19,44 @@ pub struct Filter {
     pub deliverable: Option<Key>,
 }
 
-/// A board row with the names a reader needs.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub row: BoardRow,
-    pub unit_name: String,
-    pub deliverable_title: String,
-}
-
-/// The board and its totals by status (over the filtered rows).
+/// The board, the units and deliverables its rows point into, and totals by status (over the
+/// filtered rows).
 #[derive(Debug, Clone)]
 pub struct Board {
     pub programme: StoredProgramme,
     pub as_of: DateTime<Utc>,
-    pub entries: Vec<Entry>,
+    pub parts: Arc<BoardParts>,
+    pub expanded: Vec<Expanded>,
+    pub rows: Vec<BoardRow>,
     pub totals: HashMap<Status, usize>,
+}
+
+impl Board {
+    pub fn unit(&self, r: &BoardRow) -> &BoardUnit {
+        &self.parts.units[r.unit]
+    }
+
+    pub fn deliverable(&self, r: &BoardRow) -> &Deliverable {
+        &self.expanded[r.deliverable].deliverable
+    }
+
+    pub fn occurrence(&self, r: &BoardRow) -> &Occurrence {
+        &self.expanded[r.deliverable].occurrences[r.occurrence]
+    }
+
+    /// The route this row's unit files along.
+    pub fn route(&self, r: &BoardRow) -> &[RouteStep] {
+        let e = &self.expanded[r.deliverable];
+        if self.parts.units[r.unit].files_directly {
+            &e.direct_route
+        } else {
+            &e.route
+        }
+    }
+
+    pub fn total(&self, s: Status) -> usize {
+        self.totals.get(&s).copied().unwrap_or(0)
+    }
 }
 
 pub async fn deadline_board(
@@ -40,60 +65,33 @@ pub async fn deadline_board(
     as_of: DateTime<Utc>,
     filter: &Filter,
 ) -> Result<Board, StoreError> {
-    let programme = store.programme_required(key).await?;
-    let (stages, deliverables, units, filings) = tokio::try_join!(
-        store.stages(key),
-        store.deliverables(key),
-        store.units(key),
-        store.filings(key),
-    )?;
-    let deliverables: Vec<_> = deliverables
-        .into_iter()
+    let ((programme, parts), filings) =
+        tokio::try_join!(store.board_parts(key), store.filings(key))?;
+    let deliverables: Vec<_> = parts
+        .deliverables
+        .iter()
         .filter(|d| filter.deliverable.as_ref().is_none_or(|k| &d.key == k))
+        .cloned()
         .collect();
-    let expanded = board::expand(&deliverables, &stages)?;
-    let in_region: Vec<_> = units
+    let expanded = board::expand(deliverables, &parts.stages)?;
+    let in_region: Vec<bool> = parts
+        .units
         .iter()
-        .filter(|u| filter.region.as_ref().is_none_or(|r| u.path.contains(r)))
+        .map(|u| filter.region.as_ref().is_none_or(|r| u.path.contains(r)))
         .collect();
-    let board_units: Vec<BoardUnit<'_>> = in_region
-        .iter()
-        .map(|u| BoardUnit {
-            unit: &u.unit,
-            files_directly: u.placement.files_directly,
-        })
-        .collect();
-    let rows = board::board(&expanded, &board_units, &filings, as_of, |_, s| {
-        filter.status.is_none_or(|want| want == s)
+    let rows = board::board(&expanded, &parts.units, &filings, as_of, |ui, s| {
+        in_region[ui] && filter.status.is_none_or(|want| want == s)
     });
-    let names: HashMap<&RegionCode, &str> = in_region
-        .iter()
-        .map(|u| (&u.unit.region, u.name.as_str()))
-        .collect();
-    let titles: HashMap<&Key, &str> = deliverables
-        .iter()
-        .map(|d| (&d.key, d.title.as_str()))
-        .collect();
     let mut totals = HashMap::new();
-    let entries = rows
-        .into_iter()
-        .map(|row| {
-            *totals.entry(row.standing.status).or_insert(0) += 1;
-            Entry {
-                unit_name: names.get(&row.unit).copied().unwrap_or_default().to_owned(),
-                deliverable_title: titles
-                    .get(&row.deliverable)
-                    .copied()
-                    .unwrap_or_default()
-                    .to_owned(),
-                row,
-            }
-        })
-        .collect();
+    for r in &rows {
+        *totals.entry(r.standing.status).or_insert(0) += 1;
+    }
     Ok(Board {
         programme,
         as_of,
-        entries,
+        parts,
+        expanded,
+        rows,
         totals,
     })
 }
@@ -111,31 +109,26 @@ pub fn render_text(board: &Board) -> String {
         p.key,
         local.format("%Y-%m-%d %H:%M %Z")
     );
-    let n = |s: Status| board.totals.get(&s).copied().unwrap_or(0);
     let _ = writeln!(
         out,
         "done {}  upcoming {}  due soon {}  overdue {}",
-        n(Status::Done),
-        n(Status::Upcoming),
-        n(Status::DueSoon),
-        n(Status::Overdue)
+        board.total(Status::Done),
+        board.total(Status::Upcoming),
+        board.total(Status::DueSoon),
+        board.total(Status::Overdue)
     );
-    for e in &board.entries {
-        let light = match e.row.standing.status {
+    for r in &board.rows {
+        let light = match r.standing.status {
             Status::Done => "完成",
             Status::Upcoming => "绿",
             Status::DueSoon => "黄",
             Status::Overdue => "红",
         };
+        let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
         let _ = writeln!(
             out,
             "{light}\t{}\t{}\t{}\t{}\t{} ({:+} d)",
-            e.row.unit,
-            e.unit_name,
-            e.deliverable_title,
-            e.row.occurrence,
-            e.row.due_text,
-            e.row.standing.days_left
+            u.region, u.name, d.title, o.key, o.due_text, r.standing.days_left
         );
     }
     out

@@ -4,6 +4,7 @@
 //!
 //! Values cross into SurrealDB only as bound parameters (`$name`), never spliced into SurrealQL.
 
+mod board_cache;
 mod error;
 mod migrate;
 pub mod programmes;
@@ -21,6 +22,7 @@ use surrealdb::engine::any::{Any, connect};
 use surrealdb::opt::auth::Root;
 use surrealdb::types::{Array, Datetime, Object, SurrealValue, Value};
 
+pub use board_cache::BoardParts;
 pub use error::StoreError;
 
 /// How to reach the database.
@@ -52,6 +54,9 @@ impl StoreConfig {
 #[derive(Clone)]
 pub struct Store {
     db: Surreal<Any>,
+    /// Programme parts read by every board request, reused while the programme's revision is
+    /// unchanged (see `board_cache.rs`).
+    parts_cache: board_cache::PartsCache,
 }
 
 impl Store {
@@ -83,7 +88,10 @@ impl Store {
         db.use_db(config.database.clone())
             .await
             .map_err(StoreError::from_db)?;
-        let store = Self { db };
+        let store = Self {
+            db,
+            parts_cache: Default::default(),
+        };
         migrate::apply(&store).await?;
         Ok(store)
     }

@@ -66,7 +66,7 @@ impl Store {
         }
     }
 
-    /// Every first submission of a programme, keyed for the board.
+    /// Every first submission of a programme, grouped by unit for the board.
     pub async fn filings(&self, programme: &Key) -> Result<Filings, StoreError> {
         let out = self
             .query(
@@ -74,14 +74,16 @@ impl Store {
                 json!({ "p": programme.as_str() }),
             )
             .await?;
-        let mut map = HashMap::new();
+        let mut map: Filings = HashMap::new();
         for v in rows(out.into_iter().next().unwrap_or_default()) {
             let r: SubmissionRow = decode("submission", v)?;
             let unit =
                 RegionCode::parse(&r.unit).map_err(|e| StoreError::corrupt("submission", e))?;
             let del =
                 Key::parse(&r.deliverable).map_err(|e| StoreError::corrupt("submission", e))?;
-            map.insert((unit, del, r.occurrence), parse_instant(&r.submitted_at)?);
+            map.entry(unit)
+                .or_default()
+                .push((del, r.occurrence, parse_instant(&r.submitted_at)?));
         }
         Ok(map)
     }

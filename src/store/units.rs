@@ -6,7 +6,17 @@ use serde_json::json;
 
 use super::rows::{StoredUnit, UnitRow, decode, encode};
 use super::{Store, StoreError, rows};
+use crate::domain::board::BoardUnit;
 use crate::domain::{Direction, DomainError, Key, PilotUnit, Programme, RegionCode, RegionTree};
+
+#[derive(serde::Deserialize)]
+struct BoardUnitRow {
+    region: String,
+    name: String,
+    path: Vec<String>,
+    demonstration: bool,
+    files_directly: bool,
+}
 
 /// What an admission decision sees.
 pub struct AdmissionContext<'a> {
@@ -30,6 +40,43 @@ impl Store {
             .map(|j| decode::<UnitRow>("unit", j)?.into_domain())
             .collect::<Result<Vec<_>, _>>()?;
         v.sort_by(|a, b| a.unit.region.cmp(&b.unit.region));
+        Ok(v)
+    }
+
+    /// The units as the deadline board needs them (only the fields it reads), optionally only
+    /// those inside `region`.
+    pub async fn board_units(
+        &self,
+        programme: &Key,
+        region: Option<&RegionCode>,
+    ) -> Result<Vec<BoardUnit>, StoreError> {
+        let sql = if region.is_some() {
+            "SELECT region, name, path, demonstration, files_directly FROM unit WHERE programme = $p AND $r IN path"
+        } else {
+            "SELECT region, name, path, demonstration, files_directly FROM unit WHERE programme = $p"
+        };
+        let out = self
+            .query(
+                sql,
+                json!({ "p": programme.as_str(), "r": region.map(|r| r.as_str()) }),
+            )
+            .await?;
+        let mut v = rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|j| {
+                let r: BoardUnitRow = decode("unit", j)?;
+                let code =
+                    |s: &str| RegionCode::parse(s).map_err(|e| StoreError::corrupt("unit", e));
+                Ok(BoardUnit {
+                    region: code(&r.region)?,
+                    name: r.name,
+                    path: r.path.iter().map(|p| code(p)).collect::<Result<_, _>>()?,
+                    demonstration: r.demonstration,
+                    files_directly: r.files_directly,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|a, b| a.region.cmp(&b.region));
         Ok(v)
     }
 
