@@ -60,6 +60,7 @@ async fn a_third_direction_in_a_city_is_refused() {
 #[tokio::test]
 async fn within_the_quotas_a_unit_is_admitted() {
     let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    assert_eq!(xiamen_rows(&t).await, 3, "思明区's three deadlines");
     let (s, body) = t.post(UNITS, &json!({"region": "350206", "directions": [2], "lead": {"name": "张三", "phone": "0592-0000000"}})).await;
     assert_eq!(s, 201, "{body}");
     assert_eq!(body["name"], "湖里区");
@@ -71,6 +72,8 @@ async fn within_the_quotas_a_unit_is_admitted() {
     assert_eq!(body["files_directly"], false);
     let (s, _) = t.get(&format!("{UNITS}/350206")).await;
     assert_eq!(s, 200);
+    // The board sees the new unit at once (its cached parts are keyed by the programme revision).
+    assert_eq!(xiamen_rows(&t).await, 6);
 }
 
 #[tokio::test]
@@ -134,4 +137,11 @@ async fn per_unit_scope_and_level_rules() {
         (422, Some("validation_failed")),
         "no direction 12: {body}"
     );
+}
+
+async fn xiamen_rows(t: &TestApp) -> u64 {
+    t.board("fj-2022-reform-pilot", "as_of=2022-09-01&region=350200")
+        .await["total"]
+        .as_u64()
+        .unwrap()
 }
