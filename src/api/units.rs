@@ -1,9 +1,9 @@
 //! `/programmes/{key}/units`: pilot units and their direction choices, admitted under the
 //! programme's selection rules.
 
-use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
-use super::common::region;
+use super::common::{page, region};
 use super::error::ApiError;
 use super::programmes::{Created, not_found};
 use super::{ApiTags, State};
@@ -85,6 +85,15 @@ impl From<&StoredUnit> for UnitView {
             files_directly: s.placement.files_directly,
         }
     }
+}
+
+/// One page of units.
+#[derive(Debug, Clone, Object)]
+pub struct UnitPage {
+    pub items: Vec<UnitView>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
 }
 
 pub struct UnitsApi {

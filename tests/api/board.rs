@@ -57,6 +57,28 @@ async fn demo_loads_all_five_programmes() {
             .await,
         42
     );
+    // Units page, and filter by region.
+    let (_, page) = t
+        .get("/api/v1/programmes/gd-2022-safety-net/units?offset=20&limit=5")
+        .await;
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["items"].as_array().unwrap().len()
+        ),
+        (Some(21), 1)
+    );
+    assert_eq!(page["items"][0]["name"], "云浮市");
+    let (_, fz) = t
+        .get("/api/v1/programmes/fj-2022-reform-pilot/units?region=350100")
+        .await;
+    let names: Vec<&str> = fz["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["台江区", "闽侯县", "平潭综合实验区"]);
     // Loading the demo again changes nothing.
     pilotgov::service::import::load_demo(&t.app.state.store, t.clock_now())
         .await
