@@ -132,20 +132,44 @@ impl UnitsApi {
 
 #[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Units")]
 impl UnitsApi {
-    /// List a programme's pilot units by region code.
+    /// List a programme's pilot units by region code, optionally only those inside a region.
     #[oai(path = "/:key/units", method = "get", operation_id = "listUnits")]
-    async fn list(&self, key: Path<String>) -> Result<Json<Vec<UnitView>>, ApiError> {
+    async fn list(
+        &self,
+        key: Path<String>,
+        /// Only units inside this region (a city's code gives its counties).
+        region: Query<Option<String>>,
+        offset: Query<Option<u64>>,
+        /// Rows to return (1–500, default 50).
+        limit: Query<Option<u64>>,
+    ) -> Result<Json<UnitPage>, ApiError> {
         let k = Self::key(&key.0)?;
+        let (offset, limit) = page(offset.0, limit.0)?;
+        let within = region
+            .0
+            .as_deref()
+            .map(|r| super::common::region("region", r))
+            .transpose()?;
         self.state.store.programme_required(&k).await?;
-        Ok(Json(
-            self.state
-                .store
-                .units(&k)
-                .await?
+        let units: Vec<_> = self
+            .state
+            .store
+            .units(&k)
+            .await?
+            .into_iter()
+            .filter(|u| within.as_ref().is_none_or(|r| u.path.contains(r)))
+            .collect();
+        Ok(Json(UnitPage {
+            total: units.len() as u64,
+            items: units
                 .iter()
+                .skip(offset as usize)
+                .take(limit as usize)
                 .map(Into::into)
                 .collect(),
-        ))
+            offset,
+            limit,
+        }))
     }
 
     /// Add a pilot unit with its chosen directions. Refused, naming the rule, when it breaks the
