@@ -26,47 +26,44 @@ impl App {
             .await
             .with_context(|| format!("cannot open the database at {}", config.database_url))?;
         let (name, regions) = DEMO_FIXTURES[0];
-        import_text(&store, regions, clock.now())
+        import_text(&store, regions, &crate::store::audit::Actor::system("startup", clock.now()))
             .await
             .with_context(|| format!("loading reference regions from {name}"))?;
-        Ok(Self {
-            state: State { store, clock },
-            config,
-        })
+        Ok(Self { state: State { store, clock }, config })
     }
 
     /// The whole HTTP surface.
     pub fn endpoint(&self) -> impl Endpoint + 'static {
-        let api = api::service(self.state.clone());
+        let api = api::service(self.state.clone(), self.config.limits());
         let spec = api.spec_endpoint();
         let docs = api.rapidoc();
         Route::new()
             .nest("/api/v1", api)
             .at("/api/v1/openapi.json", spec)
             .nest("/docs", docs)
-            .at("/health", get(health).data(self.state.clone()))
-            .with(api::limit::BodyLimit(self.config.body_limit))
+            .at("/health", get(health))
+            .with(api::limit::BodyLimit {
+                default: self.config.body_limit,
+                // Multipart framing adds a little to the file itself.
+                uploads: self.config.attachment_limit + 64 * 1024,
+            })
+            .data(self.state.clone())
             .catch_all_error(api::error::render_any)
     }
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn spec_json(state: State) -> String {
-    api::service(state).spec()
+    api::service(state, Config::default().limits()).spec()
 }
 
 #[handler]
 async fn health(Data(state): Data<&State>) -> poem::Result<Json<serde_json::Value>> {
     match state.store.ping().await {
-        Ok(()) => Ok(Json(
-            serde_json::json!({ "status": "ok", "database": "ok" }),
-        )),
+        Ok(()) => Ok(Json(serde_json::json!({ "status": "ok", "database": "ok" }))),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            Err(poem::Error::from_string(
-                "database unavailable",
-                poem::http::StatusCode::SERVICE_UNAVAILABLE,
-            ))
+            Err(poem::Error::from_string("database unavailable", poem::http::StatusCode::SERVICE_UNAVAILABLE))
         }
     }
 }

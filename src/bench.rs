@@ -15,16 +15,16 @@ use crate::config::Config;
 use crate::domain::deadline::{Every, MonthDay};
 use crate::domain::unit::admit;
 use crate::domain::{
-    Audience, Bundle, DeadlineSpec, Deliverable, DocDate, Key, PilotUnit, Programme, Region,
-    RegionCode, RegionLevel, RegionTree, RouteAction, RouteStep, SelectionRules, Window, YearMonth,
+    Audience, Bundle, DeadlineSpec, Deliverable, DocDate, Key, PilotUnit, Programme, Region, RegionCode, RegionLevel,
+    RegionTree, RouteAction, RouteStep, SelectionRules, Window, YearMonth,
 };
 use crate::service::board::{Filter, deadline_board};
 use crate::service::import::stored_unit;
 
 /// The 31 provincial-level codes of the mainland.
 const PROVINCES: [u32; 31] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65,
 ];
 
 /// Synthetic regions: 31 provinces, 10 cities each, counties spread evenly to `units`.
@@ -34,22 +34,15 @@ pub fn national_regions(units: usize) -> (Vec<Region>, Vec<RegionCode>) {
     let mut counties = Vec::with_capacity(units);
     let cities = PROVINCES.len() * 10;
     for (pi, p) in PROVINCES.iter().enumerate() {
-        regions.push(
-            Region::new(code(format!("{p}0000")), &format!("省{p}"), None, None).expect("valid"),
-        );
+        regions.push(Region::new(code(format!("{p}0000")), &format!("省{p}"), None, None).expect("valid"));
         for c in 1..=10u32 {
             let city = format!("{p}{c:02}00");
-            regions.push(
-                Region::new(code(city.clone()), &format!("市{p}{c:02}"), None, None)
-                    .expect("valid"),
-            );
+            regions.push(Region::new(code(city.clone()), &format!("市{p}{c:02}"), None, None).expect("valid"));
             let idx = pi * 10 + (c as usize - 1);
             let n = units / cities + usize::from(idx < units % cities);
             for k in 1..=n as u32 {
                 let county = code(format!("{p}{c:02}{k:02}"));
-                regions.push(
-                    Region::new(county.clone(), &format!("县{county}"), None, None).expect("valid"),
-                );
+                regions.push(Region::new(county.clone(), &format!("县{county}"), None, None).expect("valid"));
                 counties.push(county);
             }
         }
@@ -58,21 +51,12 @@ pub fn national_regions(units: usize) -> (Vec<Region>, Vec<RegionCode>) {
 }
 
 pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (1..=9900).contains(&units),
-        "units must be 1–9,900 (99 per city)"
-    );
+    anyhow::ensure!((1..=9900).contains(&units), "units must be 1–9,900 (99 per city)");
     let dir = tempfile::tempdir()?;
     let url = url.unwrap_or_else(|| format!("surrealkv://{}/bench.db", dir.path().display()));
-    let now = Utc
-        .with_ymd_and_hms(2026, 6, 15, 1, 0, 0)
-        .single()
-        .expect("valid");
+    let now = Utc.with_ymd_and_hms(2026, 6, 15, 1, 0, 0).single().expect("valid");
     let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(now));
-    let config = Config {
-        database_url: url.clone(),
-        ..Config::default()
-    };
+    let config = Config { database_url: url.clone(), ..Config::default() };
     let t0 = Instant::now();
     let app = App::build(config, clock.clone()).await?;
     let store = &app.state.store;
@@ -97,14 +81,8 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
         source: None,
     };
     let route = vec![
-        RouteStep {
-            level: RegionLevel::City,
-            action: RouteAction::Review,
-        },
-        RouteStep {
-            level: RegionLevel::Province,
-            action: RouteAction::File,
-        },
+        RouteStep { level: RegionLevel::City, action: RouteAction::Review },
+        RouteStep { level: RegionLevel::Province, action: RouteAction::File },
     ];
     let deliverables = vec![
         Deliverable {
@@ -112,9 +90,7 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
             title: "实施方案".into(),
             description: None,
             stage: None,
-            deadline: DeadlineSpec::Fixed {
-                due: DocDate::parse("2026年3月31日前")?,
-            },
+            deadline: DeadlineSpec::Fixed { due: DocDate::parse("2026年3月31日前")? },
             route: route.clone(),
             audience: Audience::All,
         },
@@ -137,13 +113,7 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
     ];
     let units_list: Vec<PilotUnit> = counties
         .iter()
-        .map(|c| PilotUnit {
-            region: c.clone(),
-            directions: vec![],
-            demonstration: false,
-            lead: None,
-            note: None,
-        })
+        .map(|c| PilotUnit { region: c.clone(), directions: vec![], demonstration: false, lead: None, note: None })
         .collect();
     let tree = RegionTree::new(regions);
     let stored = units_list
@@ -153,54 +123,41 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
             stored_unit(&tree, u.clone(), placement)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let bundle = Bundle {
-        programme,
-        stages: vec![],
-        directions: vec![],
-        deliverables,
-        units: units_list,
-    };
+    let bundle = Bundle { programme, stages: vec![], directions: vec![], deliverables, units: units_list };
     let t = Instant::now();
-    store
-        .create_bundle(&bundle, &stored, now)
-        .await
-        .context("storing the programme")?;
-    println!(
-        "programme: {} units × 13 deadlines stored in {:?}",
-        stored.len(),
-        t.elapsed()
-    );
+    let actor = crate::store::audit::Actor::system("bench", now);
+    store.create_bundle(&bundle, &stored, "programme.import", &actor).await.context("storing the programme")?;
+    println!("programme: {} units × 13 deadlines stored in {:?}", stored.len(), t.elapsed());
 
     // Half the units filed their plan, so the board mixes done, overdue and upcoming rows.
     let t = Instant::now();
     let plan = Key::parse("plan")?;
     for u in stored.iter().step_by(2) {
-        store
-            .record_submission(&bundle.programme.key, &u.unit.region, &plan, "once", now)
-            .await?;
+        let mut f = crate::domain::filing::Filing::draft(
+            format!("bench-{}", u.unit.region),
+            bundle.programme.key.clone(),
+            u.unit.region.clone(),
+            u.path.clone(),
+            plan.clone(),
+            "once".into(),
+            vec![],
+            "实施方案",
+            "",
+            "bench",
+        )?;
+        f.submit(now)?;
+        store.insert_filing(&f, None, &actor).await?;
     }
-    println!(
-        "submissions: {} recorded in {:?}",
-        stored.len().div_ceil(2),
-        t.elapsed()
-    );
+    println!("submissions: {} recorded in {:?}", stored.len().div_ceil(2), t.elapsed());
 
     let key = bundle.programme.key.clone();
+    let viewer = crate::domain::access::Principal::system_reader("bench");
     let whole = Filter::default();
-    let city = Filter {
-        region: Some(RegionCode::parse("350100")?),
-        ..Filter::default()
-    };
-    let rows_whole = deadline_board(store, &key, now, &whole).await?.rows.len();
-    let rows_city = deadline_board(store, &key, now, &city).await?.rows.len();
-    let whole_t = time(20, || async {
-        deadline_board(store, &key, now, &whole).await.map(|_| ())
-    })
-    .await?;
-    let city_t = time(20, || async {
-        deadline_board(store, &key, now, &city).await.map(|_| ())
-    })
-    .await?;
+    let city = Filter { region: Some(RegionCode::parse("350100")?), ..Filter::default() };
+    let rows_whole = deadline_board(store, &key, now, &whole, &viewer).await?.rows.len();
+    let rows_city = deadline_board(store, &key, now, &city, &viewer).await?.rows.len();
+    let whole_t = time(20, || async { deadline_board(store, &key, now, &whole, &viewer).await.map(|_| ()) }).await?;
+    let city_t = time(20, || async { deadline_board(store, &key, now, &city, &viewer).await.map(|_| ()) }).await?;
     // The same work split into its halves: reading the rows, and deciding the board.
     let load_t = time(20, || async {
         let (a, b, c, d) = tokio::try_join!(
@@ -221,13 +178,7 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
     )?;
     let expanded = crate::domain::board::expand(deliverables, &stages)?;
     let decide_t = time(20, || async {
-        std::hint::black_box(crate::domain::board::board(
-            &expanded,
-            &board_units,
-            &filings,
-            now,
-            |_, _| true,
-        ));
+        std::hint::black_box(crate::domain::board::board(&expanded, &board_units, &filings, now, |_, _| true));
         Ok(())
     })
     .await?;
@@ -238,10 +189,7 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
         "| deadline board, whole programme | {rows_whole} | {:?} | {:?} | {:?} |",
         whole_t.0, whole_t.1, whole_t.2
     );
-    println!(
-        "| deadline board, one city (350100) | {rows_city} | {:?} | {:?} | {:?} |",
-        city_t.0, city_t.1, city_t.2
-    );
+    println!("| deadline board, one city (350100) | {rows_city} | {:?} | {:?} | {:?} |", city_t.0, city_t.1, city_t.2);
     println!(
         "| for comparison: the same rows read uncached from the store | {} units | {:?} | {:?} | {:?} |",
         board_units.len(),
@@ -254,10 +202,7 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
         decide_t.0, decide_t.1, decide_t.2
     );
     if let Some(path) = url.strip_prefix("surrealkv://") {
-        println!(
-            "store size on disk: {:.1} MiB",
-            dir_size(std::path::Path::new(path)) as f64 / 1048576.0
-        );
+        println!("store size on disk: {:.1} MiB", dir_size(std::path::Path::new(path)) as f64 / 1048576.0);
     }
     Ok(())
 }
@@ -281,9 +226,9 @@ where
 fn dir_size(p: &std::path::Path) -> u64 {
     match std::fs::metadata(p) {
         Ok(m) if m.is_file() => m.len(),
-        Ok(m) if m.is_dir() => std::fs::read_dir(p)
-            .map(|rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
-            .unwrap_or(0),
+        Ok(m) if m.is_dir() => {
+            std::fs::read_dir(p).map(|rd| rd.flatten().map(|e| dir_size(&e.path())).sum()).unwrap_or(0)
+        }
         _ => 0,
     }
 }

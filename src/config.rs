@@ -23,6 +23,10 @@ pub struct Config {
     pub bind: String,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Largest attachment, in bytes.
+    pub attachment_limit: usize,
+    /// How long a login token lives, in minutes.
+    pub token_ttl_minutes: i64,
     /// `tracing` filter, e.g. `info` or `pilotgov=debug`.
     pub log: String,
     /// Log as JSON lines instead of text.
@@ -39,6 +43,8 @@ impl Default for Config {
             database_password: None,
             bind: "127.0.0.1:8080".into(),
             body_limit: 2 * 1024 * 1024,
+            attachment_limit: 20 * 1024 * 1024,
+            token_ttl_minutes: 12 * 60,
             log: "info".into(),
             log_json: false,
         }
@@ -53,6 +59,13 @@ impl Config {
             .merge(Env::prefixed("PILOTGOV_"))
             .extract()
             .map_err(Box::new)
+    }
+
+    pub fn limits(&self) -> crate::api::Limits {
+        crate::api::Limits {
+            token_ttl: chrono::Duration::minutes(self.token_ttl_minutes.max(1)),
+            attachment_limit: self.attachment_limit,
+        }
     }
 
     pub fn store(&self) -> StoreConfig {
@@ -74,10 +87,7 @@ mod tests {
     #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "pilotgov.toml",
-                "bind = \"0.0.0.0:9000\"\ndatabase_url = \"mem://\"",
-            )?;
+            jail.create_file("pilotgov.toml", "bind = \"0.0.0.0:9000\"\ndatabase_url = \"mem://\"")?;
             jail.set_env("PILOTGOV_DATABASE_URL", "ws://127.0.0.1:8000");
             let c = Config::load(Path::new("pilotgov.toml")).map_err(|e| *e)?;
             assert_eq!(c.bind, "0.0.0.0:9000");

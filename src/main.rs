@@ -8,16 +8,15 @@ use clap::{Parser, Subcommand};
 use pilotgov::app::{App, spec_json};
 use pilotgov::clock::{Clock, SystemClock};
 use pilotgov::config::Config;
+use pilotgov::domain::access::{Principal, Role};
 use pilotgov::domain::{Key, RegionCode, Status};
+use pilotgov::service::accounts::{DEMO_PASSWORD, DEMO_USERS, NewUser, create_user, ensure_demo_users};
 use pilotgov::service::board::{Filter, deadline_board};
 use pilotgov::service::import::{import_file, load_demo};
+use pilotgov::store::audit::Actor;
 
 #[derive(Parser)]
-#[command(
-    name = "pilotgov",
-    version,
-    about = "Governs government pilot programmes (试点工作)"
-)]
+#[command(name = "pilotgov", version, about = "Governs government pilot programmes (试点工作)")]
 struct Cli {
     /// Configuration file (TOML); missing is fine.
     #[arg(long, global = true, default_value = "pilotgov.toml")]
@@ -61,6 +60,11 @@ enum Command {
         #[arg(long)]
         status: Option<String>,
     },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Measure the deadline board on a generated national-scale programme.
     Bench {
         /// Database URL for the benchmark (default: a fresh embedded store in a temp folder).
@@ -72,12 +76,33 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from PILOTGOV_NEW_PASSWORD, or from the first
+    /// line of standard input.
+    Add {
+        username: String,
+        /// province_admin, city_reviewer, unit_lead, evaluator or leader.
+        #[arg(long)]
+        role: String,
+        /// Home region code (GB/T 2260).
+        #[arg(long)]
+        region: String,
+        /// Name shown to others (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account and revoke its tokens.
+    Disable { username: String },
+    /// Enable a disabled account.
+    Enable { username: String },
+}
+
 fn main() -> anyhow::Result<()> {
     // Deep SurrealDB queries want a larger stack than tokio's default.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(10 * 1024 * 1024)
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(10 * 1024 * 1024).build()?;
     rt.block_on(run(Cli::parse()))
 }
 
@@ -98,12 +123,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 for done in load_demo(&app.state.store, clock.now()).await? {
                     tracing::info!("demo: loaded {done}");
                 }
+                ensure_demo_users(&app.state.store, clock.now()).await?;
+                println!("demo accounts (password `{DEMO_PASSWORD}`):");
+                for (username, name, role, region) in DEMO_USERS {
+                    println!("  {username:<16} {:<15} {region:<10} {name}", role.as_str());
+                }
+                println!(
+                    "log in: curl -s -X POST http://{}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"fj-admin\",\"password\":\"{DEMO_PASSWORD}\"}}'",
+                    app.config.bind
+                );
             }
             let bind = app.config.bind.clone();
             let listener = poem::listener::TcpListener::bind(bind.clone());
-            println!(
-                "pilotgov listening on http://{bind}  (API /api/v1, docs /docs, spec /api/v1/openapi.json)"
-            );
+            println!("pilotgov listening on http://{bind}  (API /api/v1, docs /docs, spec /api/v1/openapi.json)");
             poem::Server::new(listener)
                 .run_with_graceful_shutdown(
                     app.endpoint(),
@@ -117,8 +149,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { files } => {
             let app = App::build(config, clock.clone()).await?;
+            let actor = Actor::system("seed", clock.now());
             for f in files {
-                let done = import_file(&app.state.store, &f, clock.now())
+                let done = import_file(&app.state.store, &f, &actor)
                     .await
                     .with_context(|| format!("seeding {}", f.display()))?;
                 println!("{}: {done}", f.display());
@@ -129,12 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::build(config, clock).await?;
             println!("{}", spec_json(app.state));
         }
-        Command::Deadlines {
-            programme,
-            as_of,
-            region,
-            status,
-        } => {
+        Command::Deadlines { programme, as_of, region, status } => {
             let app = App::build(config, clock.clone()).await?;
             let key = Key::parse(&programme)?;
             let as_of = match as_of {
@@ -146,8 +174,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 status: status.as_deref().map(Status::parse).transpose()?,
                 deliverable: None,
             };
-            let board = deadline_board(&app.state.store, &key, as_of, &filter).await?;
+            let everyone = Principal::system_reader("cli");
+            let board = deadline_board(&app.state.store, &key, as_of, &filter, &everyone).await?;
             print!("{}", pilotgov::service::board::render_text(&board));
+        }
+        Command::User { command } => {
+            let app = App::build(config, clock.clone()).await?;
+            let store = &app.state.store;
+            let actor = Actor::system("cli", clock.now());
+            match command {
+                UserCommand::Add { username, role, region, name } => {
+                    let password = match std::env::var("PILOTGOV_NEW_PASSWORD") {
+                        Ok(p) => p,
+                        Err(_) => {
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line)?;
+                            line.trim_end_matches(['\r', '\n']).to_owned()
+                        }
+                    };
+                    let region = RegionCode::parse(&region)?;
+                    let new = NewUser {
+                        username: &username,
+                        display_name: name.as_deref().unwrap_or(&username),
+                        role: Role::parse(&role)?,
+                        region: &region,
+                        password: &password,
+                    };
+                    create_user(store, new, &actor).await?;
+                    println!("created {username}");
+                }
+                UserCommand::List => {
+                    for u in store.users().await? {
+                        let state = if u.disabled { "disabled" } else { "active" };
+                        println!("{:<20} {:<15} {:<10} {state:<9} {}", u.username, u.role, u.region, u.display_name);
+                    }
+                }
+                UserCommand::Disable { username } => {
+                    store.set_user_disabled(&username, true, &actor).await?;
+                    println!("disabled {username}");
+                }
+                UserCommand::Enable { username } => {
+                    store.set_user_disabled(&username, false, &actor).await?;
+                    println!("enabled {username}");
+                }
+            }
         }
         Command::Bench { bench_url, units } => {
             pilotgov::bench::run(bench_url, units).await?;
@@ -159,9 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if config.log_json {
         builder.json().init();
     } else {

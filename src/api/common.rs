@@ -14,10 +14,7 @@ pub const MAX_LIMIT: u64 = 500;
 pub fn page(offset: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), DomainError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(DomainError::invalid(
-            "limit",
-            format!("between 1 and {MAX_LIMIT}"),
-        ));
+        return Err(DomainError::invalid("limit", format!("between 1 and {MAX_LIMIT}")));
     }
     Ok((offset.unwrap_or(0), limit))
 }
@@ -75,11 +72,7 @@ pub struct DocDateView {
 
 impl From<&DocDate> for DocDateView {
     fn from(d: &DocDate) -> Self {
-        Self {
-            text: d.text().to_owned(),
-            first: d.first(),
-            last: d.last(),
-        }
+        Self { text: d.text().to_owned(), first: d.first(), last: d.last() }
     }
 }
 
@@ -94,11 +87,7 @@ pub struct WindowView {
 
 impl From<&Window> for WindowView {
     fn from(w: &Window) -> Self {
-        Self {
-            text: w.text(),
-            start: (&w.start).into(),
-            end: (&w.end).into(),
-        }
+        Self { text: w.text(), start: (&w.start).into(), end: (&w.end).into() }
     }
 }
 
@@ -114,23 +103,14 @@ pub fn doc_date(field: &str, s: &str) -> Result<DocDate, DomainError> {
     DocDate::parse(s).map_err(|e| rename(e, field))
 }
 
-pub fn window(
-    start_field: &str,
-    start: &str,
-    end_field: &str,
-    end: &str,
-) -> Result<Window, DomainError> {
-    Window::new(doc_date(start_field, start)?, doc_date(end_field, end)?)
-        .map_err(|e| rename(e, end_field))
+pub fn window(start_field: &str, start: &str, end_field: &str, end: &str) -> Result<Window, DomainError> {
+    Window::new(doc_date(start_field, start)?, doc_date(end_field, end)?).map_err(|e| rename(e, end_field))
 }
 
 /// Points a domain error at the API field that carried the value.
 fn rename(e: DomainError, field: &str) -> DomainError {
     match e {
-        DomainError::Invalid { message, .. } => DomainError::Invalid {
-            field: field.to_owned(),
-            message,
-        },
+        DomainError::Invalid { message, .. } => DomainError::Invalid { field: field.to_owned(), message },
         other => other,
     }
 }
@@ -142,17 +122,12 @@ pub fn instant(field: &str, s: &str) -> Result<DateTime<Utc>, DomainError> {
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         use chrono::TimeZone;
-        if let Some(t) = Shanghai
-            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-            .single()
-        {
+        if let Some(t) = Shanghai.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).single() {
             return Ok(t.with_timezone(&Utc));
         }
     }
     Err(DomainError::invalid(
         field,
-        format!(
-            "`{s}` is neither an RFC 3339 instant (2022-09-20T09:00:00+08:00) nor a date (2022-09-20)"
-        ),
+        format!("`{s}` is neither an RFC 3339 instant (2022-09-20T09:00:00+08:00) nor a date (2022-09-20)"),
     ))
 }

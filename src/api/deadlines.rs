@@ -4,13 +4,14 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 
-use super::common::{instant, key as parse_key, page, region, shanghai};
+use super::auth::Auth;
+use super::common::{instant, key as parse_key, page, shanghai};
 use super::error::ApiError;
 use super::parts::RouteStepDto;
-use super::programmes::{Created, not_found};
+use super::programmes::not_found;
 use super::{ApiTags, State};
+use crate::domain::Status;
 use crate::domain::deadline::due_instant;
-use crate::domain::{DomainError, Key, Status};
 use crate::service::board::{Filter, deadline_board};
 
 /// A deadline's traffic light.
@@ -100,43 +101,19 @@ pub struct DeadlineBoard {
     pub rows: Vec<DeadlineRow>,
 }
 
-/// Records that a unit filed against a deadline.
-#[derive(Debug, Clone, Object)]
-pub struct SubmissionInput {
-    /// Region code of the unit.
-    pub unit: String,
-    /// Deliverable key.
-    pub deliverable: String,
-    /// `once`, or the month/quarter of a recurring deadline; default `once`.
-    pub occurrence: Option<String>,
-}
-
-/// The recorded first submission.
-#[derive(Debug, Clone, Object)]
-pub struct SubmissionView {
-    pub unit: String,
-    pub deliverable: String,
-    pub occurrence: String,
-    pub submitted_at: DateTime<FixedOffset>,
-    /// False when an earlier submission was already recorded (it is kept).
-    pub first: bool,
-}
-
 pub struct DeadlinesApi {
     pub state: State,
 }
 
 #[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Deadlines")]
 impl DeadlinesApi {
-    /// The deadline board: every unit's deadlines with their traffic lights at `as_of`.
-    #[oai(
-        path = "/:key/deadlines",
-        method = "get",
-        operation_id = "deadlineBoard"
-    )]
+    /// The deadline board: the deadlines of every unit this account may see, with their traffic
+    /// lights at `as_of`.
+    #[oai(path = "/:key/deadlines", method = "get", operation_id = "deadlineBoard")]
     #[allow(clippy::too_many_arguments)]
     async fn board(
         &self,
+        auth: Auth,
         key: Path<String>,
         /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
         as_of: Query<Option<String>>,
@@ -157,19 +134,11 @@ impl DeadlinesApi {
             None => self.state.clock.now(),
         };
         let filter = Filter {
-            region: region
-                .0
-                .as_deref()
-                .map(|r| super::common::region("region", r))
-                .transpose()?,
+            region: region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?,
             status: status.0.map(Into::into),
-            deliverable: deliverable
-                .0
-                .as_deref()
-                .map(|d| parse_key("deliverable", d))
-                .transpose()?,
+            deliverable: deliverable.0.as_deref().map(|d| parse_key("deliverable", d)).transpose()?,
         };
-        let board = deadline_board(&self.state.store, &k, as_of, &filter).await?;
+        let board = deadline_board(&self.state.store, &k, as_of, &filter, auth.principal()).await?;
         let total = board.rows.len() as u64;
         let rows = board
             .rows
@@ -211,63 +180,5 @@ impl DeadlinesApi {
             limit,
             rows,
         }))
-    }
-
-    /// Record that a unit filed against one deadline, at the server's current time. Only the
-    /// first submission counts for timeliness; repeating the call changes nothing.
-    #[oai(
-        path = "/:key/submissions",
-        method = "post",
-        operation_id = "recordSubmission"
-    )]
-    async fn submit(
-        &self,
-        key: Path<String>,
-        body: Json<SubmissionInput>,
-    ) -> Result<Created<SubmissionView>, ApiError> {
-        let k = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
-        let store = &self.state.store;
-        store.programme_required(&k).await?;
-        let unit = region("unit", &body.0.unit)?;
-        let deliverable = parse_key("deliverable", &body.0.deliverable)?;
-        let occurrence = body.0.occurrence.unwrap_or_else(|| "once".to_owned());
-        let units = store.units(&k).await?;
-        if !units.iter().any(|u| u.unit.region == unit) {
-            return Err(DomainError::invalid(
-                "unit",
-                format!("{unit} is not a unit of this programme"),
-            )
-            .into());
-        }
-        let deliverables = store.deliverables(&k).await?;
-        let d = deliverables
-            .iter()
-            .find(|d| d.key == deliverable)
-            .ok_or_else(|| {
-                DomainError::invalid("deliverable", format!("no deliverable `{deliverable}`"))
-            })?;
-        let stages = store.stages(&k).await?;
-        if !d
-            .deadline
-            .occurrences(&stages)?
-            .iter()
-            .any(|o| o.key == occurrence)
-        {
-            return Err(DomainError::invalid(
-                "occurrence",
-                format!("deliverable `{deliverable}` has no occurrence `{occurrence}`"),
-            )
-            .into());
-        }
-        let (at, first) = store
-            .record_submission(&k, &unit, &deliverable, &occurrence, self.state.clock.now())
-            .await?;
-        Ok(Created::Created(Json(SubmissionView {
-            unit: unit.to_string(),
-            deliverable: deliverable.to_string(),
-            occurrence,
-            submitted_at: shanghai(at),
-            first,
-        })))
     }
 }

@@ -26,6 +26,12 @@ pub enum ApiError {
     /// The request could not be read (malformed JSON, wrong types, bad parameters).
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// No valid bearer token (missing, malformed, expired, revoked or forged), or a failed login.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The token is valid but this account may not do this.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// No such programme, stage, direction, deliverable, unit or region.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
@@ -46,21 +52,21 @@ pub enum ApiError {
     Unavailable(Json<ErrorBody>),
 }
 
-fn body(
-    code: impl Into<String>,
-    message: impl Into<String>,
-    field: Option<String>,
-) -> Json<ErrorBody> {
-    Json(ErrorBody {
-        code: code.into(),
-        message: message.into(),
-        field,
-    })
+fn body(code: impl Into<String>, message: impl Into<String>, field: Option<String>) -> Json<ErrorBody> {
+    Json(ErrorBody { code: code.into(), message: message.into(), field })
 }
 
 impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::NotFound(body("not_found", message, None))
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::Unauthorized(body("unauthorized", message, None))
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(body("forbidden", message, None))
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -75,6 +81,8 @@ const CONFLICT_RULES: &[&str] = &[
     "duplicate_stages",
     "duplicate_directions",
     "duplicate_deliverables",
+    "filing_state",
+    "wrong_step",
     "units_per_group",
     "directions_per_group",
 ];
@@ -82,18 +90,12 @@ const CONFLICT_RULES: &[&str] = &[
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
-            DomainError::Invalid { field, message } => Self::Unprocessable(body(
-                "validation_failed",
-                format!("{field}: {message}"),
-                Some(field),
-            )),
+            DomainError::Invalid { field, message } => {
+                Self::Unprocessable(body("validation_failed", format!("{field}: {message}"), Some(field)))
+            }
             DomainError::RuleViolated { rule, message } => {
                 let b = body(format!("rule.{rule}"), message, None);
-                if CONFLICT_RULES.contains(&rule.as_str()) {
-                    Self::Conflict(b)
-                } else {
-                    Self::Unprocessable(b)
-                }
+                if CONFLICT_RULES.contains(&rule.as_str()) { Self::Conflict(b) } else { Self::Unprocessable(b) }
             }
         }
     }
@@ -104,44 +106,25 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Refused(d) => d.into(),
             StoreError::NotFound(what) => Self::not_found(format!("{what} does not exist")),
-            StoreError::Conflict {
-                retryable: false,
-                message,
-            } => {
-                tracing::info!(%message, "unique index refused a row");
-                Self::Conflict(body(
-                    "conflict",
-                    "a record with the same key already exists",
-                    None,
-                ))
+            StoreError::Outdated(_) => {
+                Self::Conflict(body("stale", "the record changed since you read it; reload and decide again", None))
             }
-            StoreError::Conflict {
-                retryable: true,
-                message,
-            } => {
+            StoreError::Conflict { retryable: false, message } => {
+                tracing::info!(%message, "unique index refused a row");
+                Self::Conflict(body("conflict", "a record with the same key already exists", None))
+            }
+            StoreError::Conflict { retryable: true, message } => {
                 tracing::warn!(%message, "transaction conflict outlived its retries");
-                Self::Conflict(body(
-                    "conflict",
-                    "the record changed concurrently; try again",
-                    None,
-                ))
+                Self::Conflict(body("conflict", "the record changed concurrently; try again", None))
             }
             StoreError::Invalid { message } => {
                 // The database's words name fields and SurrealQL; they stay in the log.
                 tracing::warn!(%message, "schema refused a value the domain accepted");
-                Self::Unprocessable(body(
-                    "validation_failed",
-                    "a value breaks the stored schema",
-                    None,
-                ))
+                Self::Unprocessable(body("validation_failed", "a value breaks the stored schema", None))
             }
             StoreError::Unavailable(message) => {
                 tracing::error!(%message, "database unavailable");
-                Self::Unavailable(body(
-                    "database_unavailable",
-                    "the database is unavailable; try again shortly",
-                    None,
-                ))
+                Self::Unavailable(body("database_unavailable", "the database is unavailable; try again shortly", None))
             }
             StoreError::Config(message) | StoreError::Internal(message) => {
                 tracing::error!(%message, "internal error");
@@ -167,6 +150,8 @@ pub async fn render_any(err: poem::Error) -> Response {
     let text = resp.into_body().into_string().await.unwrap_or_default();
     let code = match status.as_u16() {
         400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
         404 => "not_found",
         405 => "method_not_allowed",
         413 => "payload_too_large",

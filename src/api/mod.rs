@@ -2,9 +2,11 @@
 //! resource with its DTOs, the shared error shape, and the assembly of the OpenAPI service.
 //! Handlers parse DTOs into domain values, call the domain or a service, and map back.
 
+mod auth;
 pub mod common;
 mod deadlines;
 pub mod error;
+mod filings;
 pub mod limit;
 mod parts;
 mod programmes;
@@ -25,6 +27,13 @@ pub struct State {
     pub clock: Arc<dyn Clock>,
 }
 
+/// Limits the API enforces, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub token_ttl: chrono::Duration,
+    pub attachment_limit: usize,
+}
+
 #[derive(Tags)]
 enum ApiTags {
     /// Pilot programmes (试点工作): define, read, import.
@@ -37,9 +46,15 @@ enum ApiTags {
     Deadlines,
     /// The administrative division tree (GB/T 2260).
     Regions,
+    /// Logging in and out.
+    Auth,
+    /// Filings, their review and attachments, the compliance matrix and the audit trail.
+    Filings,
 }
 
 pub type Apis = (
+    auth::AuthApi,
+    filings::FilingsApi,
     programmes::ProgrammesApi,
     parts::PartsApi,
     units::UnitsApi,
@@ -48,21 +63,15 @@ pub type Apis = (
 );
 
 /// The OpenAPI service, served under `/api/v1`.
-pub fn service(state: State) -> OpenApiService<Apis, ()> {
+pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            programmes::ProgrammesApi {
-                state: state.clone(),
-            },
-            parts::PartsApi {
-                state: state.clone(),
-            },
-            units::UnitsApi {
-                state: state.clone(),
-            },
-            deadlines::DeadlinesApi {
-                state: state.clone(),
-            },
+            auth::AuthApi { state: state.clone(), token_ttl: limits.token_ttl },
+            filings::FilingsApi { state: state.clone(), attachment_limit: limits.attachment_limit },
+            programmes::ProgrammesApi { state: state.clone() },
+            parts::PartsApi { state: state.clone() },
+            units::UnitsApi { state: state.clone() },
+            deadlines::DeadlinesApi { state: state.clone() },
             regions::RegionsApi { state },
         ),
         "pilotgov",

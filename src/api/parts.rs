@@ -3,14 +3,16 @@
 use chrono::NaiveDate;
 use poem_openapi::{Enum, Object, OpenApi, Union, param::Path, payload::Json};
 
+use super::auth::Auth;
 use super::common::{Level, WindowView, key, region, window};
 use super::error::ApiError;
 use super::programmes::{Created, not_found};
 use super::{ApiTags, State};
+use crate::domain::access::Access;
 use crate::domain::deadline::{Anchor, Every, LastDay, MonthDay};
 use crate::domain::{
-    Audience, DeadlineSpec, Deliverable, Department, Direction, DirectionKind, DomainError, Key,
-    RouteAction, RouteStep, Stage, YearMonth, bundle,
+    Audience, DeadlineSpec, Deliverable, Department, Direction, DirectionKind, DomainError, Key, RouteAction,
+    RouteStep, Stage, YearMonth, bundle,
 };
 
 /// A stage as written by a client.
@@ -110,11 +112,7 @@ impl DirectionDto {
                 .map(|r| {
                     Ok(Department {
                         name: r.name,
-                        region: r
-                            .region
-                            .as_deref()
-                            .map(|c| region("responsible.region", c))
-                            .transpose()?,
+                        region: r.region.as_deref().map(|c| region("responsible.region", c)).transpose()?,
                     })
                 })
                 .collect::<Result<_, DomainError>>()?,
@@ -138,10 +136,7 @@ impl From<&Direction> for DirectionDto {
             responsible: d
                 .responsible
                 .iter()
-                .map(|r| DepartmentDto {
-                    name: r.name.clone(),
-                    region: r.region.as_ref().map(|c| c.to_string()),
-                })
+                .map(|r| DepartmentDto { name: r.name.clone(), region: r.region.as_ref().map(|c| c.to_string()) })
                 .collect(),
         }
     }
@@ -207,32 +202,27 @@ pub enum DeadlineDto {
 
 impl DeadlineDto {
     fn into_domain(self) -> Result<DeadlineSpec, DomainError> {
-        let month = |field: &str, s: &str| {
-            YearMonth::parse(s).map_err(|e| DomainError::invalid(field, e.to_string()))
-        };
+        let month = |field: &str, s: &str| YearMonth::parse(s).map_err(|e| DomainError::invalid(field, e.to_string()));
         Ok(match self {
-            Self::Fixed(f) => DeadlineSpec::Fixed {
-                due: super::common::doc_date("deadline.due", &f.due)?,
-            },
-            Self::Recurring(r) => DeadlineSpec::Recurring {
-                every: match r.every {
-                    Period::Month => Every::Month,
-                    Period::Quarter => Every::Quarter,
-                },
-                from: month("deadline.from", &r.from)?,
-                to: month("deadline.to", &r.to)?,
-                opens_day: r.opens_day,
-                due_day: match r.due_day.as_str() {
-                    "last" => MonthDay::Last(LastDay::Last),
-                    d => MonthDay::Day(d.parse().map_err(|_| {
-                        DomainError::invalid(
-                            "deadline.due_day",
-                            "a day of the month 1–31, or `last`",
-                        )
-                    })?),
-                },
-                text: r.text,
-            },
+            Self::Fixed(f) => DeadlineSpec::Fixed { due: super::common::doc_date("deadline.due", &f.due)? },
+            Self::Recurring(r) => {
+                DeadlineSpec::Recurring {
+                    every: match r.every {
+                        Period::Month => Every::Month,
+                        Period::Quarter => Every::Quarter,
+                    },
+                    from: month("deadline.from", &r.from)?,
+                    to: month("deadline.to", &r.to)?,
+                    opens_day: r.opens_day,
+                    due_day: match r.due_day.as_str() {
+                        "last" => MonthDay::Last(LastDay::Last),
+                        d => MonthDay::Day(d.parse().map_err(|_| {
+                            DomainError::invalid("deadline.due_day", "a day of the month 1–31, or `last`")
+                        })?),
+                    },
+                    text: r.text,
+                }
+            }
             Self::RelativeToStage(r) => DeadlineSpec::RelativeToStage {
                 stage: key("deadline.stage", &r.stage)?,
                 anchor: match r.anchor {
@@ -246,35 +236,24 @@ impl DeadlineDto {
 
     fn from_domain(d: &DeadlineSpec) -> Self {
         match d {
-            DeadlineSpec::Fixed { due } => Self::Fixed(FixedDeadline {
-                due: due.text().to_owned(),
-            }),
-            DeadlineSpec::Recurring {
-                every,
-                from,
-                to,
-                opens_day,
-                due_day,
-                text,
-            } => Self::Recurring(RecurringDeadline {
-                every: match every {
-                    Every::Month => Period::Month,
-                    Every::Quarter => Period::Quarter,
-                },
-                from: from.to_string(),
-                to: to.to_string(),
-                opens_day: *opens_day,
-                due_day: match due_day {
-                    MonthDay::Day(d) => d.to_string(),
-                    MonthDay::Last(_) => "last".to_owned(),
-                },
-                text: text.clone(),
-            }),
-            DeadlineSpec::RelativeToStage {
-                stage,
-                anchor,
-                offset_days,
-            } => Self::RelativeToStage(RelativeDeadline {
+            DeadlineSpec::Fixed { due } => Self::Fixed(FixedDeadline { due: due.text().to_owned() }),
+            DeadlineSpec::Recurring { every, from, to, opens_day, due_day, text } => {
+                Self::Recurring(RecurringDeadline {
+                    every: match every {
+                        Every::Month => Period::Month,
+                        Every::Quarter => Period::Quarter,
+                    },
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    opens_day: *opens_day,
+                    due_day: match due_day {
+                        MonthDay::Day(d) => d.to_string(),
+                        MonthDay::Last(_) => "last".to_owned(),
+                    },
+                    text: text.clone(),
+                })
+            }
+            DeadlineSpec::RelativeToStage { stage, anchor, offset_days } => Self::RelativeToStage(RelativeDeadline {
                 stage: stage.to_string(),
                 anchor: match anchor {
                     Anchor::Start => AnchorDto::Start,
@@ -401,15 +380,16 @@ pub struct PartsApi {
 }
 
 impl PartsApi {
-    async fn programme(&self, k: &str) -> Result<crate::domain::Programme, ApiError> {
+    /// The programme, if this account may read it (`define`: and change its parts).
+    async fn programme(&self, auth: &Auth, k: &str, define: bool) -> Result<crate::domain::Programme, ApiError> {
         let key = Key::parse(k).map_err(|_| not_found(k))?;
-        Ok(self
-            .state
-            .store
-            .programme(&key)
-            .await?
-            .ok_or_else(|| not_found(k))?
-            .programme)
+        let p = self.state.store.programme(&key).await?.ok_or_else(|| not_found(k))?.programme;
+        let scope_path = p.scope.implied_path();
+        auth.may(Access::ReadProgramme { scope_path: &scope_path })?;
+        if define {
+            auth.may(Access::DefineProgramme { scope_path: &scope_path })?;
+        }
+        Ok(p)
     }
 }
 
@@ -417,282 +397,191 @@ impl PartsApi {
 impl PartsApi {
     /// List a programme's stages in plan order.
     #[oai(path = "/:key/stages", method = "get", operation_id = "listStages")]
-    async fn list_stages(&self, key: Path<String>) -> Result<Json<Vec<StageView>>, ApiError> {
-        let p = self.programme(&key.0).await?;
-        Ok(Json(
-            self.state
-                .store
-                .stages(&p.key)
-                .await?
-                .iter()
-                .map(Into::into)
-                .collect(),
-        ))
+    async fn list_stages(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<StageView>>, ApiError> {
+        let p = self.programme(&auth, &key.0, false).await?;
+        Ok(Json(self.state.store.stages(&p.key).await?.iter().map(Into::into).collect()))
     }
 
     /// Add a stage; its window must lie inside the programme period.
     #[oai(path = "/:key/stages", method = "post", operation_id = "createStage")]
     async fn create_stage(
         &self,
+        auth: Auth,
         key: Path<String>,
         body: Json<StageInput>,
     ) -> Result<Created<StageView>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, true).await?;
         let s = body.0.into_domain()?;
         bundle::check_stage(&p, &s)?;
-        self.state.store.put_stage(&p.key, &s, true).await?;
+        self.state.store.put_stage(&p.key, &s, true, &auth.actor(&self.state)).await?;
         Ok(Created::Created(Json((&s).into())))
     }
 
     /// Read one stage.
-    #[oai(
-        path = "/:key/stages/:stage",
-        method = "get",
-        operation_id = "getStage"
-    )]
-    async fn get_stage(
-        &self,
-        key: Path<String>,
-        stage: Path<String>,
-    ) -> Result<Json<StageView>, ApiError> {
-        let p = self.programme(&key.0).await?;
+    #[oai(path = "/:key/stages/:stage", method = "get", operation_id = "getStage")]
+    async fn get_stage(&self, auth: Auth, key: Path<String>, stage: Path<String>) -> Result<Json<StageView>, ApiError> {
+        let p = self.programme(&auth, &key.0, false).await?;
         let stages = self.state.store.stages(&p.key).await?;
-        let s = stages
-            .iter()
-            .find(|s| s.key.as_str() == stage.0)
-            .ok_or_else(|| {
-                ApiError::not_found(format!(
-                    "stage `{}` of programme `{}` does not exist",
-                    stage.0, key.0
-                ))
-            })?;
+        let s = stages.iter().find(|s| s.key.as_str() == stage.0).ok_or_else(|| {
+            ApiError::not_found(format!("stage `{}` of programme `{}` does not exist", stage.0, key.0))
+        })?;
         Ok(Json(s.into()))
     }
 
     /// Replace a stage. The key in the body must match the path.
-    #[oai(
-        path = "/:key/stages/:stage",
-        method = "put",
-        operation_id = "updateStage"
-    )]
+    #[oai(path = "/:key/stages/:stage", method = "put", operation_id = "updateStage")]
     async fn update_stage(
         &self,
+        auth: Auth,
         key: Path<String>,
         stage: Path<String>,
         body: Json<StageInput>,
     ) -> Result<Json<StageView>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, true).await?;
         let s = body.0.into_domain()?;
         if s.key.as_str() != stage.0 {
             return Err(DomainError::invalid("key", "a stage's key cannot change").into());
         }
         bundle::check_stage(&p, &s)?;
-        self.state.store.put_stage(&p.key, &s, false).await?;
+        self.state.store.put_stage(&p.key, &s, false, &auth.actor(&self.state)).await?;
         Ok(Json((&s).into()))
     }
 
     /// List the direction catalogue (directions to choose and assigned tasks) by number.
-    #[oai(
-        path = "/:key/directions",
-        method = "get",
-        operation_id = "listDirections"
-    )]
-    async fn list_directions(
-        &self,
-        key: Path<String>,
-    ) -> Result<Json<Vec<DirectionDto>>, ApiError> {
-        let p = self.programme(&key.0).await?;
-        Ok(Json(
-            self.state
-                .store
-                .directions(&p.key)
-                .await?
-                .iter()
-                .map(Into::into)
-                .collect(),
-        ))
+    #[oai(path = "/:key/directions", method = "get", operation_id = "listDirections")]
+    async fn list_directions(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<DirectionDto>>, ApiError> {
+        let p = self.programme(&auth, &key.0, false).await?;
+        Ok(Json(self.state.store.directions(&p.key).await?.iter().map(Into::into).collect()))
     }
 
     /// Add a catalogue entry.
-    #[oai(
-        path = "/:key/directions",
-        method = "post",
-        operation_id = "createDirection"
-    )]
+    #[oai(path = "/:key/directions", method = "post", operation_id = "createDirection")]
     async fn create_direction(
         &self,
+        auth: Auth,
         key: Path<String>,
         body: Json<DirectionDto>,
     ) -> Result<Created<DirectionDto>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
-        self.state.store.put_direction(&p.key, &d, true).await?;
+        self.state.store.put_direction(&p.key, &d, true, &auth.actor(&self.state)).await?;
         Ok(Created::Created(Json((&d).into())))
     }
 
     /// Read one catalogue entry by its number.
-    #[oai(
-        path = "/:key/directions/:number",
-        method = "get",
-        operation_id = "getDirection"
-    )]
+    #[oai(path = "/:key/directions/:number", method = "get", operation_id = "getDirection")]
     async fn get_direction(
         &self,
+        auth: Auth,
         key: Path<String>,
         number: Path<u32>,
     ) -> Result<Json<DirectionDto>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, false).await?;
         let all = self.state.store.directions(&p.key).await?;
         let d = all.iter().find(|d| d.number == number.0).ok_or_else(|| {
-            ApiError::not_found(format!(
-                "direction {} of programme `{}` does not exist",
-                number.0, key.0
-            ))
+            ApiError::not_found(format!("direction {} of programme `{}` does not exist", number.0, key.0))
         })?;
         Ok(Json(d.into()))
     }
 
     /// Replace a catalogue entry. The number in the body must match the path.
-    #[oai(
-        path = "/:key/directions/:number",
-        method = "put",
-        operation_id = "updateDirection"
-    )]
+    #[oai(path = "/:key/directions/:number", method = "put", operation_id = "updateDirection")]
     async fn update_direction(
         &self,
+        auth: Auth,
         key: Path<String>,
         number: Path<u32>,
         body: Json<DirectionDto>,
     ) -> Result<Json<DirectionDto>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
         if d.number != number.0 {
-            return Err(
-                DomainError::invalid("number", "a direction's number cannot change").into(),
-            );
+            return Err(DomainError::invalid("number", "a direction's number cannot change").into());
         }
-        self.state.store.put_direction(&p.key, &d, false).await?;
+        self.state.store.put_direction(&p.key, &d, false, &auth.actor(&self.state)).await?;
         Ok(Json((&d).into()))
     }
 
     /// List deliverables by key.
-    #[oai(
-        path = "/:key/deliverables",
-        method = "get",
-        operation_id = "listDeliverables"
-    )]
-    async fn list_deliverables(
-        &self,
-        key: Path<String>,
-    ) -> Result<Json<Vec<DeliverableDto>>, ApiError> {
-        let p = self.programme(&key.0).await?;
-        Ok(Json(
-            self.state
-                .store
-                .deliverables(&p.key)
-                .await?
-                .iter()
-                .map(Into::into)
-                .collect(),
-        ))
+    #[oai(path = "/:key/deliverables", method = "get", operation_id = "listDeliverables")]
+    async fn list_deliverables(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<DeliverableDto>>, ApiError> {
+        let p = self.programme(&auth, &key.0, false).await?;
+        Ok(Json(self.state.store.deliverables(&p.key).await?.iter().map(Into::into).collect()))
     }
 
     /// Add a deliverable; all its deadlines must fall inside the programme period.
-    #[oai(
-        path = "/:key/deliverables",
-        method = "post",
-        operation_id = "createDeliverable"
-    )]
+    #[oai(path = "/:key/deliverables", method = "post", operation_id = "createDeliverable")]
     async fn create_deliverable(
         &self,
+        auth: Auth,
         key: Path<String>,
         body: Json<DeliverableDto>,
     ) -> Result<Created<DeliverableDto>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
         let stages = self.state.store.stages(&p.key).await?;
         bundle::check_deliverable(&p, &stages, &d)?;
-        self.state.store.put_deliverable(&p.key, &d, true).await?;
+        self.state.store.put_deliverable(&p.key, &d, true, &auth.actor(&self.state)).await?;
         Ok(Created::Created(Json((&d).into())))
     }
 
     /// Read one deliverable.
-    #[oai(
-        path = "/:key/deliverables/:deliverable",
-        method = "get",
-        operation_id = "getDeliverable"
-    )]
+    #[oai(path = "/:key/deliverables/:deliverable", method = "get", operation_id = "getDeliverable")]
     async fn get_deliverable(
         &self,
+        auth: Auth,
         key: Path<String>,
         deliverable: Path<String>,
     ) -> Result<Json<DeliverableDto>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, false).await?;
         let all = self.state.store.deliverables(&p.key).await?;
         let d = find_deliverable(&all, &key.0, &deliverable.0)?;
         Ok(Json(d.into()))
     }
 
     /// Replace a deliverable. The key in the body must match the path.
-    #[oai(
-        path = "/:key/deliverables/:deliverable",
-        method = "put",
-        operation_id = "updateDeliverable"
-    )]
+    #[oai(path = "/:key/deliverables/:deliverable", method = "put", operation_id = "updateDeliverable")]
     async fn update_deliverable(
         &self,
+        auth: Auth,
         key: Path<String>,
         deliverable: Path<String>,
         body: Json<DeliverableDto>,
     ) -> Result<Json<DeliverableDto>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
         if d.key.as_str() != deliverable.0 {
             return Err(DomainError::invalid("key", "a deliverable's key cannot change").into());
         }
         let stages = self.state.store.stages(&p.key).await?;
         bundle::check_deliverable(&p, &stages, &d)?;
-        self.state.store.put_deliverable(&p.key, &d, false).await?;
+        self.state.store.put_deliverable(&p.key, &d, false, &auth.actor(&self.state)).await?;
         Ok(Json((&d).into()))
     }
 
     /// The concrete dated occurrences of a deliverable's deadline.
-    #[oai(
-        path = "/:key/deliverables/:deliverable/occurrences",
-        method = "get",
-        operation_id = "listOccurrences"
-    )]
+    #[oai(path = "/:key/deliverables/:deliverable/occurrences", method = "get", operation_id = "listOccurrences")]
     async fn occurrences(
         &self,
+        auth: Auth,
         key: Path<String>,
         deliverable: Path<String>,
     ) -> Result<Json<Vec<OccurrenceView>>, ApiError> {
-        let p = self.programme(&key.0).await?;
+        let p = self.programme(&auth, &key.0, false).await?;
         let all = self.state.store.deliverables(&p.key).await?;
         let d = find_deliverable(&all, &key.0, &deliverable.0)?;
         let stages = self.state.store.stages(&p.key).await?;
         let occ = d.deadline.occurrences(&stages)?;
         Ok(Json(
             occ.into_iter()
-                .map(|o| OccurrenceView {
-                    key: o.key,
-                    opens_on: o.opens_on,
-                    due_on: o.due_on,
-                    due_text: o.due_text,
-                })
+                .map(|o| OccurrenceView { key: o.key, opens_on: o.opens_on, due_on: o.due_on, due_text: o.due_text })
                 .collect(),
         ))
     }
 }
 
-fn find_deliverable<'a>(
-    all: &'a [Deliverable],
-    programme: &str,
-    k: &str,
-) -> Result<&'a Deliverable, ApiError> {
-    all.iter().find(|d| d.key.as_str() == k).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "deliverable `{k}` of programme `{programme}` does not exist"
-        ))
-    })
+fn find_deliverable<'a>(all: &'a [Deliverable], programme: &str, k: &str) -> Result<&'a Deliverable, ApiError> {
+    all.iter()
+        .find(|d| d.key.as_str() == k)
+        .ok_or_else(|| ApiError::not_found(format!("deliverable `{k}` of programme `{programme}` does not exist")))
 }

@@ -2,9 +2,11 @@
 
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
 
+use super::auth::Auth;
 use super::common::{DocDateView, Level, WindowView, doc_date, key, page, region, window};
 use super::error::ApiError;
 use super::{ApiTags, State};
+use crate::domain::access::Access;
 use crate::domain::{Bounds, DomainError, Programme, RuleException, SelectionRules, bundle};
 use crate::service::document::ProgrammeDocument;
 use crate::service::import::{Imported, import_programme};
@@ -53,12 +55,7 @@ pub struct RulesDto {
 
 impl RulesDto {
     fn into_domain(self) -> Result<SelectionRules, DomainError> {
-        let b = |b: Option<BoundsDto>| {
-            b.map(|b| Bounds {
-                min: b.min,
-                max: b.max,
-            })
-        };
+        let b = |b: Option<BoundsDto>| b.map(|b| Bounds { min: b.min, max: b.max });
         Ok(SelectionRules {
             directions_per_unit: b(self.directions_per_unit),
             directions_per_group: b(self.directions_per_group),
@@ -82,12 +79,7 @@ impl RulesDto {
     }
 
     fn from_domain(r: &SelectionRules) -> Self {
-        let b = |b: &Option<Bounds>| {
-            b.map(|b| BoundsDto {
-                min: b.min,
-                max: b.max,
-            })
-        };
+        let b = |b: &Option<Bounds>| b.map(|b| BoundsDto { min: b.min, max: b.max });
         Self {
             directions_per_unit: b(&r.directions_per_unit),
             directions_per_group: b(&r.directions_per_group),
@@ -144,12 +136,7 @@ impl ProgrammeInput {
             issuer: self.issuer,
             doc_number: self.doc_number,
             issued: doc_date("issued", &self.issued)?,
-            period: window(
-                "period_start",
-                &self.period_start,
-                "period_end",
-                &self.period_end,
-            )?,
+            period: window("period_start", &self.period_start, "period_end", &self.period_end)?,
             scope: region("scope", &self.scope)?,
             unit_level: self.unit_level.into(),
             rules: self.rules.into_domain()?,
@@ -229,20 +216,26 @@ pub struct ProgrammesApi {
 
 #[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Programmes")]
 impl ProgrammesApi {
-    /// List programmes, ordered by key.
+    /// List the programmes this account may see, ordered by key.
     #[oai(path = "/", method = "get", operation_id = "listProgrammes")]
     async fn list(
         &self,
+        auth: Auth,
         /// Rows to skip.
         offset: Query<Option<u64>>,
         /// Rows to return (1–500, default 50).
         limit: Query<Option<u64>>,
     ) -> Result<Json<ProgrammePage>, ApiError> {
         let (offset, limit) = page(offset.0, limit.0)?;
-        let (list, total) = self.state.store.programmes(offset, limit).await?;
+        // Programmes are few; filter to those this account may see, then page.
+        let (all, _) = self.state.store.programmes(0, 10_000).await?;
+        let visible: Vec<_> = all
+            .iter()
+            .filter(|p| auth.may(Access::ReadProgramme { scope_path: &p.programme.scope.implied_path() }).is_ok())
+            .collect();
         Ok(Json(ProgrammePage {
-            items: list.iter().map(Into::into).collect(),
-            total,
+            total: visible.len() as u64,
+            items: visible.iter().skip(offset as usize).take(limit as usize).map(|p| (*p).into()).collect(),
             offset,
             limit,
         }))
@@ -250,8 +243,9 @@ impl ProgrammesApi {
 
     /// Define a programme (its head; add stages, directions, deliverables and units after).
     #[oai(path = "/", method = "post", operation_id = "createProgramme")]
-    async fn create(&self, body: Json<ProgrammeInput>) -> Result<Created<ProgrammeView>, ApiError> {
+    async fn create(&self, auth: Auth, body: Json<ProgrammeInput>) -> Result<Created<ProgrammeView>, ApiError> {
         let programme = body.0.into_domain()?;
+        auth.may_create(Access::DefineProgramme { scope_path: &programme.scope.implied_path() })?;
         let store = &self.state.store;
         let tree = store.tree_for(&programme.scope, &[]).await?;
         bundle::check_programme(&programme, &tree)?;
@@ -269,7 +263,7 @@ impl ProgrammesApi {
             deliverables: vec![],
             units: vec![],
         };
-        store.create_bundle(&b, &[], self.state.clock.now()).await?;
+        store.create_bundle(&b, &[], "programme.create", &auth.actor(&self.state)).await?;
         let stored = store.programme_required(&b.programme.key).await?;
         Ok(Created::Created(Json((&stored).into())))
     }
@@ -277,40 +271,30 @@ impl ProgrammesApi {
     /// Import a whole programme in the fixture format (`pilotgov/programme@1`, see
     /// `fixtures/README.md`): head, stages, catalogue, deliverables and units, all or nothing.
     #[oai(path = "/import", method = "post", operation_id = "importProgramme")]
-    async fn import(
-        &self,
-        body: Json<serde_json::Value>,
-    ) -> Result<Created<ImportSummary>, ApiError> {
+    async fn import(&self, auth: Auth, body: Json<serde_json::Value>) -> Result<Created<ImportSummary>, ApiError> {
         let doc: ProgrammeDocument = serde_json::from_value(body.0)
             .map_err(|e| ApiError::from(DomainError::invalid("document", e.to_string())))?;
-        match import_programme(&self.state.store, doc, self.state.clock.now()).await? {
-            Imported::Programme {
-                key,
-                stages,
-                directions,
-                deliverables,
-                units,
-            } => Ok(Created::Created(Json(ImportSummary {
-                key: key.to_string(),
-                stages: stages as u64,
-                directions: directions as u64,
-                deliverables: deliverables as u64,
-                units: units as u64,
-            }))),
+        auth.may_create(Access::DefineProgramme { scope_path: &doc.programme.scope.implied_path() })?;
+        match import_programme(&self.state.store, doc, &auth.actor(&self.state)).await? {
+            Imported::Programme { key, stages, directions, deliverables, units } => {
+                Ok(Created::Created(Json(ImportSummary {
+                    key: key.to_string(),
+                    stages: stages as u64,
+                    directions: directions as u64,
+                    deliverables: deliverables as u64,
+                    units: units as u64,
+                })))
+            }
             Imported::Regions(_) => Err(ApiError::bad_request("expected a programme document")),
         }
     }
 
     /// Read one programme.
     #[oai(path = "/:key", method = "get", operation_id = "getProgramme")]
-    async fn get(&self, key: Path<String>) -> Result<Json<ProgrammeView>, ApiError> {
+    async fn get(&self, auth: Auth, key: Path<String>) -> Result<Json<ProgrammeView>, ApiError> {
         let k = super::common::key("key", &key.0).map_err(|_| not_found(&key.0))?;
-        let stored = self
-            .state
-            .store
-            .programme(&k)
-            .await?
-            .ok_or_else(|| not_found(&key.0))?;
+        let stored = self.state.store.programme(&k).await?.ok_or_else(|| not_found(&key.0))?;
+        auth.may(Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() })?;
         Ok(Json((&stored).into()))
     }
 
@@ -318,24 +302,26 @@ impl ProgrammesApi {
     #[oai(path = "/:key", method = "put", operation_id = "updateProgramme")]
     async fn update(
         &self,
+        auth: Auth,
         key: Path<String>,
         body: Json<ProgrammeInput>,
     ) -> Result<Json<ProgrammeView>, ApiError> {
+        let k = super::common::key("key", &key.0).map_err(|_| not_found(&key.0))?;
+        let store = &self.state.store;
+        let current = store.programme(&k).await?.ok_or_else(|| not_found(&key.0))?;
+        auth.may(Access::DefineProgramme { scope_path: &current.programme.scope.implied_path() })?;
         let programme = body.0.into_domain()?;
         if programme.key.as_str() != key.0 {
             return Err(DomainError::invalid("key", "a programme's key cannot change").into());
         }
-        let store = &self.state.store;
-        store.programme_required(&programme.key).await?;
+        auth.may_create(Access::DefineProgramme { scope_path: &programme.scope.implied_path() })?;
         let tree = store.tree_for(&programme.scope, &[]).await?;
         bundle::check_programme(&programme, &tree)?;
         let stages = store.stages(&programme.key).await?;
         for s in &stages {
             bundle::check_stage(&programme, s)?;
         }
-        let stored = store
-            .update_programme(&programme, self.state.clock.now())
-            .await?;
+        let stored = store.update_programme(&programme, &auth.actor(&self.state)).await?;
         Ok(Json((&stored).into()))
     }
 }

@@ -1,8 +1,9 @@
-//! `/regions`: the administrative division tree (GB/T 2260), read-only over HTTP; it is loaded
-//! from `fixtures/regions.yaml` by `pilotgov seed`.
+//! `/regions`: the administrative division tree (GB/T 2260), read-only over HTTP and readable by
+//! every account (it is reference data); it is loaded from `fixtures/regions.yaml`.
 
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
+use super::auth::Auth;
 use super::common::{Level, page, region};
 use super::error::ApiError;
 use super::{ApiTags, State};
@@ -46,33 +47,21 @@ impl RegionsApi {
     #[oai(path = "/", method = "get", operation_id = "listRegions")]
     async fn list(
         &self,
+        _auth: Auth,
         /// Parent region code.
         parent: Query<Option<String>>,
         offset: Query<Option<u64>>,
         limit: Query<Option<u64>>,
     ) -> Result<Json<RegionPage>, ApiError> {
         let (offset, limit) = page(offset.0, limit.0)?;
-        let parent: Option<RegionCode> = parent
-            .0
-            .as_deref()
-            .map(|p| region("parent", p))
-            .transpose()?;
-        let (list, total) = self
-            .state
-            .store
-            .child_regions(parent.as_ref(), offset, limit)
-            .await?;
-        Ok(Json(RegionPage {
-            items: list.iter().map(Into::into).collect(),
-            total,
-            offset,
-            limit,
-        }))
+        let parent: Option<RegionCode> = parent.0.as_deref().map(|p| region("parent", p)).transpose()?;
+        let (list, total) = self.state.store.child_regions(parent.as_ref(), offset, limit).await?;
+        Ok(Json(RegionPage { items: list.iter().map(Into::into).collect(), total, offset, limit }))
     }
 
     /// One region.
     #[oai(path = "/:code", method = "get", operation_id = "getRegion")]
-    async fn get(&self, code: Path<String>) -> Result<Json<RegionView>, ApiError> {
+    async fn get(&self, _auth: Auth, code: Path<String>) -> Result<Json<RegionView>, ApiError> {
         let missing = || ApiError::not_found(format!("region {} does not exist", code.0));
         let c = RegionCode::parse(&code.0).map_err(|_| missing())?;
         let r = self.state.store.region(&c).await?.ok_or_else(missing)?;

@@ -3,11 +3,13 @@
 
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
+use super::auth::Auth;
 use super::common::{page, region};
 use super::error::ApiError;
 use super::programmes::{Created, not_found};
 use super::{ApiTags, State};
-use crate::domain::{Contact, DomainError, Key, PilotUnit, RegionCode, unit};
+use crate::domain::access::Access;
+use crate::domain::{Contact, DomainError, Key, PilotUnit, Programme, RegionCode, unit};
 use crate::service::import::stored_unit;
 use crate::store::rows::StoredUnit;
 
@@ -40,11 +42,7 @@ impl UnitInput {
             region: region("region", &self.region)?,
             directions: self.directions,
             demonstration: self.demonstration,
-            lead: self.lead.map(|c| Contact {
-                name: c.name,
-                title: c.title,
-                phone: c.phone,
-            }),
+            lead: self.lead.map(|c| Contact { name: c.name, title: c.title, phone: c.phone }),
             note: self.note,
         })
     }
@@ -101,28 +99,32 @@ pub struct UnitsApi {
 }
 
 impl UnitsApi {
-    fn key(k: &str) -> Result<Key, ApiError> {
-        Key::parse(k).map_err(|_| not_found(k))
+    /// The programme, if this account may read it.
+    async fn programme(&self, auth: &Auth, k: &str) -> Result<Programme, ApiError> {
+        let key = Key::parse(k).map_err(|_| not_found(k))?;
+        let p = self.state.store.programme(&key).await?.ok_or_else(|| not_found(k))?.programme;
+        auth.may(Access::ReadProgramme { scope_path: &p.scope.implied_path() })?;
+        Ok(p)
     }
 
     async fn admit(
         &self,
-        programme: &Key,
+        auth: &Auth,
+        programme: &Programme,
         candidate: PilotUnit,
         replacing: Option<&RegionCode>,
     ) -> Result<StoredUnit, ApiError> {
+        auth.may_create(Access::ManageUnit {
+            scope_path: &programme.scope.implied_path(),
+            unit_path: &candidate.region.implied_path(),
+        })?;
         let region = candidate.region.clone();
+        let actor = auth.actor(&self.state);
         let stored = self
             .state
             .store
-            .admit_unit(programme, replacing, &region, |ctx| {
-                let placement = unit::admit(
-                    ctx.programme,
-                    ctx.tree,
-                    ctx.catalogue,
-                    ctx.others,
-                    &candidate,
-                )?;
+            .admit_unit(&programme.key, replacing, &region, &actor, |ctx| {
+                let placement = unit::admit(ctx.programme, ctx.tree, ctx.catalogue, ctx.others, &candidate)?;
                 stored_unit(ctx.tree, candidate.clone(), placement)
             })
             .await?;
@@ -132,10 +134,12 @@ impl UnitsApi {
 
 #[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Units")]
 impl UnitsApi {
-    /// List a programme's pilot units by region code, optionally only those inside a region.
+    /// List a programme's pilot units visible to this account, by region code, optionally only
+    /// those inside a region.
     #[oai(path = "/:key/units", method = "get", operation_id = "listUnits")]
     async fn list(
         &self,
+        auth: Auth,
         key: Path<String>,
         /// Only units inside this region (a city's code gives its counties).
         region: Query<Option<String>>,
@@ -143,30 +147,21 @@ impl UnitsApi {
         /// Rows to return (1–500, default 50).
         limit: Query<Option<u64>>,
     ) -> Result<Json<UnitPage>, ApiError> {
-        let k = Self::key(&key.0)?;
+        let p = self.programme(&auth, &key.0).await?;
         let (offset, limit) = page(offset.0, limit.0)?;
-        let within = region
-            .0
-            .as_deref()
-            .map(|r| super::common::region("region", r))
-            .transpose()?;
-        self.state.store.programme_required(&k).await?;
+        let within = region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?;
         let units: Vec<_> = self
             .state
             .store
-            .units(&k)
+            .units(&p.key)
             .await?
             .into_iter()
             .filter(|u| within.as_ref().is_none_or(|r| u.path.contains(r)))
+            .filter(|u| auth.principal().can_read_unit(&u.path))
             .collect();
         Ok(Json(UnitPage {
             total: units.len() as u64,
-            items: units
-                .iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .map(Into::into)
-                .collect(),
+            items: units.iter().skip(offset as usize).take(limit as usize).map(Into::into).collect(),
             offset,
             limit,
         }))
@@ -177,56 +172,45 @@ impl UnitsApi {
     #[oai(path = "/:key/units", method = "post", operation_id = "createUnit")]
     async fn create(
         &self,
+        auth: Auth,
         key: Path<String>,
         body: Json<UnitInput>,
     ) -> Result<Created<UnitView>, ApiError> {
-        let k = Self::key(&key.0)?;
+        let p = self.programme(&auth, &key.0).await?;
         let candidate = body.0.into_domain()?;
-        let stored = self.admit(&k, candidate, None).await?;
+        let stored = self.admit(&auth, &p, candidate, None).await?;
         Ok(Created::Created(Json((&stored).into())))
     }
 
     /// Read one unit.
     #[oai(path = "/:key/units/:region", method = "get", operation_id = "getUnit")]
-    async fn get(
-        &self,
-        key: Path<String>,
-        region: Path<String>,
-    ) -> Result<Json<UnitView>, ApiError> {
-        let k = Self::key(&key.0)?;
-        self.state.store.programme_required(&k).await?;
-        let units = self.state.store.units(&k).await?;
-        let u = units
-            .iter()
-            .find(|u| u.unit.region.as_str() == region.0)
-            .ok_or_else(|| {
-                ApiError::not_found(format!(
-                    "unit {} of programme `{}` does not exist",
-                    region.0, key.0
-                ))
-            })?;
+    async fn get(&self, auth: Auth, key: Path<String>, region: Path<String>) -> Result<Json<UnitView>, ApiError> {
+        let p = self.programme(&auth, &key.0).await?;
+        let units = self.state.store.units(&p.key).await?;
+        let missing = || ApiError::not_found(format!("unit {} of programme `{}` does not exist", region.0, key.0));
+        let u = units.iter().find(|u| u.unit.region.as_str() == region.0).ok_or_else(missing)?;
+        auth.may(Access::ReadUnit { unit_path: &u.path })?;
         Ok(Json(u.into()))
     }
 
     /// Change a unit's directions, lead or flags; the rules are checked again.
-    #[oai(
-        path = "/:key/units/:region",
-        method = "put",
-        operation_id = "updateUnit"
-    )]
+    #[oai(path = "/:key/units/:region", method = "put", operation_id = "updateUnit")]
     async fn update(
         &self,
+        auth: Auth,
         key: Path<String>,
         region: Path<String>,
         body: Json<UnitInput>,
     ) -> Result<Json<UnitView>, ApiError> {
-        let k = Self::key(&key.0)?;
+        let p = self.programme(&auth, &key.0).await?;
+        let code = RegionCode::parse(&region.0)
+            .map_err(|_| ApiError::not_found(format!("unit {} does not exist", region.0)))?;
+        auth.may(Access::ReadUnit { unit_path: &code.implied_path() })?;
         let candidate = body.0.into_domain()?;
-        if candidate.region.as_str() != region.0 {
+        if candidate.region != code {
             return Err(DomainError::invalid("region", "a unit's region cannot change").into());
         }
-        let code = candidate.region.clone();
-        let stored = self.admit(&k, candidate, Some(&code)).await?;
+        let stored = self.admit(&auth, &p, candidate, Some(&code)).await?;
         Ok(Json((&stored).into()))
     }
 }

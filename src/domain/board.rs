@@ -47,10 +47,7 @@ pub struct BoardRow {
 pub type Filings = HashMap<RegionCode, Vec<(Key, String, DateTime<Utc>)>>;
 
 /// Expands deliverables once (occurrences do not depend on the unit).
-pub fn expand(
-    deliverables: Vec<Deliverable>,
-    stages: &[Stage],
-) -> Result<Vec<Expanded>, DomainError> {
+pub fn expand(deliverables: Vec<Deliverable>, stages: &[Stage]) -> Result<Vec<Expanded>, DomainError> {
     deliverables
         .into_iter()
         .map(|d| {
@@ -78,28 +75,17 @@ pub fn board(
     let now = Now::new(now);
     let mut rows = Vec::new();
     for (ui, u) in units.iter().enumerate() {
-        let filed = filings
-            .get(&u.region)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let filed = filings.get(&u.region).map(Vec::as_slice).unwrap_or_default();
         for (di, e) in expanded.iter().enumerate() {
             if e.deliverable.audience == Audience::Demonstration && !u.demonstration {
                 continue;
             }
             for (oi, o) in e.occurrences.iter().enumerate() {
-                let filed_at = filed
-                    .iter()
-                    .find(|(d, occ, _)| d == &e.deliverable.key && occ == &o.key)
-                    .map(|(_, _, at)| *at);
+                let filed_at =
+                    filed.iter().find(|(d, occ, _)| d == &e.deliverable.key && occ == &o.key).map(|(_, _, at)| *at);
                 let standing = assess_at(o.due_on, e.due_at[oi], filed_at, now);
                 if keep(ui, standing.status) {
-                    rows.push(BoardRow {
-                        unit: ui,
-                        deliverable: di,
-                        occurrence: oi,
-                        standing,
-                        filed_at,
-                    });
+                    rows.push(BoardRow { unit: ui, deliverable: di, occurrence: oi, standing, filed_at });
                 }
             }
         }

@@ -5,10 +5,7 @@ use std::collections::BTreeSet;
 
 use super::programme::text;
 use super::unit::admit;
-use super::{
-    DeadlineSpec, Deliverable, Direction, DomainError, PilotUnit, Placement, Programme, RegionTree,
-    Stage,
-};
+use super::{DeadlineSpec, Deliverable, Direction, DomainError, PilotUnit, Placement, Programme, RegionTree, Stage};
 
 /// A programme and everything it is made of.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,26 +25,17 @@ pub fn check_programme(p: &Programme, tree: &RegionTree) -> Result<(), DomainErr
         text("doc_number", n, 64)?;
     }
     if p.period.first() > p.period.last() {
-        return Err(DomainError::invalid(
-            "period",
-            "the period ends before it starts",
-        ));
+        return Err(DomainError::invalid("period", "the period ends before it starts"));
     }
     if tree.get(&p.scope).is_none() {
-        return Err(DomainError::invalid(
-            "scope",
-            format!("unknown region code `{}`", p.scope),
-        ));
+        return Err(DomainError::invalid("scope", format!("unknown region code `{}`", p.scope)));
     }
     p.rules.validate()?;
     for e in &p.rules.exceptions {
         if !tree.is_within(&e.region, &p.scope) {
             return Err(DomainError::invalid(
                 "rules.exceptions",
-                format!(
-                    "exception region {} is outside the programme's region",
-                    e.region
-                ),
+                format!("exception region {} is outside the programme's region", e.region),
             ));
         }
     }
@@ -61,29 +49,19 @@ pub fn check_stage(p: &Programme, s: &Stage) -> Result<(), DomainError> {
         return Err(DomainError::invalid("seq", "stages are numbered from 1"));
     }
     if s.window.first() > s.window.last() {
-        return Err(DomainError::invalid(
-            "end",
-            "the stage ends before it starts",
-        ));
+        return Err(DomainError::invalid("end", "the stage ends before it starts"));
     }
     p.check_within_period("stage start", &s.window.start)?;
     p.check_within_period("stage end", &s.window.end)
 }
 
 /// Checks a deliverable against its programme and stages.
-pub fn check_deliverable(
-    p: &Programme,
-    stages: &[Stage],
-    d: &Deliverable,
-) -> Result<(), DomainError> {
+pub fn check_deliverable(p: &Programme, stages: &[Stage], d: &Deliverable) -> Result<(), DomainError> {
     d.validate()?;
     if let Some(k) = &d.stage
         && !stages.iter().any(|s| &s.key == k)
     {
-        return Err(DomainError::invalid(
-            "stage",
-            format!("no stage `{k}` in this programme"),
-        ));
+        return Err(DomainError::invalid("stage", format!("no stage `{k}` in this programme")));
     }
     if let DeadlineSpec::Fixed { due } = &d.deadline {
         p.check_within_period("deadline", due)?;
@@ -92,11 +70,7 @@ pub fn check_deliverable(
         if !p.period.contains(o.due_on) {
             return Err(DomainError::rule(
                 "within_period",
-                format!(
-                    "deadline {} lies outside the programme period {}",
-                    o.due_text,
-                    p.period.text()
-                ),
+                format!("deadline {} lies outside the programme period {}", o.due_text, p.period.text()),
             ));
         }
     }
@@ -112,17 +86,11 @@ pub fn check(bundle: &Bundle, tree: &RegionTree) -> Result<Vec<Placement>, Domai
     for s in &bundle.stages {
         check_stage(p, s)?;
     }
-    unique(
-        "directions",
-        bundle.directions.iter().map(|d| d.number.to_string()),
-    )?;
+    unique("directions", bundle.directions.iter().map(|d| d.number.to_string()))?;
     for d in &bundle.directions {
         d.validate()?;
     }
-    unique(
-        "deliverables",
-        bundle.deliverables.iter().map(|d| d.key.to_string()),
-    )?;
+    unique("deliverables", bundle.deliverables.iter().map(|d| d.key.to_string()))?;
     for d in &bundle.deliverables {
         check_deliverable(p, &bundle.stages, d)?;
     }
@@ -137,10 +105,7 @@ fn unique(what: &str, keys: impl Iterator<Item = String>) -> Result<(), DomainEr
     let mut seen = BTreeSet::new();
     for k in keys {
         if !seen.insert(k.clone()) {
-            return Err(DomainError::rule(
-                format!("duplicate_{what}"),
-                format!("{what}: `{k}` appears twice"),
-            ));
+            return Err(DomainError::rule(format!("duplicate_{what}"), format!("{what}: `{k}` appears twice")));
         }
     }
     Ok(())

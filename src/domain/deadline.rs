@@ -38,23 +38,14 @@ impl YearMonth {
     }
 
     pub fn of(d: NaiveDate) -> Self {
-        Self {
-            year: d.year(),
-            month: d.month(),
-        }
+        Self { year: d.year(), month: d.month() }
     }
 
     pub fn next(self) -> Self {
         if self.month == 12 {
-            Self {
-                year: self.year + 1,
-                month: 1,
-            }
+            Self { year: self.year + 1, month: 1 }
         } else {
-            Self {
-                year: self.year,
-                month: self.month + 1,
-            }
+            Self { year: self.year, month: self.month + 1 }
         }
     }
 
@@ -112,10 +103,9 @@ impl MonthDay {
 
     fn validate(self) -> Result<(), DomainError> {
         match self {
-            Self::Day(d) if !(1..=31).contains(&d) => Err(DomainError::invalid(
-                "deadline.due_day",
-                "a day of the month is 1–31 or `last`",
-            )),
+            Self::Day(d) if !(1..=31).contains(&d) => {
+                Err(DomainError::invalid("deadline.due_day", "a day of the month is 1–31 or `last`"))
+            }
             _ => Ok(()),
         }
     }
@@ -164,35 +154,19 @@ pub enum DeadlineSpec {
         text: Option<String>,
     },
     /// A number of days from a stage's start or end (negative: before it).
-    RelativeToStage {
-        stage: Key,
-        anchor: Anchor,
-        offset_days: i32,
-    },
+    RelativeToStage { stage: Key, anchor: Anchor, offset_days: i32 },
 }
 
 impl DeadlineSpec {
     pub fn validate(&self) -> Result<(), DomainError> {
         match self {
             Self::Fixed { .. } => Ok(()),
-            Self::Recurring {
-                from,
-                to,
-                opens_day,
-                due_day,
-                ..
-            } => {
+            Self::Recurring { from, to, opens_day, due_day, .. } => {
                 if from > to {
-                    return Err(DomainError::invalid(
-                        "deadline.to",
-                        "the range ends before it starts",
-                    ));
+                    return Err(DomainError::invalid("deadline.to", "the range ends before it starts"));
                 }
                 if (to.year - from.year) * 12 + to.month as i32 - from.month as i32 > 120 {
-                    return Err(DomainError::invalid(
-                        "deadline.to",
-                        "at most ten years of occurrences",
-                    ));
+                    return Err(DomainError::invalid("deadline.to", "at most ten years of occurrences"));
                 }
                 due_day.validate()?;
                 if let Some(o) = opens_day {
@@ -200,20 +174,14 @@ impl DeadlineSpec {
                     if let MonthDay::Day(d) = due_day
                         && o > d
                     {
-                        return Err(DomainError::invalid(
-                            "deadline.opens_day",
-                            "the window opens after it closes",
-                        ));
+                        return Err(DomainError::invalid("deadline.opens_day", "the window opens after it closes"));
                     }
                 }
                 Ok(())
             }
             Self::RelativeToStage { offset_days, .. } => {
                 if offset_days.abs() > 366 {
-                    return Err(DomainError::invalid(
-                        "deadline.offset_days",
-                        "at most a year",
-                    ));
+                    return Err(DomainError::invalid("deadline.offset_days", "at most a year"));
                 }
                 Ok(())
             }
@@ -229,14 +197,7 @@ impl DeadlineSpec {
                 due_on: due.last(),
                 due_text: due.text().to_owned(),
             }]),
-            Self::Recurring {
-                every,
-                from,
-                to,
-                opens_day,
-                due_day,
-                ..
-            } => {
+            Self::Recurring { every, from, to, opens_day, due_day, .. } => {
                 let mut out = Vec::new();
                 let mut m = *from;
                 while m <= *to {
@@ -256,27 +217,15 @@ impl DeadlineSpec {
                             }
                             None => format!("{}年{}月{}前", m.year, m.month, due_day.text()),
                         };
-                        out.push(Occurrence {
-                            key,
-                            opens_on: opens_day.map(|o| m.day(o)),
-                            due_on,
-                            due_text,
-                        });
+                        out.push(Occurrence { key, opens_on: opens_day.map(|o| m.day(o)), due_on, due_text });
                     }
                     m = m.next();
                 }
                 Ok(out)
             }
-            Self::RelativeToStage {
-                stage,
-                anchor,
-                offset_days,
-            } => {
+            Self::RelativeToStage { stage, anchor, offset_days } => {
                 let s = stages.iter().find(|s| &s.key == stage).ok_or_else(|| {
-                    DomainError::invalid(
-                        "deadline.stage",
-                        format!("no stage `{stage}` in this programme"),
-                    )
+                    DomainError::invalid("deadline.stage", format!("no stage `{stage}` in this programme"))
                 })?;
                 let base = match anchor {
                     Anchor::Start => s.window.first(),
@@ -297,12 +246,7 @@ impl DeadlineSpec {
                     n if *n > 0 => format!("{}{}后{}日内", s.name, side, n),
                     n => format!("{}{}前{}日", s.name, side, -n),
                 };
-                Ok(vec![Occurrence {
-                    key: "once".to_owned(),
-                    opens_on: None,
-                    due_on,
-                    due_text,
-                }])
+                Ok(vec![Occurrence { key: "once".to_owned(), opens_on: None, due_on, due_text }])
             }
         }
     }
@@ -364,10 +308,7 @@ impl Status {
             "upcoming" => Ok(Self::Upcoming),
             "due_soon" => Ok(Self::DueSoon),
             "overdue" => Ok(Self::Overdue),
-            o => Err(DomainError::invalid(
-                "status",
-                format!("`{o}`: done, upcoming, due_soon or overdue"),
-            )),
+            o => Err(DomainError::invalid("status", format!("`{o}`: done, upcoming, due_soon or overdue"))),
         }
     }
 }
@@ -389,10 +330,7 @@ pub struct Now {
 
 impl Now {
     pub fn new(instant: DateTime<Utc>) -> Self {
-        Self {
-            instant,
-            today: local_day(instant),
-        }
+        Self { instant, today: local_day(instant) }
     }
 }
 
@@ -403,12 +341,7 @@ pub fn assess(due_on: NaiveDate, filed_at: Option<DateTime<Utc>>, now: DateTime<
 }
 
 /// [`assess`] with the due instant and today's date already worked out (the board's hot loop).
-pub fn assess_at(
-    due_on: NaiveDate,
-    due_at: DateTime<Utc>,
-    filed_at: Option<DateTime<Utc>>,
-    now: Now,
-) -> Standing {
+pub fn assess_at(due_on: NaiveDate, due_at: DateTime<Utc>, filed_at: Option<DateTime<Utc>>, now: Now) -> Standing {
     let days_left = (due_on - now.today).num_days();
     let status = match filed_at {
         Some(t) if t <= now.instant => Status::Done,
@@ -436,37 +369,16 @@ mod tests {
         let due = day("2022-09-20");
         assert_eq!(due_instant(due), at("2022-09-20T16:00:00Z"));
         // 23:59 Shanghai on the 20th is still in time; 00:00 on the 21st is late.
-        assert_eq!(
-            assess(due, None, at("2022-09-20T15:59:59Z")).status,
-            Status::DueSoon
-        );
-        assert_eq!(
-            assess(due, None, at("2022-09-20T16:00:00Z")).status,
-            Status::Overdue
-        );
+        assert_eq!(assess(due, None, at("2022-09-20T15:59:59Z")).status, Status::DueSoon);
+        assert_eq!(assess(due, None, at("2022-09-20T16:00:00Z")).status, Status::Overdue);
         assert_eq!(assess(due, None, at("2022-09-20T16:00:00Z")).days_left, -1);
-        assert_eq!(
-            assess(due, None, at("2022-09-10T01:00:00Z")).status,
-            Status::Upcoming
-        );
-        assert_eq!(
-            assess(due, None, at("2022-09-17T01:00:00Z")).status,
-            Status::DueSoon
-        );
-        assert_eq!(
-            assess(due, None, at("2022-09-16T01:00:00Z")).status,
-            Status::Upcoming
-        );
+        assert_eq!(assess(due, None, at("2022-09-10T01:00:00Z")).status, Status::Upcoming);
+        assert_eq!(assess(due, None, at("2022-09-17T01:00:00Z")).status, Status::DueSoon);
+        assert_eq!(assess(due, None, at("2022-09-16T01:00:00Z")).status, Status::Upcoming);
         let filed = Some(at("2022-09-19T02:00:00Z"));
-        assert_eq!(
-            assess(due, filed, at("2022-09-25T00:00:00Z")).status,
-            Status::Done
-        );
+        assert_eq!(assess(due, filed, at("2022-09-25T00:00:00Z")).status, Status::Done);
         // Asked about a moment before the filing: not yet done.
-        assert_eq!(
-            assess(due, filed, at("2022-09-18T00:00:00Z")).status,
-            Status::DueSoon
-        );
+        assert_eq!(assess(due, filed, at("2022-09-18T00:00:00Z")).status, Status::DueSoon);
     }
 
     #[test]

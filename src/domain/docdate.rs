@@ -34,20 +34,12 @@ impl DocDate {
                 ),
             )
         })?;
-        Ok(Self {
-            text: text.to_owned(),
-            first,
-            last,
-        })
+        Ok(Self { text: text.to_owned(), first, last })
     }
 
     /// A single exact day, written in the documents' style.
     pub fn day(d: NaiveDate) -> Self {
-        Self {
-            text: format!("{}年{}月{}日", d.year(), d.month(), d.day()),
-            first: d,
-            last: d,
-        }
+        Self { text: format!("{}年{}月{}日", d.year(), d.month(), d.day()), first: d, last: d }
     }
 
     pub fn text(&self) -> &str {
@@ -80,11 +72,7 @@ impl From<DocDate> for String {
 
 /// The last day of a month.
 pub fn month_end(year: i32, month: u32) -> Option<NaiveDate> {
-    let (ny, nm) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
+    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     NaiveDate::from_ymd_opt(ny, nm, 1)?.pred_opt()
 }
 
@@ -102,14 +90,9 @@ fn parse_range(text: &str) -> Option<(NaiveDate, NaiveDate)> {
         }
     }
     let (year, rest) = split_number(rest, '年')?;
-    let year = i32::try_from(year)
-        .ok()
-        .filter(|y| (1949..=2100).contains(y))?;
+    let year = i32::try_from(year).ok().filter(|y| (1949..=2100).contains(y))?;
     if rest.is_empty() {
-        return Some((
-            NaiveDate::from_ymd_opt(year, 1, 1)?,
-            NaiveDate::from_ymd_opt(year, 12, 31)?,
-        ));
+        return Some((NaiveDate::from_ymd_opt(year, 1, 1)?, NaiveDate::from_ymd_opt(year, 12, 31)?));
     }
     let (month, rest) = split_number(rest, '月')?;
     let month = u32::try_from(month).ok().filter(|m| (1..=12).contains(m))?;
@@ -153,62 +136,22 @@ mod tests {
 
     #[test]
     fn reads_the_seed_notices_dates() {
-        assert_eq!(
-            range("2022年8月下旬"),
-            ("2022-08-21".into(), "2022-08-31".into())
-        );
-        assert_eq!(
-            range("2022年9月中旬"),
-            ("2022-09-11".into(), "2022-09-20".into())
-        );
-        assert_eq!(
-            range("2022年9月20日前"),
-            ("2022-09-20".into(), "2022-09-20".into())
-        );
-        assert_eq!(
-            range("2023年11月底前"),
-            ("2023-11-30".into(), "2023-11-30".into())
-        );
-        assert_eq!(
-            range("2023年9月"),
-            ("2023-09-01".into(), "2023-09-30".into())
-        );
-        assert_eq!(
-            range("2019年1月初"),
-            ("2019-01-01".into(), "2019-01-10".into())
-        );
-        assert_eq!(
-            range("2019年1月中下旬"),
-            ("2019-01-11".into(), "2019-01-31".into())
-        );
-        assert_eq!(
-            range("2019 年6 月"),
-            ("2019-06-01".into(), "2019-06-30".into())
-        );
-        assert_eq!(
-            range("2024年2月底"),
-            ("2024-02-29".into(), "2024-02-29".into())
-        );
-        assert_eq!(
-            range("2022-11-01"),
-            ("2022-11-01".into(), "2022-11-01".into())
-        );
-        assert_eq!(
-            DocDate::parse("2022年8月下旬").unwrap().text(),
-            "2022年8月下旬"
-        );
+        assert_eq!(range("2022年8月下旬"), ("2022-08-21".into(), "2022-08-31".into()));
+        assert_eq!(range("2022年9月中旬"), ("2022-09-11".into(), "2022-09-20".into()));
+        assert_eq!(range("2022年9月20日前"), ("2022-09-20".into(), "2022-09-20".into()));
+        assert_eq!(range("2023年11月底前"), ("2023-11-30".into(), "2023-11-30".into()));
+        assert_eq!(range("2023年9月"), ("2023-09-01".into(), "2023-09-30".into()));
+        assert_eq!(range("2019年1月初"), ("2019-01-01".into(), "2019-01-10".into()));
+        assert_eq!(range("2019年1月中下旬"), ("2019-01-11".into(), "2019-01-31".into()));
+        assert_eq!(range("2019 年6 月"), ("2019-06-01".into(), "2019-06-30".into()));
+        assert_eq!(range("2024年2月底"), ("2024-02-29".into(), "2024-02-29".into()));
+        assert_eq!(range("2022-11-01"), ("2022-11-01".into(), "2022-11-01".into()));
+        assert_eq!(DocDate::parse("2022年8月下旬").unwrap().text(), "2022年8月下旬");
     }
 
     #[test]
     fn refuses_what_is_not_a_date() {
-        for bad in [
-            "",
-            "下旬",
-            "2022年13月",
-            "2022年2月30日",
-            "2022年9月20日后天",
-            "明年",
-        ] {
+        for bad in ["", "下旬", "2022年13月", "2022年2月30日", "2022年9月20日后天", "明年"] {
             assert!(DocDate::parse(bad).is_err(), "{bad} accepted");
         }
     }

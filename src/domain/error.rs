@@ -13,16 +13,10 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::Invalid { field: field.into(), message: message.into() }
     }
 
     pub fn rule(rule: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::RuleViolated {
-            rule: rule.into(),
-            message: message.into(),
-        }
+        Self::RuleViolated { rule: rule.into(), message: message.into() }
     }
 }

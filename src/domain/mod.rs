@@ -1,11 +1,14 @@
 //! The domain: what a pilot programme is and the rules it follows. Pure types and functions, no
 //! I/O and no clock of its own; every constructor validates, so an invalid value cannot be built.
 
+pub mod access;
 pub mod board;
 pub mod bundle;
+pub mod compliance;
 pub mod deadline;
 pub mod docdate;
 mod error;
+pub mod filing;
 pub mod programme;
 pub mod region;
 pub mod unit;
@@ -15,8 +18,8 @@ pub use deadline::{DeadlineSpec, Status, YearMonth};
 pub use docdate::DocDate;
 pub use error::DomainError;
 pub use programme::{
-    Audience, Bounds, Deliverable, Department, Direction, DirectionKind, Key, Programme,
-    RouteAction, RouteStep, RuleException, SelectionRules, Stage, Window,
+    Audience, Bounds, Deliverable, Department, Direction, DirectionKind, Key, Programme, RouteAction, RouteStep,
+    RuleException, SelectionRules, Stage, Window,
 };
 pub use region::{Region, RegionCode, RegionLevel, RegionTree};
 pub use unit::{Contact, PilotUnit, Placement};

@@ -15,8 +15,7 @@ pub struct Key(String);
 impl Key {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let ok = (2..=64).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {
@@ -24,9 +23,7 @@ impl Key {
         } else {
             Err(DomainError::invalid(
                 "key",
-                format!(
-                    "`{s}` is not a key: 2–64 of a-z, 0-9 and `-`, not starting or ending with `-`"
-                ),
+                format!("`{s}` is not a key: 2–64 of a-z, 0-9 and `-`, not starting or ending with `-`"),
             ))
         }
     }
@@ -62,10 +59,7 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Domain
         return Err(DomainError::invalid(field, "must not be empty"));
     }
     if v.chars().count() > max_chars {
-        return Err(DomainError::invalid(
-            field,
-            format!("at most {max_chars} characters"),
-        ));
+        return Err(DomainError::invalid(field, format!("at most {max_chars} characters")));
     }
     Ok(v.to_owned())
 }
@@ -80,10 +74,7 @@ pub struct Window {
 impl Window {
     pub fn new(start: DocDate, end: DocDate) -> Result<Self, DomainError> {
         if start.first() > end.last() {
-            return Err(DomainError::invalid(
-                "end",
-                format!("`{}` ends before `{}` begins", end.text(), start.text()),
-            ));
+            return Err(DomainError::invalid("end", format!("`{}` ends before `{}` begins", end.text(), start.text())));
         }
         Ok(Self { start, end })
     }
@@ -135,11 +126,7 @@ impl Programme {
         if d.first() < self.period.first() || d.last() > self.period.last() {
             return Err(DomainError::rule(
                 "within_period",
-                format!(
-                    "{what} `{}` lies outside the programme period {}",
-                    d.text(),
-                    self.period.text()
-                ),
+                format!("{what} `{}` lies outside the programme period {}", d.text(), self.period.text()),
             ));
         }
         Ok(())
@@ -179,10 +166,7 @@ impl DirectionKind {
         match s {
             "choice" => Ok(Self::Choice),
             "assigned" => Ok(Self::Assigned),
-            o => Err(DomainError::invalid(
-                "kind",
-                format!("`{o}`: choice or assigned"),
-            )),
+            o => Err(DomainError::invalid("kind", format!("`{o}`: choice or assigned"))),
         }
     }
 }
@@ -210,10 +194,7 @@ pub struct Direction {
 impl Direction {
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.number == 0 || self.number > 999 {
-            return Err(DomainError::invalid(
-                "number",
-                "catalogue numbers run from 1 to 999",
-            ));
+            return Err(DomainError::invalid("number", "catalogue numbers run from 1 to 999"));
         }
         text("title", &self.title, 200)?;
         text("text", &self.text, 4000)?;
@@ -290,9 +271,7 @@ impl SelectionRules {
         if let Some(b) = &self.units_per_group {
             b.validate("rules.units_per_group")?;
         }
-        if (self.units_per_group.is_some() || self.directions_per_group.is_some())
-            && self.group_level.is_none()
-        {
+        if (self.units_per_group.is_some() || self.directions_per_group.is_some()) && self.group_level.is_none() {
             return Err(DomainError::invalid(
                 "rules.group_level",
                 "per-group quotas need the level that forms the groups",
@@ -359,11 +338,7 @@ impl Deliverable {
 
     /// The route for one unit: a unit that files directly keeps only the final step.
     pub fn route_for(&self, files_directly: bool) -> Vec<RouteStep> {
-        if files_directly {
-            self.route.last().copied().into_iter().collect()
-        } else {
-            self.route.clone()
-        }
+        if files_directly { self.route.last().copied().into_iter().collect() } else { self.route.clone() }
     }
 }
 
@@ -381,20 +356,11 @@ mod tests {
 
     #[test]
     fn windows_read_like_the_notice() {
-        let w = Window::new(
-            DocDate::parse("2022年8月下旬").unwrap(),
-            DocDate::parse("2022年9月中旬").unwrap(),
-        )
-        .unwrap();
+        let w =
+            Window::new(DocDate::parse("2022年8月下旬").unwrap(), DocDate::parse("2022年9月中旬").unwrap()).unwrap();
         assert_eq!(w.text(), "2022年8月下旬至2022年9月中旬");
         assert_eq!(w.first().to_string(), "2022-08-21");
         assert_eq!(w.last().to_string(), "2022-09-20");
-        assert!(
-            Window::new(
-                DocDate::parse("2022年9月").unwrap(),
-                DocDate::parse("2022年8月").unwrap()
-            )
-            .is_err()
-        );
+        assert!(Window::new(DocDate::parse("2022年9月").unwrap(), DocDate::parse("2022年8月").unwrap()).is_err());
     }
 }

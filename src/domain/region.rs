@@ -50,9 +50,7 @@ impl RegionLevel {
             "township" => Ok(Self::Township),
             other => Err(DomainError::invalid(
                 "level",
-                format!(
-                    "unknown region level `{other}` (nation, province, city, county, township)"
-                ),
+                format!("unknown region level `{other}` (nation, province, city, county, township)"),
             )),
         }
     }
@@ -76,10 +74,7 @@ impl RegionCode {
         }
         let province: u32 = s[0..2].parse().unwrap_or(0);
         if !(11..=82).contains(&province) {
-            return Err(DomainError::invalid(
-                "region",
-                format!("`{s}` does not start with a province code (11–82)"),
-            ));
+            return Err(DomainError::invalid("region", format!("`{s}` does not start with a province code (11–82)")));
         }
         if s.len() == 9 && &s[4..6] == "00" {
             return Err(DomainError::invalid(
@@ -109,6 +104,18 @@ impl RegionCode {
         } else {
             RegionLevel::County
         }
+    }
+
+    /// The chain from the root to this code as the codes imply it, root first.
+    pub fn implied_path(&self) -> Vec<RegionCode> {
+        let mut path = vec![self.clone()];
+        let mut next = self.implied_parent();
+        while let Some(p) = next {
+            next = p.implied_parent();
+            path.push(p);
+        }
+        path.reverse();
+        path
     }
 
     /// The parent that the code's shape implies. Regions whose real parent differs (counties
@@ -163,10 +170,7 @@ impl Region {
     ) -> Result<Self, DomainError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(DomainError::invalid(
-                "name",
-                "a region name has 1 to 64 characters",
-            ));
+            return Err(DomainError::invalid("name", "a region name has 1 to 64 characters"));
         }
         let level = level.unwrap_or_else(|| code.level());
         let parent = match parent {
@@ -176,17 +180,9 @@ impl Region {
         if let Some(p) = &parent
             && p == &code
         {
-            return Err(DomainError::invalid(
-                "parent",
-                "a region cannot be its own parent",
-            ));
+            return Err(DomainError::invalid("parent", "a region cannot be its own parent"));
         }
-        Ok(Self {
-            code,
-            name: name.to_owned(),
-            level,
-            parent,
-        })
+        Ok(Self { code, name: name.to_owned(), level, parent })
     }
 }
 
@@ -198,9 +194,7 @@ pub struct RegionTree {
 
 impl RegionTree {
     pub fn new(regions: impl IntoIterator<Item = Region>) -> Self {
-        Self {
-            by_code: regions.into_iter().map(|r| (r.code.clone(), r)).collect(),
-        }
+        Self { by_code: regions.into_iter().map(|r| (r.code.clone(), r)).collect() }
     }
 
     pub fn get(&self, code: &RegionCode) -> Option<&Region> {
@@ -248,11 +242,7 @@ impl RegionTree {
 
     /// Direct children, ordered by code.
     pub fn children(&self, code: &RegionCode) -> Vec<&Region> {
-        let mut v: Vec<&Region> = self
-            .by_code
-            .values()
-            .filter(|r| r.parent.as_ref() == Some(code))
-            .collect();
+        let mut v: Vec<&Region> = self.by_code.values().filter(|r| r.parent.as_ref() == Some(code)).collect();
         v.sort_by(|a, b| a.code.cmp(&b.code));
         v
     }
@@ -298,11 +288,7 @@ mod tests {
         assert!(tree.is_within(&code("350103"), &code("350000")));
         assert!(tree.is_within(&code("350103"), &code("350100")));
         assert!(!tree.is_within(&code("350103"), &code("350200")));
-        assert_eq!(
-            tree.ancestor_at(&code("350103"), RegionLevel::City)
-                .map(|r| r.name.as_str()),
-            Some("福州市")
-        );
+        assert_eq!(tree.ancestor_at(&code("350103"), RegionLevel::City).map(|r| r.name.as_str()), Some("福州市"));
         assert_eq!(tree.children(&code("350000")).len(), 2);
     }
 }

@@ -50,16 +50,12 @@ pub fn admit(
 ) -> Result<Placement, DomainError> {
     let rules = &programme.rules;
     let code = &candidate.region;
-    let region = tree
-        .get(code)
-        .ok_or_else(|| DomainError::invalid("region", format!("unknown region code `{code}`")))?;
+    let region =
+        tree.get(code).ok_or_else(|| DomainError::invalid("region", format!("unknown region code `{code}`")))?;
     if !tree.is_within(code, &programme.scope) {
         return Err(DomainError::rule(
             "scope",
-            format!(
-                "{}（{code}）is outside the programme's region {}",
-                region.name, programme.scope
-            ),
+            format!("{}（{code}）is outside the programme's region {}", region.name, programme.scope),
         ));
     }
     let exception = rules.exception_for(code);
@@ -77,19 +73,13 @@ pub fn admit(
     if others.iter().any(|u| &u.region == code) {
         return Err(DomainError::rule(
             "duplicate_unit",
-            format!(
-                "{}（{code}）is already a unit of this programme",
-                region.name
-            ),
+            format!("{}（{code}）is already a unit of this programme", region.name),
         ));
     }
 
     let chosen: BTreeSet<u32> = candidate.directions.iter().copied().collect();
     if chosen.len() != candidate.directions.len() {
-        return Err(DomainError::invalid(
-            "directions",
-            "a direction is listed twice",
-        ));
+        return Err(DomainError::invalid("directions", "a direction is listed twice"));
     }
     for n in &chosen {
         match catalogue.iter().find(|d| d.number == *n) {
@@ -113,11 +103,7 @@ pub fn admit(
         if n < b.min || b.max.is_some_and(|m| n > m) {
             return Err(DomainError::rule(
                 "directions_per_unit",
-                format!(
-                    "{} chose {n} directions; each unit chooses {}",
-                    region.name,
-                    b.text()
-                ),
+                format!("{} chose {n} directions; each unit chooses {}", region.name, b.text()),
             ));
         }
     }
@@ -127,22 +113,12 @@ pub fn admit(
         (_, Some(level)) => tree
             .ancestor_at(code, level)
             .map(|r| r.code.clone())
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "region",
-                    format!("{code} has no {} above it", level.as_str()),
-                )
-            })?,
+            .ok_or_else(|| DomainError::invalid("region", format!("{code} has no {} above it", level.as_str())))?,
         (_, None) => code.clone(),
     };
-    let group_name = tree
-        .get(&group)
-        .map(|r| r.name.clone())
-        .unwrap_or_else(|| group.to_string());
-    let peers: Vec<&PilotUnit> = others
-        .iter()
-        .filter(|u| group_of(programme, tree, &u.region).as_ref() == Some(&group))
-        .collect();
+    let group_name = tree.get(&group).map(|r| r.name.clone()).unwrap_or_else(|| group.to_string());
+    let peers: Vec<&PilotUnit> =
+        others.iter().filter(|u| group_of(programme, tree, &u.region).as_ref() == Some(&group)).collect();
     if let Some(b) = rules.units_per_group
         && let Some(max) = b.max
         && peers.len() as u32 + 1 > max
@@ -160,10 +136,7 @@ pub fn admit(
     if let Some(b) = rules.directions_per_group
         && let Some(max) = b.max
     {
-        let mut all: BTreeSet<u32> = peers
-            .iter()
-            .flat_map(|u| u.directions.iter().copied())
-            .collect();
+        let mut all: BTreeSet<u32> = peers.iter().flat_map(|u| u.directions.iter().copied()).collect();
         all.extend(chosen.iter().copied());
         if all.len() as u32 > max {
             return Err(DomainError::rule(
@@ -171,20 +144,14 @@ pub fn admit(
                 format!(
                     "{group_name} would pilot {} directions ({}); the rule allows {} per {}",
                     all.len(),
-                    all.iter()
-                        .map(|n| n.to_string())
-                        .collect::<Vec<_>>()
-                        .join("、"),
+                    all.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("、"),
                     b.text(),
                     rules.group_level.map(|l| l.as_str()).unwrap_or("group")
                 ),
             ));
         }
     }
-    Ok(Placement {
-        group,
-        files_directly: exception.is_some_and(|e| e.files_directly),
-    })
+    Ok(Placement { group, files_directly: exception.is_some_and(|e| e.files_directly) })
 }
 
 /// The quota group of a region already admitted (None if the tree cannot place it).

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::access::{Access, Principal};
 use crate::domain::board::{self, BoardRow, BoardUnit, Expanded};
 use crate::domain::deadline::Occurrence;
 use crate::domain::{Deliverable, Key, RegionCode, RouteStep, Status};
@@ -47,11 +48,7 @@ impl Board {
     /// The route this row's unit files along.
     pub fn route(&self, r: &BoardRow) -> &[RouteStep] {
         let e = &self.expanded[r.deliverable];
-        if self.parts.units[r.unit].files_directly {
-            &e.direct_route
-        } else {
-            &e.route
-        }
+        if self.parts.units[r.unit].files_directly { &e.direct_route } else { &e.route }
     }
 
     pub fn total(&self, s: Status) -> usize {
@@ -64,9 +61,12 @@ pub async fn deadline_board(
     key: &Key,
     as_of: DateTime<Utc>,
     filter: &Filter,
+    viewer: &Principal,
 ) -> Result<Board, StoreError> {
-    let ((programme, parts), filings) =
-        tokio::try_join!(store.board_parts(key), store.filings(key))?;
+    let ((programme, parts), filings) = tokio::try_join!(store.board_parts(key), store.filings(key))?;
+    if viewer.check(Access::ReadProgramme { scope_path: &programme.programme.scope.implied_path() }).is_err() {
+        return Err(StoreError::NotFound(format!("programme `{key}`")));
+    }
     let deliverables: Vec<_> = parts
         .deliverables
         .iter()
@@ -77,7 +77,7 @@ pub async fn deadline_board(
     let in_region: Vec<bool> = parts
         .units
         .iter()
-        .map(|u| filter.region.as_ref().is_none_or(|r| u.path.contains(r)))
+        .map(|u| filter.region.as_ref().is_none_or(|r| u.path.contains(r)) && viewer.can_read_unit(&u.path))
         .collect();
     let rows = board::board(&expanded, &parts.units, &filings, as_of, |ui, s| {
         in_region[ui] && filter.status.is_none_or(|want| want == s)
@@ -86,14 +86,7 @@ pub async fn deadline_board(
     for r in &rows {
         *totals.entry(r.standing.status).or_insert(0) += 1;
     }
-    Ok(Board {
-        programme,
-        as_of,
-        parts,
-        expanded,
-        rows,
-        totals,
-    })
+    Ok(Board { programme, as_of, parts, expanded, rows, totals })
 }
 
 /// The board as a terminal table (the `deadlines` command).
@@ -102,13 +95,7 @@ pub fn render_text(board: &Board) -> String {
     let p = &board.programme.programme;
     let mut out = String::new();
     let local = board.as_of.with_timezone(&chrono_tz::Asia::Shanghai);
-    let _ = writeln!(
-        out,
-        "{}（{}） as of {}",
-        p.title,
-        p.key,
-        local.format("%Y-%m-%d %H:%M %Z")
-    );
+    let _ = writeln!(out, "{}（{}） as of {}", p.title, p.key, local.format("%Y-%m-%d %H:%M %Z"));
     let _ = writeln!(
         out,
         "done {}  upcoming {}  due soon {}  overdue {}",

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Bundle, Deliverable, Direction, DocDate, DomainError, Key, PilotUnit, Programme, Region,
-    RegionCode, RegionLevel, SelectionRules, Stage, Window,
+    Bundle, Deliverable, Direction, DocDate, DomainError, Key, PilotUnit, Programme, Region, RegionCode, RegionLevel,
+    SelectionRules, Stage, Window,
 };
 
 /// The format tag a programme document carries.
@@ -145,10 +145,7 @@ impl RegionsDocument {
                 format!("expected `{REGIONS_FORMAT}`, found `{}`", self.format),
             ));
         }
-        self.regions
-            .into_iter()
-            .map(|r| Region::new(r.code, &r.name, r.level, r.parent))
-            .collect()
+        self.regions.into_iter().map(|r| Region::new(r.code, &r.name, r.level, r.parent)).collect()
     }
 }
 
@@ -161,21 +158,13 @@ pub enum Document {
 
 /// Reads a YAML (or JSON, which YAML includes) document, telling the kinds apart by `format`.
 pub fn parse(text: &str) -> Result<Document, DomainError> {
-    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
-        .map_err(|e| DomainError::invalid("document", format!("not YAML/JSON: {e}")))?;
-    let format = value
-        .get("format")
-        .and_then(|f| f.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| DomainError::invalid("document", format!("not YAML/JSON: {e}")))?;
+    let format = value.get("format").and_then(|f| f.as_str()).unwrap_or_default().to_owned();
     let bad = |e: serde_yaml_ng::Error| DomainError::invalid("document", e.to_string());
     match format.as_str() {
-        PROGRAMME_FORMAT => Ok(Document::Programme(Box::new(
-            serde_yaml_ng::from_value(value).map_err(bad)?,
-        ))),
-        REGIONS_FORMAT => Ok(Document::Regions(
-            serde_yaml_ng::from_value(value).map_err(bad)?,
-        )),
+        PROGRAMME_FORMAT => Ok(Document::Programme(Box::new(serde_yaml_ng::from_value(value).map_err(bad)?))),
+        REGIONS_FORMAT => Ok(Document::Regions(serde_yaml_ng::from_value(value).map_err(bad)?)),
         other => Err(DomainError::invalid(
             "format",
             format!("unknown document format `{other}` ({PROGRAMME_FORMAT} or {REGIONS_FORMAT})"),

@@ -7,57 +7,31 @@ use chrono::{DateTime, Utc};
 
 use super::document::{self, Document, ProgrammeDocument, RegionsDocument};
 use crate::domain::{DomainError, Key, RegionTree, bundle};
+use crate::store::audit::Actor;
 use crate::store::{Store, StoreError, rows::StoredUnit};
 
 /// The fixtures `serve --demo` loads, compiled in so the binary needs no working directory.
 pub const DEMO_FIXTURES: &[(&str, &str)] = &[
     ("regions.yaml", include_str!("../../fixtures/regions.yaml")),
-    (
-        "fujian-2022-reform-pilot.yaml",
-        include_str!("../../fixtures/fujian-2022-reform-pilot.yaml"),
-    ),
-    (
-        "guangdong-2022-safety-net.yaml",
-        include_str!("../../fixtures/guangdong-2022-safety-net.yaml"),
-    ),
-    (
-        "xixiu-2019-comprehensive-reform.yaml",
-        include_str!("../../fixtures/xixiu-2019-comprehensive-reform.yaml"),
-    ),
-    (
-        "fuzhou-2020-hardship-support.yaml",
-        include_str!("../../fixtures/fuzhou-2020-hardship-support.yaml"),
-    ),
-    (
-        "shizuishan-2024-service-assistance.yaml",
-        include_str!("../../fixtures/shizuishan-2024-service-assistance.yaml"),
-    ),
+    ("fujian-2022-reform-pilot.yaml", include_str!("../../fixtures/fujian-2022-reform-pilot.yaml")),
+    ("guangdong-2022-safety-net.yaml", include_str!("../../fixtures/guangdong-2022-safety-net.yaml")),
+    ("xixiu-2019-comprehensive-reform.yaml", include_str!("../../fixtures/xixiu-2019-comprehensive-reform.yaml")),
+    ("fuzhou-2020-hardship-support.yaml", include_str!("../../fixtures/fuzhou-2020-hardship-support.yaml")),
+    ("shizuishan-2024-service-assistance.yaml", include_str!("../../fixtures/shizuishan-2024-service-assistance.yaml")),
 ];
 
 /// What an import stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Imported {
     Regions(usize),
-    Programme {
-        key: Key,
-        stages: usize,
-        directions: usize,
-        deliverables: usize,
-        units: usize,
-    },
+    Programme { key: Key, stages: usize, directions: usize, deliverables: usize, units: usize },
 }
 
 impl std::fmt::Display for Imported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Regions(n) => write!(f, "{n} regions"),
-            Self::Programme {
-                key,
-                stages,
-                directions,
-                deliverables,
-                units,
-            } => write!(
+            Self::Programme { key, stages, directions, deliverables, units } => write!(
                 f,
                 "programme {key}: {stages} stages, {directions} directions, {deliverables} deliverables, {units} units"
             ),
@@ -72,24 +46,14 @@ pub async fn import_regions(store: &Store, doc: RegionsDocument) -> Result<Impor
 
 /// Checks a whole programme document and stores it in one transaction; nothing is stored when
 /// any part is refused.
-pub async fn import_programme(
-    store: &Store,
-    doc: ProgrammeDocument,
-    now: DateTime<Utc>,
-) -> Result<Imported, StoreError> {
+pub async fn import_programme(store: &Store, doc: ProgrammeDocument, actor: &Actor) -> Result<Imported, StoreError> {
     let bundle = doc.into_bundle()?;
     let key = bundle.programme.key.clone();
     if store.programme(&key).await?.is_some() {
-        return Err(DomainError::rule(
-            "duplicate_programme",
-            format!("programme `{key}` already exists"),
-        )
-        .into());
+        return Err(DomainError::rule("duplicate_programme", format!("programme `{key}` already exists")).into());
     }
     let unit_regions: Vec<_> = bundle.units.iter().map(|u| u.region.clone()).collect();
-    let tree = store
-        .tree_for(&bundle.programme.scope, &unit_regions)
-        .await?;
+    let tree = store.tree_for(&bundle.programme.scope, &unit_regions).await?;
     let placements = bundle::check(&bundle, &tree)?;
     let units = bundle
         .units
@@ -97,7 +61,7 @@ pub async fn import_programme(
         .zip(placements)
         .map(|(u, placement)| stored_unit(&tree, u.clone(), placement))
         .collect::<Result<Vec<_>, _>>()?;
-    store.create_bundle(&bundle, &units, now).await?;
+    store.create_bundle(&bundle, &units, "programme.import", actor).await?;
     Ok(Imported::Programme {
         key,
         stages: bundle.stages.len(),
@@ -113,53 +77,35 @@ pub fn stored_unit(
     unit: crate::domain::PilotUnit,
     placement: crate::domain::Placement,
 ) -> Result<StoredUnit, DomainError> {
-    let region = tree.get(&unit.region).ok_or_else(|| {
-        DomainError::invalid("region", format!("unknown region code `{}`", unit.region))
-    })?;
-    let mut path: Vec<_> = tree
-        .ancestors(&unit.region)
-        .into_iter()
-        .map(|r| r.code.clone())
-        .collect();
+    let region = tree
+        .get(&unit.region)
+        .ok_or_else(|| DomainError::invalid("region", format!("unknown region code `{}`", unit.region)))?;
+    let mut path: Vec<_> = tree.ancestors(&unit.region).into_iter().map(|r| r.code.clone()).collect();
     path.reverse();
     path.push(unit.region.clone());
-    Ok(StoredUnit {
-        name: region.name.clone(),
-        path,
-        placement,
-        unit,
-    })
+    Ok(StoredUnit { name: region.name.clone(), path, placement, unit })
 }
 
-pub async fn import_text(
-    store: &Store,
-    text: &str,
-    now: DateTime<Utc>,
-) -> Result<Imported, StoreError> {
+pub async fn import_text(store: &Store, text: &str, actor: &Actor) -> Result<Imported, StoreError> {
     match document::parse(text)? {
         Document::Regions(d) => import_regions(store, d).await,
-        Document::Programme(d) => import_programme(store, *d, now).await,
+        Document::Programme(d) => import_programme(store, *d, actor).await,
     }
 }
 
-pub async fn import_file(
-    store: &Store,
-    path: &Path,
-    now: DateTime<Utc>,
-) -> Result<Imported, StoreError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| DomainError::invalid("file", format!("{}: {e}", path.display())))?;
-    import_text(store, &text, now).await
+pub async fn import_file(store: &Store, path: &Path, actor: &Actor) -> Result<Imported, StoreError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| DomainError::invalid("file", format!("{}: {e}", path.display())))?;
+    import_text(store, &text, actor).await
 }
 
 /// Loads the demo set into an empty database; programmes already present are left alone.
 pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Imported>, StoreError> {
     let mut done = Vec::new();
     for (name, text) in DEMO_FIXTURES {
-        match import_text(store, text, now).await {
+        match import_text(store, text, &Actor::system("demo", now)).await {
             Ok(i) => done.push(i),
-            Err(StoreError::Refused(DomainError::RuleViolated { rule, .. }))
-                if rule == "duplicate_programme" => {}
+            Err(StoreError::Refused(DomainError::RuleViolated { rule, .. })) if rule == "duplicate_programme" => {}
             Err(e) => return Err(StoreError::Internal(format!("demo fixture {name}: {e}"))),
         }
     }

@@ -1,6 +1,8 @@
 //! Use-cases shared by the HTTP API and the command line: each loads what it needs from the
 //! store, lets the domain decide, and hands back plain values. Neither layer repeats them.
 
+pub mod accounts;
 pub mod board;
 pub mod document;
+pub mod filings;
 pub mod import;

@@ -29,32 +29,20 @@ pub(super) struct PartsCache(Arc<Mutex<ByProgramme>>);
 
 impl Store {
     /// The programme (read fresh) and its board parts (from memory when the revision matches).
-    pub async fn board_parts(
-        &self,
-        key: &Key,
-    ) -> Result<(StoredProgramme, Arc<BoardParts>), StoreError> {
+    pub async fn board_parts(&self, key: &Key) -> Result<(StoredProgramme, Arc<BoardParts>), StoreError> {
         let programme = self.programme_required(key).await?;
         let cached = {
             let map = self.parts_cache.0.lock().expect("cache lock");
-            map.get(key)
-                .filter(|(rev, _)| *rev == programme.revision)
-                .map(|(_, p)| p.clone())
+            map.get(key).filter(|(rev, _)| *rev == programme.revision).map(|(_, p)| p.clone())
         };
         if let Some(parts) = cached {
             return Ok((programme, parts));
         }
-        let (stages, deliverables, units) = tokio::try_join!(
-            self.stages(key),
-            self.deliverables(key),
-            self.board_units(key, None)
-        )?;
+        let (stages, deliverables, units) =
+            tokio::try_join!(self.stages(key), self.deliverables(key), self.board_units(key, None))?;
         // The parts were read after the revision; if they changed in between, the revision did
         // too, so only store them under the revision they were read at when it still holds.
-        let parts = Arc::new(BoardParts {
-            stages,
-            deliverables,
-            units,
-        });
+        let parts = Arc::new(BoardParts { stages, deliverables, units });
         let now = self.programme_required(key).await?;
         if now.revision == programme.revision {
             let mut map = self.parts_cache.0.lock().expect("cache lock");

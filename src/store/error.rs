@@ -8,6 +8,9 @@ pub enum StoreError {
     /// The domain refused the change inside a unit of work (quota, duplicate, period).
     #[error(transparent)]
     Refused(#[from] crate::domain::DomainError),
+    /// The caller acted on an older revision of the row than the stored one.
+    #[error("outdated: {0}")]
+    Outdated(String),
     /// The row asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
@@ -33,28 +36,22 @@ impl StoreError {
     pub(crate) fn from_db(e: surrealdb::Error) -> Self {
         let message = e.message().to_owned();
         let lower = message.to_lowercase();
-        if lower.contains("pilotgov:missing") {
+        if lower.contains("pilotgov:outdated") {
+            Self::Outdated(message)
+        } else if lower.contains("pilotgov:duplicate") {
+            Self::Conflict { message, retryable: false }
+        } else if lower.contains("pilotgov:missing") {
             Self::NotFound(message)
         } else if lower.contains("pilotgov:stale") {
-            Self::Conflict {
-                message,
-                retryable: true,
-            }
+            Self::Conflict { message, retryable: true }
         } else if lower.contains("already contains") || e.is_already_exists() {
-            Self::Conflict {
-                message,
-                retryable: false,
-            }
+            Self::Conflict { message, retryable: false }
         } else if lower.contains("conflict") || lower.contains("can be retried") {
-            Self::Conflict {
-                message,
-                retryable: true,
-            }
+            Self::Conflict { message, retryable: true }
         } else if lower.contains("parse error") {
             // Our own SurrealQL failed to parse: a bug, never the caller's fault.
             Self::Internal(message)
-        } else if lower.contains("assert") || lower.contains("couldn't coerce") || e.is_validation()
-        {
+        } else if lower.contains("assert") || lower.contains("couldn't coerce") || e.is_validation() {
             Self::Invalid { message }
         } else if e.is_connection() {
             Self::Unavailable(message)

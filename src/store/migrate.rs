@@ -8,11 +8,10 @@ use serde_json::json;
 use super::{Store, StoreError, rows};
 
 /// (version, name, SurrealQL), in order. Never edit a shipped migration: add the next one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("migrations/0001_foundation.surql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("migrations/0001_foundation.surql")),
+    (2, "accounts_filings_audit", include_str!("migrations/0002_accounts_filings_audit.surql")),
+];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {
     store
@@ -25,32 +24,34 @@ pub async fn apply(store: &Store) -> Result<(), StoreError> {
         )
         .await?;
     for (version, name, sql) in MIGRATIONS {
-        let done = store
-            .query(
-                "SELECT version FROM migration WHERE version = $v",
-                json!({ "v": version }),
-            )
-            .await?;
-        if done
-            .into_iter()
-            .next()
-            .map(rows)
-            .is_some_and(|r| !r.is_empty())
-        {
+        let done = store.query("SELECT version FROM migration WHERE version = $v", json!({ "v": version })).await?;
+        if done.into_iter().next().map(rows).is_some_and(|r| !r.is_empty()) {
             continue;
         }
         let script = format!(
             "BEGIN TRANSACTION;\n{sql}\nCREATE migration CONTENT {{ version: $v, name: $n }};\nCOMMIT TRANSACTION;"
         );
-        match store
-            .query(&script, json!({ "v": version, "n": name }))
-            .await
-        {
+        match store.query(&script, json!({ "v": version, "n": name })).await {
             Ok(_) => tracing::info!(version, name, "applied migration"),
-            // Another instance applied it first.
-            Err(StoreError::Conflict { .. }) => {}
+            // Another instance applied it first: the record exists now.
+            Err(StoreError::Conflict { message, .. }) if message.contains("migration_version") => {}
             Err(e) => return Err(e),
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Store, StoreConfig};
+
+    #[tokio::test]
+    async fn every_migration_applies_and_is_recorded() {
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        let out = store.query("SELECT version FROM migration ORDER BY version", serde_json::json!({})).await.unwrap();
+        let versions: Vec<i64> = super::rows(out[0].clone()).iter().map(|r| r["version"].as_i64().unwrap()).collect();
+        assert_eq!(versions, super::MIGRATIONS.iter().map(|m| m.0).collect::<Vec<_>>());
+        // Opening again applies nothing twice.
+        store.query("SELECT * FROM account", serde_json::json!({})).await.unwrap();
+    }
 }

@@ -4,13 +4,15 @@
 //!
 //! Values cross into SurrealDB only as bound parameters (`$name`), never spliced into SurrealQL.
 
+pub mod accounts;
+pub mod audit;
 mod board_cache;
 mod error;
+pub mod filings;
 mod migrate;
 pub mod programmes;
 pub mod regions;
 pub mod rows;
-pub mod submissions;
 pub mod units;
 
 use std::future::Future;
@@ -77,21 +79,14 @@ impl Store {
             .await
             .and_then(|r| r.check())
             .map_err(StoreError::from_db)?;
-        db.use_ns(config.namespace.clone())
-            .await
-            .map_err(StoreError::from_db)?;
+        db.use_ns(config.namespace.clone()).await.map_err(StoreError::from_db)?;
         db.query("DEFINE DATABASE IF NOT EXISTS type::string($db)")
             .bind(serde_json::json!({ "db": config.database }))
             .await
             .and_then(|r| r.check())
             .map_err(StoreError::from_db)?;
-        db.use_db(config.database.clone())
-            .await
-            .map_err(StoreError::from_db)?;
-        let store = Self {
-            db,
-            parts_cache: Default::default(),
-        };
+        db.use_db(config.database.clone()).await.map_err(StoreError::from_db)?;
+        let store = Self { db, parts_cache: Default::default() };
         migrate::apply(&store).await?;
         Ok(store)
     }
@@ -99,12 +94,7 @@ impl Store {
     /// Runs SurrealQL with bound variables and returns each statement's result as JSON. Every
     /// statement's error is checked (the SDK reports them per statement, not on the call).
     async fn query(&self, sql: &str, vars: Json) -> Result<Vec<Json>, StoreError> {
-        let mut response = self
-            .db
-            .query(sql)
-            .bind(to_value(vars, None))
-            .await
-            .map_err(StoreError::from_db)?;
+        let mut response = self.db.query(sql).bind(to_value(vars, None)).await.map_err(StoreError::from_db)?;
         let n = response.num_statements();
         let errors = response.take_errors();
         // In a failed transaction every other statement reports "not executed"; the statement
@@ -134,9 +124,7 @@ impl Store {
         let mut delay = Duration::from_millis(5);
         for _ in 0..8 {
             match work().await {
-                Err(StoreError::Conflict {
-                    retryable: true, ..
-                }) => {
+                Err(StoreError::Conflict { retryable: true, .. }) => {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_millis(200));
                 }
@@ -152,10 +140,7 @@ impl Store {
 fn engine_url(url: &str) -> Result<String, StoreError> {
     let known = ["mem://", "surrealkv://", "ws://", "wss://"];
     if !known.iter().any(|p| url.starts_with(p)) {
-        return Err(StoreError::Config(format!(
-            "database url `{url}` must start with one of {}",
-            known.join(", ")
-        )));
+        return Err(StoreError::Config(format!("database url `{url}` must start with one of {}", known.join(", "))));
     }
     if url.starts_with("surrealkv://") && !url.contains("sync=") {
         let sep = if url.contains('?') { '&' } else { '?' };
@@ -164,18 +149,19 @@ fn engine_url(url: &str) -> Result<String, StoreError> {
     Ok(url.to_owned())
 }
 
-/// Converts bound JSON into SurrealDB values. By convention every field named `*_at` holds an
-/// instant: its RFC 3339 string becomes a SurrealDB datetime, so the schema's `TYPE datetime`
-/// holds (JSON has no datetime of its own). Row structs own the field names; user text is only
-/// ever a value, never a key, so the convention cannot be triggered from outside.
+/// Converts bound JSON into SurrealDB values. Two conventions make JSON fit the schema:
+/// - every field named `*_at` holds an instant: its RFC 3339 string becomes a datetime (JSON has
+///   none of its own). Row structs own the field names; user text is only ever a value, never a
+///   key, so the convention cannot be triggered from outside;
+/// - `null` becomes NONE, SurrealDB's "absent", which `option<…>` fields accept and `$x = NONE`
+///   tests for.
 fn to_value(j: Json, key: Option<&str>) -> Value {
     match j {
-        Json::String(s) if key.is_some_and(|k| k.ends_with("_at")) => {
-            match chrono::DateTime::parse_from_rfc3339(&s) {
-                Ok(t) => Value::Datetime(Datetime::from(t.with_timezone(&chrono::Utc))),
-                Err(_) => Value::String(s),
-            }
-        }
+        Json::Null => Value::None,
+        Json::String(s) if key.is_some_and(|k| k.ends_with("_at")) => match chrono::DateTime::parse_from_rfc3339(&s) {
+            Ok(t) => Value::Datetime(Datetime::from(t.with_timezone(&chrono::Utc))),
+            Err(_) => Value::String(s),
+        },
         Json::Object(o) => {
             let mut obj = Object::new();
             for (k, v) in o {
@@ -201,9 +187,7 @@ fn rows(v: Json) -> Vec<Json> {
 impl Store {
     /// A round trip to the database (health checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.query("RETURN 1", serde_json::json!({}))
-            .await
-            .map(|_| ())
+        self.query("RETURN 1", serde_json::json!({})).await.map(|_| ())
     }
 }
 
@@ -213,14 +197,8 @@ mod tests {
 
     #[test]
     fn surrealkv_urls_sync_on_every_commit() {
-        assert_eq!(
-            engine_url("surrealkv://data/x.db").unwrap(),
-            "surrealkv://data/x.db?sync=every"
-        );
-        assert_eq!(
-            engine_url("surrealkv://x?sync=never").unwrap(),
-            "surrealkv://x?sync=never"
-        );
+        assert_eq!(engine_url("surrealkv://data/x.db").unwrap(), "surrealkv://data/x.db?sync=every");
+        assert_eq!(engine_url("surrealkv://x?sync=never").unwrap(), "surrealkv://x?sync=never");
         assert_eq!(engine_url("mem://").unwrap(), "mem://");
         assert!(engine_url("postgres://x").is_err());
     }

@@ -1,14 +1,18 @@
 //! Programmes and their parts: stages, directions, deliverables.
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value as Json, json};
 
+use super::audit::{AUDIT, Actor, head};
 use super::regions::count;
-use super::rows::{
-    DeliverableRow, DirectionRow, ProgrammeRow, StageRow, StoredUnit, UnitRow, decode, encode,
-};
+use super::rows::{DeliverableRow, DirectionRow, ProgrammeRow, StageRow, StoredUnit, UnitRow, decode, encode};
 use super::{Store, StoreError, rows};
-use crate::domain::{Bundle, Deliverable, Direction, Key, Programme, Stage};
+use crate::domain::{Bundle, Deliverable, Direction, Key, Programme, RegionCode, Stage};
+
+/// A region's chain from the root as its code implies it (audit records of a programme are
+/// filed under its scope).
+pub(super) fn implied_path(code: &RegionCode) -> Vec<String> {
+    code.implied_path().iter().map(|c| c.to_string()).collect()
+}
 
 /// A programme as stored, with its revision (bumped by every change to it or its parts).
 #[derive(Debug, Clone, PartialEq)]
@@ -48,52 +52,46 @@ impl Store {
         &self,
         bundle: &Bundle,
         units: &[StoredUnit],
-        at: DateTime<Utc>,
+        action: &str,
+        actor: &Actor,
     ) -> Result<(), StoreError> {
         let key = &bundle.programme.key;
+        let row = encode(&ProgrammeRow::from_domain(&bundle.programme, 1, actor.at));
+        let mut after = row.clone();
+        after["parts"] = json!({
+            "stages": bundle.stages.len(), "directions": bundle.directions.len(),
+            "deliverables": bundle.deliverables.len(), "units": units.len(),
+        });
         let vars = json!({
-            "p": encode(&ProgrammeRow::from_domain(&bundle.programme, 1, at)),
+            "after": after,
+            "audit": head(actor, action, &format!("programme:{key}"), Some(key.as_str()), Some(implied_path(&bundle.programme.scope))),
+            "p": row,
             "stages": bundle.stages.iter().map(|s| encode(&StageRow::from_domain(key, s))).collect::<Vec<_>>(),
             "directions": bundle.directions.iter().map(|d| encode(&DirectionRow::from_domain(key, d))).collect::<Vec<_>>(),
             "deliverables": bundle.deliverables.iter().map(|d| encode(&DeliverableRow::from_domain(key, d))).collect::<Vec<_>>(),
             "units": units.iter().map(|u| encode(&UnitRow::from_domain(key, u))).collect::<Vec<_>>(),
         });
-        self.retrying(|| {
-            self.query(
-                "BEGIN TRANSACTION;
-                 CREATE programme CONTENT $p;
-                 FOR $r IN $stages { CREATE stage CONTENT $r; };
-                 FOR $r IN $directions { CREATE direction CONTENT $r; };
-                 FOR $r IN $deliverables { CREATE deliverable CONTENT $r; };
-                 INSERT INTO unit $units;
-                 COMMIT TRANSACTION;",
-                vars.clone(),
-            )
-        })
-        .await?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             CREATE programme CONTENT $p;
+             FOR $r IN $stages {{ CREATE stage CONTENT $r; }};
+             FOR $r IN $directions {{ CREATE direction CONTENT $r; }};
+             FOR $r IN $deliverables {{ CREATE deliverable CONTENT $r; }};
+             INSERT INTO unit $units;
+             LET $before = NONE;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        self.retrying(|| self.query(&sql, vars.clone())).await?;
         Ok(())
     }
 
     pub async fn programme(&self, key: &Key) -> Result<Option<StoredProgramme>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * FROM programme WHERE key = $k",
-                json!({ "k": key.as_str() }),
-            )
-            .await?;
-        match out
-            .into_iter()
-            .next()
-            .map(rows)
-            .and_then(|r| r.into_iter().next())
-        {
+        let out = self.query("SELECT * FROM programme WHERE key = $k", json!({ "k": key.as_str() })).await?;
+        match out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()) {
             Some(v) => {
-                let (programme, revision) =
-                    decode::<ProgrammeRow>("programme", v)?.into_domain()?;
-                Ok(Some(StoredProgramme {
-                    programme,
-                    revision,
-                }))
+                let (programme, revision) = decode::<ProgrammeRow>("programme", v)?.into_domain()?;
+                Ok(Some(StoredProgramme { programme, revision }))
             }
             None => Ok(None),
         }
@@ -101,16 +99,10 @@ impl Store {
 
     /// Like [`Store::programme`], but absence is an error.
     pub async fn programme_required(&self, key: &Key) -> Result<StoredProgramme, StoreError> {
-        self.programme(key)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("programme `{key}`")))
+        self.programme(key).await?.ok_or_else(|| StoreError::NotFound(format!("programme `{key}`")))
     }
 
-    pub async fn programmes(
-        &self,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<StoredProgramme>, u64), StoreError> {
+    pub async fn programmes(&self, offset: u64, limit: u64) -> Result<(Vec<StoredProgramme>, u64), StoreError> {
         let out = self
             .query(
                 "SELECT * FROM programme ORDER BY key LIMIT $l START $o;
@@ -122,56 +114,37 @@ impl Store {
         let list = rows(it.next().unwrap_or_default())
             .into_iter()
             .map(|v| {
-                let (programme, revision) =
-                    decode::<ProgrammeRow>("programme", v)?.into_domain()?;
-                Ok(StoredProgramme {
-                    programme,
-                    revision,
-                })
+                let (programme, revision) = decode::<ProgrammeRow>("programme", v)?.into_domain()?;
+                Ok(StoredProgramme { programme, revision })
             })
             .collect::<Result<_, StoreError>>()?;
         Ok((list, count(it.next())))
     }
 
     /// Replaces the programme head (not its parts), bumping the revision.
-    pub async fn update_programme(
-        &self,
-        p: &Programme,
-        at: DateTime<Utc>,
-    ) -> Result<StoredProgramme, StoreError> {
-        let mut row = encode(&ProgrammeRow::from_domain(p, 1, at));
+    pub async fn update_programme(&self, p: &Programme, actor: &Actor) -> Result<StoredProgramme, StoreError> {
+        let mut row = encode(&ProgrammeRow::from_domain(p, 1, actor.at));
         if let Some(o) = row.as_object_mut() {
             // The creation instant and revision are the store's, not the caller's.
             o.remove("created_at");
             o.remove("revision");
         }
-        let out = self
-            .retrying(|| {
-                self.query(
-                    "BEGIN TRANSACTION;
-                     UPDATE programme MERGE $p WHERE key = $k;
-                     UPDATE programme SET revision += 1 WHERE key = $k RETURN AFTER;
-                     COMMIT TRANSACTION;",
-                    json!({ "p": row, "k": p.key.as_str() }),
-                )
-            })
-            .await?;
-        // The last statement's rows are the programme after both updates.
-        match out
-            .into_iter()
-            .rev()
-            .find_map(|v| rows(v).into_iter().next())
-        {
-            Some(v) => {
-                let (programme, revision) =
-                    decode::<ProgrammeRow>("programme", v)?.into_domain()?;
-                Ok(StoredProgramme {
-                    programme,
-                    revision,
-                })
-            }
-            None => Err(StoreError::NotFound(format!("programme `{}`", p.key))),
-        }
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = (SELECT * OMIT id FROM programme WHERE key = $k)[0];
+             IF $before = NONE {{ THROW 'pilotgov:missing programme' }};
+             UPDATE programme MERGE $p WHERE key = $k;
+             UPDATE programme SET revision += 1 WHERE key = $k;
+             LET $after = (SELECT * OMIT id FROM programme WHERE key = $k)[0];
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "p": row, "k": p.key.as_str(),
+            "audit": head(actor, "programme.update", &format!("programme:{}", p.key), Some(p.key.as_str()), Some(implied_path(&p.scope))),
+        });
+        self.retrying(|| self.query(&sql, vars.clone())).await?;
+        self.programme_required(&p.key).await
     }
 
     pub async fn stages(&self, programme: &Key) -> Result<Vec<Stage>, StoreError> {
@@ -207,15 +180,9 @@ impl Store {
         Ok(v)
     }
 
-    pub async fn put_stage(
-        &self,
-        programme: &Key,
-        s: &Stage,
-        create: bool,
-    ) -> Result<(), StoreError> {
+    pub async fn put_stage(&self, programme: &Key, s: &Stage, create: bool, actor: &Actor) -> Result<(), StoreError> {
         let row = encode(&StageRow::from_domain(programme, s));
-        self.put_part(Part::Stage, programme, json!(s.key.as_str()), row, create)
-            .await
+        self.put_part(Part::Stage, programme, json!(s.key.as_str()), row, create, actor).await
     }
 
     pub async fn put_direction(
@@ -223,10 +190,10 @@ impl Store {
         programme: &Key,
         d: &Direction,
         create: bool,
+        actor: &Actor,
     ) -> Result<(), StoreError> {
         let row = encode(&DirectionRow::from_domain(programme, d));
-        self.put_part(Part::Direction, programme, json!(d.number), row, create)
-            .await
+        self.put_part(Part::Direction, programme, json!(d.number), row, create, actor).await
     }
 
     pub async fn put_deliverable(
@@ -234,16 +201,10 @@ impl Store {
         programme: &Key,
         d: &Deliverable,
         create: bool,
+        actor: &Actor,
     ) -> Result<(), StoreError> {
         let row = encode(&DeliverableRow::from_domain(programme, d));
-        self.put_part(
-            Part::Deliverable,
-            programme,
-            json!(d.key.as_str()),
-            row,
-            create,
-        )
-        .await
+        self.put_part(Part::Deliverable, programme, json!(d.key.as_str()), row, create, actor).await
     }
 
     async fn parts(&self, part: Part, programme: &Key) -> Result<Vec<Json>, StoreError> {
@@ -258,6 +219,7 @@ impl Store {
 
     /// Creates (`create`) or replaces a part, and bumps the programme's revision in the same
     /// transaction. A duplicate key on create is a conflict; a missing one on replace not found.
+    #[allow(clippy::too_many_arguments)]
     async fn put_part(
         &self,
         part: Part,
@@ -265,30 +227,41 @@ impl Store {
         key: Json,
         row: Json,
         create: bool,
+        actor: &Actor,
     ) -> Result<(), StoreError> {
-        let sql = if create {
-            "BEGIN TRANSACTION;
-             LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p RETURN AFTER;
-             IF array::len($bumped) = 0 { THROW 'pilotgov:missing programme' };
-             CREATE type::table($t) CONTENT $row;
-             COMMIT TRANSACTION;"
+        let change = if create {
+            "IF $before != NONE { THROW 'pilotgov:duplicate part' };
+             CREATE type::table($t) CONTENT $row;"
         } else {
+            "IF $before = NONE { THROW 'pilotgov:missing part' };
+             UPDATE type::table($t) CONTENT $row WHERE programme = $p AND type::field($kf) = $k;"
+        };
+        let sql = format!(
             "BEGIN TRANSACTION;
              LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p RETURN AFTER;
-             IF array::len($bumped) = 0 { THROW 'pilotgov:missing programme' };
-             LET $done = UPDATE type::table($t) CONTENT $row WHERE programme = $p AND type::field($kf) = $k RETURN AFTER;
-             IF array::len($done) = 0 { THROW 'pilotgov:missing part' };
+             IF array::len($bumped) = 0 {{ THROW 'pilotgov:missing programme' }};
+             LET $before = (SELECT * OMIT id FROM type::table($t) WHERE programme = $p AND type::field($kf) = $k)[0];
+             {change}
+             LET $after = (SELECT * OMIT id FROM type::table($t) WHERE programme = $p AND type::field($kf) = $k)[0];
+             {AUDIT}
              COMMIT TRANSACTION;"
-        };
+        );
+        let scope = self.programme_required(programme).await?.programme.scope;
+        let entity = format!(
+            "{}:{programme}/{}",
+            part.table(),
+            key.as_str().map(str::to_owned).unwrap_or_else(|| key.to_string())
+        );
+        let action = format!("{}.{}", part.table(), if create { "create" } else { "update" });
         let vars = json!({
             "t": part.table(), "p": programme.as_str(), "row": row, "kf": part.key_field(), "k": key,
+            "audit": head(actor, &action, &entity, Some(programme.as_str()), Some(implied_path(&scope))),
         });
-        match self.retrying(|| self.query(sql, vars.clone())).await {
+        match self.retrying(|| self.query(&sql, vars.clone())).await {
             Ok(_) => Ok(()),
-            Err(StoreError::NotFound(_)) => Err(StoreError::NotFound(format!(
-                "{} {key} of programme `{programme}`",
-                part.table()
-            ))),
+            Err(StoreError::NotFound(_)) => {
+                Err(StoreError::NotFound(format!("{} {key} of programme `{programme}`", part.table())))
+            }
             Err(e) => Err(e),
         }
     }

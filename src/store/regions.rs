@@ -24,12 +24,7 @@ impl Store {
     }
 
     pub async fn region(&self, code: &RegionCode) -> Result<Option<Region>, StoreError> {
-        let mut out = self
-            .query(
-                "SELECT * FROM region WHERE code = $c",
-                json!({ "c": code.as_str() }),
-            )
-            .await?;
+        let mut out = self.query("SELECT * FROM region WHERE code = $c", json!({ "c": code.as_str() })).await?;
         match out.pop().map(rows).and_then(|mut r| r.pop()) {
             Some(v) => Ok(Some(decode::<RegionRow>("region", v)?.into_domain()?)),
             None => Ok(None),
@@ -43,9 +38,7 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Region>, u64), StoreError> {
-        let parent = parent
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| RegionCode::NATION.to_owned());
+        let parent = parent.map(|p| p.to_string()).unwrap_or_else(|| RegionCode::NATION.to_owned());
         let out = self
             .query(
                 "SELECT * FROM region WHERE parent = $p ORDER BY code LIMIT $l START $o;
@@ -64,11 +57,7 @@ impl Store {
     /// The part of the tree a programme needs: everything under `scope` and the chain above it,
     /// plus `extra` regions with their chains (so a region outside the scope is known to be
     /// outside, not mistaken for unknown).
-    pub async fn tree_for(
-        &self,
-        scope: &RegionCode,
-        extra: &[RegionCode],
-    ) -> Result<RegionTree, StoreError> {
+    pub async fn tree_for(&self, scope: &RegionCode, extra: &[RegionCode]) -> Result<RegionTree, StoreError> {
         let prefix = code_prefix(scope);
         let mut above = Vec::new();
         for start in std::iter::once(scope).chain(extra) {
@@ -111,10 +100,7 @@ fn code_prefix(scope: &RegionCode) -> String {
 
 /// Reads `SELECT count() ... GROUP ALL` (no row when nothing matched).
 pub(super) fn count(v: Option<serde_json::Value>) -> u64 {
-    v.map(rows)
-        .and_then(|r| r.into_iter().next())
-        .and_then(|row| row.get("n").and_then(|n| n.as_u64()))
-        .unwrap_or(0)
+    v.map(rows).and_then(|r| r.into_iter().next()).and_then(|row| row.get("n").and_then(|n| n.as_u64())).unwrap_or(0)
 }
 
 #[cfg(test)]

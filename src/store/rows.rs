@@ -6,8 +6,8 @@ use serde_json::Value as Json;
 
 use super::StoreError;
 use crate::domain::{
-    Audience, Deliverable, Direction, DirectionKind, DocDate, Key, PilotUnit, Placement, Programme,
-    Region, RegionCode, RegionLevel, Stage, Window,
+    Audience, Deliverable, Direction, DirectionKind, DocDate, Key, PilotUnit, Placement, Programme, Region, RegionCode,
+    RegionLevel, Stage, Window,
 };
 
 pub fn decode<T: DeserializeOwned>(what: &str, v: Json) -> Result<T, StoreError> {
@@ -49,12 +49,7 @@ impl RegionRow {
             code: RegionCode::parse(&self.code).map_err(&c)?,
             name: self.name,
             level: RegionLevel::parse(&self.level).map_err(&c)?,
-            parent: self
-                .parent
-                .as_deref()
-                .map(RegionCode::parse)
-                .transpose()
-                .map_err(&c)?,
+            parent: self.parent.as_deref().map(RegionCode::parse).transpose().map_err(&c)?,
         })
     }
 }
@@ -158,11 +153,8 @@ impl StageRow {
             key: Key::parse(&self.key).map_err(&c)?,
             name: self.name,
             seq: u32::try_from(self.seq).map_err(|e| StoreError::corrupt("stage", e))?,
-            window: Window::new(
-                DocDate::parse(&self.start).map_err(&c)?,
-                DocDate::parse(&self.end).map_err(&c)?,
-            )
-            .map_err(&c)?,
+            window: Window::new(DocDate::parse(&self.start).map_err(&c)?, DocDate::parse(&self.end).map_err(&c)?)
+                .map_err(&c)?,
             description: self.description,
         })
     }
@@ -242,12 +234,7 @@ impl DeliverableRow {
             key: Key::parse(&self.key).map_err(&c)?,
             title: self.title,
             description: self.description,
-            stage: self
-                .stage
-                .as_deref()
-                .map(Key::parse)
-                .transpose()
-                .map_err(&c)?,
+            stage: self.stage.as_deref().map(Key::parse).transpose().map_err(&c)?,
             deadline: decode("deliverable deadline", self.deadline)?,
             route: decode("deliverable route", self.route)?,
             audience: decode("deliverable audience", Json::String(self.audience))?,
@@ -313,12 +300,7 @@ impl UnitRow {
                 note: self.note,
             },
             name: self.name,
-            path: self
-                .path
-                .iter()
-                .map(|p| RegionCode::parse(p))
-                .collect::<Result<_, _>>()
-                .map_err(&c)?,
+            path: self.path.iter().map(|p| RegionCode::parse(p)).collect::<Result<_, _>>().map_err(&c)?,
             placement: Placement {
                 group: RegionCode::parse(&self.quota_group).map_err(&c)?,
                 files_directly: self.files_directly,

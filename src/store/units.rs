@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::audit::{AUDIT, Actor, head};
 use super::rows::{StoredUnit, UnitRow, decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::board::BoardUnit;
@@ -29,12 +30,7 @@ pub struct AdmissionContext<'a> {
 
 impl Store {
     pub async fn units(&self, programme: &Key) -> Result<Vec<StoredUnit>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * FROM unit WHERE programme = $p",
-                json!({ "p": programme.as_str() }),
-            )
-            .await?;
+        let out = self.query("SELECT * FROM unit WHERE programme = $p", json!({ "p": programme.as_str() })).await?;
         let mut v = rows(out.into_iter().next().unwrap_or_default())
             .into_iter()
             .map(|j| decode::<UnitRow>("unit", j)?.into_domain())
@@ -55,18 +51,12 @@ impl Store {
         } else {
             "SELECT region, name, path, demonstration, files_directly FROM unit WHERE programme = $p"
         };
-        let out = self
-            .query(
-                sql,
-                json!({ "p": programme.as_str(), "r": region.map(|r| r.as_str()) }),
-            )
-            .await?;
+        let out = self.query(sql, json!({ "p": programme.as_str(), "r": region.map(|r| r.as_str()) })).await?;
         let mut v = rows(out.into_iter().next().unwrap_or_default())
             .into_iter()
             .map(|j| {
                 let r: BoardUnitRow = decode("unit", j)?;
-                let code =
-                    |s: &str| RegionCode::parse(s).map_err(|e| StoreError::corrupt("unit", e));
+                let code = |s: &str| RegionCode::parse(s).map_err(|e| StoreError::corrupt("unit", e));
                 Ok(BoardUnit {
                     region: code(&r.region)?,
                     name: r.name,
@@ -87,6 +77,7 @@ impl Store {
         programme: &Key,
         replacing: Option<&RegionCode>,
         candidate: &RegionCode,
+        actor: &Actor,
         decide: impl Fn(&AdmissionContext<'_>) -> Result<StoredUnit, DomainError>,
     ) -> Result<StoredUnit, StoreError> {
         self.retrying(|| async {
@@ -112,26 +103,32 @@ impl Store {
             };
             let unit = decide(&ctx)?;
             let row = encode(&UnitRow::from_domain(programme, &unit));
-            let sql = if replacing.is_some() {
-                "BEGIN TRANSACTION;
-                 LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
-                 IF array::len($bumped) = 0 { THROW 'pilotgov:stale programme revision' };
-                 UPDATE unit CONTENT $row WHERE programme = $p AND region = $old;
-                 COMMIT TRANSACTION;"
+            let change = if replacing.is_some() {
+                "UPDATE unit CONTENT $row WHERE programme = $p AND region = $old;"
             } else {
+                "CREATE unit CONTENT $row;"
+            };
+            let sql = format!(
                 "BEGIN TRANSACTION;
                  LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
-                 IF array::len($bumped) = 0 { THROW 'pilotgov:stale programme revision' };
-                 CREATE unit CONTENT $row;
+                 IF array::len($bumped) = 0 {{ THROW 'pilotgov:stale programme revision' }};
+                 LET $before = (SELECT * OMIT id FROM unit WHERE programme = $p AND region = $new)[0];
+                 {change}
+                 LET $after = (SELECT * OMIT id FROM unit WHERE programme = $p AND region = $new)[0];
+                 {AUDIT}
                  COMMIT TRANSACTION;"
-            };
+            );
+            let action = if replacing.is_some() { "unit.update" } else { "unit.create" };
             self.query(
-                sql,
+                &sql,
                 json!({
                     "p": programme.as_str(),
                     "rev": stored.revision,
                     "row": row,
                     "old": replacing.map(|r| r.as_str()),
+                    "new": unit.unit.region.as_str(),
+                    "audit": head(actor, action, &format!("unit:{programme}/{}", unit.unit.region), Some(programme.as_str()),
+                        Some(unit.path.iter().map(|c| c.to_string()).collect())),
                 }),
             )
             .await?;

@@ -19,30 +19,16 @@ async fn snapshot(t: &TestApp) -> Value {
 fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["code"], want_code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 }
 
 #[tokio::test]
 async fn malformed_and_mistyped_bodies_are_400() {
     let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
     let before = snapshot(&t).await;
-    let (s, b) = t
-        .post_raw(
-            &format!("{FJ}/units"),
-            b"{\"region\": \"350206\",".to_vec(),
-            false,
-        )
-        .await;
+    let (s, b) = t.post_raw(&format!("{FJ}/units"), b"{\"region\": \"350206\",".to_vec(), false).await;
     assert_error(s, &b, 400, "bad_request");
-    let (s, b) = t
-        .post(
-            &format!("{FJ}/units"),
-            &json!({"region": 350206, "directions": "1"}),
-        )
-        .await;
+    let (s, b) = t.post(&format!("{FJ}/units"), &json!({"region": 350206, "directions": "1"})).await;
     assert_error(s, &b, 400, "bad_request");
     let (s, b) = t
         .post(
@@ -77,19 +63,10 @@ async fn unknown_ids_are_404() {
         let (s, b) = t.get(&uri).await;
         assert_error(s, &b, 404, "not_found");
     }
-    let (s, b) = t
-        .put(
-            &format!("{FJ}/units/350206"),
-            &json!({"region": "350206", "directions": [2]}),
-        )
-        .await;
+    let (s, b) = t.put(&format!("{FJ}/units/350206"), &json!({"region": "350206", "directions": [2]})).await;
     assert_error(s, &b, 404, "not_found");
-    let (s, b) = t
-        .post(
-            "/api/v1/programmes/no-such-programme/units",
-            &json!({"region": "350206", "directions": [2]}),
-        )
-        .await;
+    let (s, b) =
+        t.post("/api/v1/programmes/no-such-programme/units", &json!({"region": "350206", "directions": [2]})).await;
     assert_error(s, &b, 404, "not_found");
 }
 
@@ -98,7 +75,10 @@ async fn dates_outside_the_period_are_refused() {
     let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
     let before = snapshot(&t).await;
     let (s, b) = t
-        .post(&format!("{FJ}/stages"), &json!({"key": "extra", "name": "延伸阶段", "seq": 4, "start": "2023年12月", "end": "2024年1月"}))
+        .post(
+            &format!("{FJ}/stages"),
+            &json!({"key": "extra", "name": "延伸阶段", "seq": 4, "start": "2023年12月", "end": "2024年1月"}),
+        )
         .await;
     assert_error(s, &b, 422, "rule.within_period");
     let (s, b) = t
@@ -109,12 +89,18 @@ async fn dates_outside_the_period_are_refused() {
         .await;
     assert_error(s, &b, 422, "rule.within_period");
     let (s, b) = t
-        .post(&format!("{FJ}/stages"), &json!({"key": "bad", "name": "坏日期", "seq": 4, "start": "2022年13月", "end": "2023年1月"}))
+        .post(
+            &format!("{FJ}/stages"),
+            &json!({"key": "bad", "name": "坏日期", "seq": 4, "start": "2022年13月", "end": "2023年1月"}),
+        )
         .await;
     assert_error(s, &b, 422, "validation_failed");
     assert_eq!(b["field"], "start");
     let (s, b) = t
-        .post(&format!("{FJ}/stages"), &json!({"key": "backwards", "name": "倒序", "seq": 4, "start": "2023年3月", "end": "2023年1月"}))
+        .post(
+            &format!("{FJ}/stages"),
+            &json!({"key": "backwards", "name": "倒序", "seq": 4, "start": "2023年3月", "end": "2023年1月"}),
+        )
         .await;
     assert_error(s, &b, 422, "validation_failed");
     assert_eq!(snapshot(&t).await, before);
@@ -124,36 +110,23 @@ async fn dates_outside_the_period_are_refused() {
 async fn duplicates_and_unknown_regions_are_refused() {
     let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
     let before = snapshot(&t).await;
-    let (s, b) = t
-        .post(
-            &format!("{FJ}/units"),
-            &json!({"region": "350103", "directions": [1]}),
-        )
-        .await;
+    let (s, b) = t.post(&format!("{FJ}/units"), &json!({"region": "350103", "directions": [1]})).await;
     assert_error(s, &b, 409, "rule.duplicate_unit");
-    let (s, b) = t
-        .post(
-            &format!("{FJ}/units"),
-            &json!({"region": "350199", "directions": [1]}),
-        )
-        .await;
+    let (s, b) = t.post(&format!("{FJ}/units"), &json!({"region": "350199", "directions": [1]})).await;
     assert_error(s, &b, 422, "validation_failed");
     assert!(b["message"].as_str().unwrap().contains("350199"));
-    let (s, b) = t
-        .post(
-            &format!("{FJ}/units"),
-            &json!({"region": "35ab06", "directions": [1]}),
-        )
-        .await;
+    let (s, b) = t.post(&format!("{FJ}/units"), &json!({"region": "35ab06", "directions": [1]})).await;
     assert_error(s, &b, 422, "validation_failed");
-    let (s, b) = t.post(&format!("{FJ}/stages"), &json!({"key": "deploy", "name": "部署阶段", "seq": 1, "start": "2022年8月下旬", "end": "2022年9月中旬"})).await;
-    assert_error(s, &b, 409, "conflict");
     let (s, b) = t
         .post(
-            &format!("{FJ}/submissions"),
-            &json!({"unit": "350103", "deliverable": "plan", "occurrence": "2022-09"}),
+            &format!("{FJ}/stages"),
+            &json!({"key": "deploy", "name": "部署阶段", "seq": 1, "start": "2022年8月下旬", "end": "2022年9月中旬"}),
         )
         .await;
+    assert_error(s, &b, 409, "conflict");
+    let lead = t.lead("taijiang-lead", "350103").await;
+    let body = json!({"unit": "350103", "deliverable": "plan", "occurrence": "2022-09", "title": "方案"});
+    let (s, b) = t.post_as(&lead, &format!("{FJ}/filings"), &body).await;
     assert_error(s, &b, 422, "validation_failed");
     assert_eq!(snapshot(&t).await, before);
 }
@@ -165,9 +138,7 @@ async fn a_ten_megabyte_body_is_413() {
     let mut big = b"{\"format\": \"pilotgov/programme@1\", \"pad\": \"".to_vec();
     big.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
     big.extend(b"\"}");
-    let (s, b) = t
-        .post_raw("/api/v1/programmes/import", big.clone(), true)
-        .await;
+    let (s, b) = t.post_raw("/api/v1/programmes/import", big.clone(), true).await;
     assert_error(s, &b, 413, "payload_too_large");
     // Without a declared length (chunked), the body is cut off at the limit all the same.
     let (s, b) = t.post_raw("/api/v1/programmes/import", big, false).await;

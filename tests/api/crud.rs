@@ -28,18 +28,27 @@ async fn a_programme_is_built_piece_by_piece() {
     assert_eq!(p["period"]["end"]["last"], "2023-12-31");
     let base = "/api/v1/programmes/nb-2023-test";
     let (s, st) = t
-        .post(&format!("{base}/stages"), &json!({"key": "deploy", "name": "部署阶段", "seq": 1, "start": "2023年1月上旬", "end": "2023年2月中旬"}))
+        .post(
+            &format!("{base}/stages"),
+            &json!({"key": "deploy", "name": "部署阶段", "seq": 1, "start": "2023年1月上旬", "end": "2023年2月中旬"}),
+        )
         .await;
     assert_eq!(s, 201, "{st}");
     assert_eq!(st["window"]["start"]["first"], "2023-01-01");
     assert_eq!(st["window"]["end"]["last"], "2023-02-20");
     let (s, st) = t
-        .put(&format!("{base}/stages/deploy"), &json!({"key": "deploy", "name": "部署阶段", "seq": 1, "start": "2023年1月上旬", "end": "2023年2月底"}))
+        .put(
+            &format!("{base}/stages/deploy"),
+            &json!({"key": "deploy", "name": "部署阶段", "seq": 1, "start": "2023年1月上旬", "end": "2023年2月底"}),
+        )
         .await;
     assert_eq!(s, 200, "{st}");
     assert_eq!(st["window"]["end"]["last"], "2023-02-28");
     let (s, d) = t
-        .post(&format!("{base}/directions"), &json!({"number": 1, "title": "走访探视", "text": "定期走访探视生活困难群众。", "kind": "choice"}))
+        .post(
+            &format!("{base}/directions"),
+            &json!({"number": 1, "title": "走访探视", "text": "定期走访探视生活困难群众。", "kind": "choice"}),
+        )
         .await;
     assert_eq!(s, 201, "{d}");
     let (s, d) = t
@@ -53,22 +62,10 @@ async fn a_programme_is_built_piece_by_piece() {
         )
         .await;
     assert_eq!(s, 201, "{d}");
-    let (s, u) = t
-        .post(
-            &format!("{base}/units"),
-            &json!({"region": "350981", "directions": [1]}),
-        )
-        .await;
+    let (s, u) = t.post(&format!("{base}/units"), &json!({"region": "350981", "directions": [1]})).await;
     assert_eq!(s, 201, "{u}");
-    let (_, occ) = t
-        .get(&format!("{base}/deliverables/monthly/occurrences"))
-        .await;
-    let dues: Vec<&str> = occ
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["due_on"].as_str().unwrap())
-        .collect();
+    let (_, occ) = t.get(&format!("{base}/deliverables/monthly/occurrences")).await;
+    let dues: Vec<&str> = occ.as_array().unwrap().iter().map(|o| o["due_on"].as_str().unwrap()).collect();
     assert_eq!(dues, ["2023-02-28", "2023-03-31", "2023-04-30"]);
     let (_, p) = t.get(base).await;
     assert_eq!(p["revision"], 6, "created, then five changes to its parts");
@@ -95,24 +92,14 @@ async fn the_fixture_format_imports_over_the_api_all_or_nothing() {
         json!({"key": "shizuishan-2024-service-assistance", "stages": 3, "directions": 42, "deliverables": 3, "units": 3})
     );
     let (s, body) = t.post("/api/v1/programmes/import", &doc).await;
-    assert_eq!(
-        (s, body["code"].as_str()),
-        (409, Some("rule.duplicate_programme"))
-    );
+    assert_eq!((s, body["code"].as_str()), (409, Some("rule.duplicate_programme")));
 
     // A document whose last unit breaks a rule stores nothing at all.
     let mut bad = doc.clone();
     bad["programme"]["key"] = json!("shizuishan-copy");
-    bad["units"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"region": "640202", "directions": [1]}));
+    bad["units"].as_array_mut().unwrap().push(json!({"region": "640202", "directions": [1]}));
     let (s, body) = t.post("/api/v1/programmes/import", &bad).await;
-    assert_eq!(
-        (s, body["code"].as_str()),
-        (409, Some("rule.duplicate_unit")),
-        "{body}"
-    );
+    assert_eq!((s, body["code"].as_str()), (409, Some("rule.duplicate_unit")), "{body}");
     let (s, _) = t.get("/api/v1/programmes/shizuishan-copy").await;
     assert_eq!(s, 404);
     assert_eq!(t.count("/api/v1/programmes").await, 1);
@@ -124,21 +111,11 @@ async fn regions_are_served_as_a_tree() {
     let (s, body) = t.get("/api/v1/regions?parent=520402&limit=100").await;
     assert_eq!(s, 200);
     assert_eq!(body["total"], 25);
-    let jiuzhou = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["code"] == "520402109")
-        .unwrap();
+    let jiuzhou = body["items"].as_array().unwrap().iter().find(|r| r["code"] == "520402109").unwrap();
     assert_eq!(jiuzhou["name"], "旧州镇");
     assert_eq!(jiuzhou["level"], "township");
     let (_, provinces) = t.get("/api/v1/regions").await;
-    let names: Vec<&str> = provinces["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = provinces["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["福建省", "广东省", "贵州省", "宁夏回族自治区"]);
     let (_, fj) = t.get("/api/v1/regions?parent=350000").await;
     assert_eq!(fj["total"], 9, "Fujian's nine 设区市");

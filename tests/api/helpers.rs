@@ -4,7 +4,11 @@ use chrono::{DateTime, Utc};
 use pilotgov::app::App;
 use pilotgov::clock::FixedClock;
 use pilotgov::config::Config;
+use pilotgov::domain::RegionCode;
+use pilotgov::domain::access::Role;
+use pilotgov::service::accounts::{NewUser, create_user};
 use pilotgov::service::import::{DEMO_FIXTURES, import_text, load_demo};
+use pilotgov::store::audit::Actor;
 use poem::endpoint::BoxEndpoint;
 use poem::test::TestClient;
 use poem::{EndpointExt, Response};
@@ -14,12 +18,15 @@ pub struct TestApp {
     pub app: App,
     pub client: TestClient<BoxEndpoint<'static, Response>>,
     pub clock: Arc<FixedClock>,
+    /// Token of the default account: a ministry-level province admin who sees everything.
+    pub token: String,
 }
 
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery";
+
 pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .expect("test instant")
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s).expect("test instant").with_timezone(&Utc)
 }
 
 impl TestApp {
@@ -29,46 +36,82 @@ impl TestApp {
     }
 
     pub async fn with_url(url: &str) -> Self {
-        Self::open(url)
-            .await
-            .unwrap_or_else(|e| panic!("app builds: {e:#}"))
+        Self::open(url).await.unwrap_or_else(|e| panic!("app builds: {e:#}"))
     }
 
+    /// Tokens live ten years here, so that tests which move the clock across a pilot's calendar
+    /// keep their logins; expiry itself is tested with a short lifetime.
     pub async fn open(url: &str) -> anyhow::Result<Self> {
+        Self::open_with(Config { database_url: url.into(), token_ttl_minutes: 10 * 365 * 24 * 60, ..Config::default() })
+            .await
+    }
+
+    pub async fn open_with(config: Config) -> anyhow::Result<Self> {
         let clock = Arc::new(FixedClock::new(at("2022-08-17T09:00:00+08:00")));
-        let config = Config {
-            database_url: url.into(),
-            ..Config::default()
-        };
-        let _ = tracing_subscriber::fmt()
-            .with_test_writer()
-            .with_env_filter("pilotgov=debug")
-            .try_init();
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("pilotgov=debug").try_init();
         let app = App::build(config, clock.clone()).await?;
         let client = TestClient::new(app.endpoint().map_to_response().boxed());
-        Ok(Self { app, client, clock })
+        let mut t = Self { app, client, clock, token: String::new() };
+        if t.app.state.store.user("ministry").await?.is_none() {
+            t.add_user("ministry", Role::ProvinceAdmin, "000000").await;
+        }
+        t.token = t.login("ministry").await;
+        Ok(t)
+    }
+
+    /// Creates an account (password [`PASSWORD`]).
+    pub async fn add_user(&self, username: &str, role: Role, region: &str) {
+        let region = RegionCode::parse(region).unwrap();
+        let new = NewUser { username, display_name: username, role, region: &region, password: PASSWORD };
+        create_user(&self.app.state.store, new, &Actor::system("test", self.clock_now())).await.expect("user created");
+    }
+
+    /// Logs in (through the API) and returns the token.
+    pub async fn login(&self, username: &str) -> String {
+        let resp = self
+            .client
+            .post("/api/v1/auth/login")
+            .body_json(&serde_json::json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await;
+        let (status, body) = read(resp.0).await;
+        assert_eq!(status, 200, "login {username}: {body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get_as(&self, token: &str, uri: &str) -> (u16, Value) {
+        read(self.client.get(uri).header("authorization", format!("Bearer {token}")).send().await.0).await
+    }
+
+    pub async fn post_as(&self, token: &str, uri: &str, body: &Value) -> (u16, Value) {
+        read(self.client.post(uri).header("authorization", format!("Bearer {token}")).body_json(body).send().await.0)
+            .await
+    }
+
+    pub async fn put_as(&self, token: &str, uri: &str, body: &Value) -> (u16, Value) {
+        read(self.client.put(uri).header("authorization", format!("Bearer {token}")).body_json(body).send().await.0)
+            .await
     }
 
     /// With all five seed programmes loaded, as `serve --demo` does.
     pub async fn demo() -> Self {
         let t = Self::new().await;
-        load_demo(&t.app.state.store, t.clock_now())
-            .await
-            .expect("demo loads");
+        load_demo(&t.app.state.store, t.clock_now()).await.expect("demo loads");
         t
     }
 
     /// With one fixture (by file name) loaded.
     pub async fn with_fixture(name: &str) -> Self {
         let t = Self::new().await;
-        let (_, text) = DEMO_FIXTURES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .expect("fixture exists");
-        import_text(&t.app.state.store, text, t.clock_now())
+        t.load_fixture(name).await;
+        t
+    }
+
+    pub async fn load_fixture(&self, name: &str) {
+        let (_, text) = DEMO_FIXTURES.iter().find(|(n, _)| *n == name).expect("fixture exists");
+        import_text(&self.app.state.store, text, &Actor::system("test", self.clock_now()))
             .await
             .expect("fixture loads");
-        t
     }
 
     pub fn clock_now(&self) -> DateTime<Utc> {
@@ -81,22 +124,23 @@ impl TestApp {
     }
 
     pub async fn get(&self, uri: &str) -> (u16, Value) {
-        let resp = self.client.get(uri).send().await;
-        read(resp.0).await
+        self.get_as(&self.token, uri).await
     }
 
     pub async fn post(&self, uri: &str, body: &Value) -> (u16, Value) {
-        let resp = self.client.post(uri).body_json(body).send().await;
-        read(resp.0).await
+        self.post_as(&self.token, uri, body).await
     }
 
     pub async fn put(&self, uri: &str, body: &Value) -> (u16, Value) {
-        let resp = self.client.put(uri).body_json(body).send().await;
-        read(resp.0).await
+        self.put_as(&self.token, uri, body).await
     }
 
     pub async fn post_raw(&self, uri: &str, body: Vec<u8>, content_length: bool) -> (u16, Value) {
-        let mut req = self.client.post(uri).content_type("application/json");
+        let mut req = self
+            .client
+            .post(uri)
+            .content_type("application/json")
+            .header("authorization", format!("Bearer {}", self.token));
         if content_length {
             req = req.header("content-length", body.len().to_string());
         }
@@ -105,11 +149,7 @@ impl TestApp {
 
     /// The deadline board rows for a query string.
     pub async fn board(&self, programme: &str, query: &str) -> Value {
-        let (status, body) = self
-            .get(&format!(
-                "/api/v1/programmes/{programme}/deadlines?limit=500&{query}"
-            ))
-            .await;
+        let (status, body) = self.get(&format!("/api/v1/programmes/{programme}/deadlines?limit=500&{query}")).await;
         assert_eq!(status, 200, "board: {body}");
         body
     }
@@ -117,21 +157,14 @@ impl TestApp {
     pub async fn count(&self, uri: &str) -> usize {
         let (status, body) = self.get(uri).await;
         assert_eq!(status, 200, "{uri}: {body}");
-        body.as_array()
-            .map(|a| a.len())
-            .or_else(|| body["total"].as_u64().map(|n| n as usize))
-            .expect("list")
+        body.as_array().map(|a| a.len()).or_else(|| body["total"].as_u64().map(|n| n as usize)).expect("list")
     }
 }
 
 async fn read(resp: Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let text = resp.into_body().into_string().await.expect("body");
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
+    let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, value)
 }
 
@@ -151,8 +184,39 @@ pub fn status_of(board: &Value, unit: &str, deliverable: &str, occurrence: &str)
         .into_iter()
         .find(|r| r["occurrence"] == occurrence)
         .unwrap_or_else(|| panic!("no row {unit}/{deliverable}/{occurrence}"));
-    (
-        r["status"].as_str().expect("status").to_owned(),
-        r["days_left"].as_i64().expect("days"),
-    )
+    (r["status"].as_str().expect("status").to_owned(), r["days_left"].as_i64().expect("days"))
+}
+
+impl TestApp {
+    /// As the given lead: draft and submit a filing for one deadline at the clock's now; returns
+    /// the filing's key.
+    pub async fn file_as(
+        &self,
+        token: &str,
+        programme: &str,
+        unit: &str,
+        deliverable: &str,
+        occurrence: &str,
+    ) -> String {
+        let (s, f) = self
+            .post_as(
+                token,
+                &format!("/api/v1/programmes/{programme}/filings"),
+                &serde_json::json!({"unit": unit, "deliverable": deliverable, "occurrence": occurrence, "title": "报送材料", "body": "正文"}),
+            )
+            .await;
+        assert_eq!(s, 201, "create filing: {f}");
+        let key = f["key"].as_str().unwrap().to_owned();
+        let (s, f) = self
+            .post_as(token, &format!("/api/v1/filings/{key}/submit"), &serde_json::json!({"revision": f["revision"]}))
+            .await;
+        assert_eq!(s, 200, "submit filing: {f}");
+        key
+    }
+
+    /// Creates a unit lead for `unit` and logs in.
+    pub async fn lead(&self, username: &str, unit: &str) -> String {
+        self.add_user(username, Role::UnitLead, unit).await;
+        self.login(username).await
+    }
 }

@@ -1,7 +1,5 @@
 //! The embedded default keeps everything across a restart.
 
-use serde_json::json;
-
 use crate::helpers::TestApp;
 
 #[tokio::test]
@@ -11,23 +9,14 @@ async fn a_restart_on_surrealkv_keeps_everything() {
     let before;
     {
         let t = TestApp::with_url(&url).await;
-        pilotgov::service::import::load_demo(&t.app.state.store, t.clock_now())
-            .await
-            .unwrap();
+        pilotgov::service::import::load_demo(&t.app.state.store, t.clock_now()).await.unwrap();
+        let lead = t.lead("pingtan-lead", "350128").await;
         t.set_time("2022-09-19T10:00:00+08:00");
-        let (s, b) = t
-            .post(
-                "/api/v1/programmes/fj-2022-reform-pilot/submissions",
-                &json!({"unit": "350128", "deliverable": "plan"}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
+        t.file_as(&lead, "fj-2022-reform-pilot", "350128", "plan", "once").await;
         before = (
             t.get("/api/v1/programmes").await.1,
             t.board("fj-2022-reform-pilot", "as_of=2022-09-25").await,
-            t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/units")
-                .await
-                .1,
+            t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/units").await.1,
         );
     }
     // Dropping the last handle shuts the embedded datastore down on a background task; the
@@ -49,9 +38,7 @@ async fn a_restart_on_surrealkv_keeps_everything() {
     let after = (
         t.get("/api/v1/programmes").await.1,
         t.board("fj-2022-reform-pilot", "as_of=2022-09-25").await,
-        t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/units")
-            .await
-            .1,
+        t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/units").await.1,
     );
     assert_eq!(before, after);
     assert_eq!(after.0["total"], 5);

@@ -19,18 +19,12 @@ async fn committed_spec_matches_the_code() {
     // The served spec is the same document.
     let (s, served) = t.get("/api/v1/openapi.json").await;
     assert_eq!(s, 200);
-    assert_eq!(
-        served,
-        serde_json::from_str::<serde_json::Value>(&generated).unwrap()
-    );
+    assert_eq!(served, serde_json::from_str::<serde_json::Value>(&generated).unwrap());
     // Every operation has an explicit operationId.
     let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            assert!(
-                op["operationId"].is_string(),
-                "{method} {path} has no operationId"
-            );
+            assert!(op["operationId"].is_string(), "{method} {path} has no operationId");
         }
     }
 }

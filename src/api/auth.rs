@@ -1,0 +1,144 @@
+//! `/auth`: log in for a bearer token, log out, and see who you are. The bearer scheme is
+//! declared here; every other operation takes an [`Auth`] and so requires a live token.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use poem::Request;
+use poem_openapi::auth::Bearer;
+use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, payload::Json};
+
+use super::common::{Level, shanghai};
+use super::error::ApiError;
+use super::{ApiTags, State};
+use crate::domain::access::{Access, Denied, Principal};
+use crate::service::accounts::{self, AuthError};
+use crate::store::audit::Actor;
+
+/// A bearer token from `POST /api/v1/auth/login`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", key_name = "Authorization", checker = "check_token")]
+pub struct Auth(pub Authed);
+
+/// The account a request acts as, and the token it came with (for logout).
+pub struct Authed {
+    pub principal: Principal,
+    token: String,
+}
+
+async fn check_token(req: &Request, bearer: Bearer) -> Option<Authed> {
+    let state = req.data::<State>()?;
+    match accounts::authenticate(&state.store, &bearer.token, state.clock.now()).await {
+        Ok(Some(principal)) => Some(Authed { principal, token: bearer.token }),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "authenticating a token");
+            None
+        }
+    }
+}
+
+impl Auth {
+    pub fn principal(&self) -> &Principal {
+        &self.0.principal
+    }
+
+    /// The audit actor for this request's changes, at the clock's now.
+    pub fn actor(&self, state: &State) -> Actor {
+        accounts::actor(&self.0.principal, state.clock.now())
+    }
+
+    /// The one gate every operation passes: the domain's permission check, mapped to 403/404.
+    pub fn may(&self, access: Access<'_>) -> Result<(), ApiError> {
+        self.0.principal.check(access).map_err(|d| match d {
+            Denied::Forbidden(why) => ApiError::forbidden(why),
+            Denied::Hidden => ApiError::not_found("no such resource (or not visible to this account)"),
+        })
+    }
+
+    /// As [`Auth::may`], but for creating something new: an unrelated target is forbidden, not
+    /// hidden, since there is nothing yet to hide.
+    pub fn may_create(&self, access: Access<'_>) -> Result<(), ApiError> {
+        self.0.principal.check(access).map_err(|d| match d {
+            Denied::Forbidden(why) => ApiError::forbidden(why),
+            Denied::Hidden => {
+                ApiError::forbidden(format!("{} may not act outside its region", self.0.principal.username))
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+/// The account a token acts as.
+#[derive(Debug, Clone, Object)]
+pub struct Me {
+    pub username: String,
+    /// `province_admin`, `city_reviewer`, `unit_lead`, `evaluator` or `leader`.
+    pub role: String,
+    /// Home region code.
+    pub region: String,
+    pub region_level: Level,
+}
+
+impl From<&Principal> for Me {
+    fn from(p: &Principal) -> Self {
+        Self {
+            username: p.username.clone(),
+            role: p.role.as_str().to_owned(),
+            region: p.region.to_string(),
+            region_level: p.region_level.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <token>`. Shown only now.
+    pub token: String,
+    pub expires_at: DateTime<FixedOffset>,
+    pub user: Me,
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedOut {
+    /// The token is revoked.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct AuthApi {
+    pub state: State,
+    pub token_ttl: Duration,
+}
+
+#[OpenApi(prefix_path = "/auth", tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Log in with username and password; returns a bearer token.
+    #[oai(path = "/login", method = "post", operation_id = "login")]
+    async fn login(&self, body: Json<LoginInput>) -> Result<Json<Session>, ApiError> {
+        let now = self.state.clock.now();
+        match accounts::login(&self.state.store, &body.0.username, &body.0.password, now, self.token_ttl).await {
+            Ok((token, expires, p)) => Ok(Json(Session { token, expires_at: shanghai(expires), user: (&p).into() })),
+            Err(AuthError::BadCredentials) => {
+                Err(ApiError::unauthorized("wrong username or password, or the account is disabled"))
+            }
+            Err(AuthError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    /// Revoke the token this request carries.
+    #[oai(path = "/logout", method = "post", operation_id = "logout")]
+    async fn logout(&self, auth: Auth) -> Result<LoggedOut, ApiError> {
+        accounts::logout(&self.state.store, &auth.0.token, &auth.0.principal, self.state.clock.now()).await?;
+        Ok(LoggedOut::Done)
+    }
+
+    /// The account this token acts as.
+    #[oai(path = "/me", method = "get", operation_id = "me")]
+    async fn me(&self, auth: Auth) -> Json<Me> {
+        Json(auth.principal().into())
+    }
+}

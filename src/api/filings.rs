@@ -1,0 +1,770 @@
+//! Filings (报送) and their review (审定, 备案, 退回修改), attachments, the compliance matrix, and
+//! the audit trail.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use poem::Response;
+use poem::http::header;
+use poem_openapi::payload::{Json, Payload};
+use poem_openapi::registry::MetaSchemaRef;
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{ApiResponse, Enum, Multipart, Object, OpenApi, param::Header, param::Path, param::Query};
+
+use super::auth::Auth;
+use super::common::{instant, key as parse_key, page, region, shanghai};
+use super::error::ApiError;
+use super::parts::RouteStepDto;
+use super::programmes::not_found;
+use super::{ApiTags, State};
+use crate::domain::access::Access;
+use crate::domain::compliance::{CellStatus, Tally};
+use crate::domain::filing::{Decision, Filing, FilingState, Timeliness, timeliness};
+use crate::domain::{DomainError, Key};
+use crate::service::filings::{self as service, FilingError, NewFiling};
+use crate::store::audit::AuditFilter;
+use crate::store::filings::AttachmentRow;
+
+impl From<FilingError> for ApiError {
+    fn from(e: FilingError) -> Self {
+        match e {
+            FilingError::Forbidden(why) => ApiError::forbidden(why),
+            FilingError::Hidden(what) => {
+                ApiError::not_found(format!("{what} does not exist (or is not visible to this account)"))
+            }
+            FilingError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum StateDto {
+    Draft,
+    Submitted,
+    Approved,
+    Filed,
+    Returned,
+}
+
+impl From<FilingState> for StateDto {
+    fn from(s: FilingState) -> Self {
+        match s {
+            FilingState::Draft => Self::Draft,
+            FilingState::Submitted => Self::Submitted,
+            FilingState::Approved => Self::Approved,
+            FilingState::Filed => Self::Filed,
+            FilingState::Returned => Self::Returned,
+        }
+    }
+}
+
+/// A new filing (a draft) for one deadline of the lead's unit.
+#[derive(Debug, Clone, Object)]
+pub struct FilingInput {
+    /// Region code of the unit.
+    pub unit: String,
+    pub deliverable: String,
+    /// `once`, or the month/quarter of a recurring deadline; default `once`.
+    pub occurrence: Option<String>,
+    pub title: String,
+    /// Markdown.
+    #[oai(default)]
+    pub body: String,
+}
+
+/// New content for a draft or returned filing.
+#[derive(Debug, Clone, Object)]
+pub struct FilingEdit {
+    pub title: String,
+    #[oai(default)]
+    pub body: String,
+    /// The revision this edit was made against (from the filing you read).
+    pub revision: u32,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SubmitInput {
+    /// The revision you are submitting.
+    pub revision: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum DecisionDto {
+    /// 审定: accept at a review step.
+    Approve,
+    /// 备案: accept at a filing step.
+    File,
+    /// 退回修改: send back with a reason.
+    Return,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ReviewInput {
+    pub decision: DecisionDto,
+    /// Required when returning.
+    pub reason: Option<String>,
+    /// The revision you decided on; a newer one means someone acted first (409 `stale`).
+    pub revision: u32,
+}
+
+#[derive(Debug, Multipart)]
+pub struct UploadForm {
+    /// The file (PDF, Word, Excel, PowerPoint, images, text, ZIP).
+    pub file: Upload,
+    /// The filing revision the upload is made against.
+    pub revision: u32,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AttachmentView {
+    pub key: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+impl From<&AttachmentRow> for AttachmentView {
+    fn from(a: &AttachmentRow) -> Self {
+        Self {
+            key: a.key.clone(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+            uploaded_by: a.uploaded_by.clone(),
+            uploaded_at: a.uploaded_at.clone(),
+        }
+    }
+}
+
+/// Whether the deadline was met, judged on the first submission.
+#[derive(Debug, Clone, Object)]
+pub struct TimelinessDto {
+    /// `on_time`, `late`, `missing` or `not_due`.
+    pub status: String,
+    pub days_late: Option<i64>,
+}
+
+impl From<Timeliness> for TimelinessDto {
+    fn from(t: Timeliness) -> Self {
+        let (status, days_late) = match t {
+            Timeliness::OnTime => ("on_time", None),
+            Timeliness::Late(d) => ("late", Some(d)),
+            Timeliness::Missing => ("missing", None),
+            Timeliness::NotDue => ("not_due", None),
+        };
+        Self { status: status.into(), days_late }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct FilingView {
+    pub key: String,
+    pub programme: String,
+    pub unit: String,
+    pub deliverable: String,
+    pub occurrence: String,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<String>,
+    pub state: StateDto,
+    /// The step awaiting action, while in review.
+    pub pending_step: Option<RouteStepDto>,
+    pub route: Vec<RouteStepDto>,
+    /// Submissions so far.
+    pub version: u32,
+    /// Send back with edits, submissions and reviews.
+    pub revision: u32,
+    pub first_submitted_at: Option<DateTime<FixedOffset>>,
+    pub last_submitted_at: Option<DateTime<FixedOffset>>,
+    pub returned_reason: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub timeliness: Option<TimelinessDto>,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct VersionView {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<String>,
+    pub submitted_by: String,
+    pub submitted_at: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ReviewView {
+    pub version: i64,
+    pub step: i64,
+    pub level: String,
+    pub decision: String,
+    pub reason: Option<String>,
+    pub reviewer: String,
+    pub decided_at: String,
+}
+
+/// A filing with its history.
+#[derive(Debug, Clone, Object)]
+pub struct FilingDetail {
+    pub filing: FilingView,
+    /// Every submitted version, oldest first.
+    pub versions: Vec<VersionView>,
+    /// Every review decision, oldest first.
+    pub reviews: Vec<ReviewView>,
+    pub attachments: Vec<AttachmentView>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct FilingPage {
+    pub items: Vec<FilingView>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+#[derive(ApiResponse)]
+pub enum FilingCreated {
+    /// The draft was created.
+    #[oai(status = 201)]
+    Created(Json<FilingView>),
+    /// A repeat of an earlier request with the same `Idempotency-Key`: the filing it created.
+    #[oai(status = 200)]
+    Replayed(Json<FilingView>),
+}
+
+/// A file as stored, served with its own content type and name.
+pub struct FileDownload {
+    bytes: Vec<u8>,
+    content_type: String,
+    filename: String,
+}
+
+impl Payload for FileDownload {
+    const CONTENT_TYPE: &'static str = "application/octet-stream";
+
+    fn check_content_type(_: &str) -> bool {
+        true
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        <poem_openapi::payload::Binary<Vec<u8>> as Payload>::schema_ref()
+    }
+}
+
+impl poem::IntoResponse for FileDownload {
+    fn into_response(self) -> Response {
+        // RFC 6266: an ASCII fallback and the UTF-8 name, percent-encoded.
+        let ascii: String = self
+            .filename
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+            .collect();
+        let encoded: String = self
+            .filename
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        Response::builder()
+            .header(header::CONTENT_TYPE, self.content_type)
+            .header(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            )
+            .header("X-Content-Type-Options", "nosniff")
+            .body(self.bytes)
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum Download {
+    /// The file, with its content type and name.
+    #[oai(status = 200)]
+    File(FileDownload),
+}
+
+/// Counts over cells, and the on-time rate (first submissions on time ÷ deadlines due).
+#[derive(Debug, Clone, Object)]
+pub struct TallyDto {
+    pub on_time: u32,
+    pub late: u32,
+    pub missing: u32,
+    pub returned: u32,
+    pub in_review: u32,
+    pub not_due: u32,
+    pub due: u32,
+    pub met_on_time: u32,
+    pub on_time_rate: Option<f64>,
+}
+
+impl From<&Tally> for TallyDto {
+    fn from(t: &Tally) -> Self {
+        Self {
+            on_time: t.on_time,
+            late: t.late,
+            missing: t.missing,
+            returned: t.returned,
+            in_review: t.in_review,
+            not_due: t.not_due,
+            due: t.due,
+            met_on_time: t.met_on_time,
+            on_time_rate: t.on_time_rate(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ColumnDto {
+    pub deliverable: String,
+    pub title: String,
+    pub occurrence: String,
+    pub due_on: NaiveDate,
+    pub due_text: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CellDto {
+    /// `on_time`, `late`, `missing`, `returned`, `in_review` or `not_due`.
+    pub status: String,
+    pub days_late: Option<i64>,
+    pub filing: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ComplianceRow {
+    pub unit: String,
+    pub name: String,
+    pub city: Option<String>,
+    /// One per column; `null` where the deliverable is not asked of this unit.
+    pub cells: Vec<Option<CellDto>>,
+    pub totals: TallyDto,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CityTotals {
+    pub city: String,
+    pub totals: TallyDto,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ComplianceMatrix {
+    pub programme: String,
+    pub as_of: DateTime<FixedOffset>,
+    pub columns: Vec<ColumnDto>,
+    pub rows: Vec<ComplianceRow>,
+    pub cities: Vec<CityTotals>,
+    pub overall: TallyDto,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AuditView {
+    pub recorded_at: DateTime<FixedOffset>,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub entity: String,
+    pub programme: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AuditPage {
+    pub items: Vec<AuditView>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+pub struct FilingsApi {
+    pub state: State,
+    pub attachment_limit: usize,
+}
+
+impl FilingsApi {
+    /// The view of a filing, with its deadline's day and timeliness worked out.
+    async fn view(&self, f: &Filing) -> Result<FilingView, ApiError> {
+        let store = &self.state.store;
+        let (stages, deliverables) = tokio::try_join!(store.stages(&f.programme), store.deliverables(&f.programme))?;
+        let due_on = deliverables
+            .iter()
+            .find(|d| d.key == f.deliverable)
+            .and_then(|d| d.deadline.occurrences(&stages).ok())
+            .and_then(|o| o.into_iter().find(|o| o.key == f.occurrence))
+            .map(|o| o.due_on);
+        Ok(view(f, due_on, self.state.clock.now()))
+    }
+
+    async fn detail(&self, f: &Filing) -> Result<FilingDetail, ApiError> {
+        let store = &self.state.store;
+        let (versions, reviews) = tokio::try_join!(store.filing_versions(&f.key), store.reviews(&f.key))?;
+        let mut attachments = Vec::new();
+        for k in &f.attachments {
+            if let Some(a) = store.attachment(k, false).await? {
+                attachments.push((&a).into());
+            }
+        }
+        Ok(FilingDetail {
+            filing: self.view(f).await?,
+            versions: versions
+                .into_iter()
+                .map(|v| VersionView {
+                    version: v.version,
+                    title: v.title,
+                    body: v.body,
+                    attachments: v.attachments,
+                    submitted_by: v.submitted_by,
+                    submitted_at: v.submitted_at,
+                })
+                .collect(),
+            reviews: reviews
+                .into_iter()
+                .map(|r| ReviewView {
+                    version: r.version,
+                    step: r.step,
+                    level: r.level,
+                    decision: r.decision,
+                    reason: r.reason,
+                    reviewer: r.reviewer,
+                    decided_at: r.decided_at,
+                })
+                .collect(),
+            attachments,
+        })
+    }
+}
+
+fn view(f: &Filing, due_on: Option<NaiveDate>, now: chrono::DateTime<chrono::Utc>) -> FilingView {
+    FilingView {
+        key: f.key.clone(),
+        programme: f.programme.to_string(),
+        unit: f.unit.to_string(),
+        deliverable: f.deliverable.to_string(),
+        occurrence: f.occurrence.clone(),
+        title: f.title.clone(),
+        body: f.body.clone(),
+        attachments: f.attachments.clone(),
+        state: f.state.into(),
+        pending_step: f.pending().map(|(_, s)| (&s).into()),
+        route: f.route.iter().map(Into::into).collect(),
+        version: f.version,
+        revision: f.revision,
+        first_submitted_at: f.first_submitted_at.map(shanghai),
+        last_submitted_at: f.last_submitted_at.map(shanghai),
+        returned_reason: f.returned_reason.clone(),
+        due_on,
+        timeliness: due_on.map(|d| timeliness(d, f.first_submitted_at, now).into()),
+        created_by: f.created_by.clone(),
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Filings")]
+impl FilingsApi {
+    /// Start a filing (a draft) for one deadline of your unit. Send an `Idempotency-Key` header:
+    /// a retried request with the same key returns the filing the first one created.
+    #[oai(path = "/programmes/:key/filings", method = "post", operation_id = "createFiling")]
+    async fn create(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: Json<FilingInput>,
+    ) -> Result<FilingCreated, ApiError> {
+        let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
+        let unit = region("unit", &body.0.unit)?;
+        let deliverable = parse_key("deliverable", &body.0.deliverable)?;
+        let occurrence = body.0.occurrence.clone().unwrap_or_else(|| "once".into());
+        if let Some(k) = &idempotency_key.0
+            && (k.is_empty() || k.len() > 200)
+        {
+            return Err(DomainError::invalid("Idempotency-Key", "1–200 characters").into());
+        }
+        let (f, created) = service::create(
+            &self.state.store,
+            auth.principal(),
+            NewFiling {
+                programme: &programme,
+                unit: &unit,
+                deliverable: &deliverable,
+                occurrence: &occurrence,
+                title: &body.0.title,
+                body: &body.0.body,
+                idempotency_key: idempotency_key.0.as_deref(),
+            },
+            self.state.clock.now(),
+        )
+        .await?;
+        let v = self.view(&f).await?;
+        Ok(if created { FilingCreated::Created(Json(v)) } else { FilingCreated::Replayed(Json(v)) })
+    }
+
+    /// Filings of a programme that this account may see, by unit then deliverable.
+    #[oai(path = "/programmes/:key/filings", method = "get", operation_id = "listFilings")]
+    async fn list(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        /// Only this unit.
+        unit: Query<Option<String>>,
+        /// Only this deliverable.
+        deliverable: Query<Option<String>>,
+        /// Only filings in this state.
+        state: Query<Option<StateDto>>,
+        offset: Query<Option<u64>>,
+        limit: Query<Option<u64>>,
+    ) -> Result<Json<FilingPage>, ApiError> {
+        let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
+        let (offset, limit) = page(offset.0, limit.0)?;
+        let stored = self.state.store.programme(&programme).await?.ok_or_else(|| not_found(&key.0))?;
+        auth.may(Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() })?;
+        let (stages, deliverables) =
+            tokio::try_join!(self.state.store.stages(&programme), self.state.store.deliverables(&programme))?;
+        let now = self.state.clock.now();
+        let filings: Vec<_> = self
+            .state
+            .store
+            .programme_filings(&programme)
+            .await?
+            .into_iter()
+            .filter(|f| auth.principal().can_read_unit(&f.unit_path))
+            .filter(|f| unit.0.as_deref().is_none_or(|u| f.unit.as_str() == u))
+            .filter(|f| deliverable.0.as_deref().is_none_or(|d| f.deliverable.as_str() == d))
+            .filter(|f| state.0.is_none_or(|s| StateDto::from(f.state) == s))
+            .collect();
+        let due = |f: &Filing| {
+            deliverables
+                .iter()
+                .find(|d| d.key == f.deliverable)
+                .and_then(|d| d.deadline.occurrences(&stages).ok())
+                .and_then(|o| o.into_iter().find(|o| o.key == f.occurrence))
+                .map(|o| o.due_on)
+        };
+        Ok(Json(FilingPage {
+            total: filings.len() as u64,
+            items: filings.iter().skip(offset as usize).take(limit as usize).map(|f| view(f, due(f), now)).collect(),
+            offset,
+            limit,
+        }))
+    }
+
+    /// One filing with all its versions, review decisions and attachments.
+    #[oai(path = "/filings/:id", method = "get", operation_id = "getFiling")]
+    async fn get(&self, auth: Auth, id: Path<String>) -> Result<Json<FilingDetail>, ApiError> {
+        let f = service::get(&self.state.store, auth.principal(), &id.0).await?;
+        Ok(Json(self.detail(&f).await?))
+    }
+
+    /// Change the title and body of a draft or returned filing (the unit's lead only).
+    #[oai(path = "/filings/:id", method = "put", operation_id = "updateFiling")]
+    async fn update(&self, auth: Auth, id: Path<String>, body: Json<FilingEdit>) -> Result<Json<FilingView>, ApiError> {
+        let f = service::edit(
+            &self.state.store,
+            auth.principal(),
+            &id.0,
+            body.0.revision,
+            &body.0.title,
+            &body.0.body,
+            self.state.clock.now(),
+        )
+        .await?;
+        Ok(Json(self.view(&f).await?))
+    }
+
+    /// Attach a file to a draft or returned filing (multipart: `file`, `revision`).
+    #[oai(path = "/filings/:id/attachments", method = "post", operation_id = "uploadAttachment")]
+    async fn upload(&self, auth: Auth, id: Path<String>, form: UploadForm) -> Result<Json<AttachmentView>, ApiError> {
+        let filename = form.file.file_name().unwrap_or("file").to_owned();
+        let content_type = form.file.content_type().unwrap_or("application/octet-stream").to_owned();
+        if form.file.size() > self.attachment_limit {
+            return Err(DomainError::rule(
+                "attachment_size",
+                format!("{} bytes is over the limit of {}", form.file.size(), self.attachment_limit),
+            )
+            .into());
+        }
+        let bytes =
+            form.file.into_vec().await.map_err(|e| ApiError::bad_request(format!("reading the upload: {e}")))?;
+        let (_, a) = service::attach(
+            &self.state.store,
+            auth.principal(),
+            &id.0,
+            form.revision,
+            &filename,
+            &content_type,
+            &bytes,
+            self.attachment_limit,
+            self.state.clock.now(),
+        )
+        .await?;
+        Ok(Json((&a).into()))
+    }
+
+    /// Download an attachment, with its content type and file name.
+    #[oai(path = "/attachments/:id", method = "get", operation_id = "downloadAttachment")]
+    async fn download(&self, auth: Auth, id: Path<String>) -> Result<Download, ApiError> {
+        let (a, bytes) = service::attachment(&self.state.store, auth.principal(), &id.0).await?;
+        Ok(Download::File(FileDownload { bytes, content_type: a.content_type, filename: a.filename }))
+    }
+
+    /// Submit the current content as a new version; it goes to the first step of its route.
+    #[oai(path = "/filings/:id/submit", method = "post", operation_id = "submitFiling")]
+    async fn submit(
+        &self,
+        auth: Auth,
+        id: Path<String>,
+        body: Json<SubmitInput>,
+    ) -> Result<Json<FilingView>, ApiError> {
+        let f = service::submit(&self.state.store, auth.principal(), &id.0, body.0.revision, self.state.clock.now())
+            .await?;
+        Ok(Json(self.view(&f).await?))
+    }
+
+    /// Decide at the pending step: `approve` (审定), `file` (备案) or `return` (退回修改, with a
+    /// reason). Only a reviewer at that step's level whose region contains the unit may decide.
+    #[oai(path = "/filings/:id/review", method = "post", operation_id = "reviewFiling")]
+    async fn review(
+        &self,
+        auth: Auth,
+        id: Path<String>,
+        body: Json<ReviewInput>,
+    ) -> Result<Json<FilingView>, ApiError> {
+        let decision = match body.0.decision {
+            DecisionDto::Approve => Decision::Approve,
+            DecisionDto::File => Decision::File,
+            DecisionDto::Return => Decision::Return(
+                body.0.reason.clone().ok_or_else(|| DomainError::invalid("reason", "a return needs a reason"))?,
+            ),
+        };
+        let f = service::review(
+            &self.state.store,
+            auth.principal(),
+            &id.0,
+            body.0.revision,
+            decision,
+            self.state.clock.now(),
+        )
+        .await?;
+        Ok(Json(self.view(&f).await?))
+    }
+
+    /// The compliance matrix: units × deadlines, each cell on time / late / missing / returned /
+    /// in review / not due, with totals and on-time rates per unit, per city and overall.
+    #[oai(path = "/programmes/:key/compliance", method = "get", operation_id = "complianceMatrix")]
+    async fn compliance(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
+        as_of: Query<Option<String>>,
+        /// Only units inside this region.
+        region: Query<Option<String>>,
+    ) -> Result<Json<ComplianceMatrix>, ApiError> {
+        let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
+        let as_of = match as_of.0.as_deref() {
+            Some(s) => instant("as_of", s)?,
+            None => self.state.clock.now(),
+        };
+        let within = region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?;
+        let m = service::compliance(&self.state.store, auth.principal(), &programme, within.as_ref(), as_of).await?;
+        Ok(Json(ComplianceMatrix {
+            programme: programme.to_string(),
+            as_of: shanghai(as_of),
+            columns: m
+                .columns
+                .iter()
+                .map(|c| ColumnDto {
+                    deliverable: c.deliverable.to_string(),
+                    title: c.title.clone(),
+                    occurrence: c.occurrence.clone(),
+                    due_on: c.due_on,
+                    due_text: c.due_text.clone(),
+                })
+                .collect(),
+            rows: m
+                .rows
+                .iter()
+                .map(|r| ComplianceRow {
+                    unit: r.unit.to_string(),
+                    name: r.name.clone(),
+                    city: r.city.as_ref().map(|c| c.to_string()),
+                    cells: r
+                        .cells
+                        .iter()
+                        .map(|c| {
+                            c.as_ref().map(|(cell, filing)| CellDto {
+                                status: cell.status.as_str().to_owned(),
+                                days_late: match (cell.status, cell.timeliness) {
+                                    (_, Timeliness::Late(d)) => Some(d),
+                                    (CellStatus::Late, _) => None,
+                                    _ => None,
+                                },
+                                filing: filing.clone(),
+                            })
+                        })
+                        .collect(),
+                    totals: (&r.tally).into(),
+                })
+                .collect(),
+            cities: m.by_city.iter().map(|(c, t)| CityTotals { city: c.to_string(), totals: t.into() }).collect(),
+            overall: (&m.overall).into(),
+        }))
+    }
+
+    /// The audit trail inside your region, oldest first (province admins).
+    #[oai(path = "/audit", method = "get", operation_id = "listAudit")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        auth: Auth,
+        programme: Query<Option<String>>,
+        actor: Query<Option<String>>,
+        action: Query<Option<String>>,
+        entity: Query<Option<String>>,
+        /// From this instant (RFC 3339 or date), inclusive.
+        from: Query<Option<String>>,
+        /// Until this instant (RFC 3339 or date), exclusive.
+        to: Query<Option<String>>,
+        offset: Query<Option<u64>>,
+        limit: Query<Option<u64>>,
+    ) -> Result<Json<AuditPage>, ApiError> {
+        auth.may(Access::ReadAudit)?;
+        let (offset, limit) = page(offset.0, limit.0)?;
+        let filter = AuditFilter {
+            region: Some(auth.principal().region.to_string()),
+            programme: programme.0,
+            actor: actor.0,
+            action: action.0,
+            entity: entity.0,
+            from: from.0.as_deref().map(|s| instant("from", s)).transpose()?,
+            to: to.0.as_deref().map(|s| instant("to", s)).transpose()?,
+        };
+        let (entries, total) = self.state.store.audit_entries(&filter, offset, limit).await?;
+        Ok(Json(AuditPage {
+            items: entries
+                .into_iter()
+                .map(|e| AuditView {
+                    recorded_at: shanghai(e.recorded_at),
+                    actor: e.actor,
+                    role: e.role,
+                    action: e.action,
+                    entity: e.entity,
+                    programme: e.programme,
+                    before: e.before,
+                    after: e.after,
+                })
+                .collect(),
+            total,
+            offset,
+            limit,
+        }))
+    }
+}

@@ -1,0 +1,237 @@
+//! Who may do what, decided in one place. Permissions follow the region tree: an account has a
+//! role and a home region, and a target (a programme's scope, a unit) has a path from the root.
+//!
+//! | role | reads | changes |
+//! |---|---|---|
+//! | `province_admin` | everything inside its region | defines programmes and units there; files (备案) at province level; reads the audit trail |
+//! | `city_reviewer` | everything inside its region | defines programmes and units there; reviews (审定) at its own level (a city, or a county for township pilots) |
+//! | `unit_lead` | its own unit, and the programmes it belongs to | files for its own unit |
+//! | `evaluator` | everything inside its region | nothing yet (scores come later) |
+//! | `leader` | everything inside its region | nothing |
+//!
+//! A target outside what the account may read is hidden (404), so an outsider cannot learn that
+//! it exists; a target it may read but not change is forbidden (403).
+
+use serde::{Deserialize, Serialize};
+
+use super::{DomainError, RegionCode, RegionLevel};
+
+/// The five roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    ProvinceAdmin,
+    CityReviewer,
+    UnitLead,
+    Evaluator,
+    Leader,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::ProvinceAdmin, Role::CityReviewer, Role::UnitLead, Role::Evaluator, Role::Leader];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProvinceAdmin => "province_admin",
+            Self::CityReviewer => "city_reviewer",
+            Self::UnitLead => "unit_lead",
+            Self::Evaluator => "evaluator",
+            Self::Leader => "leader",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            DomainError::invalid(
+                "role",
+                format!("`{s}`: province_admin, city_reviewer, unit_lead, evaluator or leader"),
+            )
+        })
+    }
+}
+
+/// The account a request acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub username: String,
+    pub role: Role,
+    pub region: RegionCode,
+    pub region_level: RegionLevel,
+    /// The home region and its ancestors, root first.
+    pub region_path: Vec<RegionCode>,
+}
+
+/// What a request is about to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Access<'a> {
+    /// Read a programme's definition; `scope_path` is its scope region's path.
+    ReadProgramme { scope_path: &'a [RegionCode] },
+    /// Define a programme or change its head, stages, catalogue or deliverables.
+    DefineProgramme { scope_path: &'a [RegionCode] },
+    /// Read a unit and what belongs to it (deadlines, filings).
+    ReadUnit { unit_path: &'a [RegionCode] },
+    /// Admit a unit to a programme or change it.
+    ManageUnit { scope_path: &'a [RegionCode], unit_path: &'a [RegionCode] },
+    /// Write, change or submit a filing for a unit.
+    File { unit_path: &'a [RegionCode] },
+    /// Act at a step of a filing's route (审定 or 备案) at `level`.
+    Review { unit_path: &'a [RegionCode], level: RegionLevel },
+    /// Read the audit trail.
+    ReadAudit,
+}
+
+/// Why a request may not go ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// The account may see the target but not do this (403).
+    Forbidden(String),
+    /// The account may not even see the target (404).
+    Hidden,
+}
+
+impl Principal {
+    /// The target lies inside the home region (or is it).
+    fn covers(&self, path: &[RegionCode]) -> bool {
+        path.contains(&self.region)
+    }
+
+    /// The programme's scope and the home region lie on one line of the tree.
+    fn related(&self, scope_path: &[RegionCode]) -> bool {
+        self.covers(scope_path) || scope_path.last().is_some_and(|s| self.region_path.contains(s))
+    }
+
+    /// A read-only view of the whole country, for the command line and benchmarks (which hold the
+    /// database anyway). Never handed to an HTTP request.
+    pub fn system_reader(name: &str) -> Self {
+        let nation = RegionCode::parse(RegionCode::NATION).expect("the root code is valid");
+        Self {
+            username: format!("system:{name}"),
+            role: Role::Leader,
+            region: nation.clone(),
+            region_level: RegionLevel::Nation,
+            region_path: vec![nation],
+        }
+    }
+
+    /// May this account read a unit with this path?
+    pub fn can_read_unit(&self, unit_path: &[RegionCode]) -> bool {
+        match self.role {
+            Role::UnitLead => unit_path.last() == Some(&self.region),
+            _ => self.covers(unit_path),
+        }
+    }
+
+    fn defines(&self) -> bool {
+        matches!(self.role, Role::ProvinceAdmin | Role::CityReviewer)
+    }
+
+    /// The one permission check.
+    pub fn check(&self, access: Access<'_>) -> Result<(), Denied> {
+        let forbid = |why: &str| Err(Denied::Forbidden(format!("{} ({}): {why}", self.username, self.role.as_str())));
+        match access {
+            Access::ReadProgramme { scope_path } => {
+                if self.related(scope_path) {
+                    Ok(())
+                } else {
+                    Err(Denied::Hidden)
+                }
+            }
+            Access::DefineProgramme { scope_path } => {
+                if !self.related(scope_path) {
+                    Err(Denied::Hidden)
+                } else if self.defines() && self.covers(scope_path) {
+                    Ok(())
+                } else {
+                    forbid("only a province admin or city reviewer whose region contains the programme may define it")
+                }
+            }
+            Access::ReadUnit { unit_path } => {
+                if self.can_read_unit(unit_path) {
+                    Ok(())
+                } else {
+                    Err(Denied::Hidden)
+                }
+            }
+            Access::ManageUnit { scope_path, unit_path } => {
+                if !self.related(scope_path) {
+                    Err(Denied::Hidden)
+                } else if self.defines() && self.covers(unit_path) {
+                    Ok(())
+                } else {
+                    forbid(
+                        "only a province admin or city reviewer whose region contains the unit may admit or change it",
+                    )
+                }
+            }
+            Access::File { unit_path } => {
+                if !self.can_read_unit(unit_path) {
+                    Err(Denied::Hidden)
+                } else if self.role == Role::UnitLead {
+                    Ok(())
+                } else {
+                    forbid("only the unit's own lead files for it")
+                }
+            }
+            Access::Review { unit_path, level } => {
+                if !self.can_read_unit(unit_path) {
+                    Err(Denied::Hidden)
+                } else if self.defines() && self.region_level == level {
+                    Ok(())
+                } else {
+                    forbid(&format!("this step is for a reviewer at {} level", level.as_str()))
+                }
+            }
+            Access::ReadAudit => {
+                if self.role == Role::ProvinceAdmin {
+                    Ok(())
+                } else {
+                    forbid("only a province admin reads the audit trail")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(codes: &[&str]) -> Vec<RegionCode> {
+        codes.iter().map(|c| RegionCode::parse(c).unwrap()).collect()
+    }
+
+    fn who(role: Role, p: &[&str]) -> Principal {
+        let region_path = path(p);
+        let region = region_path.last().unwrap().clone();
+        Principal { username: "u".into(), role, region_level: region.level(), region, region_path }
+    }
+
+    #[test]
+    fn the_tree_decides() {
+        let fujian = path(&["000000", "350000"]);
+        let taijiang = path(&["000000", "350000", "350100", "350103"]);
+        let minhou = path(&["000000", "350000", "350100", "350121"]);
+        let lead = who(Role::UnitLead, &["000000", "350000", "350100", "350103"]);
+        assert_eq!(lead.check(Access::ReadProgramme { scope_path: &fujian }), Ok(()));
+        assert_eq!(lead.check(Access::File { unit_path: &taijiang }), Ok(()));
+        assert_eq!(lead.check(Access::ReadUnit { unit_path: &minhou }), Err(Denied::Hidden));
+        assert_eq!(lead.check(Access::File { unit_path: &minhou }), Err(Denied::Hidden));
+        let city = who(Role::CityReviewer, &["000000", "350000", "350100"]);
+        assert_eq!(city.check(Access::Review { unit_path: &taijiang, level: RegionLevel::City }), Ok(()));
+        assert!(matches!(
+            city.check(Access::Review { unit_path: &taijiang, level: RegionLevel::Province }),
+            Err(Denied::Forbidden(_))
+        ));
+        assert!(matches!(city.check(Access::File { unit_path: &taijiang }), Err(Denied::Forbidden(_))));
+        assert!(matches!(city.check(Access::DefineProgramme { scope_path: &fujian }), Err(Denied::Forbidden(_))));
+        let leader = who(Role::Leader, &["000000", "350000"]);
+        assert_eq!(leader.check(Access::ReadUnit { unit_path: &minhou }), Ok(()));
+        assert!(matches!(
+            leader.check(Access::ManageUnit { scope_path: &fujian, unit_path: &minhou }),
+            Err(Denied::Forbidden(_))
+        ));
+        let guangdong = who(Role::ProvinceAdmin, &["000000", "440000"]);
+        assert_eq!(guangdong.check(Access::ReadProgramme { scope_path: &fujian }), Err(Denied::Hidden));
+        assert_eq!(guangdong.check(Access::ReadUnit { unit_path: &taijiang }), Err(Denied::Hidden));
+    }
+}

@@ -1,0 +1,196 @@
+//! Accounts: creating them, logging in and out, and turning a bearer token into the
+//! [`Principal`] a request acts as.
+//!
+//! Passwords are hashed with Argon2id (the `argon2` crate's defaults). A token is 32 random
+//! bytes, shown once at login; the database keeps only its SHA-256, so a copy of the database
+//! does not yield usable tokens. Tokens expire after the configured time and are revoked at
+//! logout and when an account is disabled.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::domain::access::{Principal, Role};
+use crate::domain::{DomainError, RegionCode, RegionLevel};
+use crate::store::accounts::{SessionRow, UserRow};
+use crate::store::audit::Actor;
+use crate::store::{Store, StoreError};
+
+/// Why a login or a token was refused. Deliberately vague towards the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("wrong username or password, or the account is disabled")]
+    BadCredentials,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub fn hash_password(password: &str) -> Result<String, DomainError> {
+    if password.chars().count() < 8 {
+        return Err(DomainError::invalid("password", "at least 8 characters"));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DomainError::invalid("password", e.to_string()))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new account, its region checked against the tree.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub region: &'a RegionCode,
+    pub password: &'a str,
+}
+
+pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Result<(), StoreError> {
+    let username = new.username.trim();
+    let valid =
+        (2..=64).contains(&username.len()) && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !valid {
+        return Err(DomainError::invalid("username", "2–64 of a-z, A-Z, 0-9, `.`, `_`, `-`").into());
+    }
+    let tree = store.tree_for(new.region, &[]).await?;
+    let region = tree
+        .get(new.region)
+        .ok_or_else(|| DomainError::invalid("region", format!("unknown region code `{}`", new.region)))?;
+    let mut path: Vec<String> = tree.ancestors(new.region).iter().map(|r| r.code.to_string()).collect();
+    path.reverse();
+    path.push(new.region.to_string());
+    let row = UserRow {
+        username: username.to_owned(),
+        display_name: crate::domain::programme::text("display_name", new.display_name, 64)?,
+        role: new.role.as_str().to_owned(),
+        region: new.region.to_string(),
+        region_path: path,
+        region_level: region.level.as_str().to_owned(),
+        password_hash: hash_password(new.password)?,
+        disabled: false,
+        created_at: actor.at.to_rfc3339(),
+    };
+    store.create_user(&row, actor).await
+}
+
+fn principal(user: &UserRow) -> Result<Principal, StoreError> {
+    let bad = |e: DomainError| StoreError::corrupt("user", e);
+    Ok(Principal {
+        username: user.username.clone(),
+        role: Role::parse(&user.role).map_err(bad)?,
+        region: RegionCode::parse(&user.region).map_err(bad)?,
+        region_level: RegionLevel::parse(&user.region_level).map_err(bad)?,
+        region_path: user.region_path.iter().map(|c| RegionCode::parse(c)).collect::<Result<_, _>>().map_err(bad)?,
+    })
+}
+
+/// The actor record for a principal's mutations.
+pub fn actor(p: &Principal, at: DateTime<Utc>) -> Actor {
+    Actor {
+        username: p.username.clone(),
+        role: p.role.as_str().to_owned(),
+        at,
+        region_path: p.region_path.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+/// Checks the password and opens a session; returns the token (shown once) and its expiry.
+pub async fn login(
+    store: &Store,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<(String, DateTime<Utc>, Principal), AuthError> {
+    let user = store.user(username).await?;
+    // Verify against some hash even for an unknown user, so response times do not reveal which
+    // names exist.
+    static DECOY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password("decoy-password").expect("hashing works"));
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DECOY.clone());
+    let ok = verify_password(password, &hash);
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => return Err(AuthError::BadCredentials),
+    };
+    let p = principal(&user)?;
+    let token = new_token();
+    let expires = now + ttl;
+    let session = SessionRow {
+        token_hash: token_hash(&token),
+        username: user.username.clone(),
+        created_at: now.to_rfc3339(),
+        expires_at: expires.to_rfc3339(),
+        revoked: false,
+    };
+    store.create_session(&session, &actor(&p, now)).await?;
+    Ok((token, expires, p))
+}
+
+/// The principal a bearer token stands for, if the token is known, live and its account enabled.
+pub async fn authenticate(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Option<Principal>, StoreError> {
+    let Some(session) = store.session(&token_hash(token)).await? else { return Ok(None) };
+    if session.revoked || session.expires()? <= now {
+        return Ok(None);
+    }
+    match store.user(&session.username).await? {
+        Some(u) if !u.disabled => principal(&u).map(Some),
+        _ => Ok(None),
+    }
+}
+
+pub async fn logout(store: &Store, token: &str, p: &Principal, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store.revoke_session(&token_hash(token), &actor(p, now)).await
+}
+
+/// The demo accounts `serve --demo` creates (all with [`DEMO_PASSWORD`]): one per role for the
+/// Fujian programme, and a reviewer and lead for Xixiu's township pilots.
+pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
+    ("fj-admin", "福建省民政厅社会救助处", Role::ProvinceAdmin, "350000"),
+    ("fz-reviewer", "福州市民政局", Role::CityReviewer, "350100"),
+    ("taijiang-lead", "台江区试点负责人", Role::UnitLead, "350103"),
+    ("pingtan-lead", "平潭综合实验区社会事业局", Role::UnitLead, "350128"),
+    ("fj-evaluator", "省厅评估组", Role::Evaluator, "350000"),
+    ("fj-leader", "省厅分管领导", Role::Leader, "350000"),
+    ("xixiu-reviewer", "西秀区民政局", Role::CityReviewer, "520402"),
+    ("jiuzhou-lead", "旧州镇社会救助经办", Role::UnitLead, "520402109"),
+];
+
+pub const DEMO_PASSWORD: &str = "pilotgov-demo";
+
+/// Creates the demo accounts that do not exist yet; returns the names created.
+pub async fn ensure_demo_users(store: &Store, now: DateTime<Utc>) -> Result<Vec<&'static str>, StoreError> {
+    let actor = Actor::system("demo", now);
+    let mut made = Vec::new();
+    for (username, name, role, region) in DEMO_USERS {
+        if store.user(username).await?.is_some() {
+            continue;
+        }
+        let region = RegionCode::parse(region).expect("demo regions are valid");
+        create_user(
+            store,
+            NewUser { username, display_name: name, role: *role, region: &region, password: DEMO_PASSWORD },
+            &actor,
+        )
+        .await?;
+        made.push(*username);
+    }
+    Ok(made)
+}

@@ -1,0 +1,388 @@
+//! Filing use-cases: draft, edit, attach, submit, review; and the compliance matrix. Each loads
+//! what it needs, asks the access rules and the domain, and stores the change with its audit
+//! record.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::domain::access::{Access, Denied, Principal};
+use crate::domain::compliance::{self, Cell, Tally};
+use crate::domain::filing::{Decision, Filing};
+use crate::domain::{DomainError, Key, RegionCode, RegionLevel};
+use crate::service::accounts::actor;
+use crate::store::filings::{AttachmentRow, Extra, ReviewRow, VersionRow};
+use crate::store::{Store, StoreError};
+
+/// Why a filing operation did not go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum FilingError {
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Not visible to this account, or absent.
+    #[error("not found: {0}")]
+    Hidden(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DomainError> for FilingError {
+    fn from(e: DomainError) -> Self {
+        Self::Store(StoreError::Refused(e))
+    }
+}
+
+fn gate(p: &Principal, access: Access<'_>, what: &str) -> Result<(), FilingError> {
+    p.check(access).map_err(|d| match d {
+        Denied::Forbidden(why) => FilingError::Forbidden(why),
+        Denied::Hidden => FilingError::Hidden(what.to_owned()),
+    })
+}
+
+/// What a new filing is for.
+pub struct NewFiling<'a> {
+    pub programme: &'a Key,
+    pub unit: &'a RegionCode,
+    pub deliverable: &'a Key,
+    pub occurrence: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// Starts a draft for one deadline of the lead's own unit. Returns the filing and whether it was
+/// created now (false: the same idempotency key was seen before).
+pub async fn create(
+    store: &Store,
+    p: &Principal,
+    new: NewFiling<'_>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(Filing, bool), FilingError> {
+    let programme = store
+        .programme(new.programme)
+        .await?
+        .ok_or_else(|| FilingError::Hidden(format!("programme `{}`", new.programme)))?
+        .programme;
+    gate(p, Access::ReadProgramme { scope_path: &programme.scope.implied_path() }, "programme")?;
+    let units = store.units(new.programme).await?;
+    let unit = units.iter().find(|u| &u.unit.region == new.unit).ok_or_else(|| {
+        DomainError::invalid("unit", format!("{} is not a unit of programme `{}`", new.unit, new.programme))
+    })?;
+    gate(p, Access::File { unit_path: &unit.path }, "unit")?;
+    let deliverables = store.deliverables(new.programme).await?;
+    let d = deliverables.iter().find(|d| &d.key == new.deliverable).ok_or_else(|| {
+        DomainError::invalid(
+            "deliverable",
+            format!("programme `{}` has no deliverable `{}`", new.programme, new.deliverable),
+        )
+    })?;
+    let stages = store.stages(new.programme).await?;
+    if !d.deadline.occurrences(&stages)?.iter().any(|o| o.key == new.occurrence) {
+        return Err(DomainError::invalid(
+            "occurrence",
+            format!("deliverable `{}` has no occurrence `{}`", d.key, new.occurrence),
+        )
+        .into());
+    }
+    if d.audience == crate::domain::Audience::Demonstration && !unit.unit.demonstration {
+        return Err(
+            DomainError::invalid("deliverable", format!("`{}` is asked of demonstration units only", d.key)).into()
+        );
+    }
+    let filing = Filing::draft(
+        uuid::Uuid::new_v4().simple().to_string(),
+        new.programme.clone(),
+        new.unit.clone(),
+        unit.path.clone(),
+        new.deliverable.clone(),
+        new.occurrence.to_owned(),
+        d.route_for(unit.placement.files_directly),
+        new.title,
+        new.body,
+        &p.username,
+    )?;
+    let actor = actor(p, at);
+    match store.insert_filing(&filing, new.idempotency_key, &actor).await {
+        Err(StoreError::Conflict { retryable: false, .. }) => {
+            let existing = store.filing_for(new.programme, new.unit, new.deliverable, new.occurrence).await?;
+            Err(DomainError::rule(
+                "duplicate_filing",
+                format!(
+                    "this deadline already has a filing{}; edit or resubmit it instead",
+                    existing.map(|f| format!(" ({})", f.key)).unwrap_or_default()
+                ),
+            )
+            .into())
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Reads a filing this account may see.
+pub async fn get(store: &Store, p: &Principal, key: &str) -> Result<Filing, FilingError> {
+    let f = store.filing(key).await?.ok_or_else(|| FilingError::Hidden(format!("filing `{key}`")))?;
+    gate(p, Access::ReadUnit { unit_path: &f.unit_path }, "filing")?;
+    Ok(f)
+}
+
+async fn for_lead(store: &Store, p: &Principal, key: &str) -> Result<Filing, FilingError> {
+    let f = get(store, p, key).await?;
+    gate(p, Access::File { unit_path: &f.unit_path }, "filing")?;
+    Ok(f)
+}
+
+pub async fn edit(
+    store: &Store,
+    p: &Principal,
+    key: &str,
+    revision: u32,
+    title: &str,
+    body: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Filing, FilingError> {
+    let mut f = for_lead(store, p, key).await?;
+    f.edit(title, body)?;
+    store.save_filing(&f, revision, vec![], "filing.update", &actor(p, at)).await?;
+    Ok(f)
+}
+
+/// What may be attached: the documents and images counties send, by declared type.
+pub const ALLOWED_TYPES: &[&str] = &[
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.ms-works",
+    "application/wps-office.docx",
+    "application/zip",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+    "text/plain",
+    "text/csv",
+];
+
+/// Attaches a file to a draft or returned filing.
+#[allow(clippy::too_many_arguments)]
+pub async fn attach(
+    store: &Store,
+    p: &Principal,
+    key: &str,
+    revision: u32,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+    limit: usize,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(Filing, AttachmentRow), FilingError> {
+    let mut f = for_lead(store, p, key).await?;
+    let filename = crate::domain::programme::text("filename", filename, 200)?;
+    if filename.contains(['/', '\\']) {
+        return Err(DomainError::invalid("filename", "a file name, not a path").into());
+    }
+    let content_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if !ALLOWED_TYPES.contains(&content_type.as_str()) {
+        return Err(DomainError::rule(
+            "content_type",
+            format!("`{content_type}` is not accepted; send PDF, Word, Excel, PowerPoint, images, text or ZIP"),
+        )
+        .into());
+    }
+    if bytes.len() > limit {
+        return Err(DomainError::rule(
+            "attachment_size",
+            format!("{} bytes is over the limit of {limit}", bytes.len()),
+        )
+        .into());
+    }
+    let row = AttachmentRow {
+        key: uuid::Uuid::new_v4().simple().to_string(),
+        filing: f.key.clone(),
+        filename,
+        content_type,
+        size: bytes.len() as i64,
+        sha256: Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect(),
+        data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        uploaded_by: p.username.clone(),
+        uploaded_at: at.to_rfc3339(),
+    };
+    f.attach(row.key.clone())?;
+    store.save_filing(&f, revision, vec![Extra::Attachment(row.clone())], "filing.attach", &actor(p, at)).await?;
+    Ok((f, AttachmentRow { data: String::new(), ..row }))
+}
+
+/// Reads an attachment (with its bytes) of a filing this account may see.
+pub async fn attachment(store: &Store, p: &Principal, key: &str) -> Result<(AttachmentRow, Vec<u8>), FilingError> {
+    let a = store.attachment(key, true).await?.ok_or_else(|| FilingError::Hidden(format!("attachment `{key}`")))?;
+    get(store, p, &a.filing).await.map_err(|e| match e {
+        FilingError::Hidden(_) => FilingError::Hidden(format!("attachment `{key}`")),
+        other => other,
+    })?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(&a.data).map_err(|e| StoreError::corrupt("attachment", e))?;
+    Ok((AttachmentRow { data: String::new(), ..a }, bytes))
+}
+
+pub async fn submit(
+    store: &Store,
+    p: &Principal,
+    key: &str,
+    revision: u32,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Filing, FilingError> {
+    let mut f = for_lead(store, p, key).await?;
+    let version = f.submit(at)?;
+    let row = VersionRow {
+        filing: f.key.clone(),
+        version: i64::from(version),
+        title: f.title.clone(),
+        body: f.body.clone(),
+        attachments: f.attachments.clone(),
+        submitted_by: p.username.clone(),
+        submitted_at: at.to_rfc3339(),
+    };
+    store.save_filing(&f, revision, vec![Extra::Version(row)], "filing.submit", &actor(p, at)).await?;
+    Ok(f)
+}
+
+/// Applies a reviewer's decision at the pending step; the reviewer must sit at its level.
+pub async fn review(
+    store: &Store,
+    p: &Principal,
+    key: &str,
+    revision: u32,
+    decision: Decision,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Filing, FilingError> {
+    let mut f = get(store, p, key).await?;
+    let level = match f.pending() {
+        Some((_, step)) => step.level,
+        None => {
+            return Err(DomainError::rule(
+                "filing_state",
+                format!("a {} filing is not awaiting review", f.state.as_str()),
+            )
+            .into());
+        }
+    };
+    gate(p, Access::Review { unit_path: &f.unit_path, level }, "filing")?;
+    let (step, s) = f.review(&decision)?;
+    let row = ReviewRow {
+        filing: f.key.clone(),
+        version: i64::from(f.version),
+        step: step as i64,
+        level: s.level.as_str().to_owned(),
+        decision: match &decision {
+            Decision::Approve => "approve",
+            Decision::File => "file",
+            Decision::Return(_) => "return",
+        }
+        .to_owned(),
+        reason: match &decision {
+            Decision::Return(r) => Some(r.clone()),
+            _ => None,
+        },
+        reviewer: p.username.clone(),
+        decided_at: at.to_rfc3339(),
+    };
+    let action = format!("filing.review.{}", row.decision);
+    store.save_filing(&f, revision, vec![Extra::Review(row)], &action, &actor(p, at)).await?;
+    Ok(f)
+}
+
+/// One column of the matrix: a deliverable's occurrence.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub deliverable: Key,
+    pub title: String,
+    pub occurrence: String,
+    pub due_on: chrono::NaiveDate,
+    pub due_text: String,
+}
+
+/// One row: a unit and its cells (None where the deliverable is not asked of the unit).
+#[derive(Debug, Clone)]
+pub struct MatrixRow {
+    pub unit: RegionCode,
+    pub name: String,
+    pub city: Option<RegionCode>,
+    pub cells: Vec<Option<(Cell, Option<String>)>>,
+    pub tally: Tally,
+}
+
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub columns: Vec<Column>,
+    pub rows: Vec<MatrixRow>,
+    pub by_city: Vec<(RegionCode, Tally)>,
+    pub overall: Tally,
+}
+
+/// The compliance matrix at `now`, over the units this account may read (inside `region`).
+pub async fn compliance(
+    store: &Store,
+    p: &Principal,
+    programme: &Key,
+    region: Option<&RegionCode>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Matrix, FilingError> {
+    let (stored, parts) = store.board_parts(programme).await.map_err(|e| match e {
+        StoreError::NotFound(w) => FilingError::Hidden(w),
+        e => FilingError::Store(e),
+    })?;
+    gate(p, Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() }, "programme")?;
+    let filings: HashMap<(RegionCode, Key, String), Filing> = store
+        .programme_filings(programme)
+        .await?
+        .into_iter()
+        .map(|f| ((f.unit.clone(), f.deliverable.clone(), f.occurrence.clone()), f))
+        .collect();
+    let mut columns = Vec::new();
+    let mut audience = Vec::new();
+    for d in &parts.deliverables {
+        for o in d.deadline.occurrences(&parts.stages)? {
+            columns.push(Column {
+                deliverable: d.key.clone(),
+                title: d.title.clone(),
+                occurrence: o.key,
+                due_on: o.due_on,
+                due_text: o.due_text,
+            });
+            audience.push(d.audience);
+        }
+    }
+    let mut rows = Vec::new();
+    let mut cities: HashMap<RegionCode, Tally> = HashMap::new();
+    let mut overall = Tally::default();
+    for u in parts.units.iter().filter(|u| p.can_read_unit(&u.path) && region.is_none_or(|r| u.path.contains(r))) {
+        let city = u.path.iter().find(|c| c.level() == RegionLevel::City).cloned();
+        let mut tally = Tally::default();
+        let cells = columns
+            .iter()
+            .zip(&audience)
+            .map(|(c, a)| {
+                if *a == crate::domain::Audience::Demonstration && !u.demonstration {
+                    return None;
+                }
+                let f = filings.get(&(u.region.clone(), c.deliverable.clone(), c.occurrence.clone()));
+                let cell = compliance::cell(c.due_on, f.map(|f| (f.state, f.first_submitted_at)), now);
+                tally.add(cell);
+                overall.add(cell);
+                if let Some(city) = &city {
+                    cities.entry(city.clone()).or_default().add(cell);
+                }
+                Some((cell, f.map(|f| f.key.clone())))
+            })
+            .collect();
+        rows.push(MatrixRow { unit: u.region.clone(), name: u.name.clone(), city, cells, tally });
+    }
+    let mut by_city: Vec<_> = cities.into_iter().collect();
+    by_city.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Matrix { columns, rows, by_city, overall })
+}

@@ -1,0 +1,139 @@
+//! Accounts and sessions. Passwords arrive here already hashed; tokens only as their SHA-256.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::audit::{AUDIT, Actor, head};
+use super::rows::{decode, encode};
+use super::{Store, StoreError, rows};
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub region: String,
+    pub region_path: Vec<String>,
+    pub region_level: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+impl UserRow {
+    /// What the audit trail may show of an account: everything but the hash.
+    fn public(&self) -> serde_json::Value {
+        let mut v = encode(self);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("password_hash");
+        }
+        v
+    }
+}
+
+/// A login session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub username: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked: bool,
+}
+
+impl SessionRow {
+    pub fn expires(&self) -> Result<DateTime<Utc>, StoreError> {
+        DateTime::parse_from_rfc3339(&self.expires_at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::corrupt("session", e))
+    }
+}
+
+impl Store {
+    pub async fn create_user(&self, user: &UserRow, actor: &Actor) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = NONE;
+             CREATE account CONTENT $row;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "row": encode(user),
+            "after": user.public(),
+            "audit": head(actor, "user.create", &format!("user:{}", user.username), None, Some(user.region_path.clone())),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
+    pub async fn user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        let out = self.query("SELECT * FROM account WHERE username = $u", json!({ "u": username })).await?;
+        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("user", v)).transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        let out = self.query("SELECT * FROM account ORDER BY username", json!({})).await?;
+        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("user", v)).collect()
+    }
+
+    /// Disables or re-enables an account; disabling also revokes its sessions.
+    pub async fn set_user_disabled(&self, username: &str, disabled: bool, actor: &Actor) -> Result<(), StoreError> {
+        let before = self.user(username).await?.ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))?;
+        let mut after = before.clone();
+        after.disabled = disabled;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             UPDATE account SET disabled = $d WHERE username = $u;
+             IF $d {{ UPDATE session SET revoked = true WHERE username = $u }};
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        let vars = json!({
+            "u": username, "d": disabled, "before": before.public(), "after": after.public(),
+            "audit": head(actor, action, &format!("user:{username}"), None, Some(before.region_path.clone())),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
+    pub async fn create_session(&self, session: &SessionRow, actor: &Actor) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = NONE;
+             CREATE session CONTENT $row;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        // The audit trail records the session, never the token or its hash.
+        let shown = json!({ "username": session.username, "expires_at": session.expires_at });
+        let vars = json!({
+            "row": encode(session),
+            "after": shown,
+            "audit": head(actor, "auth.login", &format!("user:{}", session.username), None, None),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+        let out = self.query("SELECT * FROM session WHERE token_hash = $h", json!({ "h": token_hash })).await?;
+        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("session", v)).transpose()
+    }
+
+    pub async fn revoke_session(&self, token_hash: &str, actor: &Actor) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = {{ revoked: false }};
+             UPDATE session SET revoked = true WHERE token_hash = $h;
+             LET $after = {{ revoked: true }};
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "h": token_hash,
+            "audit": head(actor, "auth.logout", &format!("user:{}", actor.username), None, None),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+}

@@ -1,0 +1,261 @@
+//! Filings, their submitted versions, review decisions and attachments. Every change to a filing
+//! is guarded by its revision (the caller says which revision it acted on) and audited in the
+//! same transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+use super::audit::{AUDIT, Actor, head};
+use super::rows::{decode, encode};
+use super::{Store, StoreError, rows};
+use crate::domain::board::Filings;
+use crate::domain::filing::Filing;
+use crate::domain::{Key, RegionCode};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FilingRow {
+    #[serde(flatten)]
+    filing: Filing,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    idempotency_key: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// What one submission contained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub filing: String,
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<String>,
+    pub submitted_by: String,
+    pub submitted_at: String,
+}
+
+/// One review decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRow {
+    pub filing: String,
+    pub version: i64,
+    pub step: i64,
+    pub level: String,
+    pub decision: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    pub reviewer: String,
+    pub decided_at: String,
+}
+
+/// An attachment's metadata; `data` (base64) only when asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRow {
+    pub key: String,
+    pub filing: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    #[serde(default)]
+    pub data: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+/// Something created together with a filing change.
+pub enum Extra {
+    Version(VersionRow),
+    Review(ReviewRow),
+    Attachment(AttachmentRow),
+}
+
+fn audit_view(f: &Filing) -> Json {
+    encode(f)
+}
+
+impl Store {
+    /// Creates a draft. With an idempotency key, a repeat of the same request returns the filing
+    /// the first one made (and `false`) instead of a second filing.
+    pub async fn insert_filing(
+        &self,
+        filing: &Filing,
+        idempotency_key: Option<&str>,
+        actor: &Actor,
+    ) -> Result<(Filing, bool), StoreError> {
+        if let Some(k) = idempotency_key
+            && let Some(existing) = self.filing_by_idempotency(&actor.username, k).await?
+        {
+            return Ok((existing, false));
+        }
+        let row = FilingRow {
+            filing: filing.clone(),
+            idempotency_key: idempotency_key.map(str::to_owned),
+            created_at: actor.at.to_rfc3339(),
+            updated_at: actor.at.to_rfc3339(),
+        };
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = NONE;
+             CREATE filing CONTENT $row;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "row": encode(&row),
+            "after": audit_view(filing),
+            "audit": head(actor, "filing.create", &format!("filing:{}", filing.key), Some(filing.programme.as_str()),
+                Some(filing.unit_path.iter().map(|c| c.to_string()).collect())),
+        });
+        match self.query(&sql, vars).await {
+            Ok(_) => Ok((filing.clone(), true)),
+            Err(StoreError::Conflict { retryable: false, message }) => {
+                // Either a concurrent repeat of the same request won the race, or this deadline
+                // already has its filing.
+                if let Some(k) = idempotency_key
+                    && let Some(existing) = self.filing_by_idempotency(&actor.username, k).await?
+                {
+                    return Ok((existing, false));
+                }
+                Err(StoreError::Conflict { message, retryable: false })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn filing_by_idempotency(&self, user: &str, key: &str) -> Result<Option<Filing>, StoreError> {
+        let out = self
+            .query(
+                "SELECT * FROM filing WHERE created_by = $u AND idempotency_key = $k",
+                json!({ "u": user, "k": key }),
+            )
+            .await?;
+        first_filing(out)
+    }
+
+    pub async fn filing(&self, key: &str) -> Result<Option<Filing>, StoreError> {
+        let out = self.query("SELECT * FROM filing WHERE key = $k", json!({ "k": key })).await?;
+        first_filing(out)
+    }
+
+    /// The filing for one deadline of one unit, if any.
+    pub async fn filing_for(
+        &self,
+        programme: &Key,
+        unit: &RegionCode,
+        deliverable: &Key,
+        occurrence: &str,
+    ) -> Result<Option<Filing>, StoreError> {
+        let out = self
+            .query(
+                "SELECT * FROM filing WHERE programme = $p AND unit = $u AND deliverable = $d AND occurrence = $o",
+                json!({ "p": programme.as_str(), "u": unit.as_str(), "d": deliverable.as_str(), "o": occurrence }),
+            )
+            .await?;
+        first_filing(out)
+    }
+
+    /// All filings of a programme, by unit code then deliverable.
+    pub async fn programme_filings(&self, programme: &Key) -> Result<Vec<Filing>, StoreError> {
+        let out = self.query("SELECT * FROM filing WHERE programme = $p", json!({ "p": programme.as_str() })).await?;
+        let mut v = rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+        Ok(v)
+    }
+
+    /// First-submission instants of a programme, grouped by unit for the deadline board.
+    pub async fn filings(&self, programme: &Key) -> Result<Filings, StoreError> {
+        let mut map: Filings = HashMap::new();
+        for f in self.programme_filings(programme).await? {
+            if let Some(t) = f.first_submitted_at {
+                map.entry(f.unit).or_default().push((f.deliverable, f.occurrence, t));
+            }
+        }
+        Ok(map)
+    }
+
+    /// Stores a changed filing if the stored one is still at `expected_revision`, with whatever
+    /// the change created (a version, a review, an attachment), and the audit record.
+    pub async fn save_filing(
+        &self,
+        filing: &Filing,
+        expected_revision: u32,
+        extras: Vec<Extra>,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut creates = String::new();
+        let mut vars = json!({
+            "k": filing.key,
+            "expected": expected_revision,
+            "row": encode(&filing),
+            "now_at": actor.at.to_rfc3339(),
+            "audit": head(actor, action, &format!("filing:{}", filing.key), Some(filing.programme.as_str()),
+                Some(filing.unit_path.iter().map(|c| c.to_string()).collect())),
+        });
+        for (i, e) in extras.into_iter().enumerate() {
+            let (table, row) = match e {
+                Extra::Version(r) => ("filing_version", encode(&r)),
+                Extra::Review(r) => ("review", encode(&r)),
+                Extra::Attachment(r) => ("attachment", encode(&r)),
+            };
+            creates.push_str(&format!("CREATE {table} CONTENT $extra{i};\n"));
+            vars[format!("extra{i}")] = row;
+        }
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = (SELECT * OMIT id FROM filing WHERE key = $k)[0];
+             IF $before = NONE {{ THROW 'pilotgov:missing filing' }};
+             IF $before.revision != $expected {{ THROW 'pilotgov:outdated filing revision' }};
+             UPDATE filing MERGE $row WHERE key = $k;
+             UPDATE filing SET updated_at = $now_at WHERE key = $k;
+             {creates}
+             LET $after = (SELECT * OMIT id FROM filing WHERE key = $k)[0];
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
+    pub async fn filing_versions(&self, key: &str) -> Result<Vec<VersionRow>, StoreError> {
+        let out =
+            self.query("SELECT * FROM filing_version WHERE filing = $k ORDER BY version", json!({ "k": key })).await?;
+        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("filing version", v)).collect()
+    }
+
+    pub async fn reviews(&self, key: &str) -> Result<Vec<ReviewRow>, StoreError> {
+        let out = self.query("SELECT * FROM review WHERE filing = $k ORDER BY decided_at", json!({ "k": key })).await?;
+        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("review", v)).collect()
+    }
+
+    /// An attachment, with its bytes (base64) when `with_data`.
+    pub async fn attachment(&self, key: &str, with_data: bool) -> Result<Option<AttachmentRow>, StoreError> {
+        let sql = if with_data {
+            "SELECT * FROM attachment WHERE key = $k"
+        } else {
+            "SELECT * OMIT data FROM attachment WHERE key = $k"
+        };
+        let out = self.query(sql, json!({ "k": key })).await?;
+        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("attachment", v)).transpose()
+    }
+}
+
+fn first_filing(out: Vec<Json>) -> Result<Option<Filing>, StoreError> {
+    out.into_iter()
+        .next()
+        .map(rows)
+        .and_then(|r| r.into_iter().next())
+        .map(|v| Ok(decode::<FilingRow>("filing", v)?.filing))
+        .transpose()
+}
+
+/// Parses a stored instant.
+pub fn instant(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::corrupt("instant", e))
+}
