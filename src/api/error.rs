@@ -82,6 +82,7 @@ const CONFLICT_RULES: &[&str] = &[
     "duplicate_directions",
     "duplicate_deliverables",
     "filing_state",
+    "duplicate_filing",
     "wrong_step",
     "units_per_group",
     "directions_per_group",

@@ -255,33 +255,38 @@ impl Payload for FileDownload {
     }
 }
 
+/// RFC 6266 `Content-Disposition`: an ASCII fallback and the UTF-8 name, percent-encoded, so a
+/// Chinese file name survives every browser.
+fn content_disposition(filename: &str) -> String {
+    let ascii: String =
+        filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
 impl poem::IntoResponse for FileDownload {
     fn into_response(self) -> Response {
-        // RFC 6266: an ASCII fallback and the UTF-8 name, percent-encoded.
-        let ascii: String = self
-            .filename
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
-            .collect();
-        let encoded: String = self
-            .filename
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
         Response::builder()
             .header(header::CONTENT_TYPE, self.content_type)
-            .header(
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            )
+            .header(header::CONTENT_DISPOSITION, content_disposition(&self.filename))
             .header("X-Content-Type-Options", "nosniff")
             .body(self.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chinese_file_names_are_percent_encoded() {
+        assert_eq!(
+            super::content_disposition("台江区方案.pdf"),
+            "attachment; filename=\"_____.pdf\"; filename*=UTF-8''%E5%8F%B0%E6%B1%9F%E5%8C%BA%E6%96%B9%E6%A1%88.pdf"
+        );
     }
 }
 

@@ -261,6 +261,11 @@ pub async fn review(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Filing, FilingError> {
     let mut f = get(store, p, key).await?;
+    // A decision made on an older state is refused as such before anything else is judged: the
+    // reviewer has to see what changed (someone else may already have acted at this step).
+    if f.revision != revision {
+        return Err(StoreError::Outdated(format!("filing {key} is at revision {}, not {revision}", f.revision)).into());
+    }
     let level = match f.pending() {
         Some((_, step)) => step.level,
         None => {

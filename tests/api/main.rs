@@ -4,6 +4,7 @@
 mod bad_input;
 mod board;
 mod crud;
+mod filings;
 mod helpers;
 mod quotas;
 mod restart;
