@@ -1,0 +1,482 @@
+//! Every operation in the spec × every role × a user at home and a user elsewhere: allowed, or
+//! refused with 403 (may see, may not act) or 404 (may not even see), as designed. A new
+//! operation without a rule here fails the test.
+
+use std::collections::BTreeMap;
+
+use pilotgov::domain::access::Role;
+use poem::http::Method;
+use poem::test::{TestForm, TestFormField};
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp};
+
+const FJ: &str = "/api/v1/programmes/fj-2022-reform-pilot";
+
+/// The ten accounts: each role at home (Fujian, around 台江区) and elsewhere.
+const USERS: [(&str, Role, &str); 10] = [
+    ("fj-admin", Role::ProvinceAdmin, "350000"),
+    ("gd-admin", Role::ProvinceAdmin, "440000"),
+    ("fz-reviewer", Role::CityReviewer, "350100"),
+    ("xm-reviewer", Role::CityReviewer, "350200"),
+    ("taijiang-lead", Role::UnitLead, "350103"),
+    ("minhou-lead", Role::UnitLead, "350121"),
+    ("fj-evaluator", Role::Evaluator, "350000"),
+    ("gd-evaluator", Role::Evaluator, "440000"),
+    ("fj-leader", Role::Leader, "350000"),
+    ("gd-leader", Role::Leader, "440000"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Allowed,
+    Forbidden,
+    Hidden,
+}
+use Outcome::*;
+
+/// Who may do what, per rule, by username.
+fn expect(rule: &str, user: &str) -> Outcome {
+    let fujian = !user.starts_with("gd-");
+    let covers_taijiang = ["fj-admin", "fz-reviewer", "taijiang-lead", "fj-evaluator", "fj-leader"].contains(&user);
+    match rule {
+        "anyone" => Allowed,
+        "read_fujian" => {
+            if fujian {
+                Allowed
+            } else {
+                Hidden
+            }
+        }
+        "read_taijiang" => {
+            if covers_taijiang {
+                Allowed
+            } else {
+                Hidden
+            }
+        }
+        "define_fujian" => match user {
+            "fj-admin" => Allowed,
+            _ if fujian => Forbidden,
+            _ => Hidden,
+        },
+        "define_in_fuzhou" => {
+            if ["fj-admin", "fz-reviewer"].contains(&user) {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        "manage_unit_in_fuzhou" => match user {
+            "fj-admin" | "fz-reviewer" => Allowed,
+            _ if fujian => Forbidden,
+            _ => Hidden,
+        },
+        "update_taijiang_unit" => match user {
+            "fj-admin" | "fz-reviewer" => Allowed,
+            _ if covers_taijiang => Forbidden,
+            _ => Hidden,
+        },
+        "file_for_taijiang" => match user {
+            "taijiang-lead" => Allowed,
+            _ if covers_taijiang => Forbidden,
+            _ => Hidden,
+        },
+        "review_at_fuzhou" => match user {
+            "fz-reviewer" => Allowed,
+            _ if covers_taijiang => Forbidden,
+            _ => Hidden,
+        },
+        "audit" => {
+            if user.ends_with("-admin") {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        other => panic!("no rule `{other}`"),
+    }
+}
+
+struct Ctx {
+    filing: String,
+    attachment: String,
+    tokens: BTreeMap<&'static str, String>,
+}
+
+/// A request for one operation, made by `user` (`n` makes created keys unique).
+struct Call {
+    method: Method,
+    uri: String,
+    body: Option<Value>,
+    multipart: bool,
+}
+
+fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
+    let c = |method: Method, uri: String, body: Option<Value>| Call { method, uri, body, multipart: false };
+    let programme = |key: String, scope: &str| {
+        json!({"key": key, "title": "试点", "issuer": "民政局", "issued": "2022年9月1日", "period_start": "2022年9月",
+               "period_end": "2022年12月", "scope": scope, "unit_level": "county"})
+    };
+    let f = &ctx.filing;
+    let revision = json!(0); // replaced with the live revision before sending
+    match op {
+        "login" => (
+            c(Method::POST, "/api/v1/auth/login".into(), Some(json!({"username": user, "password": PASSWORD}))),
+            "anyone",
+        ),
+        "logout" => (c(Method::POST, "/api/v1/auth/logout".into(), None), "anyone"),
+        "me" => (c(Method::GET, "/api/v1/auth/me".into(), None), "anyone"),
+        "listRegions" => (c(Method::GET, "/api/v1/regions?parent=350000".into(), None), "anyone"),
+        "getRegion" => (c(Method::GET, "/api/v1/regions/350103".into(), None), "anyone"),
+        "listProgrammes" => (c(Method::GET, "/api/v1/programmes".into(), None), "anyone"),
+        "getProgramme" => (c(Method::GET, FJ.into(), None), "read_fujian"),
+        "createProgramme" => (
+            c(Method::POST, "/api/v1/programmes".into(), Some(programme(format!("fz-p{n}"), "350100"))),
+            "define_in_fuzhou",
+        ),
+        "importProgramme" => (
+            c(
+                Method::POST,
+                "/api/v1/programmes/import".into(),
+                Some(json!({"format": "pilotgov/programme@1", "programme": {
+                "key": format!("fz-i{n}"), "title": "试点", "issuer": "民政局", "issued": "2022年9月1日",
+                "period": {"start": "2022年9月", "end": "2022年12月"}, "scope": "350100", "unit_level": "county"}})),
+            ),
+            "define_in_fuzhou",
+        ),
+        "updateProgramme" => {
+            let mut p = programme("fj-2022-reform-pilot".into(), "350000");
+            p["period_start"] = json!("2022年8月17日");
+            p["period_end"] = json!("2023年11月底");
+            (c(Method::PUT, FJ.into(), Some(p)), "define_fujian")
+        }
+        "listStages" => (c(Method::GET, format!("{FJ}/stages"), None), "read_fujian"),
+        "getStage" => (c(Method::GET, format!("{FJ}/stages/deploy"), None), "read_fujian"),
+        "createStage" => (
+            c(
+                Method::POST,
+                format!("{FJ}/stages"),
+                Some(
+                    json!({"key": format!("s{n}"), "name": "补充", "seq": 9, "start": "2023年10月", "end": "2023年10月"}),
+                ),
+            ),
+            "define_fujian",
+        ),
+        "updateStage" => (
+            c(
+                Method::PUT,
+                format!("{FJ}/stages/summary"),
+                Some(
+                    json!({"key": "summary", "name": "总结阶段", "seq": 3, "start": "2023年10月", "end": "2023年11月"}),
+                ),
+            ),
+            "define_fujian",
+        ),
+        "listDirections" => (c(Method::GET, format!("{FJ}/directions"), None), "read_fujian"),
+        "getDirection" => (c(Method::GET, format!("{FJ}/directions/1"), None), "read_fujian"),
+        "createDirection" => (
+            c(
+                Method::POST,
+                format!("{FJ}/directions"),
+                Some(json!({"number": 100 + n % 800, "title": "补充方向", "text": "说明", "kind": "choice"})),
+            ),
+            "define_fujian",
+        ),
+        "updateDirection" => (
+            c(
+                Method::PUT,
+                format!("{FJ}/directions/11"),
+                Some(
+                    json!({"number": 11, "title": "低保老年人及未成年人照料护理", "text": "为低保对象中的老年人及未成年人提供照料护理等服务。", "kind": "choice"}),
+                ),
+            ),
+            "define_fujian",
+        ),
+        "listDeliverables" => (c(Method::GET, format!("{FJ}/deliverables"), None), "read_fujian"),
+        "getDeliverable" => (c(Method::GET, format!("{FJ}/deliverables/plan"), None), "read_fujian"),
+        "listOccurrences" => (c(Method::GET, format!("{FJ}/deliverables/plan/occurrences"), None), "read_fujian"),
+        "createDeliverable" => (
+            c(
+                Method::POST,
+                format!("{FJ}/deliverables"),
+                Some(
+                    json!({"key": format!("d{n}"), "title": "补充材料", "deadline": {"kind": "fixed", "due": "2023年3月31日前"}}),
+                ),
+            ),
+            "define_fujian",
+        ),
+        "updateDeliverable" => (
+            c(
+                Method::PUT,
+                format!("{FJ}/deliverables/progress"),
+                Some(json!({"key": "progress", "title": "试点工作情况和阶段性成效", "stage": "implement",
+                "deadline": {"kind": "fixed", "due": "2022年11月1日"}, "route": [{"level": "province", "action": "file"}]})),
+            ),
+            "define_fujian",
+        ),
+        "listUnits" => (c(Method::GET, format!("{FJ}/units"), None), "read_fujian"),
+        "getUnit" => (c(Method::GET, format!("{FJ}/units/350103"), None), "read_taijiang"),
+        "createUnit" => (
+            c(Method::POST, format!("{FJ}/units"), Some(json!({"region": "350104", "directions": [1]}))),
+            "manage_unit_in_fuzhou",
+        ),
+        "updateUnit" => (
+            c(Method::PUT, format!("{FJ}/units/350103"), Some(json!({"region": "350103", "directions": [1, 3]}))),
+            "update_taijiang_unit",
+        ),
+        "deadlineBoard" => (c(Method::GET, format!("{FJ}/deadlines?as_of=2022-09-01"), None), "read_fujian"),
+        "complianceMatrix" => (c(Method::GET, format!("{FJ}/compliance?as_of=2022-09-30"), None), "read_fujian"),
+        "listFilings" => (c(Method::GET, format!("{FJ}/filings"), None), "read_fujian"),
+        "createFiling" => (
+            c(
+                Method::POST,
+                format!("{FJ}/filings"),
+                Some(json!({"unit": "350103", "deliverable": "self-evaluation", "title": "自评报告"})),
+            ),
+            "file_for_taijiang",
+        ),
+        "getFiling" => (c(Method::GET, format!("/api/v1/filings/{f}"), None), "read_taijiang"),
+        "updateFiling" => (
+            c(
+                Method::PUT,
+                format!("/api/v1/filings/{f}"),
+                Some(json!({"title": "方案（修订）", "body": "", "revision": revision})),
+            ),
+            "file_for_taijiang",
+        ),
+        "submitFiling" => (
+            c(Method::POST, format!("/api/v1/filings/{f}/submit"), Some(json!({"revision": revision}))),
+            "file_for_taijiang",
+        ),
+        "reviewFiling" => (
+            c(
+                Method::POST,
+                format!("/api/v1/filings/{f}/review"),
+                Some(json!({"decision": "return", "reason": "请补充", "revision": revision})),
+            ),
+            "review_at_fuzhou",
+        ),
+        "uploadAttachment" => (
+            Call { method: Method::POST, uri: format!("/api/v1/filings/{f}/attachments"), body: None, multipart: true },
+            "file_for_taijiang",
+        ),
+        "downloadAttachment" => {
+            (c(Method::GET, format!("/api/v1/attachments/{}", ctx.attachment), None), "read_taijiang")
+        }
+        "listAudit" => (c(Method::GET, "/api/v1/audit".into(), None), "audit"),
+        other => panic!("operation `{other}` has no authorization rule in tests/api/authz.rs: add one"),
+    }
+}
+
+/// The order operations are tried in: reads, then the review that returns the filing, then the
+/// lead's edits of the returned filing, then everything else.
+const ORDER: [&str; 6] = ["reviewFiling", "updateFiling", "uploadAttachment", "submitFiling", "createFiling", "logout"];
+
+async fn setup() -> (TestApp, Ctx) {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    t.load_fixture("guangdong-2022-safety-net.yaml").await;
+    for (name, role, region) in USERS {
+        t.add_user(name, role, region).await;
+    }
+    let mut tokens = BTreeMap::new();
+    for (name, _, _) in USERS {
+        tokens.insert(name, t.login(name).await);
+    }
+    t.set_time("2022-09-15T10:00:00+08:00");
+    let lead = &tokens["taijiang-lead"];
+    let filing = t.file_as(lead, "fj-2022-reform-pilot", "350103", "plan", "once").await;
+    // An attachment on a second (draft) filing, to download.
+    let (_, draft) = t
+        .post_as(
+            lead,
+            &format!("{FJ}/filings"),
+            &json!({"unit": "350103", "deliverable": "progress", "title": "阶段性成效"}),
+        )
+        .await;
+    let resp = t
+        .client
+        .post(format!("/api/v1/filings/{}/attachments", draft["key"].as_str().unwrap()))
+        .header("authorization", format!("Bearer {lead}"))
+        .multipart(
+            TestForm::new()
+                .field(
+                    TestFormField::bytes(b"%PDF-1.4".to_vec())
+                        .name("file")
+                        .filename("a.pdf")
+                        .content_type("application/pdf"),
+                )
+                .text("revision", "1"),
+        )
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    let attachment = resp.json().await.value().object().get("key").string().to_owned();
+    (t, Ctx { filing, attachment, tokens })
+}
+
+async fn send(t: &TestApp, ctx: &Ctx, call: Call, token: &str) -> (u16, Value) {
+    let mut body = call.body;
+    // Edits and decisions carry the live revision, so that only permissions decide.
+    if let Some(b) = body.as_mut()
+        && b.get("revision").is_some()
+    {
+        let (_, f) = t.get(&format!("/api/v1/filings/{}", ctx.filing)).await;
+        b["revision"] = f["filing"]["revision"].clone();
+    }
+    let mut req = t.client.request(call.method, call.uri).header("authorization", format!("Bearer {token}"));
+    if call.multipart {
+        let (_, f) = t.get(&format!("/api/v1/filings/{}", ctx.filing)).await;
+        req = req.multipart(
+            TestForm::new()
+                .field(
+                    TestFormField::bytes(b"%PDF-1.4".to_vec())
+                        .name("file")
+                        .filename("b.pdf")
+                        .content_type("application/pdf"),
+                )
+                .text("revision", f["filing"]["revision"].to_string()),
+        );
+    } else if let Some(b) = body {
+        req = req.body_json(&b);
+    }
+    let resp = req.send().await.0;
+    let status = resp.status().as_u16();
+    let text = resp.into_body().into_string().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn every_operation_every_role_own_and_other_region() {
+    let (t, ctx) = setup().await;
+    let (_, spec) = t.get("/api/v1/openapi.json").await;
+    let mut ops: Vec<String> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|m| m.as_object().unwrap().values().map(|op| op["operationId"].as_str().unwrap().to_owned()))
+        .collect();
+    ops.sort_by_key(|op| (ORDER.iter().position(|o| o == op).map(|i| i + 1).unwrap_or(0), op.clone()));
+    assert!(ops.len() >= 38, "{} operations", ops.len());
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for op in &ops {
+        let (_, rule) = call(op, &ctx, "x", 0);
+        // Those refused go first, so the allowed ones act last on shared state.
+        let mut users: Vec<&str> = USERS.iter().map(|u| u.0).collect();
+        users.sort_by_key(|u| expect(rule, u) == Allowed);
+        for user in users {
+            n += 1;
+            let token = if *op == "logout" { t.login(user).await } else { ctx.tokens[user].clone() };
+            let (c, _) = call(op, &ctx, user, n);
+            let (status, body) = send(&t, &ctx, c, &token).await;
+            let got = match status {
+                403 => Forbidden,
+                404 if body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("not visible") || m.contains("does not exist")) =>
+                {
+                    Hidden
+                }
+                401 => panic!("{op} as {user}: 401 {body}"),
+                s if s >= 500 => panic!("{op} as {user}: {s} {body}"),
+                _ => Allowed,
+            };
+            let want = expect(rule, user);
+            if got != want {
+                failures.push(format!("{op} as {user}: expected {want:?}, got {status} {body}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    // A leader changed nothing: every change in the trail was made by someone else.
+    let (_, audit) = t.get("/api/v1/audit?limit=500").await;
+    for e in audit["items"].as_array().unwrap() {
+        let actor = e["actor"].as_str().unwrap();
+        let write = !e["action"].as_str().unwrap().starts_with("auth.");
+        assert!(!(write && (actor.ends_with("-leader") || actor.ends_with("-evaluator"))), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_that_are_missing_forged_expired_or_revoked_are_401() {
+    let config =
+        pilotgov::config::Config { database_url: "mem://".into(), token_ttl_minutes: 60, ..Default::default() };
+    let t = TestApp::open_with(config).await.unwrap();
+    t.add_user("fj-leader", Role::Leader, "350000").await;
+    let token = t.login("fj-leader").await;
+    let me = |token: String| {
+        let t = &t;
+        async move { t.get_as(&token, "/api/v1/auth/me").await }
+    };
+    assert_eq!(me(token.clone()).await.0, 200);
+    let resp = t.client.get("/api/v1/programmes").send().await;
+    resp.assert_status(poem::http::StatusCode::UNAUTHORIZED);
+    let (s, b) = me("forged-token-of-the-right-length-000000000000".into()).await;
+    assert_eq!((s, b["code"].as_str()), (401, Some("unauthorized")), "{b}");
+    let mut forged = token.clone();
+    forged.replace_range(0..1, if forged.starts_with('A') { "B" } else { "A" });
+    assert_eq!(me(forged).await.0, 401);
+    // An hour later the token has expired.
+    t.set_time("2022-08-17T10:00:01+08:00");
+    assert_eq!(me(token).await.0, 401);
+    // Logout revokes; disabling revokes every token of the account.
+    let token = t.login("fj-leader").await;
+    let (s, _) = t.post_as(&token, "/api/v1/auth/logout", &json!({})).await;
+    assert_eq!(s, 204);
+    assert_eq!(me(token).await.0, 401);
+    let token = t.login("fj-leader").await;
+    let actor = pilotgov::store::audit::Actor::system("test", t.clock_now());
+    t.app.state.store.set_user_disabled("fj-leader", true, &actor).await.unwrap();
+    assert_eq!(me(token).await.0, 401);
+    let (s, b) = t.post("/api/v1/auth/login", &json!({"username": "fj-leader", "password": PASSWORD})).await;
+    assert_eq!((s, b["code"].as_str()), (401, Some("unauthorized")), "a disabled account cannot log in: {b}");
+    let (s, _) = t.post("/api/v1/auth/login", &json!({"username": "nobody", "password": PASSWORD})).await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn every_mutation_leaves_exactly_one_audit_record() {
+    let (t, ctx) = setup().await;
+    let (_, spec) = t.get("/api/v1/openapi.json").await;
+    let mut mutations: Vec<String> = Vec::new();
+    for (_, methods) in spec["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            if method != "get" {
+                mutations.push(op["operationId"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    mutations.sort_by_key(|op| (ORDER.iter().position(|o| o == op).map(|i| i + 1).unwrap_or(0), op.clone()));
+    assert!(mutations.len() >= 17, "{mutations:?}");
+    let store = &t.app.state.store;
+    for (i, op) in mutations.iter().enumerate() {
+        let (_, rule) = call(op, &ctx, "x", 0);
+        let user = USERS.iter().map(|u| u.0).find(|u| expect(rule, u) == Allowed).unwrap();
+        let token = if op == "logout" { t.login(user).await } else { ctx.tokens[user].clone() };
+        let before = store.audit_count().await.unwrap();
+        let (mut c, _) = call(op, &ctx, user, 1000 + i);
+        if op == "createUnit" {
+            // The matrix asks for a unit that 福州's quota refuses; this one fits 厦门's.
+            c.body = Some(json!({"region": "350206", "directions": [2]}));
+        }
+        let (status, body) = send(&t, &ctx, c, &token).await;
+        assert!((200..300).contains(&status), "{op} as {user}: {status} {body}");
+        let after = store.audit_count().await.unwrap();
+        assert_eq!(after, before + 1, "{op} left {} audit records", after - before);
+    }
+    // A refused change leaves none, and the trail cannot be rewritten.
+    let before = store.audit_count().await.unwrap();
+    let (s, b) = t
+        .post_as(&ctx.tokens["fj-admin"], &format!("{FJ}/units"), &json!({"region": "350103", "directions": [1]}))
+        .await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("rule.duplicate_unit")), "{b}");
+    assert_eq!(store.audit_count().await.unwrap(), before);
+    assert!(store.try_tamper_with_audit().await.is_err());
+    assert_eq!(store.audit_count().await.unwrap(), before);
+    let (_, page) = t.get("/api/v1/audit?action=filing.review.return&limit=5").await;
+    let entry = &page["items"][0];
+    assert_eq!(entry["actor"], "fz-reviewer");
+    assert_eq!(entry["before"]["state"], "submitted");
+    assert_eq!(entry["after"]["state"], "returned");
+}
