@@ -160,7 +160,10 @@ pub async fn render_any(err: poem::Error) -> Response {
         s if s >= 500 => "internal",
         _ => "bad_request",
     };
-    let message = if text.is_empty() {
+    let message = if status.as_u16() == 401 {
+        "a valid bearer token is required (missing, malformed, expired or revoked); log in at POST /api/v1/auth/login"
+            .to_owned()
+    } else if text.is_empty() {
         status.canonical_reason().unwrap_or("error").to_owned()
     } else if status.is_server_error() {
         tracing::error!(%text, "unhandled server error");

@@ -169,13 +169,32 @@ impl Store {
         Ok(v)
     }
 
-    /// First-submission instants of a programme, grouped by unit for the deadline board.
+    /// First-submission instants of a programme, grouped by unit for the deadline board (only
+    /// the four fields it needs are read).
     pub async fn filings(&self, programme: &Key) -> Result<Filings, StoreError> {
+        #[derive(Deserialize)]
+        struct First {
+            unit: String,
+            deliverable: String,
+            occurrence: String,
+            first_submitted_at: String,
+        }
+        let out = self
+            .query(
+                "SELECT unit, deliverable, occurrence, first_submitted_at FROM filing
+                 WHERE programme = $p AND first_submitted_at != NONE",
+                json!({ "p": programme.as_str() }),
+            )
+            .await?;
         let mut map: Filings = HashMap::new();
-        for f in self.programme_filings(programme).await? {
-            if let Some(t) = f.first_submitted_at {
-                map.entry(f.unit).or_default().push((f.deliverable, f.occurrence, t));
-            }
+        for v in rows(out.into_iter().next().unwrap_or_default()) {
+            let r: First = decode("filing", v)?;
+            let bad = |e| StoreError::corrupt("filing", e);
+            map.entry(RegionCode::parse(&r.unit).map_err(bad)?).or_default().push((
+                Key::parse(&r.deliverable).map_err(bad)?,
+                r.occurrence,
+                instant(&r.first_submitted_at)?,
+            ));
         }
         Ok(map)
     }
