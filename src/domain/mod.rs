@@ -8,9 +8,12 @@ pub mod compliance;
 pub mod deadline;
 pub mod docdate;
 mod error;
+pub mod evaluation;
 pub mod filing;
 pub mod programme;
 pub mod region;
+pub mod reward;
+pub mod scoring;
 pub mod unit;
 
 pub use bundle::Bundle;

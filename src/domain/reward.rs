@@ -1,0 +1,252 @@
+//! 以奖代补: a fund in fen split among units by their scores, exactly. Whatever the method, the
+//! shares add up to the fund to the fen (largest-remainder rounding; ties in the remainder go
+//! to the better score, then the lower code), no unit gets more than the cap, and every share
+//! comes with its explanation.
+
+use serde::{Deserialize, Serialize};
+
+use super::scoring::Points;
+use super::{DomainError, RegionCode};
+
+/// One tier of a tiered reward (一等奖 ×2 at 50,000 yuan, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tier {
+    pub name: String,
+    pub count: u32,
+    /// Per unit, in fen.
+    pub amount: i64,
+}
+
+/// An earmarked grant (Fuzhou: 台江区 100万, 永泰县 200万).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub unit: RegionCode,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Method {
+    /// Units scoring at least `threshold` share in proportion to their scores.
+    Proportional { threshold: Points },
+    /// The best units in order take the tiers' amounts; the tiers must add up to the fund.
+    Tiers { tiers: Vec<Tier> },
+    /// Fixed grants; they must add up to the fund.
+    Fixed { grants: Vec<Grant> },
+}
+
+/// One unit's share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub unit: RegionCode,
+    /// In fen.
+    pub amount: i64,
+    pub explanation: String,
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}元", fen / 100, fen % 100)
+}
+
+/// Splits `fund` (fen) among units with `scores` by `method`, at most `cap` fen each.
+pub fn allocate(
+    fund: i64,
+    method: &Method,
+    cap: Option<i64>,
+    scores: &[(RegionCode, Points)],
+) -> Result<Vec<Share>, DomainError> {
+    if fund < 0 {
+        return Err(DomainError::invalid("fund", "a fund cannot be negative"));
+    }
+    if cap.is_some_and(|c| c <= 0) {
+        return Err(DomainError::invalid("cap", "a cap is positive"));
+    }
+    let mut ordered: Vec<&(RegionCode, Points)> = scores.iter().collect();
+    ordered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let shares = match method {
+        Method::Proportional { threshold } => proportional(fund, *threshold, cap, &ordered)?,
+        Method::Tiers { tiers } => {
+            let total: i64 = tiers.iter().map(|t| i64::from(t.count) * t.amount).sum();
+            if total != fund || tiers.iter().any(|t| t.amount < 0) {
+                return Err(DomainError::rule(
+                    "reward_total",
+                    format!("the tiers add up to {}, the fund is {}", yuan(total), yuan(fund)),
+                ));
+            }
+            let places: u32 = tiers.iter().map(|t| t.count).sum();
+            if places as usize > ordered.len() {
+                return Err(DomainError::rule("reward_total", format!("{places} places for {} units", ordered.len())));
+            }
+            let mut it = ordered.iter();
+            let mut out = Vec::new();
+            for t in tiers {
+                for _ in 0..t.count {
+                    let (unit, score) = it.next().expect("counted above");
+                    out.push(Share {
+                        unit: unit.clone(),
+                        amount: t.amount,
+                        explanation: format!("{}（得分 {score}，第 {} 名）：{}", t.name, out.len() + 1, yuan(t.amount)),
+                    });
+                }
+            }
+            out.extend(it.map(|(u, s)| Share { unit: u.clone(), amount: 0, explanation: format!("得分 {s}，未获奖") }));
+            out
+        }
+        Method::Fixed { grants } => {
+            let total: i64 = grants.iter().map(|g| g.amount).sum();
+            if total != fund || grants.iter().any(|g| g.amount < 0) {
+                return Err(DomainError::rule(
+                    "reward_total",
+                    format!("the grants add up to {}, the fund is {}", yuan(total), yuan(fund)),
+                ));
+            }
+            for g in grants {
+                if !scores.iter().any(|(u, _)| u == &g.unit) {
+                    return Err(DomainError::invalid("grants.unit", format!("{} is not a unit here", g.unit)));
+                }
+            }
+            grants
+                .iter()
+                .map(|g| Share { unit: g.unit.clone(), amount: g.amount, explanation: format!("专项补助 {}", yuan(g.amount)) })
+                .collect()
+        }
+    };
+    if let Some(c) = cap
+        && let Some(s) = shares.iter().find(|s| s.amount > c)
+    {
+        return Err(DomainError::rule("reward_cap", format!("{} would get {}, above the cap of {}", s.unit, yuan(s.amount), yuan(c))));
+    }
+    debug_assert_eq!(shares.iter().map(|s| s.amount).sum::<i64>(), if shares.is_empty() { 0 } else { fund });
+    Ok(shares)
+}
+
+fn proportional(
+    fund: i64,
+    threshold: Points,
+    cap: Option<i64>,
+    ordered: &[&(RegionCode, Points)],
+) -> Result<Vec<Share>, DomainError> {
+    let eligible: Vec<&(RegionCode, Points)> =
+        ordered.iter().copied().filter(|(_, s)| *s >= threshold && s.0 > 0).collect();
+    if eligible.is_empty() {
+        return Err(DomainError::rule("reward_eligible", format!("no unit scores at least {threshold}")));
+    }
+    // Water-filling: units whose proportional share would pass the cap get the cap, and the
+    // rest is shared again among the others.
+    let mut capped: Vec<usize> = Vec::new();
+    let mut remaining = fund;
+    loop {
+        let active: Vec<usize> = (0..eligible.len()).filter(|i| !capped.contains(i)).collect();
+        if active.is_empty() {
+            return Err(DomainError::rule("reward_cap", "the caps cannot absorb the whole fund"));
+        }
+        let weight: i128 = active.iter().map(|i| i128::from(eligible[*i].1.0)).sum();
+        let over: Vec<usize> = match cap {
+            Some(c) => active
+                .iter()
+                .copied()
+                .filter(|i| i128::from(remaining) * i128::from(eligible[*i].1.0) > i128::from(c) * weight)
+                .collect(),
+            None => vec![],
+        };
+        if over.is_empty() {
+            // Largest remainder over the active units.
+            let mut parts: Vec<(usize, i64, i128)> = active
+                .iter()
+                .map(|i| {
+                    let num = i128::from(remaining) * i128::from(eligible[*i].1.0);
+                    (*i, (num / weight) as i64, num % weight)
+                })
+                .collect();
+            let mut left = remaining - parts.iter().map(|p| p.1).sum::<i64>();
+            let mut by_remainder: Vec<usize> = (0..parts.len()).collect();
+            by_remainder.sort_by(|a, b| parts[*b].2.cmp(&parts[*a].2).then(a.cmp(b)));
+            for k in by_remainder {
+                if left == 0 {
+                    break;
+                }
+                parts[k].1 += 1;
+                left -= 1;
+            }
+            let total: i128 = weight;
+            let mut out: Vec<Share> = eligible
+                .iter()
+                .enumerate()
+                .map(|(i, (unit, score))| {
+                    let (amount, why) = match (capped.contains(&i), cap) {
+                        (true, Some(c)) => (c, format!("得分 {score}，按比例超过上限，取上限 {}", yuan(c))),
+                        _ => {
+                            let a = parts.iter().find(|p| p.0 == i).map(|p| p.1).unwrap_or(0);
+                            (a, format!("得分 {score}，占参与分配得分 {:.4}%：{}", 100.0 * score.0 as f64 / total as f64, yuan(a)))
+                        }
+                    };
+                    Share { unit: unit.clone(), amount, explanation: why }
+                })
+                .collect();
+            out.extend(ordered.iter().filter(|(_, s)| !(*s >= threshold && s.0 > 0)).map(|(u, s)| Share {
+                unit: u.clone(),
+                amount: 0,
+                explanation: format!("得分 {s}，低于分配门槛 {threshold}"),
+            }));
+            return Ok(out);
+        }
+        for i in over {
+            remaining -= cap.expect("over implies a cap");
+            capped.push(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn code(i: usize) -> RegionCode {
+        RegionCode::parse(&format!("520402{:03}", i + 1)).unwrap()
+    }
+
+    #[test]
+    fn an_even_split_leaves_no_fen_behind() {
+        let s: Vec<_> = (0..3).map(|i| (code(i), Points(9000))).collect();
+        let shares = allocate(100, &Method::Proportional { threshold: Points(0) }, None, &s).unwrap();
+        let amounts: Vec<i64> = shares.iter().map(|s| s.amount).collect();
+        assert_eq!(amounts, [34, 33, 33]);
+    }
+
+    #[test]
+    fn earmarked_grants_and_tiers_must_add_up() {
+        let units = [(RegionCode::parse("350103").unwrap(), Points(0)), (RegionCode::parse("350125").unwrap(), Points(0))];
+        let grants = Method::Fixed {
+            grants: vec![Grant { unit: units[0].0.clone(), amount: 100_000_000 }, Grant { unit: units[1].0.clone(), amount: 200_000_000 }],
+        };
+        assert_eq!(allocate(300_000_000, &grants, None, &units).unwrap().iter().map(|s| s.amount).sum::<i64>(), 300_000_000);
+        assert!(allocate(250_000_000, &grants, None, &units).is_err());
+        assert!(allocate(-1, &Method::Proportional { threshold: Points(0) }, None, &units).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn shares_add_up_respect_caps_and_follow_scores(
+            scores in proptest::collection::vec(1i64..10_000, 1..40),
+            fund in 0i64..100_000_000,
+            cap_per_mille in proptest::option::of(30i64..1000),
+        ) {
+            let input: Vec<_> = scores.iter().enumerate().map(|(i, p)| (code(i), Points(*p))).collect();
+            let cap = cap_per_mille.map(|m| (fund * m / 1000).max(1));
+            match allocate(fund, &Method::Proportional { threshold: Points(0) }, cap, &input) {
+                Ok(shares) => {
+                    prop_assert_eq!(shares.iter().map(|s| s.amount).sum::<i64>(), fund);
+                    if let Some(c) = cap { prop_assert!(shares.iter().all(|s| s.amount <= c)); }
+                    // Monotone: a higher score never gets less (beyond one fen of rounding).
+                    for a in &shares { for b in &shares {
+                        let sa = input.iter().find(|x| x.0 == a.unit).unwrap().1;
+                        let sb = input.iter().find(|x| x.0 == b.unit).unwrap().1;
+                        if sa > sb { prop_assert!(a.amount + 1 >= b.amount); }
+                    }}
+                }
+                Err(_) => prop_assert!(cap.is_some_and(|c| (c * input.len() as i64) < fund)),
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Scoring (考评): full marks minus deductions, plus bonuses, per unit and month; the monthly
+//! ranking in descending order (降幂排列); and the annual score.
+//!
+//! Points are kept in hundredths ([`Points`]) so sums are exact. For a period:
+//! `score = Σ over items max(full − deductions, 0) + min(Σ bonuses, bonus cap)`.
+//! Ranks are standard competition ranks (1, 2, 2, 4): equal scores share a rank and are listed
+//! by the programme's tie order (the unit code unless the programme gives one).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::deadline::YearMonth;
+use super::{DomainError, Key, RegionCode};
+
+/// A score in hundredths of a point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Points(pub i64);
+
+impl Points {
+    pub fn from_f64(v: f64) -> Result<Self, DomainError> {
+        if !v.is_finite() || v.abs() > 1e9 {
+            return Err(DomainError::invalid("points", "not a finite number of points"));
+        }
+        Ok(Self((v * 100.0).round() as i64))
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+impl TryFrom<f64> for Points {
+    type Error = DomainError;
+    fn try_from(v: f64) -> Result<Self, DomainError> {
+        Self::from_f64(v)
+    }
+}
+
+impl From<Points> for f64 {
+    fn from(p: Points) -> f64 {
+        p.as_f64()
+    }
+}
+
+impl fmt::Display for Points {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2}", self.as_f64())
+    }
+}
+
+/// A scored item with its full marks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub key: Key,
+    pub name: String,
+    pub full: Points,
+}
+
+/// What the record itself deducts, without anyone entering it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AutoRule {
+    /// A late first submission: `per_day` for each day late, at most `cap`.
+    Late { item: Key, deliverable: Option<Key>, per_day: Points, cap: Points },
+    /// Nothing submitted by the deadline.
+    Missing { item: Key, deliverable: Option<Key>, points: Points },
+    /// A filing returned for revision (退回修改), once per return.
+    Returned { item: Key, deliverable: Option<Key>, points: Points },
+}
+
+impl AutoRule {
+    pub fn item(&self) -> &Key {
+        match self {
+            Self::Late { item, .. } | Self::Missing { item, .. } | Self::Returned { item, .. } => item,
+        }
+    }
+
+    pub fn deliverable(&self) -> Option<&Key> {
+        match self {
+            Self::Late { deliverable, .. } | Self::Missing { deliverable, .. } | Self::Returned { deliverable, .. } => {
+                deliverable.as_ref()
+            }
+        }
+    }
+}
+
+/// The annual score's weights, in percent (they sum to 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnualWeights {
+    /// Weight of the average monthly score.
+    pub monthly: u32,
+    /// Weight of the final evaluation.
+    pub final_evaluation: u32,
+}
+
+/// A programme's scoring scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scheme {
+    pub items: Vec<Item>,
+    /// The most bonus points a unit can gain in one period.
+    pub bonus_cap: Points,
+    #[serde(default)]
+    pub auto_rules: Vec<AutoRule>,
+    /// First and last month ranked (Xixiu: from the second quarter).
+    pub ranking_from: YearMonth,
+    pub ranking_to: YearMonth,
+    /// Days after a deduction is known within which the unit may appeal.
+    pub appeal_window_days: u32,
+    pub annual: AnnualWeights,
+    /// Units in the order the document lists them, for ties (else by code).
+    #[serde(default)]
+    pub tie_order: Vec<RegionCode>,
+}
+
+impl Scheme {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.items.is_empty() {
+            return Err(DomainError::invalid("items", "a scheme has at least one item"));
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for i in &self.items {
+            super::programme::text("items.name", &i.name, 100)?;
+            if i.full.0 <= 0 {
+                return Err(DomainError::invalid("items.full", "full marks are positive"));
+            }
+            if !keys.insert(i.key.clone()) {
+                return Err(DomainError::invalid("items.key", format!("item `{}` appears twice", i.key)));
+            }
+        }
+        if self.bonus_cap.0 < 0 {
+            return Err(DomainError::invalid("bonus_cap", "not negative"));
+        }
+        for r in &self.auto_rules {
+            if !keys.contains(r.item()) {
+                return Err(DomainError::invalid("auto_rules.item", format!("no item `{}`", r.item())));
+            }
+        }
+        if self.ranking_from > self.ranking_to {
+            return Err(DomainError::invalid("ranking_to", "the ranking ends before it starts"));
+        }
+        if self.annual.monthly + self.annual.final_evaluation != 100 {
+            return Err(DomainError::invalid("annual", "the weights add up to 100"));
+        }
+        Ok(())
+    }
+
+    pub fn item(&self, key: &Key) -> Option<&Item> {
+        self.items.iter().find(|i| &i.key == key)
+    }
+
+    /// Total full marks (the best score without bonuses).
+    pub fn full_marks(&self) -> Points {
+        Points(self.items.iter().map(|i| i.full.0).sum())
+    }
+
+    pub fn ranks(&self, m: YearMonth) -> bool {
+        self.ranking_from <= m && m <= self.ranking_to
+    }
+
+    /// Checks a manual deduction or bonus before it is stored.
+    pub fn check_adjustment(&self, item: &Key, kind: AdjustmentKind, points: Points) -> Result<(), DomainError> {
+        let it = self.item(item).ok_or_else(|| DomainError::invalid("item", format!("no item `{item}` in the scheme")))?;
+        if points.0 <= 0 {
+            return Err(DomainError::invalid("points", "points are positive"));
+        }
+        match kind {
+            AdjustmentKind::Deduction if points > it.full => Err(DomainError::rule(
+                "deduction_cap",
+                format!("a deduction of {points} exceeds the full marks of {} ({})", it.name, it.full),
+            )),
+            AdjustmentKind::Bonus if points > self.bonus_cap => Err(DomainError::rule(
+                "bonus_cap",
+                format!("a bonus of {points} exceeds the bonus cap of {}", self.bonus_cap),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentKind {
+    Deduction,
+    Bonus,
+}
+
+/// One line of a unit's itemised score: a deduction or bonus with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// Stable id: `auto:late:e-data:2019-05` for rules, the adjustment key for manual ones.
+    pub id: String,
+    pub item: Key,
+    pub kind: AdjustmentKind,
+    pub points: Points,
+    pub reason: String,
+}
+
+/// A unit's score for a period, itemised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitScore {
+    pub unit: RegionCode,
+    pub total: Points,
+    /// Per item: (item, full, deducted (as applied, at most full), item score).
+    pub items: Vec<(Key, Points, Points, Points)>,
+    pub bonus: Points,
+    pub lines: Vec<Line>,
+}
+
+/// Works out one unit's score from its active lines.
+pub fn score(scheme: &Scheme, unit: &RegionCode, lines: Vec<Line>) -> UnitScore {
+    let mut deducted: HashMap<&Key, i64> = HashMap::new();
+    let mut bonus = 0i64;
+    for l in &lines {
+        match l.kind {
+            AdjustmentKind::Deduction => *deducted.entry(&l.item).or_default() += l.points.0,
+            AdjustmentKind::Bonus => bonus += l.points.0,
+        }
+    }
+    let items: Vec<_> = scheme
+        .items
+        .iter()
+        .map(|i| {
+            let d = deducted.get(&i.key).copied().unwrap_or(0).min(i.full.0);
+            (i.key.clone(), i.full, Points(d), Points(i.full.0 - d))
+        })
+        .collect();
+    let bonus = Points(bonus.min(scheme.bonus_cap.0));
+    let total = Points(items.iter().map(|i| i.3.0).sum::<i64>() + bonus.0);
+    UnitScore { unit: unit.clone(), total, items, bonus, lines }
+}
+
+/// One place in a ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placed {
+    pub unit: RegionCode,
+    pub score: Points,
+    pub rank: u32,
+    /// Previous rank minus this rank (positive: moved up); none without a previous ranking.
+    pub change: Option<i64>,
+}
+
+/// Ranks scores in descending order with standard competition ranks; ties follow `tie_order`,
+/// then unit code. `previous` gives each unit's rank last period.
+pub fn rank(
+    scores: &[(RegionCode, Points)],
+    tie_order: &[RegionCode],
+    previous: &HashMap<RegionCode, u32>,
+) -> Vec<Placed> {
+    let pos: HashMap<&RegionCode, usize> = tie_order.iter().enumerate().map(|(i, c)| (c, i)).collect();
+    let mut v: Vec<&(RegionCode, Points)> = scores.iter().collect();
+    v.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| pos.get(&a.0).unwrap_or(&usize::MAX).cmp(pos.get(&b.0).unwrap_or(&usize::MAX)))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    let mut out: Vec<Placed> = Vec::with_capacity(v.len());
+    for (i, (unit, score)) in v.into_iter().enumerate() {
+        let rank = match out.last() {
+            Some(prev) if prev.score == *score => prev.rank,
+            _ => i as u32 + 1,
+        };
+        let change = previous.get(unit).map(|p| i64::from(*p) - i64::from(rank));
+        out.push(Placed { unit: unit.clone(), score: *score, rank, change });
+    }
+    out
+}
+
+/// The annual score: average monthly score × its weight + final evaluation × its weight.
+pub fn annual(weights: AnnualWeights, monthly: &[Points], final_evaluation: Option<Points>) -> Option<Points> {
+    if monthly.is_empty() {
+        return None;
+    }
+    let avg = monthly.iter().map(|p| p.0 as i128).sum::<i128>() / monthly.len() as i128;
+    let fin = final_evaluation.map(|p| p.0 as i128).unwrap_or(0);
+    Some(Points(((avg * i128::from(weights.monthly) + fin * i128::from(weights.final_evaluation)) / 100) as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn code(i: u32) -> RegionCode {
+        RegionCode::parse(&format!("520402{:03}", i + 1)).unwrap()
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_the_next_rank_skips() {
+        let s = |u: u32, p: i64| (code(u), Points(p));
+        let ranked = rank(&[s(0, 9000), s(1, 9500), s(2, 9000), s(3, 8000)], &[], &HashMap::new());
+        let view: Vec<(u32, i64)> = ranked.iter().map(|p| (p.rank, p.score.0)).collect();
+        assert_eq!(view, [(1, 9500), (2, 9000), (2, 9000), (4, 8000)]);
+        assert_eq!(ranked[1].unit, code(0), "ties by code");
+        let ranked = rank(&[s(0, 9000), s(2, 9000)], &[code(2), code(0)], &HashMap::new());
+        assert_eq!(ranked[0].unit, code(2), "ties by the document's order");
+    }
+
+    proptest! {
+        #[test]
+        fn ranks_agree_with_scores(scores in proptest::collection::vec(0i64..200, 1..60)) {
+            let input: Vec<_> = scores.iter().enumerate().map(|(i, p)| (code(i as u32), Points(*p))).collect();
+            let ranked = rank(&input, &[], &HashMap::new());
+            prop_assert_eq!(ranked.len(), input.len());
+            for w in ranked.windows(2) {
+                prop_assert!(w[0].score >= w[1].score);
+                prop_assert_eq!(w[0].score == w[1].score, w[0].rank == w[1].rank);
+                prop_assert!(w[0].rank <= w[1].rank);
+            }
+            for p in &ranked {
+                // Standard competition: rank = 1 + number of strictly better scores.
+                let better = input.iter().filter(|(_, s)| *s > p.score).count() as u32;
+                prop_assert_eq!(p.rank, better + 1);
+            }
+        }
+    }
+}
