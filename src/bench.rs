@@ -126,7 +126,10 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
     let bundle = Bundle { programme, stages: vec![], directions: vec![], deliverables, units: units_list };
     let t = Instant::now();
     let actor = crate::store::audit::Actor::system("bench", now);
-    store.create_bundle(&bundle, &stored, "programme.import", &actor).await.context("storing the programme")?;
+    store
+        .create_bundle(&bundle, &stored, Default::default(), "programme.import", &actor)
+        .await
+        .context("storing the programme")?;
     println!("programme: {} units × 13 deadlines stored in {:?}", stored.len(), t.elapsed());
 
     // Half the units filed their plan, so the board mixes done, overdue and upcoming rows.

@@ -11,6 +11,7 @@ pub mod limit;
 mod parts;
 mod programmes;
 mod regions;
+mod scoring;
 mod units;
 
 use std::sync::Arc;
@@ -50,6 +51,8 @@ enum ApiTags {
     Auth,
     /// Filings, their review and attachments, the compliance matrix and the audit trail.
     Filings,
+    /// Scores, rankings, appeals, evaluations and rewards (以奖代补).
+    Scoring,
 }
 
 pub type Apis = (
@@ -60,6 +63,7 @@ pub type Apis = (
     units::UnitsApi,
     deadlines::DeadlinesApi,
     regions::RegionsApi,
+    scoring::ScoringApi,
 );
 
 /// The OpenAPI service, served under `/api/v1`.
@@ -72,7 +76,8 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
             parts::PartsApi { state: state.clone() },
             units::UnitsApi { state: state.clone() },
             deadlines::DeadlinesApi { state: state.clone() },
-            regions::RegionsApi { state },
+            regions::RegionsApi { state: state.clone() },
+            scoring::ScoringApi { state },
         ),
         "pilotgov",
         env!("CARGO_PKG_VERSION"),

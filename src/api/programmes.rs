@@ -263,7 +263,7 @@ impl ProgrammesApi {
             deliverables: vec![],
             units: vec![],
         };
-        store.create_bundle(&b, &[], "programme.create", &auth.actor(&self.state)).await?;
+        store.create_bundle(&b, &[], Default::default(), "programme.create", &auth.actor(&self.state)).await?;
         let stored = store.programme_required(&b.programme.key).await?;
         Ok(Created::Created(Json((&stored).into())))
     }

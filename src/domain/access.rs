@@ -3,10 +3,10 @@
 //!
 //! | role | reads | changes |
 //! |---|---|---|
-//! | `province_admin` | everything inside its region | defines programmes and units there; files (备案) at province level; reads the audit trail |
-//! | `city_reviewer` | everything inside its region | defines programmes and units there; reviews (审定) at its own level (a city, or a county for township pilots) |
-//! | `unit_lead` | its own unit, and the programmes it belongs to | files for its own unit |
-//! | `evaluator` | everything inside its region | nothing yet (scores come later) |
+//! | `province_admin` | everything inside its region | defines programmes, units, schemes there; files (备案) at province level; decides appeals; reads the audit trail |
+//! | `city_reviewer` | everything inside its region | defines programmes, units, schemes there; reviews (审定) at its own level (a city, or a county for township pilots); decides appeals |
+//! | `unit_lead` | its own unit, and the programmes it belongs to | files and appeals for its own unit |
+//! | `evaluator` | everything inside its region | enters deductions, bonuses and evaluations there |
 //! | `leader` | everything inside its region | nothing |
 //!
 //! A target outside what the account may read is hidden (404), so an outsider cannot learn that
@@ -76,6 +76,10 @@ pub enum Access<'a> {
     File { unit_path: &'a [RegionCode] },
     /// Act at a step of a filing's route (审定 or 备案) at `level`.
     Review { unit_path: &'a [RegionCode], level: RegionLevel },
+    /// Enter a deduction, a bonus or an evaluation for a unit.
+    Evaluate { unit_path: &'a [RegionCode] },
+    /// Decide an appeal about a unit (the civil-affairs department's review is final).
+    Adjudicate { unit_path: &'a [RegionCode] },
     /// Read the audit trail.
     ReadAudit,
 }
@@ -179,6 +183,24 @@ impl Principal {
                     Ok(())
                 } else {
                     forbid(&format!("this step is for a reviewer at {} level", level.as_str()))
+                }
+            }
+            Access::Evaluate { unit_path } => {
+                if !self.can_read_unit(unit_path) {
+                    Err(Denied::Hidden)
+                } else if self.role == Role::Evaluator || self.defines() {
+                    Ok(())
+                } else {
+                    forbid("only an evaluator or a reviewing department enters scores")
+                }
+            }
+            Access::Adjudicate { unit_path } => {
+                if !self.can_read_unit(unit_path) {
+                    Err(Denied::Hidden)
+                } else if self.defines() {
+                    Ok(())
+                } else {
+                    forbid("appeals are decided by the civil-affairs department above the unit")
                 }
             }
             Access::ReadAudit => {

@@ -77,7 +77,8 @@ impl IndicatorSystem {
             return Err(DomainError::invalid("scores", "a score for an indicator the system does not have"));
         }
         let total = Points((total / 10_000) as i64);
-        let grade = self.bands.iter().find(|b| total >= b.min).map(|b| b.grade.clone()).unwrap_or_else(|| "不合格".into());
+        let grade =
+            self.bands.iter().find(|b| total >= b.min).map(|b| b.grade.clone()).unwrap_or_else(|| "不合格".into());
         Ok((total, grade))
     }
 }
@@ -103,7 +104,10 @@ pub struct PanelMember {
 pub fn check_panel(members: &[PanelMember]) -> Result<(), DomainError> {
     let n = members.len();
     if n < 3 || n % 2 == 0 {
-        return Err(DomainError::rule("panel_size", format!("an evaluation panel has an odd number of members, at least 3; this one has {n}")));
+        return Err(DomainError::rule(
+            "panel_size",
+            format!("an evaluation panel has an odd number of members, at least 3; this one has {n}"),
+        ));
     }
     if !members.iter().any(|m| m.accountant && m.title >= Title::Intermediate) {
         return Err(DomainError::rule(

@@ -107,14 +107,21 @@ pub fn allocate(
             }
             grants
                 .iter()
-                .map(|g| Share { unit: g.unit.clone(), amount: g.amount, explanation: format!("专项补助 {}", yuan(g.amount)) })
+                .map(|g| Share {
+                    unit: g.unit.clone(),
+                    amount: g.amount,
+                    explanation: format!("专项补助 {}", yuan(g.amount)),
+                })
                 .collect()
         }
     };
     if let Some(c) = cap
         && let Some(s) = shares.iter().find(|s| s.amount > c)
     {
-        return Err(DomainError::rule("reward_cap", format!("{} would get {}, above the cap of {}", s.unit, yuan(s.amount), yuan(c))));
+        return Err(DomainError::rule(
+            "reward_cap",
+            format!("{} would get {}, above the cap of {}", s.unit, yuan(s.amount), yuan(c)),
+        ));
     }
     debug_assert_eq!(shares.iter().map(|s| s.amount).sum::<i64>(), if shares.is_empty() { 0 } else { fund });
     Ok(shares)
@@ -177,7 +184,14 @@ fn proportional(
                         (true, Some(c)) => (c, format!("得分 {score}，按比例超过上限，取上限 {}", yuan(c))),
                         _ => {
                             let a = parts.iter().find(|p| p.0 == i).map(|p| p.1).unwrap_or(0);
-                            (a, format!("得分 {score}，占参与分配得分 {:.4}%：{}", 100.0 * score.0 as f64 / total as f64, yuan(a)))
+                            (
+                                a,
+                                format!(
+                                    "得分 {score}，占参与分配得分 {:.4}%：{}",
+                                    100.0 * score.0 as f64 / total as f64,
+                                    yuan(a)
+                                ),
+                            )
                         }
                     };
                     Share { unit: unit.clone(), amount, explanation: why }
@@ -216,11 +230,18 @@ mod tests {
 
     #[test]
     fn earmarked_grants_and_tiers_must_add_up() {
-        let units = [(RegionCode::parse("350103").unwrap(), Points(0)), (RegionCode::parse("350125").unwrap(), Points(0))];
+        let units =
+            [(RegionCode::parse("350103").unwrap(), Points(0)), (RegionCode::parse("350125").unwrap(), Points(0))];
         let grants = Method::Fixed {
-            grants: vec![Grant { unit: units[0].0.clone(), amount: 100_000_000 }, Grant { unit: units[1].0.clone(), amount: 200_000_000 }],
+            grants: vec![
+                Grant { unit: units[0].0.clone(), amount: 100_000_000 },
+                Grant { unit: units[1].0.clone(), amount: 200_000_000 },
+            ],
         };
-        assert_eq!(allocate(300_000_000, &grants, None, &units).unwrap().iter().map(|s| s.amount).sum::<i64>(), 300_000_000);
+        assert_eq!(
+            allocate(300_000_000, &grants, None, &units).unwrap().iter().map(|s| s.amount).sum::<i64>(),
+            300_000_000
+        );
         assert!(allocate(250_000_000, &grants, None, &units).is_err());
         assert!(allocate(-1, &Method::Proportional { threshold: Points(0) }, None, &units).is_err());
     }

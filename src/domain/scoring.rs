@@ -162,7 +162,8 @@ impl Scheme {
 
     /// Checks a manual deduction or bonus before it is stored.
     pub fn check_adjustment(&self, item: &Key, kind: AdjustmentKind, points: Points) -> Result<(), DomainError> {
-        let it = self.item(item).ok_or_else(|| DomainError::invalid("item", format!("no item `{item}` in the scheme")))?;
+        let it =
+            self.item(item).ok_or_else(|| DomainError::invalid("item", format!("no item `{item}` in the scheme")))?;
         if points.0 <= 0 {
             return Err(DomainError::invalid("points", "points are positive"));
         }

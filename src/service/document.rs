@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::evaluation::IndicatorSystem;
+use crate::domain::scoring::Scheme;
 use crate::domain::{
     Bundle, Deliverable, Direction, DocDate, DomainError, Key, PilotUnit, Programme, Region, RegionCode, RegionLevel,
     SelectionRules, Stage, Window,
@@ -27,6 +29,12 @@ pub struct ProgrammeDocument {
     pub deliverables: Vec<Deliverable>,
     #[serde(default)]
     pub units: Vec<PilotUnit>,
+    /// The scoring scheme (项目满分扣减), if the programme scores its units.
+    #[serde(default)]
+    pub scoring: Option<Scheme>,
+    /// The evaluation indicator system, if the programme evaluates its units.
+    #[serde(default)]
+    pub evaluation: Option<IndicatorSystem>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,7 +80,7 @@ pub struct StageEntry {
 impl ProgrammeDocument {
     /// Turns the document into domain values (the windows are checked here; the rest by
     /// [`crate::domain::bundle::check`]).
-    pub fn into_bundle(self) -> Result<Bundle, DomainError> {
+    pub fn into_bundle(self) -> Result<(Bundle, Option<Scheme>, Option<IndicatorSystem>), DomainError> {
         if self.format != PROGRAMME_FORMAT {
             return Err(DomainError::invalid(
                 "format",
@@ -107,13 +115,23 @@ impl ProgrammeDocument {
                 })
             })
             .collect::<Result<_, DomainError>>()?;
-        Ok(Bundle {
-            programme,
-            stages,
-            directions: self.directions,
-            deliverables: self.deliverables,
-            units: self.units,
-        })
+        if let Some(s) = &self.scoring {
+            s.validate()?;
+        }
+        if let Some(s) = &self.evaluation {
+            s.validate()?;
+        }
+        Ok((
+            Bundle {
+                programme,
+                stages,
+                directions: self.directions,
+                deliverables: self.deliverables,
+                units: self.units,
+            },
+            self.scoring,
+            self.evaluation,
+        ))
     }
 }
 

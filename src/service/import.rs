@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::document::{self, Document, ProgrammeDocument, RegionsDocument};
 use crate::domain::{DomainError, Key, RegionTree, bundle};
 use crate::store::audit::Actor;
+use crate::store::programmes::BundleExtras;
 use crate::store::{Store, StoreError, rows::StoredUnit};
 
 /// The fixtures `serve --demo` loads, compiled in so the binary needs no working directory.
@@ -47,7 +48,7 @@ pub async fn import_regions(store: &Store, doc: RegionsDocument) -> Result<Impor
 /// Checks a whole programme document and stores it in one transaction; nothing is stored when
 /// any part is refused.
 pub async fn import_programme(store: &Store, doc: ProgrammeDocument, actor: &Actor) -> Result<Imported, StoreError> {
-    let bundle = doc.into_bundle()?;
+    let (bundle, scheme, system) = doc.into_bundle()?;
     let key = bundle.programme.key.clone();
     if store.programme(&key).await?.is_some() {
         return Err(DomainError::rule("duplicate_programme", format!("programme `{key}` already exists")).into());
@@ -61,7 +62,8 @@ pub async fn import_programme(store: &Store, doc: ProgrammeDocument, actor: &Act
         .zip(placements)
         .map(|(u, placement)| stored_unit(&tree, u.clone(), placement))
         .collect::<Result<Vec<_>, _>>()?;
-    store.create_bundle(&bundle, &units, "programme.import", actor).await?;
+    let extras = BundleExtras { scheme: scheme.as_ref(), indicator_system: system.as_ref() };
+    store.create_bundle(&bundle, &units, extras, "programme.import", actor).await?;
     Ok(Imported::Programme {
         key,
         stages: bundle.stages.len(),

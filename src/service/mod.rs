@@ -6,3 +6,4 @@ pub mod board;
 pub mod document;
 pub mod filings;
 pub mod import;
+pub mod scoring;

@@ -11,6 +11,7 @@ use super::{Store, StoreError, rows};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("migrations/0001_foundation.surql")),
     (2, "accounts_filings_audit", include_str!("migrations/0002_accounts_filings_audit.surql")),
+    (3, "scoring", include_str!("migrations/0003_scoring.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@ mod migrate;
 pub mod programmes;
 pub mod regions;
 pub mod rows;
+pub mod scoring;
 pub mod units;
 
 use std::future::Future;

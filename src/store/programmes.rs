@@ -14,6 +14,13 @@ pub(super) fn implied_path(code: &RegionCode) -> Vec<String> {
     code.implied_path().iter().map(|c| c.to_string()).collect()
 }
 
+/// Optional parts stored with a bundle, in the same transaction.
+#[derive(Default, Clone, Copy)]
+pub struct BundleExtras<'a> {
+    pub scheme: Option<&'a crate::domain::scoring::Scheme>,
+    pub indicator_system: Option<&'a crate::domain::evaluation::IndicatorSystem>,
+}
+
 /// A programme as stored, with its revision (bumped by every change to it or its parts).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredProgramme {
@@ -52,6 +59,7 @@ impl Store {
         &self,
         bundle: &Bundle,
         units: &[StoredUnit],
+        extras: BundleExtras<'_>,
         action: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
@@ -70,6 +78,8 @@ impl Store {
             "directions": bundle.directions.iter().map(|d| encode(&DirectionRow::from_domain(key, d))).collect::<Vec<_>>(),
             "deliverables": bundle.deliverables.iter().map(|d| encode(&DeliverableRow::from_domain(key, d))).collect::<Vec<_>>(),
             "units": units.iter().map(|u| encode(&UnitRow::from_domain(key, u))).collect::<Vec<_>>(),
+            "scheme": extras.scheme.map(encode),
+            "system": extras.indicator_system.map(encode),
         });
         let sql = format!(
             "BEGIN TRANSACTION;
@@ -78,6 +88,8 @@ impl Store {
              FOR $r IN $directions {{ CREATE direction CONTENT $r; }};
              FOR $r IN $deliverables {{ CREATE deliverable CONTENT $r; }};
              INSERT INTO unit $units;
+             IF $scheme != NONE {{ CREATE scheme CONTENT {{ programme: $p.key, scheme: $scheme, updated_at: $p.created_at }} }};
+             IF $system != NONE {{ CREATE indicator_system CONTENT {{ programme: $p.key, system: $system }} }};
              LET $before = NONE;
              {AUDIT}
              COMMIT TRANSACTION;"

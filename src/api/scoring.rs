@@ -1,0 +1,802 @@
+//! Scoring (考评): schemes, deductions and bonuses, itemised monthly scores, rankings (live,
+//! published, corrected; CSV), appeals (申诉), evaluations (评估), annual scores and 以奖代补.
+//!
+//! Schemes, indicator systems and reward methods are sent in the fixture format's JSON shape
+//! (`fixtures/README.md`).
+
+use std::collections::BTreeMap;
+
+use poem::Response;
+use poem::http::header;
+use poem_openapi::payload::{Json, Payload};
+use poem_openapi::registry::MetaSchemaRef;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query};
+
+use super::auth::Auth;
+use super::common::region;
+use super::error::ApiError;
+use super::programmes::not_found;
+use super::{ApiTags, State};
+use crate::domain::access::Access;
+use crate::domain::deadline::YearMonth;
+use crate::domain::evaluation::{IndicatorSystem, PanelMember, Phase, Title};
+use crate::domain::reward::Method;
+use crate::domain::scoring::{AdjustmentKind, Points, Scheme, UnitScore};
+use crate::domain::{DomainError, Key, RegionCode};
+use crate::service::scoring::{self as service, NewAdjustment, RankEntry, Ranking};
+
+fn key(k: &str) -> Result<Key, ApiError> {
+    Key::parse(k).map_err(|_| not_found(k))
+}
+
+fn month(s: &str) -> Result<YearMonth, ApiError> {
+    YearMonth::parse(s).map_err(|e| ApiError::from(DomainError::invalid("period", e.to_string())))
+}
+
+fn points(field: &str, v: f64) -> Result<Points, ApiError> {
+    Points::from_f64(v).map_err(|e| DomainError::invalid(field, e.to_string()).into())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum KindDto {
+    Deduction,
+    Bonus,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AdjustmentInput {
+    pub unit: String,
+    /// The month it counts in, `2019-05`.
+    pub period: String,
+    /// The scheme item.
+    pub item: String,
+    pub kind: KindDto,
+    /// Points (up to two decimals); a deduction at most the item's full marks, a bonus at most
+    /// the bonus cap.
+    pub points: f64,
+    pub reason: String,
+    /// What backs it: a filing key, a document reference, a note.
+    pub evidence: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AdjustmentView {
+    pub key: String,
+    pub unit: String,
+    pub period: String,
+    pub item: String,
+    pub kind: String,
+    pub points: f64,
+    pub reason: String,
+    pub evidence: Option<serde_json::Value>,
+    pub entered_by: String,
+    pub entered_at: String,
+    /// Overturned on appeal.
+    pub voided: bool,
+}
+
+impl From<&crate::store::scoring::AdjustmentRow> for AdjustmentView {
+    fn from(a: &crate::store::scoring::AdjustmentRow) -> Self {
+        Self {
+            key: a.key.clone(),
+            unit: a.unit.clone(),
+            period: a.period.clone(),
+            item: a.item.clone(),
+            kind: a.kind.clone(),
+            points: Points(a.points).as_f64(),
+            reason: a.reason.clone(),
+            evidence: a.evidence.clone(),
+            entered_by: a.entered_by.clone(),
+            entered_at: a.entered_at.clone(),
+            voided: a.voided,
+        }
+    }
+}
+
+/// One deduction or bonus in a score.
+#[derive(Debug, Clone, Object)]
+pub struct LineView {
+    /// `auto:late:e-data:2019-05` for automatic deductions; the adjustment key otherwise. Appeal
+    /// by this id.
+    pub id: String,
+    pub item: String,
+    pub kind: String,
+    pub points: f64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ItemView {
+    pub item: String,
+    pub full: f64,
+    pub deducted: f64,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ScoreView {
+    pub unit: String,
+    pub name: String,
+    pub total: f64,
+    pub items: Vec<ItemView>,
+    pub bonus: f64,
+    pub lines: Vec<LineView>,
+}
+
+fn score_view(s: &UnitScore, name: &str) -> ScoreView {
+    ScoreView {
+        unit: s.unit.to_string(),
+        name: name.to_owned(),
+        total: s.total.as_f64(),
+        items: s
+            .items
+            .iter()
+            .map(|(k, full, d, score)| ItemView {
+                item: k.to_string(),
+                full: full.as_f64(),
+                deducted: d.as_f64(),
+                score: score.as_f64(),
+            })
+            .collect(),
+        bonus: s.bonus.as_f64(),
+        lines: s
+            .lines
+            .iter()
+            .map(|l| LineView {
+                id: l.id.clone(),
+                item: l.item.to_string(),
+                kind: match l.kind {
+                    AdjustmentKind::Deduction => "deduction".into(),
+                    AdjustmentKind::Bonus => "bonus".into(),
+                },
+                points: l.points.as_f64(),
+                reason: l.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RankView {
+    pub rank: u32,
+    pub unit: String,
+    pub name: String,
+    pub score: f64,
+    /// Places gained since last month (negative: lost); none for the first ranked month.
+    pub change: Option<i64>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RankingView {
+    pub period: String,
+    /// The published version shown; none while the month is a live draft.
+    pub version: Option<i64>,
+    pub published_at: Option<String>,
+    /// Why this version corrects the one before.
+    pub reason: Option<String>,
+    pub entries: Vec<RankView>,
+}
+
+fn ranking_view(r: &Ranking) -> RankingView {
+    RankingView {
+        period: r.period.to_string(),
+        version: r.version,
+        published_at: r.published_at.clone(),
+        reason: r.reason.clone(),
+        entries: r.entries.iter().map(rank_view).collect(),
+    }
+}
+
+fn rank_view(e: &RankEntry) -> RankView {
+    RankView { rank: e.rank, unit: e.unit.to_string(), name: e.name.clone(), score: e.score.as_f64(), change: e.change }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct PublishInput {
+    /// Required to publish a new version of a month already published.
+    pub correction_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AppealInput {
+    pub unit: String,
+    /// A deduction line id (from the scores) or an evaluation key.
+    pub target: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The deduction or evaluation stands.
+    Uphold,
+    /// It is voided.
+    Overturn,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct DecideInput {
+    pub decision: Verdict,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AppealView {
+    pub key: String,
+    pub unit: String,
+    pub target: String,
+    pub period: Option<String>,
+    pub reason: String,
+    pub filed_by: String,
+    pub filed_at: String,
+    /// `pending`, `upheld` or `overturned` (final).
+    pub status: String,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+impl From<&crate::store::scoring::AppealRow> for AppealView {
+    fn from(a: &crate::store::scoring::AppealRow) -> Self {
+        Self {
+            key: a.key.clone(),
+            unit: a.unit.clone(),
+            target: a.target.clone(),
+            period: a.period.clone(),
+            reason: a.reason.clone(),
+            filed_by: a.filed_by.clone(),
+            filed_at: a.filed_at.clone(),
+            status: a.status.clone(),
+            decision_reason: a.decision_reason.clone(),
+            decided_by: a.decided_by.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum PhaseDto {
+    MidTerm,
+    Final,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum TitleDto {
+    None,
+    Junior,
+    Intermediate,
+    Senior,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct PanelMemberDto {
+    pub name: String,
+    /// A financial accountant (财会人员).
+    #[oai(default)]
+    pub accountant: bool,
+    pub title: TitleDto,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct EvaluationInput {
+    pub unit: String,
+    pub phase: PhaseDto,
+    /// An odd number of members, at least 3, with at least one accountant of intermediate or
+    /// higher title.
+    pub panel: Vec<PanelMemberDto>,
+    /// Indicator key → score 0–100.
+    pub scores: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct EvaluationView {
+    pub key: String,
+    pub unit: String,
+    pub phase: String,
+    pub total: f64,
+    pub grade: String,
+    pub entered_by: String,
+    pub voided: bool,
+}
+
+impl From<&crate::store::scoring::EvaluationRow> for EvaluationView {
+    fn from(e: &crate::store::scoring::EvaluationRow) -> Self {
+        Self {
+            key: e.key.clone(),
+            unit: e.unit.clone(),
+            phase: e.phase.clone(),
+            total: Points(e.total).as_f64(),
+            grade: e.grade.clone(),
+            entered_by: e.entered_by.clone(),
+            voided: e.voided,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AnnualScore {
+    pub unit: String,
+    pub name: String,
+    pub average_monthly: Option<f64>,
+    pub final_evaluation: Option<f64>,
+    pub annual: Option<f64>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RewardInput {
+    /// A name for this allocation (`2019年度以奖代补`).
+    pub label: String,
+    /// The year whose annual scores decide the split.
+    pub year: i32,
+    /// The fund, in fen (分).
+    pub fund: i64,
+    /// `{"kind": "proportional", "threshold": 60}`, `{"kind": "tiers", "tiers": [{"name", "count",
+    /// "amount"}]}` or `{"kind": "fixed", "grants": [{"unit", "amount"}]}`; amounts in fen.
+    pub method: serde_json::Value,
+    /// Most any one unit may get, in fen.
+    pub cap: Option<i64>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ShareView {
+    pub unit: String,
+    /// Fen.
+    pub amount: i64,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RewardView {
+    pub key: String,
+    pub label: String,
+    pub fund: i64,
+    pub method: serde_json::Value,
+    pub cap: Option<i64>,
+    pub shares: Vec<ShareView>,
+    pub computed_at: String,
+}
+
+impl From<&crate::store::scoring::RewardRow> for RewardView {
+    fn from(r: &crate::store::scoring::RewardRow) -> Self {
+        Self {
+            key: r.key.clone(),
+            label: r.label.clone(),
+            fund: r.fund,
+            method: r.method.clone(),
+            cap: r.cap,
+            shares: r
+                .shares
+                .iter()
+                .filter_map(|s| serde_json::from_value::<crate::domain::reward::Share>(s.clone()).ok())
+                .map(|s| ShareView { unit: s.unit.to_string(), amount: s.amount, explanation: s.explanation })
+                .collect(),
+            computed_at: r.computed_at.clone(),
+        }
+    }
+}
+
+/// A ranking as CSV (UTF-8 with BOM, so Excel and WPS open it in Chinese).
+pub struct Csv(String);
+
+impl Payload for Csv {
+    const CONTENT_TYPE: &'static str = "text/csv; charset=utf-8";
+
+    fn schema_ref() -> MetaSchemaRef {
+        <poem_openapi::payload::PlainText<String> as Payload>::schema_ref()
+    }
+}
+
+impl poem::IntoResponse for Csv {
+    fn into_response(self) -> Response {
+        Response::builder().header(header::CONTENT_TYPE, Self::CONTENT_TYPE).body(format!("\u{feff}{}", self.0))
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum CsvResponse {
+    /// The ranking, one unit a line.
+    #[oai(status = 200)]
+    Ok(Csv),
+}
+
+#[derive(ApiResponse)]
+pub enum Created<T: poem_openapi::types::ToJSON> {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<T>),
+}
+
+pub struct ScoringApi {
+    pub state: State,
+}
+
+impl ScoringApi {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.clock.now()
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Scoring")]
+impl ScoringApi {
+    /// The programme's scoring scheme.
+    #[oai(path = "/programmes/:key/scheme", method = "get", operation_id = "getScheme")]
+    async fn get_scheme(&self, auth: Auth, key: Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let s = service::scheme_required(&self.state.store, &k).await?;
+        Ok(Json(serde_json::to_value(s).expect("schemes serialise")))
+    }
+
+    /// Set the scoring scheme: items with full marks, automatic deduction rules, bonus cap,
+    /// ranking months, appeal window, annual weights.
+    #[oai(path = "/programmes/:key/scheme", method = "put", operation_id = "putScheme")]
+    async fn put_scheme(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<serde_json::Value>,
+    ) -> Result<Json<serde_json::Value>, ApiError> {
+        let k = self::key(&key.0)?;
+        let path = service::programme_gate(&self.state.store, auth.principal(), &k, true).await?;
+        let scheme: Scheme = serde_json::from_value(body.0.clone())
+            .map_err(|e| ApiError::from(DomainError::invalid("scheme", e.to_string())))?;
+        scheme.validate()?;
+        self.state.store.put_scheme(&k, &scheme, path, &auth.actor(&self.state)).await?;
+        Ok(Json(serde_json::to_value(scheme).expect("schemes serialise")))
+    }
+
+    /// Enter a deduction or bonus for a unit and month (evaluators and reviewing departments).
+    #[oai(path = "/programmes/:key/adjustments", method = "post", operation_id = "createAdjustment")]
+    async fn create_adjustment(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<AdjustmentInput>,
+    ) -> Result<Created<AdjustmentView>, ApiError> {
+        let k = self::key(&key.0)?;
+        let b = body.0;
+        let unit = region("unit", &b.unit)?;
+        let item = Key::parse(&b.item).map_err(|e| ApiError::from(DomainError::invalid("item", e.to_string())))?;
+        let row = service::adjust(
+            &self.state.store,
+            auth.principal(),
+            &k,
+            NewAdjustment {
+                unit: &unit,
+                period: month(&b.period)?,
+                item: &item,
+                kind: match b.kind {
+                    KindDto::Deduction => AdjustmentKind::Deduction,
+                    KindDto::Bonus => AdjustmentKind::Bonus,
+                },
+                points: points("points", b.points)?,
+                reason: &b.reason,
+                evidence: b.evidence,
+            },
+            self.now(),
+        )
+        .await?;
+        Ok(Created::Created(Json((&row).into())))
+    }
+
+    /// Deductions and bonuses entered for the units this account may see.
+    #[oai(path = "/programmes/:key/adjustments", method = "get", operation_id = "listAdjustments")]
+    async fn list_adjustments(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        period: Query<Option<String>>,
+        unit: Query<Option<String>>,
+    ) -> Result<Json<Vec<AdjustmentView>>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let rows = self.state.store.adjustments(&k).await?;
+        Ok(Json(
+            rows.iter()
+                .filter(|a| visible(&auth, &a.unit_path))
+                .filter(|a| period.0.as_deref().is_none_or(|p| a.period == p))
+                .filter(|a| unit.0.as_deref().is_none_or(|u| a.unit == u))
+                .map(Into::into)
+                .collect(),
+        ))
+    }
+
+    /// Itemised scores of a month for the units this account may see (live from the record).
+    #[oai(path = "/programmes/:key/scores/:period", method = "get", operation_id = "monthScores")]
+    async fn scores(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        period: Path<String>,
+        unit: Query<Option<String>>,
+    ) -> Result<Json<Vec<ScoreView>>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let m = month(&period.0)?;
+        let (_, scores) = service::month_scores(&self.state.store, &k, m, self.now()).await?;
+        let units = self.state.store.units(&k).await?;
+        Ok(Json(
+            scores
+                .iter()
+                .filter(|(s, _)| {
+                    units.iter().any(|u| u.unit.region == s.unit && auth.principal().can_read_unit(&u.path))
+                })
+                .filter(|(s, _)| unit.0.as_deref().is_none_or(|x| s.unit.as_str() == x))
+                .map(|(s, n)| score_view(s, n))
+                .collect(),
+        ))
+    }
+
+    /// A month's ranking, in descending order: the latest published version, or the live draft
+    /// while unpublished. Rankings are public to everyone who may read the programme.
+    #[oai(path = "/programmes/:key/rankings/:period", method = "get", operation_id = "getRanking")]
+    async fn ranking(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        period: Path<String>,
+    ) -> Result<Json<RankingView>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let r = service::ranking(&self.state.store, &k, month(&period.0)?, self.now()).await?;
+        Ok(Json(ranking_view(&r)))
+    }
+
+    /// Every published version of a month's ranking, oldest first.
+    #[oai(path = "/programmes/:key/rankings/:period/versions", method = "get", operation_id = "listRankingVersions")]
+    async fn versions(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        period: Path<String>,
+    ) -> Result<Json<Vec<RankingView>>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let v = service::ranking_versions(&self.state.store, &k, month(&period.0)?).await?;
+        Ok(Json(v.iter().map(ranking_view).collect()))
+    }
+
+    /// Publish (freeze) a month's ranking; a month already published takes a correction with a
+    /// reason, as a new version.
+    #[oai(path = "/programmes/:key/rankings/:period/publish", method = "post", operation_id = "publishRanking")]
+    async fn publish(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        period: Path<String>,
+        body: Json<PublishInput>,
+    ) -> Result<Created<RankingView>, ApiError> {
+        let k = self::key(&key.0)?;
+        let r = service::publish(
+            &self.state.store,
+            auth.principal(),
+            &k,
+            month(&period.0)?,
+            body.0.correction_reason.as_deref(),
+            self.now(),
+        )
+        .await?;
+        Ok(Created::Created(Json(ranking_view(&r))))
+    }
+
+    /// A month's ranking as CSV.
+    #[oai(path = "/programmes/:key/rankings/:period/csv", method = "get", operation_id = "rankingCsv")]
+    async fn csv(&self, auth: Auth, key: Path<String>, period: Path<String>) -> Result<CsvResponse, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let r = service::ranking(&self.state.store, &k, month(&period.0)?, self.now()).await?;
+        let mut out = String::from("名次,单位代码,单位名称,得分,名次变化\n");
+        for e in &r.entries {
+            let change = e.change.map(|c| format!("{c:+}")).unwrap_or_default();
+            let name = e.name.replace('"', "\"\"");
+            out.push_str(&format!("{},{},\"{name}\",{},{change}\n", e.rank, e.unit, e.score));
+        }
+        Ok(CsvResponse::Ok(Csv(out)))
+    }
+
+    /// Appeal (申诉) a deduction or an evaluation of your unit, within the scheme's window.
+    #[oai(path = "/programmes/:key/appeals", method = "post", operation_id = "createAppeal")]
+    async fn appeal(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<AppealInput>,
+    ) -> Result<Created<AppealView>, ApiError> {
+        let k = self::key(&key.0)?;
+        let unit = region("unit", &body.0.unit)?;
+        let a =
+            service::appeal(&self.state.store, auth.principal(), &k, &unit, &body.0.target, &body.0.reason, self.now())
+                .await?;
+        Ok(Created::Created(Json((&a).into())))
+    }
+
+    /// Appeals about the units this account may see.
+    #[oai(path = "/programmes/:key/appeals", method = "get", operation_id = "listAppeals")]
+    async fn appeals(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<AppealView>>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let rows = self.state.store.appeals(&k).await?;
+        Ok(Json(rows.iter().filter(|a| visible(&auth, &a.unit_path)).map(Into::into).collect()))
+    }
+
+    /// Uphold or overturn an appeal; the decision is final. Overturning voids the deduction or
+    /// evaluation; months not yet published change at once.
+    #[oai(path = "/appeals/:id/decide", method = "post", operation_id = "decideAppeal")]
+    async fn decide(
+        &self,
+        auth: Auth,
+        id: Path<String>,
+        body: Json<DecideInput>,
+    ) -> Result<Json<AppealView>, ApiError> {
+        let a = service::decide(
+            &self.state.store,
+            auth.principal(),
+            &id.0,
+            body.0.decision == Verdict::Overturn,
+            &body.0.reason,
+            self.now(),
+        )
+        .await?;
+        Ok(Json((&a).into()))
+    }
+
+    /// The programme's evaluation indicator system.
+    #[oai(path = "/programmes/:key/indicator-system", method = "get", operation_id = "getIndicatorSystem")]
+    async fn get_system(&self, auth: Auth, key: Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let s = self
+            .state
+            .store
+            .indicator_system(&k)
+            .await?
+            .ok_or_else(|| ApiError::not_found("this programme has no indicator system"))?;
+        Ok(Json(serde_json::to_value(s).expect("systems serialise")))
+    }
+
+    /// Set the indicator system: groups and indicators with weights (each adding up to 100) and
+    /// grade bands.
+    #[oai(path = "/programmes/:key/indicator-system", method = "put", operation_id = "putIndicatorSystem")]
+    async fn put_system(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<serde_json::Value>,
+    ) -> Result<Json<serde_json::Value>, ApiError> {
+        let k = self::key(&key.0)?;
+        let path = service::programme_gate(&self.state.store, auth.principal(), &k, true).await?;
+        let s: IndicatorSystem = serde_json::from_value(body.0)
+            .map_err(|e| ApiError::from(DomainError::invalid("indicator_system", e.to_string())))?;
+        s.validate()?;
+        self.state.store.put_indicator_system(&k, &s, path, &auth.actor(&self.state)).await?;
+        Ok(Json(serde_json::to_value(s).expect("systems serialise")))
+    }
+
+    /// Record a mid-term or final evaluation of a unit by a valid panel.
+    #[oai(path = "/programmes/:key/evaluations", method = "post", operation_id = "createEvaluation")]
+    async fn evaluate(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<EvaluationInput>,
+    ) -> Result<Created<EvaluationView>, ApiError> {
+        let k = self::key(&key.0)?;
+        let b = body.0;
+        let unit = region("unit", &b.unit)?;
+        let panel = b
+            .panel
+            .into_iter()
+            .map(|m| PanelMember {
+                name: m.name,
+                accountant: m.accountant,
+                title: match m.title {
+                    TitleDto::None => Title::None,
+                    TitleDto::Junior => Title::Junior,
+                    TitleDto::Intermediate => Title::Intermediate,
+                    TitleDto::Senior => Title::Senior,
+                },
+            })
+            .collect();
+        let mut scores = BTreeMap::new();
+        for (k2, v) in b.scores {
+            let ik = Key::parse(&k2).map_err(|e| ApiError::from(DomainError::invalid("scores", e.to_string())))?;
+            scores.insert(ik, points("scores", v)?);
+        }
+        let phase = match b.phase {
+            PhaseDto::MidTerm => Phase::MidTerm,
+            PhaseDto::Final => Phase::Final,
+        };
+        let e =
+            service::evaluate(&self.state.store, auth.principal(), &k, &unit, phase, panel, scores, self.now()).await?;
+        Ok(Created::Created(Json((&e).into())))
+    }
+
+    /// Evaluations of the units this account may see.
+    #[oai(path = "/programmes/:key/evaluations", method = "get", operation_id = "listEvaluations")]
+    async fn evaluations(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<EvaluationView>>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let rows = self.state.store.evaluations(&k).await?;
+        Ok(Json(rows.iter().filter(|e| visible(&auth, &e.unit_path)).map(Into::into).collect()))
+    }
+
+    /// Annual scores: average monthly score and final evaluation, weighted by the scheme.
+    #[oai(path = "/programmes/:key/annual-scores", method = "get", operation_id = "annualScores")]
+    async fn annual(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        year: Query<i32>,
+    ) -> Result<Json<Vec<AnnualScore>>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let v = service::annual_scores(&self.state.store, &k, year.0, self.now()).await?;
+        Ok(Json(
+            v.into_iter()
+                .map(|(u, name, avg, fin, annual)| AnnualScore {
+                    unit: u.to_string(),
+                    name,
+                    average_monthly: avg.map(Points::as_f64),
+                    final_evaluation: fin.map(Points::as_f64),
+                    annual: annual.map(Points::as_f64),
+                })
+                .collect(),
+        ))
+    }
+
+    /// Split a reward fund (以奖代补) by annual scores, or by fixed grants; the shares add up to
+    /// the fund to the fen.
+    #[oai(path = "/programmes/:key/rewards", method = "post", operation_id = "allocateReward")]
+    async fn allocate(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<RewardInput>,
+    ) -> Result<Created<RewardView>, ApiError> {
+        let k = self::key(&key.0)?;
+        let b = body.0;
+        let method: Method = serde_json::from_value(b.method)
+            .map_err(|e| ApiError::from(DomainError::invalid("method", e.to_string())))?;
+        let (row, _) = service::allocate(
+            &self.state.store,
+            auth.principal(),
+            &k,
+            &b.label,
+            b.year,
+            b.fund,
+            method,
+            b.cap,
+            self.now(),
+        )
+        .await?;
+        Ok(Created::Created(Json((&row).into())))
+    }
+
+    /// Reward allocations made so far (their shares, for the units this account may see).
+    #[oai(path = "/programmes/:key/rewards", method = "get", operation_id = "listRewards")]
+    async fn rewards(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<RewardView>>, ApiError> {
+        let k = self::key(&key.0)?;
+        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
+        let rows = self.state.store.rewards(&k).await?;
+        let units = self.state.store.units(&k).await?;
+        Ok(Json(
+            rows.iter()
+                .map(|r| {
+                    let mut v: RewardView = r.into();
+                    v.shares.retain(|s| {
+                        units
+                            .iter()
+                            .any(|u| u.unit.region.as_str() == s.unit && auth.principal().can_read_unit(&u.path))
+                    });
+                    v
+                })
+                .collect(),
+        ))
+    }
+}
+
+fn visible(auth: &Auth, path: &[String]) -> bool {
+    let path: Vec<RegionCode> = path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    auth.may(Access::ReadUnit { unit_path: &path }).is_ok()
+}

@@ -1,0 +1,617 @@
+//! Scoring use-cases: the itemised scores of a month (automatic deductions worked out from the
+//! record, manual ones entered by evaluators), the monthly ranking (live until published, then
+//! frozen), appeals, evaluations, annual scores and reward allocations.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::{Access, Denied, Principal};
+use crate::domain::deadline::{YearMonth, due_instant};
+use crate::domain::evaluation::{self, PanelMember, Phase};
+use crate::domain::filing::{Timeliness, timeliness};
+use crate::domain::reward::{self, Method, Share};
+use crate::domain::scoring::{self, AdjustmentKind, AutoRule, Line, Placed, Points, Scheme, UnitScore};
+use crate::domain::{Audience, DomainError, Key, RegionCode};
+use crate::service::accounts::actor;
+use crate::service::filings::FilingError;
+use crate::store::Store;
+use crate::store::rows::decode;
+use crate::store::scoring::{AdjustmentRow, AppealRow, EvaluationRow, Overturn, RankingRow, RewardRow};
+
+fn gate(p: &Principal, access: Access<'_>, what: &str) -> Result<(), FilingError> {
+    p.check(access).map_err(|d| match d {
+        Denied::Forbidden(why) => FilingError::Forbidden(why),
+        Denied::Hidden => FilingError::Hidden(what.to_owned()),
+    })
+}
+
+/// The programme's scope path, after checking the account may read it (and define it).
+pub async fn programme_gate(store: &Store, p: &Principal, key: &Key, define: bool) -> Result<Vec<String>, FilingError> {
+    let stored = store.programme(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+    let path = stored.programme.scope.implied_path();
+    gate(p, Access::ReadProgramme { scope_path: &path }, "programme")?;
+    if define {
+        gate(p, Access::DefineProgramme { scope_path: &path }, "programme")?;
+    }
+    Ok(path.iter().map(|c| c.to_string()).collect())
+}
+
+pub async fn scheme_required(store: &Store, key: &Key) -> Result<Scheme, FilingError> {
+    store
+        .scheme(key)
+        .await?
+        .ok_or_else(|| DomainError::rule("no_scheme", format!("programme `{key}` has no scoring scheme yet")).into())
+}
+
+/// Every unit's itemised score for a month, in unit-code order, with unit names.
+pub async fn month_scores(
+    store: &Store,
+    key: &Key,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<(Scheme, Vec<(UnitScore, String)>), FilingError> {
+    let scheme = scheme_required(store, key).await?;
+    let ((_, parts), filings, adjustments, voided, returns) = tokio::try_join!(
+        store.board_parts(key),
+        store.programme_filings(key),
+        store.adjustments(key),
+        store.voided_lines(key),
+        store.returns(key),
+    )?;
+    let filings: HashMap<(&RegionCode, &Key, &str), &crate::domain::filing::Filing> =
+        filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f)).collect();
+    let mut lines: HashMap<&RegionCode, Vec<Line>> = HashMap::new();
+    for d in &parts.deliverables {
+        let rules: Vec<&AutoRule> =
+            scheme.auto_rules.iter().filter(|r| r.deliverable().is_none_or(|k| k == &d.key)).collect();
+        if rules.is_empty() {
+            continue;
+        }
+        for o in d.deadline.occurrences(&parts.stages)? {
+            if YearMonth::of(o.due_on) != month {
+                continue;
+            }
+            for u in &parts.units {
+                if d.audience == Audience::Demonstration && !u.demonstration {
+                    continue;
+                }
+                let f = filings.get(&(&u.region, &d.key, o.key.as_str()));
+                let t = timeliness(o.due_on, f.and_then(|f| f.first_submitted_at), now);
+                for r in &rules {
+                    let (id, points, reason) = match (r, t) {
+                        (AutoRule::Late { per_day, cap, .. }, Timeliness::Late(days)) => (
+                            format!("auto:late:{}:{}", d.key, o.key),
+                            Points((per_day.0 * days).min(cap.0)),
+                            format!("{}（{}）迟报 {days} 天", d.title, o.due_text),
+                        ),
+                        (AutoRule::Missing { points, .. }, Timeliness::Missing) => (
+                            format!("auto:missing:{}:{}", d.key, o.key),
+                            *points,
+                            format!("{}（{}）未报送", d.title, o.due_text),
+                        ),
+                        (AutoRule::Returned { points, .. }, _) => {
+                            let n = f.and_then(|f| returns.get(&f.key)).copied().unwrap_or(0);
+                            for i in 1..=n {
+                                lines.entry(&u.region).or_default().push(Line {
+                                    id: format!("auto:returned:{}:{}:{i}", d.key, o.key),
+                                    item: r.item().clone(),
+                                    kind: AdjustmentKind::Deduction,
+                                    points: *points,
+                                    reason: format!("{}（{}）第 {i} 次退回修改", d.title, o.due_text),
+                                });
+                            }
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    lines.entry(&u.region).or_default().push(Line {
+                        id,
+                        item: r.item().clone(),
+                        kind: AdjustmentKind::Deduction,
+                        points,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    let period = month.to_string();
+    for a in adjustments.iter().filter(|a| a.period == period && !a.voided) {
+        if let Some(u) = parts.units.iter().find(|u| u.region.as_str() == a.unit) {
+            lines.entry(&u.region).or_default().push(Line {
+                id: a.key.clone(),
+                item: Key::parse(&a.item).map_err(|e| crate::store::StoreError::corrupt("adjustment", e))?,
+                kind: if a.kind == "bonus" { AdjustmentKind::Bonus } else { AdjustmentKind::Deduction },
+                points: Points(a.points),
+                reason: a.reason.clone(),
+            });
+        }
+    }
+    let scores = parts
+        .units
+        .iter()
+        .map(|u| {
+            let mine: Vec<Line> = lines
+                .remove(&u.region)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|l| !voided.iter().any(|(vu, vl)| vu == u.region.as_str() && vl == &l.id))
+                .collect();
+            (scoring::score(&scheme, &u.region, mine), u.name.clone())
+        })
+        .collect();
+    Ok((scheme, scores))
+}
+
+/// One entry of a ranking as stored and served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankEntry {
+    pub unit: RegionCode,
+    pub name: String,
+    pub rank: u32,
+    pub score: Points,
+    pub change: Option<i64>,
+    pub score_detail: UnitScore,
+}
+
+/// A month's ranking: the latest published version if there is one, else the live draft.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub period: YearMonth,
+    pub version: Option<i64>,
+    pub published_at: Option<String>,
+    pub reason: Option<String>,
+    pub entries: Vec<RankEntry>,
+}
+
+async fn published(store: &Store, key: &Key, month: YearMonth) -> Result<Option<RankingRow>, FilingError> {
+    Ok(store.rankings(key, &month.to_string()).await?.pop())
+}
+
+fn entries_of(row: &RankingRow) -> Result<Vec<RankEntry>, FilingError> {
+    row.entries.iter().map(|e| decode("ranking entry", e.clone()).map_err(Into::into)).collect()
+}
+
+/// The live ranking of a month, computed from the record now.
+pub async fn live_ranking(
+    store: &Store,
+    key: &Key,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<Vec<RankEntry>, FilingError> {
+    let (scheme, scores) = month_scores(store, key, month, now).await?;
+    if !scheme.ranks(month) {
+        return Err(DomainError::rule(
+            "not_ranked",
+            format!("{month} is outside the ranking months {} to {}", scheme.ranking_from, scheme.ranking_to),
+        )
+        .into());
+    }
+    // Last month's ranks: published if it was, else as it stands.
+    let prev_month = YearMonth {
+        year: if month.month == 1 { month.year - 1 } else { month.year },
+        month: if month.month == 1 { 12 } else { month.month - 1 },
+    };
+    let mut previous: HashMap<RegionCode, u32> = HashMap::new();
+    if scheme.ranks(prev_month) {
+        let prev = match published(store, key, prev_month).await? {
+            Some(row) => entries_of(&row)?.into_iter().map(|e| (e.unit, e.rank)).collect(),
+            None => {
+                let (_, s) = month_scores(store, key, prev_month, now).await?;
+                let pairs: Vec<_> = s.iter().map(|(u, _)| (u.unit.clone(), u.total)).collect();
+                scoring::rank(&pairs, &scheme.tie_order, &HashMap::new())
+                    .into_iter()
+                    .map(|p| (p.unit, p.rank))
+                    .collect()
+            }
+        };
+        previous = prev;
+    }
+    let pairs: Vec<_> = scores.iter().map(|(u, _)| (u.unit.clone(), u.total)).collect();
+    let placed: Vec<Placed> = scoring::rank(&pairs, &scheme.tie_order, &previous);
+    let by_unit: HashMap<&RegionCode, &(UnitScore, String)> = scores.iter().map(|s| (&s.0.unit, s)).collect();
+    Ok(placed
+        .into_iter()
+        .map(|p| {
+            let (detail, name) = by_unit[&p.unit];
+            RankEntry {
+                name: name.clone(),
+                rank: p.rank,
+                score: p.score,
+                change: p.change,
+                score_detail: detail.clone(),
+                unit: p.unit,
+            }
+        })
+        .collect())
+}
+
+pub async fn ranking(store: &Store, key: &Key, month: YearMonth, now: DateTime<Utc>) -> Result<Ranking, FilingError> {
+    match published(store, key, month).await? {
+        Some(row) => Ok(Ranking {
+            period: month,
+            version: Some(row.version),
+            published_at: Some(row.published_at.clone()),
+            reason: row.reason.clone(),
+            entries: entries_of(&row)?,
+        }),
+        None => Ok(Ranking {
+            period: month,
+            version: None,
+            published_at: None,
+            reason: None,
+            entries: live_ranking(store, key, month, now).await?,
+        }),
+    }
+}
+
+/// Every published version of a month.
+pub async fn ranking_versions(store: &Store, key: &Key, month: YearMonth) -> Result<Vec<Ranking>, FilingError> {
+    store
+        .rankings(key, &month.to_string())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Ranking {
+                period: month,
+                version: Some(row.version),
+                published_at: Some(row.published_at.clone()),
+                reason: row.reason.clone(),
+                entries: entries_of(row)?,
+            })
+        })
+        .collect()
+}
+
+/// Freezes the month's ranking as it stands now. A month already published can only be
+/// corrected: a new version, with the reason.
+pub async fn publish(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    month: YearMonth,
+    correction: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Ranking, FilingError> {
+    let path = programme_gate(store, p, key, true).await?;
+    let versions = store.rankings(key, &month.to_string()).await?;
+    let version = match (versions.last(), correction) {
+        (None, None) => 1,
+        (None, Some(_)) => {
+            return Err(DomainError::rule(
+                "not_published",
+                format!("{month} has not been published; there is nothing to correct"),
+            )
+            .into());
+        }
+        (Some(_), None) => {
+            return Err(DomainError::rule(
+                "already_published",
+                format!("{month} is published and frozen; publish a correction with a reason instead"),
+            )
+            .into());
+        }
+        (Some(last), Some(reason)) => {
+            crate::domain::programme::text("reason", reason, 2000)?;
+            last.version + 1
+        }
+    };
+    let entries = live_ranking(store, key, month, now).await?;
+    let row = RankingRow {
+        programme: key.to_string(),
+        period: month.to_string(),
+        version,
+        published_at: now.to_rfc3339(),
+        published_by: p.username.clone(),
+        reason: correction.map(str::to_owned),
+        entries: entries.iter().map(crate::store::rows::encode).collect(),
+    };
+    store.publish_ranking(&row, path, &actor(p, now)).await?;
+    Ok(Ranking {
+        period: month,
+        version: Some(version),
+        published_at: Some(row.published_at),
+        reason: row.reason,
+        entries,
+    })
+}
+
+/// A manual deduction or bonus entered by an evaluator.
+pub struct NewAdjustment<'a> {
+    pub unit: &'a RegionCode,
+    pub period: YearMonth,
+    pub item: &'a Key,
+    pub kind: AdjustmentKind,
+    pub points: Points,
+    pub reason: &'a str,
+    pub evidence: Option<serde_json::Value>,
+}
+
+pub async fn adjust(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    new: NewAdjustment<'_>,
+    now: DateTime<Utc>,
+) -> Result<AdjustmentRow, FilingError> {
+    programme_gate(store, p, key, false).await?;
+    let units = store.units(key).await?;
+    let unit = units
+        .iter()
+        .find(|u| &u.unit.region == new.unit)
+        .ok_or_else(|| DomainError::invalid("unit", format!("{} is not a unit of programme `{key}`", new.unit)))?;
+    gate(p, Access::Evaluate { unit_path: &unit.path }, "unit")?;
+    let scheme = scheme_required(store, key).await?;
+    scheme.check_adjustment(new.item, new.kind, new.points)?;
+    let reason = crate::domain::programme::text("reason", new.reason, 2000)?;
+    let row = AdjustmentRow {
+        key: uuid::Uuid::new_v4().simple().to_string(),
+        programme: key.to_string(),
+        unit: new.unit.to_string(),
+        unit_path: unit.path.iter().map(|c| c.to_string()).collect(),
+        period: new.period.to_string(),
+        item: new.item.to_string(),
+        kind: match new.kind {
+            AdjustmentKind::Deduction => "deduction".into(),
+            AdjustmentKind::Bonus => "bonus".into(),
+        },
+        points: new.points.0,
+        reason,
+        evidence: new.evidence,
+        entered_by: p.username.clone(),
+        entered_at: now.to_rfc3339(),
+        voided: false,
+    };
+    store.insert_adjustment(&row, &actor(p, now)).await?;
+    Ok(row)
+}
+
+/// Files an appeal about a deduction line (manual or automatic) or an evaluation of the lead's
+/// own unit, within the scheme's window from when the target became known.
+pub async fn appeal(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    unit: &RegionCode,
+    target: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<AppealRow, FilingError> {
+    programme_gate(store, p, key, false).await?;
+    let units = store.units(key).await?;
+    let u = units
+        .iter()
+        .find(|x| &x.unit.region == unit)
+        .ok_or_else(|| DomainError::invalid("unit", format!("{unit} is not a unit here")))?;
+    gate(p, Access::File { unit_path: &u.path }, "unit")?;
+    let scheme = scheme_required(store, key).await?;
+    let reason = crate::domain::programme::text("reason", reason, 2000)?;
+    // When the target became known, and its period.
+    let (known_at, period): (DateTime<Utc>, Option<String>) = if let Some(a) = store.adjustment(target).await? {
+        if a.unit != unit.as_str() || a.kind != "deduction" {
+            return Err(DomainError::invalid("target", "appeal a deduction of your own unit").into());
+        }
+        (crate::store::filings::instant(&a.entered_at)?, Some(a.period))
+    } else if let Some(e) = store.evaluations(key).await?.into_iter().find(|e| e.key == target) {
+        if e.unit != unit.as_str() {
+            return Err(DomainError::invalid("target", "appeal an evaluation of your own unit").into());
+        }
+        (crate::store::filings::instant(&e.entered_at)?, None)
+    } else if let Some(rest) = target.strip_prefix("auto:") {
+        // auto:<rule>:<deliverable>:<occurrence>[:n] — known when the deadline passed.
+        let mut parts = rest.split(':');
+        let (_, d, o) = (parts.next(), parts.next(), parts.next());
+        let (Some(d), Some(o)) = (d, o) else {
+            return Err(DomainError::invalid("target", format!("`{target}` is not a deduction line")).into());
+        };
+        let deliverables = store.deliverables(key).await?;
+        let stages = store.stages(key).await?;
+        let occ = deliverables
+            .iter()
+            .find(|x| x.key.as_str() == d)
+            .and_then(|x| x.deadline.occurrences(&stages).ok())
+            .and_then(|v| v.into_iter().find(|x| x.key == o))
+            .ok_or_else(|| DomainError::invalid("target", format!("`{target}` is not a deduction line")))?;
+        let (_, scores) = month_scores(store, key, YearMonth::of(occ.due_on), now).await?;
+        if !scores.iter().any(|(s, _)| &s.unit == unit && s.lines.iter().any(|l| l.id == target)) {
+            return Err(DomainError::invalid("target", format!("{unit} has no deduction `{target}`")).into());
+        }
+        (due_instant(occ.due_on), Some(YearMonth::of(occ.due_on).to_string()))
+    } else {
+        return Err(DomainError::invalid("target", format!("no deduction or evaluation `{target}`")).into());
+    };
+    let deadline = known_at + Duration::days(i64::from(scheme.appeal_window_days));
+    if now > deadline {
+        return Err(DomainError::rule(
+            "appeal_window",
+            format!(
+                "the appeal window of {} days closed at {}",
+                scheme.appeal_window_days,
+                deadline.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M")
+            ),
+        )
+        .into());
+    }
+    let row = AppealRow {
+        key: uuid::Uuid::new_v4().simple().to_string(),
+        programme: key.to_string(),
+        unit: unit.to_string(),
+        unit_path: u.path.iter().map(|c| c.to_string()).collect(),
+        target: target.to_owned(),
+        period,
+        reason,
+        filed_by: p.username.clone(),
+        filed_at: now.to_rfc3339(),
+        status: "pending".into(),
+        decision_reason: None,
+        decided_by: None,
+        decided_at: None,
+    };
+    match store.insert_appeal(&row, &actor(p, now)).await {
+        Err(crate::store::StoreError::Conflict { retryable: false, .. }) => {
+            Err(DomainError::rule("duplicate_appeal", "this deduction has already been appealed").into())
+        }
+        other => other.map(|_| row).map_err(Into::into),
+    }
+}
+
+/// Upholds or overturns an appeal; final. Overturning voids the deduction or evaluation, so the
+/// months not yet published change at once; published months need a correction.
+pub async fn decide(
+    store: &Store,
+    p: &Principal,
+    appeal_key: &str,
+    overturn: bool,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<AppealRow, FilingError> {
+    let a = store.appeal(appeal_key).await?.ok_or_else(|| FilingError::Hidden(format!("appeal `{appeal_key}`")))?;
+    let path: Vec<RegionCode> = a.unit_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    gate(p, Access::ReadUnit { unit_path: &path }, "appeal")?;
+    gate(p, Access::Adjudicate { unit_path: &path }, "appeal")?;
+    if a.status != "pending" {
+        return Err(DomainError::rule("appeal_decided", "the appeal has been decided; the decision is final").into());
+    }
+    let reason = crate::domain::programme::text("reason", reason, 2000)?;
+    let mut decided = a.clone();
+    decided.status = if overturn { "overturned".into() } else { "upheld".into() };
+    decided.decision_reason = Some(reason);
+    decided.decided_by = Some(p.username.clone());
+    decided.decided_at = Some(now.to_rfc3339());
+    let effect = if !overturn {
+        Overturn::None
+    } else if a.target.starts_with("auto:") {
+        Overturn::Line { unit: a.unit.clone(), line: a.target.clone() }
+    } else if store.adjustment(&a.target).await?.is_some() {
+        Overturn::Adjustment(a.target.clone())
+    } else {
+        Overturn::Evaluation(a.target.clone())
+    };
+    store.decide_appeal(&decided, effect, &actor(p, now)).await.map_err(|e| match e {
+        crate::store::StoreError::Outdated(_) => {
+            DomainError::rule("appeal_decided", "the appeal has been decided; the decision is final").into()
+        }
+        e => FilingError::Store(e),
+    })?;
+    Ok(decided)
+}
+
+/// Records an evaluation by a valid panel on the programme's indicator system.
+pub async fn evaluate(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    unit: &RegionCode,
+    phase: Phase,
+    panel: Vec<PanelMember>,
+    scores: BTreeMap<Key, Points>,
+    now: DateTime<Utc>,
+) -> Result<EvaluationRow, FilingError> {
+    programme_gate(store, p, key, false).await?;
+    let units = store.units(key).await?;
+    let u = units
+        .iter()
+        .find(|x| &x.unit.region == unit)
+        .ok_or_else(|| DomainError::invalid("unit", format!("{unit} is not a unit here")))?;
+    gate(p, Access::Evaluate { unit_path: &u.path }, "unit")?;
+    evaluation::check_panel(&panel)?;
+    let system = store.indicator_system(key).await?.ok_or_else(|| {
+        DomainError::rule("no_indicator_system", format!("programme `{key}` has no indicator system"))
+    })?;
+    let (total, grade) = system.evaluate(&scores)?;
+    let row = EvaluationRow {
+        key: uuid::Uuid::new_v4().simple().to_string(),
+        programme: key.to_string(),
+        unit: unit.to_string(),
+        unit_path: u.path.iter().map(|c| c.to_string()).collect(),
+        phase: match phase {
+            Phase::MidTerm => "mid_term".into(),
+            Phase::Final => "final".into(),
+        },
+        panel: panel.iter().map(crate::store::rows::encode).collect(),
+        scores: crate::store::rows::encode(&scores),
+        total: total.0,
+        grade,
+        entered_by: p.username.clone(),
+        entered_at: now.to_rfc3339(),
+        voided: false,
+    };
+    store.insert_evaluation(&row, &actor(p, now)).await?;
+    Ok(row)
+}
+
+/// Annual scores for a year: average of the ranked months' scores (published where published)
+/// and the latest final evaluation, weighted by the scheme.
+pub async fn annual_scores(
+    store: &Store,
+    key: &Key,
+    year: i32,
+    now: DateTime<Utc>,
+) -> Result<Vec<(RegionCode, String, Option<Points>, Option<Points>, Option<Points>)>, FilingError> {
+    let scheme = scheme_required(store, key).await?;
+    let mut monthly: BTreeMap<RegionCode, (String, Vec<Points>)> = BTreeMap::new();
+    let mut m = YearMonth { year, month: 1 };
+    while m.year == year {
+        if scheme.ranks(m) {
+            for e in ranking(store, key, m, now).await?.entries {
+                monthly.entry(e.unit.clone()).or_insert_with(|| (e.name.clone(), vec![])).1.push(e.score);
+            }
+        }
+        m = m.next();
+    }
+    let evaluations = store.evaluations(key).await?;
+    Ok(monthly
+        .into_iter()
+        .map(|(unit, (name, scores))| {
+            let fin = evaluations
+                .iter()
+                .rev()
+                .find(|e| e.unit == unit.as_str() && e.phase == "final" && !e.voided)
+                .map(|e| Points(e.total));
+            let avg =
+                (!scores.is_empty()).then(|| Points(scores.iter().map(|p| p.0).sum::<i64>() / scores.len() as i64));
+            (unit, name, avg, fin, scoring::annual(scheme.annual, &scores, fin))
+        })
+        .collect())
+}
+
+/// Splits a fund among the units by their annual scores and records the allocation.
+#[allow(clippy::too_many_arguments)]
+pub async fn allocate(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    label: &str,
+    year: i32,
+    fund: i64,
+    method: Method,
+    cap: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(RewardRow, Vec<Share>), FilingError> {
+    let path = programme_gate(store, p, key, true).await?;
+    let label = crate::domain::programme::text("label", label, 100)?;
+    let scores: Vec<(RegionCode, Points)> = match &method {
+        Method::Fixed { .. } => store.units(key).await?.into_iter().map(|u| (u.unit.region, Points(0))).collect(),
+        _ => annual_scores(store, key, year, now)
+            .await?
+            .into_iter()
+            .map(|(u, _, _, _, a)| (u, a.unwrap_or_default()))
+            .collect(),
+    };
+    let shares = reward::allocate(fund, &method, cap, &scores)?;
+    let row = RewardRow {
+        key: uuid::Uuid::new_v4().simple().to_string(),
+        programme: key.to_string(),
+        label,
+        fund,
+        method: crate::store::rows::encode(&method),
+        cap,
+        shares: shares.iter().map(crate::store::rows::encode).collect(),
+        computed_at: now.to_rfc3339(),
+        computed_by: p.username.clone(),
+    };
+    store.insert_reward(&row, path, &actor(p, now)).await?;
+    Ok((row, shares))
+}
