@@ -172,7 +172,8 @@ pub struct RankingView {
     pub period: String,
     /// The published version shown; none while the month is a live draft.
     pub version: Option<i64>,
-    pub published_at: Option<String>,
+    /// When this version was published (Asia/Shanghai).
+    pub published_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Why this version corrects the one before.
     pub reason: Option<String>,
     pub entries: Vec<RankView>,
@@ -182,7 +183,11 @@ fn ranking_view(r: &Ranking) -> RankingView {
     RankingView {
         period: r.period.to_string(),
         version: r.version,
-        published_at: r.published_at.clone(),
+        published_at: r
+            .published_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| super::common::shanghai(t.with_timezone(&chrono::Utc))),
         reason: r.reason.clone(),
         entries: r.entries.iter().map(rank_view).collect(),
     }

@@ -9,4 +9,5 @@ mod filings;
 mod helpers;
 mod quotas;
 mod restart;
+mod scoring;
 mod spec;
