@@ -42,7 +42,6 @@ async fn xixiu_2019_scores_rankings_appeals_and_the_reward_split() {
     };
 
     let mut april_v1 = Value::Null;
-    let mut overturned = String::new();
     for month in 4..=12u32 {
         let m = format!("2019-{month:02}");
         // 旧州镇 always on time; 东街 late with May's electronic data, missing June's paper.
@@ -133,7 +132,7 @@ async fn xixiu_2019_scores_rankings_appeals_and_the_reward_split() {
                     )
                     .await;
                 assert_eq!(s, 201, "{a}");
-                overturned = a["key"].as_str().unwrap().to_owned();
+                let overturned = a["key"].as_str().unwrap().to_owned();
                 let (s, _) = t
                     .post_as(
                         &evaluator,
