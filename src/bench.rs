@@ -204,6 +204,15 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
         "| of which: deciding the board (pure domain code) | {rows_whole} | {:?} | {:?} | {:?} |",
         decide_t.0, decide_t.1, decide_t.2
     );
+    let (rank_t, split_t, n) = scoring_bench(38_600)?;
+    println!(
+        "| monthly ranking: score and rank, 5 deduction items each | {n} | {:?} | {:?} | {:?} |",
+        rank_t.0, rank_t.1, rank_t.2
+    );
+    println!(
+        "| 以奖代补 split of 100,000,000 fen, largest remainder, capped | {n} | {:?} | {:?} | {:?} |",
+        split_t.0, split_t.1, split_t.2
+    );
     if let Some(path) = url.strip_prefix("surrealkv://") {
         println!("store size on disk: {:.1} MiB", dir_size(std::path::Path::new(path)) as f64 / 1048576.0);
     }
@@ -234,4 +243,82 @@ fn dir_size(p: &std::path::Path) -> u64 {
         }
         _ => 0,
     }
+}
+
+/// Ranks `n` township units for one month from five deduction lines each, and splits a fund
+/// among them; pure domain code, timed (median, p90, min over 20 runs).
+#[allow(clippy::type_complexity)]
+fn scoring_bench(n: usize) -> anyhow::Result<((Duration, Duration, Duration), (Duration, Duration, Duration), usize)> {
+    use crate::domain::reward::{Method, allocate};
+    use crate::domain::scoring::{AdjustmentKind, AnnualWeights, Item, Line, Points, Scheme, rank, score};
+    use std::collections::HashMap;
+    let items: Vec<Item> = (1..=5)
+        .map(|i| {
+            Ok(Item { key: Key::parse(&format!("item-{i}"))?, name: format!("考评项目{i}"), full: Points(2000) })
+        })
+        .collect::<Result<_, crate::domain::DomainError>>()?;
+    let scheme = Scheme {
+        items,
+        bonus_cap: Points(500),
+        auto_rules: vec![],
+        ranking_from: YearMonth::parse("2019-04")?,
+        ranking_to: YearMonth::parse("2019-12")?,
+        appeal_window_days: 7,
+        annual: AnnualWeights { monthly: 100, final_evaluation: 0 },
+        tie_order: vec![],
+    };
+    // Township codes: 31 provinces × 10 cities × up to 99 counties × 9-digit townships.
+    let units: Vec<RegionCode> = (0..n)
+        .map(|i| {
+            RegionCode::parse(&format!(
+                "{}{:02}{:02}{:03}",
+                PROVINCES[i % 31],
+                1 + (i / 31) % 10,
+                1 + (i / 310) % 99,
+                1 + i / 30690
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    let lines: Vec<Vec<Line>> = (0..n)
+        .map(|i| {
+            scheme
+                .items
+                .iter()
+                .enumerate()
+                .map(|(k, it)| Line {
+                    id: format!("auto:late:{}:{i}", it.key),
+                    item: it.key.clone(),
+                    kind: AdjustmentKind::Deduction,
+                    points: Points(((i * 37 + k * 11) % 700) as i64),
+                    reason: String::new(),
+                })
+                .collect()
+        })
+        .collect();
+    let mut rank_runs = Vec::new();
+    let mut ranked_scores = Vec::new();
+    for _ in 0..20 {
+        // The month's lines arrive from the store; copying them is not part of the ranking.
+        let batch = lines.clone();
+        let t = Instant::now();
+        let scores: Vec<(RegionCode, Points)> =
+            units.iter().zip(batch).map(|(u, l)| (u.clone(), score(&scheme, u, l).total)).collect();
+        let placed = rank(&scores, &[], &HashMap::new());
+        rank_runs.push(t.elapsed());
+        std::hint::black_box(&placed);
+        ranked_scores = scores;
+    }
+    let mut split_runs = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let shares =
+            allocate(100_000_000, &Method::Proportional { threshold: Points(6000) }, Some(5_000), &ranked_scores)?;
+        split_runs.push(t.elapsed());
+        anyhow::ensure!(shares.iter().map(|s| s.amount).sum::<i64>() == 100_000_000, "the split must add up");
+    }
+    let stats = |mut v: Vec<Duration>| {
+        v.sort();
+        (v[v.len() / 2], v[(v.len() * 9) / 10], v[0])
+    };
+    Ok((stats(rank_runs), stats(split_runs), n))
 }

@@ -374,7 +374,11 @@ impl From<&crate::store::scoring::RewardRow> for RewardView {
                 .shares
                 .iter()
                 .filter_map(|s| serde_json::from_value::<crate::domain::reward::Share>(s.clone()).ok())
-                .map(|s| ShareView { unit: s.unit.to_string(), amount: s.amount, explanation: s.explanation })
+                .map(|s| ShareView {
+                    unit: s.unit.to_string(),
+                    amount: s.amount,
+                    explanation: s.explanation.to_string(),
+                })
                 .collect(),
             computed_at: r.computed_at.clone(),
         }

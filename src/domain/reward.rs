@@ -41,7 +41,75 @@ pub struct Share {
     pub unit: RegionCode,
     /// In fen.
     pub amount: i64,
-    pub explanation: String,
+    pub explanation: Explanation,
+}
+
+/// Why a unit got its share; shown as a sentence (kept structured so that splitting among tens
+/// of thousands of units does not spend its time writing sentences).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Explanation(Why);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Why {
+    Proportional {
+        score: Points,
+        basis_points: i64,
+        amount: i64,
+    },
+    Capped {
+        score: Points,
+        cap: i64,
+    },
+    Below {
+        score: Points,
+        threshold: Points,
+    },
+    Tier {
+        name: String,
+        place: usize,
+        score: Points,
+        amount: i64,
+    },
+    NoTier {
+        score: Points,
+    },
+    Grant {
+        amount: i64,
+    },
+    /// Read back from storage.
+    Text(String),
+}
+
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Why::Proportional { score, basis_points: bp, amount } => {
+                write!(f, "得分 {score}，占参与分配得分 {}.{:02}%：{}", bp / 100, bp % 100, yuan(*amount))
+            }
+            Why::Capped { score, cap } => write!(f, "得分 {score}，按比例超过上限，取上限 {}", yuan(*cap)),
+            Why::Below { score, threshold } => write!(f, "得分 {score}，低于分配门槛 {threshold}"),
+            Why::Tier { name, place, score, amount } => {
+                write!(f, "{name}（得分 {score}，第 {place} 名）：{}", yuan(*amount))
+            }
+            Why::NoTier { score } => write!(f, "得分 {score}，未获奖"),
+            Why::Grant { amount } => write!(f, "专项补助 {}", yuan(*amount)),
+            Why::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<Explanation> for String {
+    fn from(e: Explanation) -> String {
+        e.to_string()
+    }
+}
+
+impl TryFrom<String> for Explanation {
+    type Error = std::convert::Infallible;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Ok(Self(Why::Text(s)))
+    }
 }
 
 fn yuan(fen: i64) -> String {
@@ -82,14 +150,24 @@ pub fn allocate(
             for t in tiers {
                 for _ in 0..t.count {
                     let (unit, score) = it.next().expect("counted above");
+                    let place = out.len() + 1;
                     out.push(Share {
                         unit: unit.clone(),
                         amount: t.amount,
-                        explanation: format!("{}（得分 {score}，第 {} 名）：{}", t.name, out.len() + 1, yuan(t.amount)),
+                        explanation: Explanation(Why::Tier {
+                            name: t.name.clone(),
+                            place,
+                            score: *score,
+                            amount: t.amount,
+                        }),
                     });
                 }
             }
-            out.extend(it.map(|(u, s)| Share { unit: u.clone(), amount: 0, explanation: format!("得分 {s}，未获奖") }));
+            out.extend(it.map(|(u, s)| Share {
+                unit: u.clone(),
+                amount: 0,
+                explanation: Explanation(Why::NoTier { score: *s }),
+            }));
             out
         }
         Method::Fixed { grants } => {
@@ -110,7 +188,7 @@ pub fn allocate(
                 .map(|g| Share {
                     unit: g.unit.clone(),
                     amount: g.amount,
-                    explanation: format!("专项补助 {}", yuan(g.amount)),
+                    explanation: Explanation(Why::Grant { amount: g.amount }),
                 })
                 .collect()
         }
@@ -140,10 +218,10 @@ fn proportional(
     }
     // Water-filling: units whose proportional share would pass the cap get the cap, and the
     // rest is shared again among the others.
-    let mut capped: Vec<usize> = Vec::new();
+    let mut capped = vec![false; eligible.len()];
     let mut remaining = fund;
     loop {
-        let active: Vec<usize> = (0..eligible.len()).filter(|i| !capped.contains(i)).collect();
+        let active: Vec<usize> = (0..eligible.len()).filter(|i| !capped[*i]).collect();
         if active.is_empty() {
             return Err(DomainError::rule("reward_cap", "the caps cannot absorb the whole fund"));
         }
@@ -176,37 +254,36 @@ fn proportional(
                 left -= 1;
             }
             let total: i128 = weight;
+            let mut amount_of = vec![0i64; eligible.len()];
+            for p in &parts {
+                amount_of[p.0] = p.1;
+            }
             let mut out: Vec<Share> = eligible
                 .iter()
                 .enumerate()
                 .map(|(i, (unit, score))| {
-                    let (amount, why) = match (capped.contains(&i), cap) {
-                        (true, Some(c)) => (c, format!("得分 {score}，按比例超过上限，取上限 {}", yuan(c))),
+                    let (amount, why) = match (capped[i], cap) {
+                        (true, Some(c)) => (c, Why::Capped { score: *score, cap: c }),
                         _ => {
-                            let a = parts.iter().find(|p| p.0 == i).map(|p| p.1).unwrap_or(0);
-                            (
-                                a,
-                                format!(
-                                    "得分 {score}，占参与分配得分 {:.4}%：{}",
-                                    100.0 * score.0 as f64 / total as f64,
-                                    yuan(a)
-                                ),
-                            )
+                            let a = amount_of[i];
+                            // Share of the eligible scores, in hundredths of a percent.
+                            let bp = (i128::from(score.0) * 10_000 / total) as i64;
+                            (a, Why::Proportional { score: *score, basis_points: bp, amount: a })
                         }
                     };
-                    Share { unit: unit.clone(), amount, explanation: why }
+                    Share { unit: unit.clone(), amount, explanation: Explanation(why) }
                 })
                 .collect();
             out.extend(ordered.iter().filter(|(_, s)| !(*s >= threshold && s.0 > 0)).map(|(u, s)| Share {
                 unit: u.clone(),
                 amount: 0,
-                explanation: format!("得分 {s}，低于分配门槛 {threshold}"),
+                explanation: Explanation(Why::Below { score: *s, threshold }),
             }));
             return Ok(out);
         }
         for i in over {
             remaining -= cap.expect("over implies a cap");
-            capped.push(i);
+            capped[i] = true;
         }
     }
 }

@@ -47,7 +47,9 @@ impl From<Points> for f64 {
 
 impl fmt::Display for Points {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.2}", self.as_f64())
+        // Integer arithmetic: exact, and cheap enough for tens of thousands of explanations.
+        let sign = if self.0 < 0 { "-" } else { "" };
+        write!(f, "{sign}{}.{:02}", self.0.abs() / 100, self.0.abs() % 100)
     }
 }
 
@@ -212,22 +214,21 @@ pub struct UnitScore {
 
 /// Works out one unit's score from its active lines.
 pub fn score(scheme: &Scheme, unit: &RegionCode, lines: Vec<Line>) -> UnitScore {
-    let mut deducted: HashMap<&Key, i64> = HashMap::new();
-    let mut bonus = 0i64;
-    for l in &lines {
-        match l.kind {
-            AdjustmentKind::Deduction => *deducted.entry(&l.item).or_default() += l.points.0,
-            AdjustmentKind::Bonus => bonus += l.points.0,
-        }
-    }
+    // Schemes have a handful of items and a unit a handful of lines a month: a scan beats a map.
     let items: Vec<_> = scheme
         .items
         .iter()
         .map(|i| {
-            let d = deducted.get(&i.key).copied().unwrap_or(0).min(i.full.0);
+            let d: i64 = lines
+                .iter()
+                .filter(|l| l.kind == AdjustmentKind::Deduction && l.item == i.key)
+                .map(|l| l.points.0)
+                .sum::<i64>()
+                .min(i.full.0);
             (i.key.clone(), i.full, Points(d), Points(i.full.0 - d))
         })
         .collect();
+    let bonus: i64 = lines.iter().filter(|l| l.kind == AdjustmentKind::Bonus).map(|l| l.points.0).sum();
     let bonus = Points(bonus.min(scheme.bonus_cap.0));
     let total = Points(items.iter().map(|i| i.3.0).sum::<i64>() + bonus.0);
     UnitScore { unit: unit.clone(), total, items, bonus, lines }
