@@ -47,7 +47,7 @@ pub struct Share {
 /// Why a unit got its share; shown as a sentence (kept structured so that splitting among tens
 /// of thousands of units does not spend its time writing sentences).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+#[serde(into = "String", from = "String")]
 pub struct Explanation(Why);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,10 +105,9 @@ impl From<Explanation> for String {
     }
 }
 
-impl TryFrom<String> for Explanation {
-    type Error = std::convert::Infallible;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Ok(Self(Why::Text(s)))
+impl From<String> for Explanation {
+    fn from(s: String) -> Self {
+        Self(Why::Text(s))
     }
 }
 
