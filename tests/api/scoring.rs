@@ -272,3 +272,44 @@ async fn shizuishan_evaluates_with_weighted_indicators_and_a_valid_panel() {
     let (_, list) = t.get(&format!("{p}/evaluations")).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "refused evaluations are not stored");
 }
+
+#[tokio::test]
+async fn fuzhou_earmarked_grants_and_guangdong_slow_work() {
+    let t = TestApp::demo().await;
+    let fz = "/api/v1/programmes/fuzhou-2020-hardship-support";
+    let grants = json!({"kind": "fixed", "grants": [{"unit": "350103", "amount": 100_000_000}, {"unit": "350125", "amount": 200_000_000}]});
+    let (s, r) = t
+        .post(
+            &format!("{fz}/rewards"),
+            &json!({"label": "群众医疗互助机制启动资金", "year": 2020, "fund": 300_000_000, "method": grants}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let shares: Vec<(&str, i64)> = r["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["unit"].as_str().unwrap(), s["amount"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(shares, [("350103", 100_000_000), ("350125", 200_000_000)]);
+    let (s, b) = t
+        .post(&format!("{fz}/rewards"), &json!({"label": "x", "year": 2020, "fund": 250_000_000, "method": grants}))
+        .await;
+    assert_eq!((s, b["code"].as_str()), (422, Some("rule.reward_total")), "{b}");
+
+    // Guangdong: cities that never issued their local opinions lose points for slow work in
+    // April; a bonus rewards good organisation.
+    let gd = "/api/v1/programmes/gd-2022-safety-net";
+    t.add_user("gd-evaluator", pilotgov::domain::access::Role::Evaluator, "440000").await;
+    let ev = t.login("gd-evaluator").await;
+    t.set_time("2022-05-03T10:00:00+08:00");
+    let (s, b) = t
+        .post_as(&ev, &format!("{gd}/adjustments"), &json!({"unit": "440300", "period": "2022-04", "item": "organisation", "kind": "bonus", "points": 5, "reason": "组织实施好"}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (_, r) = t.get(&format!("{gd}/rankings/2022-04")).await;
+    assert_eq!(r["version"], Value::Null, "a live draft until published");
+    assert_eq!((r["entries"][0]["unit"].as_str(), r["entries"][0]["score"].as_f64()), (Some("440300"), Some(95.0)));
+    assert_eq!(r["entries"][1]["rank"], 2);
+    assert_eq!(r["entries"][1]["score"], 90.0);
+}
