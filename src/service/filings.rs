@@ -33,11 +33,26 @@ impl From<DomainError> for FilingError {
     }
 }
 
-fn gate(p: &Principal, access: Access<'_>, what: &str) -> Result<(), FilingError> {
+/// The permission check as a service error: forbidden, or hidden (named by `what`).
+pub(crate) fn gate(p: &Principal, access: Access<'_>, what: &str) -> Result<(), FilingError> {
     p.check(access).map_err(|d| match d {
         Denied::Forbidden(why) => FilingError::Forbidden(why),
         Denied::Hidden => FilingError::Hidden(what.to_owned()),
     })
+}
+
+/// A unit of a programme, or a clear refusal naming both.
+pub(crate) async fn unit_of(
+    store: &Store,
+    programme: &Key,
+    unit: &RegionCode,
+) -> Result<crate::store::rows::StoredUnit, FilingError> {
+    store
+        .units(programme)
+        .await?
+        .into_iter()
+        .find(|u| &u.unit.region == unit)
+        .ok_or_else(|| DomainError::invalid("unit", format!("{unit} is not a unit of programme `{programme}`")).into())
 }
 
 /// What a new filing is for.
@@ -65,10 +80,7 @@ pub async fn create(
         .ok_or_else(|| FilingError::Hidden(format!("programme `{}`", new.programme)))?
         .programme;
     gate(p, Access::ReadProgramme { scope_path: &programme.scope.implied_path() }, "programme")?;
-    let units = store.units(new.programme).await?;
-    let unit = units.iter().find(|u| &u.unit.region == new.unit).ok_or_else(|| {
-        DomainError::invalid("unit", format!("{} is not a unit of programme `{}`", new.unit, new.programme))
-    })?;
+    let unit = unit_of(store, new.programme, new.unit).await?;
     gate(p, Access::File { unit_path: &unit.path }, "unit")?;
     let deliverables = store.deliverables(new.programme).await?;
     let d = deliverables.iter().find(|d| &d.key == new.deliverable).ok_or_else(|| {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::access::{Access, Denied, Principal};
+use crate::domain::access::{Access, Principal};
 use crate::domain::deadline::{YearMonth, due_instant};
 use crate::domain::evaluation::{self, PanelMember, Phase};
 use crate::domain::filing::{Timeliness, timeliness};
@@ -15,17 +15,10 @@ use crate::domain::reward::{self, Method, Share};
 use crate::domain::scoring::{self, AdjustmentKind, AutoRule, Line, Placed, Points, Scheme, UnitScore};
 use crate::domain::{Audience, DomainError, Key, RegionCode};
 use crate::service::accounts::actor;
-use crate::service::filings::FilingError;
+use crate::service::filings::{FilingError, gate, unit_of};
 use crate::store::Store;
 use crate::store::rows::decode;
 use crate::store::scoring::{AdjustmentRow, AppealRow, EvaluationRow, Overturn, RankingRow, RewardRow};
-
-fn gate(p: &Principal, access: Access<'_>, what: &str) -> Result<(), FilingError> {
-    p.check(access).map_err(|d| match d {
-        Denied::Forbidden(why) => FilingError::Forbidden(why),
-        Denied::Hidden => FilingError::Hidden(what.to_owned()),
-    })
-}
 
 /// The programme's scope path, after checking the account may read it (and define it).
 pub async fn programme_gate(store: &Store, p: &Principal, key: &Key, define: bool) -> Result<Vec<String>, FilingError> {
@@ -337,11 +330,7 @@ pub async fn adjust(
     now: DateTime<Utc>,
 ) -> Result<AdjustmentRow, FilingError> {
     programme_gate(store, p, key, false).await?;
-    let units = store.units(key).await?;
-    let unit = units
-        .iter()
-        .find(|u| &u.unit.region == new.unit)
-        .ok_or_else(|| DomainError::invalid("unit", format!("{} is not a unit of programme `{key}`", new.unit)))?;
+    let unit = unit_of(store, key, new.unit).await?;
     gate(p, Access::Evaluate { unit_path: &unit.path }, "unit")?;
     let scheme = scheme_required(store, key).await?;
     scheme.check_adjustment(new.item, new.kind, new.points)?;
@@ -380,11 +369,7 @@ pub async fn appeal(
     now: DateTime<Utc>,
 ) -> Result<AppealRow, FilingError> {
     programme_gate(store, p, key, false).await?;
-    let units = store.units(key).await?;
-    let u = units
-        .iter()
-        .find(|x| &x.unit.region == unit)
-        .ok_or_else(|| DomainError::invalid("unit", format!("{unit} is not a unit here")))?;
+    let u = unit_of(store, key, unit).await?;
     gate(p, Access::File { unit_path: &u.path }, "unit")?;
     let scheme = scheme_required(store, key).await?;
     let reason = crate::domain::programme::text("reason", reason, 2000)?;
@@ -510,11 +495,7 @@ pub async fn evaluate(
     now: DateTime<Utc>,
 ) -> Result<EvaluationRow, FilingError> {
     programme_gate(store, p, key, false).await?;
-    let units = store.units(key).await?;
-    let u = units
-        .iter()
-        .find(|x| &x.unit.region == unit)
-        .ok_or_else(|| DomainError::invalid("unit", format!("{unit} is not a unit here")))?;
+    let u = unit_of(store, key, unit).await?;
     gate(p, Access::Evaluate { unit_path: &u.path }, "unit")?;
     evaluation::check_panel(&panel)?;
     let system = store.indicator_system(key).await?.ok_or_else(|| {
