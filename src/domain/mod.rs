@@ -4,6 +4,7 @@
 pub mod access;
 pub mod board;
 pub mod bundle;
+pub mod calendar;
 pub mod compliance;
 pub mod deadline;
 pub mod docdate;
