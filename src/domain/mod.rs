@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod filing;
 pub mod programme;
 pub mod region;
+pub mod reminder;
 pub mod reward;
 pub mod scoring;
 pub mod unit;
