@@ -25,10 +25,12 @@ impl App {
         let store = Store::open(&config.store())
             .await
             .with_context(|| format!("cannot open the database at {}", config.database_url))?;
-        let (name, regions) = DEMO_FIXTURES[0];
-        import_text(&store, regions, &crate::store::audit::Actor::system("startup", clock.now()))
-            .await
-            .with_context(|| format!("loading reference regions from {name}"))?;
+        // Reference data shipped with the binary: the region tree and the working-day calendar.
+        for (name, text) in &DEMO_FIXTURES[..2] {
+            import_text(&store, text, &crate::store::audit::Actor::system("startup", clock.now()))
+                .await
+                .with_context(|| format!("loading reference data from {name}"))?;
+        }
         Ok(Self { state: State { store, clock }, config })
     }
 

@@ -21,5 +21,6 @@ pub mod bench;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod jobs;
 pub mod service;
 pub mod store;

@@ -60,6 +60,11 @@ enum Command {
         #[arg(long)]
         status: Option<String>,
     },
+    /// Run a scheduled job's body once, at a given instant (default now).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -73,6 +78,21 @@ enum Command {
         /// County units to generate.
         #[arg(long, default_value_t = 2840)]
         units: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Send the reminders due since the last run up to `--at`.
+    Run {
+        /// `reminders`.
+        job: String,
+        /// RFC 3339 instant, e.g. 2022-09-17T09:00+08:00; default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// List what would be sent; store and send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -133,6 +153,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     app.config.bind
                 );
             }
+            // The scheduler runs beside the server; every instance may run one (runs are claimed).
+            tokio::spawn(pilotgov::jobs::run_forever(
+                app.state.store.clone(),
+                clock.clone(),
+                pilotgov::jobs::default_jobs(),
+            ));
             let bind = app.config.bind.clone();
             let listener = poem::listener::TcpListener::bind(bind.clone());
             println!("pilotgov listening on http://{bind}  (API /api/v1, docs /docs, spec /api/v1/openapi.json)");
@@ -177,6 +203,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let everyone = Principal::system_reader("cli");
             let board = deadline_board(&app.state.store, &key, as_of, &filter, &everyone).await?;
             print!("{}", pilotgov::service::board::render_text(&board));
+        }
+        Command::Jobs { command: JobsCommand::Run { job, at, dry_run } } => {
+            anyhow::ensure!(job == "reminders", "unknown job `{job}` (reminders)");
+            let app = App::build(config, clock.clone()).await?;
+            let now = match at {
+                Some(s) => pilotgov::api::common::instant("at", &s)?,
+                None => clock.now(),
+            };
+            let store = &app.state.store;
+            let previous = store.job_last_run("reminders").await?;
+            let sent = pilotgov::jobs::reminders::run(store, now, previous, dry_run).await?;
+            for r in &sent {
+                println!("{}\t{}\t{}\t{}", r.send_date, r.kind, r.recipients.join(","), r.message);
+            }
+            println!("{} reminder(s) {}", sent.len(), if dry_run { "would be sent" } else { "sent" });
         }
         Command::User { command } => {
             let app = App::build(config, clock.clone()).await?;

@@ -11,6 +11,7 @@ pub mod limit;
 mod parts;
 mod programmes;
 mod regions;
+mod reminders;
 mod scoring;
 mod units;
 
@@ -53,6 +54,8 @@ enum ApiTags {
     Filings,
     /// Scores, rankings, appeals, evaluations and rewards (以奖代补).
     Scoring,
+    /// Reminders, chasing and escalation; your inbox.
+    Reminders,
 }
 
 pub type Apis = (
@@ -64,6 +67,7 @@ pub type Apis = (
     deadlines::DeadlinesApi,
     regions::RegionsApi,
     scoring::ScoringApi,
+    reminders::RemindersApi,
 );
 
 /// The OpenAPI service, served under `/api/v1`.
@@ -77,7 +81,8 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
             units::UnitsApi { state: state.clone() },
             deadlines::DeadlinesApi { state: state.clone() },
             regions::RegionsApi { state: state.clone() },
-            scoring::ScoringApi { state },
+            scoring::ScoringApi { state: state.clone() },
+            reminders::RemindersApi { state },
         ),
         "pilotgov",
         env!("CARGO_PKG_VERSION"),

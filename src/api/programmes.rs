@@ -285,7 +285,9 @@ impl ProgrammesApi {
                     units: units as u64,
                 })))
             }
-            Imported::Regions(_) => Err(ApiError::bad_request("expected a programme document")),
+            Imported::Regions(_) | Imported::CalendarYears(_) => {
+                Err(ApiError::bad_request("expected a programme document"))
+            }
         }
     }
 

@@ -101,7 +101,13 @@ impl Due {
 }
 
 /// Every reminder an unmet deadline due on `due_on` calls for with a date in `(after, upto]`.
-pub fn due_between(rules: &ReminderRules, cal: &Calendar, due_on: NaiveDate, after: NaiveDate, upto: NaiveDate) -> Vec<Due> {
+pub fn due_between(
+    rules: &ReminderRules,
+    cal: &Calendar,
+    due_on: NaiveDate,
+    after: NaiveDate,
+    upto: NaiveDate,
+) -> Vec<Due> {
     let mut out = Vec::new();
     let mut push = |kind, date: NaiveDate| {
         if after < date && date <= upto {

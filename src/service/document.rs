@@ -167,11 +167,52 @@ impl RegionsDocument {
     }
 }
 
-/// Either kind of fixture document.
+/// The format tag of a working-day calendar.
+pub const CALENDAR_FORMAT: &str = "pilotgov/calendar@1";
+
+/// Holidays and make-up working days by year.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDocument {
+    pub format: String,
+    pub source: String,
+    pub years: std::collections::BTreeMap<i32, CalendarYearEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarYearEntry {
+    /// Days or inclusive ranges (`2022-10-01..2022-10-07`).
+    pub holidays: Vec<String>,
+    /// Weekend days worked instead.
+    #[serde(default)]
+    pub workdays: Vec<String>,
+}
+
+impl CalendarDocument {
+    pub fn into_years(self) -> Result<(Vec<(i32, crate::domain::calendar::Year)>, String), DomainError> {
+        use crate::domain::calendar::{Year, parse_days};
+        let mut out = Vec::new();
+        for (year, e) in self.years {
+            let mut y = Year::default();
+            for h in &e.holidays {
+                y.holidays.extend(parse_days(h)?);
+            }
+            for w in &e.workdays {
+                y.workdays.extend(parse_days(w)?);
+            }
+            out.push((year, y));
+        }
+        Ok((out, self.source))
+    }
+}
+
+/// Any kind of fixture document.
 #[derive(Debug, Clone)]
 pub enum Document {
     Programme(Box<ProgrammeDocument>),
     Regions(RegionsDocument),
+    Calendar(CalendarDocument),
 }
 
 /// Reads a YAML (or JSON, which YAML includes) document, telling the kinds apart by `format`.
@@ -183,9 +224,10 @@ pub fn parse(text: &str) -> Result<Document, DomainError> {
     match format.as_str() {
         PROGRAMME_FORMAT => Ok(Document::Programme(Box::new(serde_yaml_ng::from_value(value).map_err(bad)?))),
         REGIONS_FORMAT => Ok(Document::Regions(serde_yaml_ng::from_value(value).map_err(bad)?)),
+        CALENDAR_FORMAT => Ok(Document::Calendar(serde_yaml_ng::from_value(value).map_err(bad)?)),
         other => Err(DomainError::invalid(
             "format",
-            format!("unknown document format `{other}` ({PROGRAMME_FORMAT} or {REGIONS_FORMAT})"),
+            format!("unknown document format `{other}` ({PROGRAMME_FORMAT}, {REGIONS_FORMAT} or {CALENDAR_FORMAT})"),
         )),
     }
 }

@@ -14,6 +14,7 @@ use crate::store::{Store, StoreError, rows::StoredUnit};
 /// The fixtures `serve --demo` loads, compiled in so the binary needs no working directory.
 pub const DEMO_FIXTURES: &[(&str, &str)] = &[
     ("regions.yaml", include_str!("../../fixtures/regions.yaml")),
+    ("calendar.yaml", include_str!("../../fixtures/calendar.yaml")),
     ("fujian-2022-reform-pilot.yaml", include_str!("../../fixtures/fujian-2022-reform-pilot.yaml")),
     ("guangdong-2022-safety-net.yaml", include_str!("../../fixtures/guangdong-2022-safety-net.yaml")),
     ("xixiu-2019-comprehensive-reform.yaml", include_str!("../../fixtures/xixiu-2019-comprehensive-reform.yaml")),
@@ -25,6 +26,7 @@ pub const DEMO_FIXTURES: &[(&str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Imported {
     Regions(usize),
+    CalendarYears(usize),
     Programme { key: Key, stages: usize, directions: usize, deliverables: usize, units: usize },
 }
 
@@ -32,6 +34,7 @@ impl std::fmt::Display for Imported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Regions(n) => write!(f, "{n} regions"),
+            Self::CalendarYears(n) => write!(f, "{n} calendar years"),
             Self::Programme { key, stages, directions, deliverables, units } => write!(
                 f,
                 "programme {key}: {stages} stages, {directions} directions, {deliverables} deliverables, {units} units"
@@ -91,6 +94,13 @@ pub fn stored_unit(
 pub async fn import_text(store: &Store, text: &str, actor: &Actor) -> Result<Imported, StoreError> {
     match document::parse(text)? {
         Document::Regions(d) => import_regions(store, d).await,
+        Document::Calendar(d) => {
+            let (years, source) = d.into_years()?;
+            for (year, y) in &years {
+                store.upsert_calendar_year(*year, y, &source).await?;
+            }
+            Ok(Imported::CalendarYears(years.len()))
+        }
         Document::Programme(d) => import_programme(store, *d, actor).await,
     }
 }

@@ -12,6 +12,7 @@ pub mod filings;
 mod migrate;
 pub mod programmes;
 pub mod regions;
+pub mod reminders;
 pub mod rows;
 pub mod scoring;
 pub mod units;

@@ -104,6 +104,13 @@ fn expect(rule: &str, user: &str) -> Outcome {
             _ if covers_taijiang => Forbidden,
             _ => Hidden,
         },
+        "inbox_of_taijiang" => {
+            if user == "taijiang-lead" {
+                Allowed
+            } else {
+                Hidden
+            }
+        }
         other => panic!("no rule `{other}`"),
     }
 }
@@ -340,6 +347,15 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
             "define_fujian",
         ),
         "listRewards" => (c(Method::GET, format!("{FJ}/rewards"), None), "read_fujian"),
+        "inbox" => (c(Method::GET, "/api/v1/inbox".into(), None), "anyone"),
+        "markReminderRead" => (
+            c(Method::POST, "/api/v1/inbox/fj-2022-reform-pilot~350103~progress~once~before-3/read".into(), None),
+            "inbox_of_taijiang",
+        ),
+        "listReminders" => (c(Method::GET, format!("{FJ}/reminders"), None), "read_fujian"),
+        "previewReminders" => {
+            (c(Method::GET, format!("{FJ}/reminders/preview?at=2022-10-31T09:00:00%2B08:00"), None), "read_fujian")
+        }
         other => panic!("operation `{other}` has no authorization rule in tests/api/authz.rs: add one"),
     }
 }
@@ -424,6 +440,16 @@ async fn setup() -> (TestApp, Ctx) {
         .await;
     assert_eq!(s, 201, "{a}");
     let appeal = a["key"].as_str().unwrap().to_owned();
+    // The reminders of 27 October 2022 (three working days before the progress report is due).
+    let sent = pilotgov::jobs::reminders::run(
+        &t.app.state.store,
+        crate::helpers::at("2022-10-27T09:00:00+08:00"),
+        None,
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(sent.iter().any(|r| r.identity == "fj-2022-reform-pilot~350103~progress~once~before-3"), "{sent:?}");
     (t, Ctx { filing, attachment, deduction: deductions[0].clone(), appeal, tokens })
 }
 
@@ -469,7 +495,7 @@ async fn every_operation_every_role_own_and_other_region() {
         .flat_map(|m| m.as_object().unwrap().values().map(|op| op["operationId"].as_str().unwrap().to_owned()))
         .collect();
     ops.sort_by_key(|op| (ORDER.iter().position(|o| o == op).map(|i| i + 1).unwrap_or(0), op.clone()));
-    assert!(ops.len() >= 57, "{} operations", ops.len());
+    assert!(ops.len() >= 61, "{} operations", ops.len());
     let mut failures = Vec::new();
     let mut n = 0;
     for op in &ops {

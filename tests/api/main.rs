@@ -8,6 +8,7 @@ mod crud;
 mod filings;
 mod helpers;
 mod quotas;
+mod reminders;
 mod restart;
 mod scoring;
 mod spec;

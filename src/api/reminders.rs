@@ -1,0 +1,138 @@
+//! `/inbox` and `/programmes/{key}/reminders`: reminders (临近提醒), chasing (催办) and escalations
+//! as their recipients and the departments above see them.
+
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
+
+use super::auth::Auth;
+use super::common::instant;
+use super::error::ApiError;
+use super::{ApiTags, State};
+use crate::domain::Key;
+use crate::domain::RegionCode;
+use crate::domain::access::Access;
+use crate::store::reminders::ReminderRow;
+
+#[derive(Debug, Clone, Object)]
+pub struct ReminderView {
+    /// Stable identity, URL-safe: programme~unit~deliverable~occurrence~rule.
+    pub id: String,
+    pub programme: String,
+    pub unit: String,
+    pub unit_name: String,
+    pub deliverable: String,
+    pub occurrence: String,
+    pub due_on: String,
+    /// `before-7`, `before-3`, `before-1`, `on-the-day`, `overdue`, `escalate-city`, `escalate-province`.
+    pub kind: String,
+    /// `lead`, `city` or `province`.
+    pub audience: String,
+    pub send_date: String,
+    pub message: String,
+    pub recipients: Vec<String>,
+    pub sent_at: String,
+    /// Read by the account asking (inbox only).
+    pub read: bool,
+}
+
+fn view(r: &ReminderRow, me: &str) -> ReminderView {
+    ReminderView {
+        id: r.identity.clone(),
+        programme: r.programme.clone(),
+        unit: r.unit.clone(),
+        unit_name: r.unit_name.clone(),
+        deliverable: r.deliverable.clone(),
+        occurrence: r.occurrence.clone(),
+        due_on: r.due_on.clone(),
+        kind: r.kind.clone(),
+        audience: r.audience.clone(),
+        send_date: r.send_date.clone(),
+        message: r.message.clone(),
+        recipients: r.recipients.clone(),
+        sent_at: r.sent_at.clone(),
+        read: r.read_by.iter().any(|u| u == me),
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum Marked {
+    /// Marked read.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct RemindersApi {
+    pub state: State,
+}
+
+impl RemindersApi {
+    async fn gate(&self, auth: &Auth, key: &str) -> Result<Key, ApiError> {
+        let k = Key::parse(key).map_err(|_| super::programmes::not_found(key))?;
+        let p = self.state.store.programme(&k).await?.ok_or_else(|| super::programmes::not_found(key))?;
+        auth.may(Access::ReadProgramme { scope_path: &p.programme.scope.implied_path() })?;
+        Ok(k)
+    }
+}
+
+fn visible(auth: &Auth, r: &ReminderRow) -> bool {
+    let path: Vec<RegionCode> = r.unit_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    auth.principal().can_read_unit(&path)
+}
+
+#[OpenApi(tag = "ApiTags::Reminders")]
+impl RemindersApi {
+    /// Your inbox: the reminders addressed to you, newest first.
+    #[oai(path = "/inbox", method = "get", operation_id = "inbox")]
+    async fn inbox(&self, auth: Auth) -> Result<Json<Vec<ReminderView>>, ApiError> {
+        let me = &auth.principal().username;
+        Ok(Json(self.state.store.inbox(me).await?.iter().map(|r| view(r, me)).collect()))
+    }
+
+    /// Mark a reminder in your inbox read.
+    #[oai(path = "/inbox/:id/read", method = "post", operation_id = "markReminderRead")]
+    async fn read(&self, auth: Auth, id: Path<String>) -> Result<Marked, ApiError> {
+        self.state.store.mark_read(&id.0, &auth.actor(&self.state)).await?;
+        Ok(Marked::Done)
+    }
+
+    /// Reminders sent for a programme's units that you may see, in the order sent.
+    #[oai(path = "/programmes/:key/reminders", method = "get", operation_id = "listReminders")]
+    async fn list(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<ReminderView>>, ApiError> {
+        let k = self.gate(&auth, &key.0).await?;
+        let me = auth.principal().username.clone();
+        Ok(Json(
+            self.state
+                .store
+                .reminders(k.as_str())
+                .await?
+                .iter()
+                .filter(|r| visible(&auth, r))
+                .map(|r| view(r, &me))
+                .collect(),
+        ))
+    }
+
+    /// What the reminder job would send at `at` (default now) for this programme; nothing is sent.
+    #[oai(path = "/programmes/:key/reminders/preview", method = "get", operation_id = "previewReminders")]
+    async fn preview(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        at: Query<Option<String>>,
+    ) -> Result<Json<Vec<ReminderView>>, ApiError> {
+        let k = self.gate(&auth, &key.0).await?;
+        let at = match at.0.as_deref() {
+            Some(s) => instant("at", s)?,
+            None => self.state.clock.now(),
+        };
+        let me = auth.principal().username.clone();
+        let mut all = crate::jobs::reminders::preview(&self.state.store, at).await?;
+        Ok(Json(
+            all.remove(k.as_str())
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| visible(&auth, r))
+                .map(|r| view(r, &me))
+                .collect(),
+        ))
+    }
+}

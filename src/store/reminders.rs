@@ -1,0 +1,161 @@
+//! The calendar, reminders and job runs.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::audit::{AUDIT, Actor, head};
+use super::rows::{decode, encode};
+use super::{Store, StoreError, rows};
+use crate::domain::calendar::{Calendar, Year};
+
+/// A reminder as stored; its `identity` is unique, so it is created at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderRow {
+    pub identity: String,
+    pub programme: String,
+    pub unit: String,
+    pub unit_name: String,
+    pub unit_path: Vec<String>,
+    pub deliverable: String,
+    pub occurrence: String,
+    pub due_on: String,
+    pub kind: String,
+    pub audience: String,
+    pub send_date: String,
+    pub message: String,
+    pub recipients: Vec<String>,
+    pub read_by: Vec<String>,
+    pub sent_at: String,
+}
+
+#[derive(Deserialize)]
+struct CalendarRow {
+    year: i64,
+    holidays: Vec<String>,
+    workdays: Vec<String>,
+}
+
+impl Store {
+    pub async fn upsert_calendar_year(&self, year: i32, y: &Year, source: &str) -> Result<(), StoreError> {
+        let days = |s: &std::collections::BTreeSet<NaiveDate>| s.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        self.query(
+            "BEGIN TRANSACTION;
+             DELETE calendar_year WHERE year = $y;
+             CREATE calendar_year CONTENT { year: $y, holidays: $h, workdays: $w, source: $s };
+             COMMIT TRANSACTION;",
+            json!({ "y": year, "h": days(&y.holidays), "w": days(&y.workdays), "s": source }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn calendar(&self) -> Result<Calendar, StoreError> {
+        let out = self.query("SELECT year, holidays, workdays FROM calendar_year", json!({})).await?;
+        let mut years = BTreeMap::new();
+        for v in rows(out.into_iter().next().unwrap_or_default()) {
+            let r: CalendarRow = decode("calendar year", v)?;
+            let parse = |v: &[String]| {
+                v.iter()
+                    .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| StoreError::corrupt("calendar", e)))
+                    .collect::<Result<_, _>>()
+            };
+            years.insert(r.year as i32, Year { holidays: parse(&r.holidays)?, workdays: parse(&r.workdays)? });
+        }
+        Ok(Calendar::new(years))
+    }
+
+    /// Creates the reminder unless one with its identity exists; true when created now.
+    pub async fn insert_reminder(&self, r: &ReminderRow) -> Result<bool, StoreError> {
+        match self.query("CREATE reminder CONTENT $row", json!({ "row": encode(r) })).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict { retryable: false, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reminders of a programme in the order sent.
+    pub async fn reminders(&self, programme: &str) -> Result<Vec<ReminderRow>, StoreError> {
+        let out = self
+            .query("SELECT * FROM reminder WHERE programme = $p ORDER BY sent_at, identity", json!({ "p": programme }))
+            .await?;
+        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("reminder", v)).collect()
+    }
+
+    /// A user's inbox, newest first.
+    pub async fn inbox(&self, username: &str) -> Result<Vec<ReminderRow>, StoreError> {
+        let out = self
+            .query(
+                "SELECT * FROM reminder WHERE $u IN recipients ORDER BY sent_at DESC, identity LIMIT 500",
+                json!({ "u": username }),
+            )
+            .await?;
+        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("reminder", v)).collect()
+    }
+
+    /// Marks a reminder read by one of its recipients; not found for anyone else.
+    pub async fn mark_read(&self, identity: &str, actor: &Actor) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = (SELECT read_by FROM reminder WHERE identity = $i AND $u IN recipients)[0];
+             IF $before = NONE {{ THROW 'pilotgov:missing reminder' }};
+             UPDATE reminder SET read_by = array::union(read_by, [$u]) WHERE identity = $i;
+             LET $after = (SELECT read_by FROM reminder WHERE identity = $i)[0];
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "i": identity, "u": actor.username,
+            "audit": head(actor, "reminder.read", &format!("reminder:{identity}"), None, None),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
+    /// When `job` last ran (the scheduled instant it ran for).
+    pub async fn job_last_run(&self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        #[derive(Deserialize)]
+        struct R {
+            last_run_at: String,
+        }
+        let out = self.query("SELECT last_run_at FROM job_run WHERE job = $j", json!({ "j": job })).await?;
+        match rows(out.into_iter().next().unwrap_or_default()).into_iter().next() {
+            Some(v) => Ok(Some(super::filings::instant(&decode::<R>("job run", v)?.last_run_at)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Claims the run of `job` scheduled for `at`: only one caller, across instances, gets it.
+    /// Returns the previous run (none the first time), or `Err(Outdated)` if already claimed.
+    pub async fn claim_job(&self, job: &str, at: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let previous = self.job_last_run(job).await?;
+        match previous {
+            Some(p) if p >= at => Err(StoreError::Outdated(format!("{job} already ran for {at}"))),
+            Some(p) => {
+                self.query(
+                    "BEGIN TRANSACTION;
+                     LET $done = UPDATE job_run SET last_run_at = $at_at WHERE job = $j AND last_run_at = $prev_at RETURN AFTER;
+                     IF array::len($done) = 0 { THROW 'pilotgov:outdated another instance claimed this run' };
+                     COMMIT TRANSACTION;",
+                    json!({ "j": job, "at_at": at.to_rfc3339(), "prev_at": p.to_rfc3339() }),
+                )
+                .await?;
+                Ok(Some(p))
+            }
+            None => match self
+                .query(
+                    "CREATE job_run CONTENT { job: $j, last_run_at: $at_at }",
+                    json!({ "j": job, "at_at": at.to_rfc3339() }),
+                )
+                .await
+            {
+                Ok(_) => Ok(None),
+                Err(StoreError::Conflict { retryable: false, .. }) => {
+                    Err(StoreError::Outdated(format!("{job} claimed elsewhere")))
+                }
+                Err(e) => Err(e),
+            },
+        }
+    }
+}
