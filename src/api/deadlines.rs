@@ -65,6 +65,8 @@ pub struct DeadlineRow {
     pub due_on: NaiveDate,
     /// The deadline as the document writes it.
     pub due_text: String,
+    /// The due day is a public holiday (the deadline still stands; plan for it).
+    pub due_on_holiday: bool,
     /// The instant it is missed: the midnight after `due_on`, Asia/Shanghai.
     pub due_at: DateTime<FixedOffset>,
     pub status: StatusDto,
@@ -156,6 +158,7 @@ impl DeadlinesApi {
                     opens_on: o.opens_on,
                     due_on: o.due_on,
                     due_text: o.due_text.clone(),
+                    due_on_holiday: board.calendar.is_holiday(o.due_on),
                     due_at: shanghai(due_instant(o.due_on)),
                     status: r.standing.status.into(),
                     days_left: r.standing.days_left,

@@ -30,6 +30,7 @@ pub struct Board {
     pub expanded: Vec<Expanded>,
     pub rows: Vec<BoardRow>,
     pub totals: HashMap<Status, usize>,
+    pub calendar: crate::domain::calendar::Calendar,
 }
 
 impl Board {
@@ -63,7 +64,8 @@ pub async fn deadline_board(
     filter: &Filter,
     viewer: &Principal,
 ) -> Result<Board, StoreError> {
-    let ((programme, parts), filings) = tokio::try_join!(store.board_parts(key), store.filings(key))?;
+    let ((programme, parts), filings, calendar) =
+        tokio::try_join!(store.board_parts(key), store.filings(key), store.calendar())?;
     if viewer.check(Access::ReadProgramme { scope_path: &programme.programme.scope.implied_path() }).is_err() {
         return Err(StoreError::NotFound(format!("programme `{key}`")));
     }
@@ -86,7 +88,7 @@ pub async fn deadline_board(
     for r in &rows {
         *totals.entry(r.standing.status).or_insert(0) += 1;
     }
-    Ok(Board { programme, as_of, parts, expanded, rows, totals })
+    Ok(Board { programme, as_of, parts, expanded, rows, totals, calendar })
 }
 
 /// The board as a terminal table (the `deadlines` command).

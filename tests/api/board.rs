@@ -92,6 +92,7 @@ async fn guangdong_local_opinions_by_april_30() {
     let before = t.board(p, "as_of=2022-04-01").await;
     assert_eq!(before["total"], 21);
     assert_eq!(status_of(&before, "440100", "local-opinions", "once"), ("upcoming".into(), 29));
+    assert_eq!(before["rows"][0]["due_on_holiday"], true, "30 April 2022 was a May Day holiday");
     let on = t.board(p, "as_of=2022-04-30T12:00:00%2B08:00").await;
     assert_eq!(on["totals"]["due_soon"], 21);
     let after = t.board(p, "as_of=2022-05-01").await;

@@ -124,3 +124,29 @@ async fn regions_are_served_as_a_tree() {
     let (s, body) = t.get("/health").await;
     assert_eq!((s, body["status"].as_str()), (200, Some("ok")));
 }
+
+#[tokio::test]
+async fn the_shipped_calendar_matches_the_state_council_notices() {
+    let t = TestApp::new().await;
+    let cal = t.app.state.store.calendar().await.unwrap();
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    assert_eq!(cal.years().map(|(y, _)| *y).collect::<Vec<_>>(), (2019..=2026).collect::<Vec<_>>());
+    for (day, working) in [
+        ("2019-05-04", false), // May Day extended by the 2019 amendment
+        ("2019-05-05", true),  // a Sunday worked instead
+        ("2020-02-01", false), // the Spring Festival extension to 2 February
+        ("2022-10-08", true),  // Saturday after National Day
+        ("2022-12-31", false), // 2023's New Year holiday begins in 2022
+        ("2023-10-07", true),
+        ("2024-02-18", true),
+        ("2025-10-08", false),
+        ("2026-02-23", false),
+        ("2026-02-28", true),
+    ] {
+        assert_eq!(cal.is_working_day(d(day)), working, "{day}");
+    }
+    // Each year has its seven festivals' worth of days off (between 25 and 33 days).
+    for (year, y) in cal.years() {
+        assert!((25..=33).contains(&y.holidays.len()), "{year}: {} holidays", y.holidays.len());
+    }
+}
