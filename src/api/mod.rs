@@ -3,6 +3,7 @@
 //! Handlers parse DTOs into domain values, call the domain or a service, and map back.
 
 mod auth;
+mod channels;
 pub mod common;
 mod deadlines;
 pub mod error;
@@ -68,6 +69,7 @@ pub type Apis = (
     regions::RegionsApi,
     scoring::ScoringApi,
     reminders::RemindersApi,
+    channels::ChannelsApi,
 );
 
 /// The OpenAPI service, served under `/api/v1`.
@@ -82,7 +84,8 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
             deadlines::DeadlinesApi { state: state.clone() },
             regions::RegionsApi { state: state.clone() },
             scoring::ScoringApi { state: state.clone() },
-            reminders::RemindersApi { state },
+            reminders::RemindersApi { state: state.clone() },
+            channels::ChannelsApi { state },
         ),
         "pilotgov",
         env!("CARGO_PKG_VERSION"),

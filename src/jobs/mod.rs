@@ -6,6 +6,7 @@
 //! reminder has a deterministic identity that the database keeps unique. After downtime the
 //! next tick claims the latest scheduled instant once and its body covers the whole gap.
 
+pub mod delivery;
 pub mod reminders;
 
 use std::str::FromStr;
@@ -70,12 +71,18 @@ pub async fn tick(store: &Store, jobs: &[Job], now: DateTime<Utc>) -> Result<Vec
             Err(e) => return Err(e),
         };
         let sent = match job.name {
-            "reminders" => reminders::run(store, now, previous, false).await?.len(),
+            "reminders" => {
+                let created = reminders::run(store, now, previous, false).await?;
+                delivery::enqueue(store, &created).await?;
+                created.len()
+            }
             _ => 0,
         };
         tracing::info!(job = job.name, %at, sent, "job ran");
         ran.push(Ran { job: job.name, scheduled_at: at, sent });
     }
+    // Outgoing deliveries are due whenever their retry pause ends, not on a schedule.
+    delivery::deliver(store, now).await?;
     Ok(ran)
 }
 

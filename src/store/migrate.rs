@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "accounts_filings_audit", include_str!("migrations/0002_accounts_filings_audit.surql")),
     (3, "scoring", include_str!("migrations/0003_scoring.surql")),
     (4, "reminders", include_str!("migrations/0004_reminders.surql")),
+    (5, "delivery", include_str!("migrations/0005_delivery.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

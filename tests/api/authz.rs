@@ -104,6 +104,11 @@ fn expect(rule: &str, user: &str) -> Outcome {
             _ if covers_taijiang => Forbidden,
             _ => Hidden,
         },
+        "replay_fujian" => match user {
+            "fj-admin" => Allowed,
+            "gd-admin" => Hidden,
+            _ => Forbidden,
+        },
         "inbox_of_taijiang" => {
             if user == "taijiang-lead" {
                 Allowed
@@ -121,6 +126,8 @@ struct Ctx {
     /// A deduction on 台江区 nobody has appealed yet, and a pending appeal about another.
     deduction: String,
     appeal: String,
+    /// A delivery that failed for good.
+    dead_delivery: String,
     tokens: BTreeMap<&'static str, String>,
 }
 
@@ -348,6 +355,19 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
         ),
         "listRewards" => (c(Method::GET, format!("{FJ}/rewards"), None), "read_fujian"),
         "inbox" => (c(Method::GET, "/api/v1/inbox".into(), None), "anyone"),
+        "createChannel" => (
+            c(
+                Method::POST,
+                "/api/v1/channels".into(),
+                Some(json!({"kind": "dingtalk", "url": "http://127.0.0.1:9/robot", "region": "350100"})),
+            ),
+            "define_in_fuzhou",
+        ),
+        "listChannels" => (c(Method::GET, "/api/v1/channels".into(), None), "anyone"),
+        "listDeliveries" => (c(Method::GET, "/api/v1/deliveries?status=dead".into(), None), "audit"),
+        "replayDelivery" => {
+            (c(Method::POST, format!("/api/v1/deliveries/{}/replay", ctx.dead_delivery), None), "replay_fujian")
+        }
         "markReminderRead" => (
             c(Method::POST, "/api/v1/inbox/fj-2022-reform-pilot~350103~progress~once~before-3/read".into(), None),
             "inbox_of_taijiang",
@@ -450,7 +470,26 @@ async fn setup() -> (TestApp, Ctx) {
     .await
     .unwrap();
     assert!(sent.iter().any(|r| r.identity == "fj-2022-reform-pilot~350103~progress~once~before-3"), "{sent:?}");
-    (t, Ctx { filing, attachment, deduction: deductions[0].clone(), appeal, tokens })
+    // A webhook nobody answers: after five attempts its deliveries are dead.
+    let (s, b) = t
+        .post_as(
+            &tokens["fj-admin"],
+            "/api/v1/channels",
+            &json!({"kind": "generic", "url": "http://127.0.0.1:9/hook", "region": "350000"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let store = &t.app.state.store;
+    pilotgov::jobs::delivery::enqueue(store, &sent).await.unwrap();
+    let mut when = crate::helpers::at("2022-10-27T09:00:00+08:00");
+    for _ in 0..5 {
+        pilotgov::jobs::delivery::deliver(store, when).await.unwrap();
+        when += chrono::Duration::hours(2);
+    }
+    let dead = store.deliveries(Some("dead")).await.unwrap();
+    assert!(!dead.is_empty());
+    let dead_delivery = dead[0].key.clone();
+    (t, Ctx { filing, attachment, deduction: deductions[0].clone(), appeal, dead_delivery, tokens })
 }
 
 async fn send(t: &TestApp, ctx: &Ctx, call: Call, token: &str) -> (u16, Value) {
@@ -495,7 +534,7 @@ async fn every_operation_every_role_own_and_other_region() {
         .flat_map(|m| m.as_object().unwrap().values().map(|op| op["operationId"].as_str().unwrap().to_owned()))
         .collect();
     ops.sort_by_key(|op| (ORDER.iter().position(|o| o == op).map(|i| i + 1).unwrap_or(0), op.clone()));
-    assert!(ops.len() >= 61, "{} operations", ops.len());
+    assert!(ops.len() >= 65, "{} operations", ops.len());
     let mut failures = Vec::new();
     let mut n = 0;
     for op in &ops {

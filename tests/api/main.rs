@@ -5,6 +5,7 @@ mod authz;
 mod bad_input;
 mod board;
 mod crud;
+mod delivery;
 mod filings;
 mod helpers;
 mod quotas;

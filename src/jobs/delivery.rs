@@ -1,0 +1,115 @@
+//! Delivering reminders to outgoing channels: WeCom and DingTalk group robots and generic JSON
+//! webhooks. Each reminder goes once to each channel whose region contains its unit; a failed
+//! attempt is retried with growing pauses, and after the last one the delivery is dead (listed
+//! for an admin, who can replay it). Every attempt and its outcome is kept on the delivery.
+
+use std::sync::OnceLock;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use crate::store::delivery::DeliveryRow;
+use crate::store::reminders::ReminderRow;
+use crate::store::{Store, StoreError};
+
+/// Pauses after the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
+pub const BACKOFF_MINUTES: [i64; 4] = [1, 5, 15, 60];
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder().timeout(StdDuration::from_secs(10)).build().expect("an HTTP client can be built")
+    })
+}
+
+/// The body a channel of `kind` expects for a reminder.
+pub fn payload(kind: &str, r: &ReminderRow) -> String {
+    match kind {
+        // 企业微信群机器人: https://developer.work.weixin.qq.com/document/path/91770 (text message).
+        "wecom" => json!({ "msgtype": "text", "text": { "content": r.message } }),
+        // 钉钉自定义机器人 (text message).
+        "dingtalk" => json!({ "msgtype": "text", "text": { "content": r.message }, "at": { "isAtAll": false } }),
+        _ => json!({
+            "id": r.identity, "programme": r.programme, "unit": r.unit, "unit_name": r.unit_name,
+            "deliverable": r.deliverable, "occurrence": r.occurrence, "due_on": r.due_on, "kind": r.kind,
+            "audience": r.audience, "message": r.message, "recipients": r.recipients, "sent_at": r.sent_at,
+        }),
+    }
+    .to_string()
+}
+
+/// Queues the new reminders for the channels that cover them.
+pub async fn enqueue(store: &Store, reminders: &[ReminderRow]) -> Result<usize, StoreError> {
+    let channels = store.channels().await?;
+    let mut n = 0;
+    for r in reminders {
+        for c in channels.iter().filter(|c| r.unit_path.contains(&c.region)) {
+            let d = DeliveryRow {
+                key: format!("{}@{}", r.identity, c.key),
+                reminder: r.identity.clone(),
+                channel: c.key.clone(),
+                region_path: r.unit_path.clone(),
+                kind: c.kind.clone(),
+                url: c.url.clone(),
+                payload: payload(&c.kind, r),
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: r.sent_at.clone(),
+                log: vec![],
+            };
+            if store.enqueue_delivery(&d).await? {
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Sends every delivery that is due; returns how many were delivered now.
+pub async fn deliver(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut delivered = 0;
+    for d in store.due_deliveries(now).await? {
+        if !store.claim_attempt(&d.key, d.attempts).await? {
+            continue; // another worker has this attempt
+        }
+        let attempt = d.attempts + 1;
+        let outcome = send(&d).await;
+        let entry = json!({ "attempt": attempt, "at": now.to_rfc3339(), "ok": outcome.is_ok(), "detail": match &outcome { Ok(s) | Err(s) => s.clone() } });
+        let (status, next) = match outcome {
+            Ok(_) => ("delivered", now),
+            Err(_) if attempt as usize > BACKOFF_MINUTES.len() => ("dead", now),
+            Err(_) => ("pending", now + Duration::minutes(BACKOFF_MINUTES[(attempt - 1) as usize])),
+        };
+        if status == "delivered" {
+            delivered += 1;
+        } else {
+            tracing::warn!(delivery = %d.key, attempt, status, "webhook delivery failed");
+        }
+        store.record_attempt(&d.key, status, next, entry).await?;
+    }
+    Ok(delivered)
+}
+
+/// One POST; robots answer 200 with `errcode` 0 when they accept the message.
+async fn send(d: &DeliveryRow) -> Result<String, String> {
+    let resp = client()
+        .post(&d.url)
+        .header("content-type", "application/json")
+        .body(d.payload.clone())
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()));
+    }
+    if d.kind != "generic" {
+        let code = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["errcode"].as_i64());
+        if code != Some(0) {
+            return Err(format!("robot refused: {}", body.chars().take(200).collect::<String>()));
+        }
+    }
+    Ok(format!("HTTP {status}"))
+}
