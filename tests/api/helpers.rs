@@ -41,6 +41,22 @@ impl TestApp {
 
     /// Tokens live ten years here, so that tests which move the clock across a pilot's calendar
     /// keep their logins; expiry itself is tested with a short lifetime.
+    /// Reopens an on-disk database after the previous app was dropped. Dropping the last handle
+    /// shuts the embedded datastore down on a background task; this waits (bounded) until that
+    /// task has released the lock file.
+    pub async fn reopen(url: &str) -> Self {
+        for _ in 0..200 {
+            match Self::open(url).await {
+                Ok(t) => return t,
+                Err(e) if format!("{e:#}").contains("locked") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                }
+                Err(e) => panic!("reopening: {e:#}"),
+            }
+        }
+        panic!("the datastore was never released");
+    }
+
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         Self::open_with(Config { database_url: url.into(), token_ttl_minutes: 10 * 365 * 24 * 60, ..Config::default() })
             .await

@@ -199,20 +199,7 @@ async fn a_restart_and_a_second_scheduler_change_nothing() {
         setup(&t).await;
         run(&t, "2022-08-17T00:00:00+08:00", "2023-03-01T00:00:00+08:00", 1).await;
     }
-    let mut reopened = None;
-    for _ in 0..200 {
-        match TestApp::open(&url).await {
-            Ok(t) => {
-                reopened = Some(t);
-                break;
-            }
-            Err(e) if format!("{e:#}").contains("locked") => {
-                tokio::time::sleep(std::time::Duration::from_millis(25)).await
-            }
-            Err(e) => panic!("reopening: {e:#}"),
-        }
-    }
-    let t = reopened.expect("released");
+    let t = TestApp::reopen(&url).await;
     run(&t, "2023-03-08T00:00:00+08:00", "2023-12-06T00:00:00+08:00", 1).await;
     let after_restart = sent(&t).await;
     // The first tick after the restart (midnight) claims the missed 09:00 run at once: the week's

@@ -21,20 +21,7 @@ async fn a_restart_on_surrealkv_keeps_everything() {
     }
     // Dropping the last handle shuts the embedded datastore down on a background task; the
     // reopen waits (bounded) until that task has released the lock file.
-    let mut reopened = None;
-    for _ in 0..200 {
-        match TestApp::open(&url).await {
-            Ok(t) => {
-                reopened = Some(t);
-                break;
-            }
-            Err(e) if format!("{e:#}").contains("locked") => {
-                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-            }
-            Err(e) => panic!("reopening: {e:#}"),
-        }
-    }
-    let t = reopened.expect("the datastore was never released");
+    let t = TestApp::reopen(&url).await;
     let after = (
         t.get("/api/v1/programmes").await.1,
         t.board("fj-2022-reform-pilot", "as_of=2022-09-25").await,
