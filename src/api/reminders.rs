@@ -10,6 +10,7 @@ use super::{ApiTags, State};
 use crate::domain::Key;
 use crate::domain::RegionCode;
 use crate::domain::access::Access;
+use crate::domain::reminder::ReminderRules;
 use crate::store::reminders::ReminderRow;
 
 #[derive(Debug, Clone, Object)]
@@ -78,8 +79,68 @@ fn visible(auth: &Auth, r: &ReminderRow) -> bool {
     auth.principal().can_read_unit(&path)
 }
 
+/// When units and the levels above are reminded.
+#[derive(Debug, Clone, Object)]
+pub struct ReminderRulesDto {
+    /// Working days before the due day on which the lead is reminded (at most five, 1–30).
+    pub before_working_days: Vec<u32>,
+    pub on_the_day: bool,
+    /// Chase every working day while overdue.
+    pub overdue_daily: bool,
+    /// Days after the due day to tell the city's reviewers; none: never.
+    pub escalate_city_after_days: Option<u32>,
+    /// Days after the due day to tell the province; none: never.
+    pub escalate_province_after_days: Option<u32>,
+}
+
+impl From<&ReminderRules> for ReminderRulesDto {
+    fn from(r: &ReminderRules) -> Self {
+        Self {
+            before_working_days: r.before_working_days.clone(),
+            on_the_day: r.on_the_day,
+            overdue_daily: r.overdue_daily,
+            escalate_city_after_days: r.escalate_city_after_days,
+            escalate_province_after_days: r.escalate_province_after_days,
+        }
+    }
+}
+
 #[OpenApi(tag = "ApiTags::Reminders")]
 impl RemindersApi {
+    /// The programme's reminder rules (the defaults unless it set its own).
+    #[oai(path = "/programmes/:key/reminder-rules", method = "get", operation_id = "getReminderRules")]
+    async fn get_rules(&self, auth: Auth, key: Path<String>) -> Result<Json<ReminderRulesDto>, ApiError> {
+        let k = self.gate(&auth, &key.0).await?;
+        let rules = self.state.store.reminder_rules(k.as_str()).await?.unwrap_or_default();
+        Ok(Json((&rules).into()))
+    }
+
+    /// Set the programme's reminder rules.
+    #[oai(path = "/programmes/:key/reminder-rules", method = "put", operation_id = "putReminderRules")]
+    async fn put_rules(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<ReminderRulesDto>,
+    ) -> Result<Json<ReminderRulesDto>, ApiError> {
+        let k = self.gate(&auth, &key.0).await?;
+        let p = self.state.store.programme_required(&k).await?;
+        let path = p.programme.scope.implied_path();
+        auth.may(Access::DefineProgramme { scope_path: &path })?;
+        let b = body.0;
+        let rules = ReminderRules {
+            before_working_days: b.before_working_days,
+            on_the_day: b.on_the_day,
+            overdue_daily: b.overdue_daily,
+            escalate_city_after_days: b.escalate_city_after_days,
+            escalate_province_after_days: b.escalate_province_after_days,
+        };
+        rules.validate()?;
+        let path: Vec<String> = path.iter().map(|c| c.to_string()).collect();
+        self.state.store.put_reminder_rules(k.as_str(), &rules, path, &auth.actor(&self.state)).await?;
+        Ok(Json((&rules).into()))
+    }
+
     /// Your inbox: the reminders addressed to you, newest first.
     #[oai(path = "/inbox", method = "get", operation_id = "inbox")]
     async fn inbox(&self, auth: Auth) -> Result<Json<Vec<ReminderView>>, ApiError> {

@@ -26,6 +26,31 @@ pub struct ReminderRules {
     pub escalate_province_after_days: Option<u32>,
 }
 
+impl ReminderRules {
+    pub fn validate(&self) -> Result<(), super::DomainError> {
+        use super::DomainError;
+        if self.before_working_days.len() > 5 || self.before_working_days.iter().any(|n| !(1..=30).contains(n)) {
+            return Err(DomainError::invalid(
+                "before_working_days",
+                "at most five reminders, each 1–30 working days before",
+            ));
+        }
+        let days = [self.escalate_city_after_days, self.escalate_province_after_days];
+        if days.iter().flatten().any(|d| !(1..=60).contains(d)) {
+            return Err(DomainError::invalid("escalate", "escalation comes 1–60 days after the due day"));
+        }
+        if let [Some(city), Some(province)] = days
+            && province < city
+        {
+            return Err(DomainError::invalid(
+                "escalate_province_after_days",
+                "the province is told after the city, not before",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ReminderRules {
     fn default() -> Self {
         Self {

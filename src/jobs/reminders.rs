@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, Utc};
 
 use crate::domain::Audience as DeliverableAudience;
 use crate::domain::deadline::local_day;
-use crate::domain::reminder::{Audience, Due, ReminderRules, collapse, due_between};
+use crate::domain::reminder::{Audience, Due, collapse, due_between};
 use crate::domain::{Key, RegionCode, RegionLevel};
 use crate::store::reminders::ReminderRow;
 use crate::store::{Store, StoreError};
@@ -28,7 +28,6 @@ pub async fn run(
     let after = previous.map(local_day).unwrap_or(yesterday).min(yesterday);
     let catching_up = after < yesterday;
     let calendar = store.calendar().await?;
-    let rules = ReminderRules::default();
     let users = store.users().await?;
     let (programmes, _) = store.programmes(0, 10_000).await?;
     let mut created = Vec::new();
@@ -39,6 +38,7 @@ pub async fn run(
         if today > chase_until {
             continue;
         }
+        let rules = store.reminder_rules(p.key.as_str()).await?.unwrap_or_default();
         let (_, parts) = store.board_parts(&p.key).await?;
         let filings = store.filings(&p.key).await?;
         for d in &parts.deliverables {

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "scoring", include_str!("migrations/0003_scoring.surql")),
     (4, "reminders", include_str!("migrations/0004_reminders.surql")),
     (5, "delivery", include_str!("migrations/0005_delivery.surql")),
+    (6, "reminder_rules", include_str!("migrations/0006_reminder_rules.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

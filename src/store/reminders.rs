@@ -39,6 +39,44 @@ struct CalendarRow {
 }
 
 impl Store {
+    /// A programme's reminder rules, if it has its own.
+    pub async fn reminder_rules(
+        &self,
+        programme: &str,
+    ) -> Result<Option<crate::domain::reminder::ReminderRules>, StoreError> {
+        let out = self
+            .query("SELECT VALUE rules FROM reminder_rules WHERE programme = $p", json!({ "p": programme }))
+            .await?;
+        rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .next()
+            .map(|v| decode("reminder rules", v))
+            .transpose()
+    }
+
+    pub async fn put_reminder_rules(
+        &self,
+        programme: &str,
+        rules: &crate::domain::reminder::ReminderRules,
+        path: Vec<String>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = (SELECT VALUE rules FROM reminder_rules WHERE programme = $p)[0];
+             DELETE reminder_rules WHERE programme = $p;
+             CREATE reminder_rules CONTENT {{ programme: $p, rules: $r }};
+             LET $after = $r;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "p": programme, "r": encode(rules),
+            "audit": head(actor, "reminder_rules.update", &format!("reminder_rules:{programme}"), Some(programme), Some(path)),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
     pub async fn upsert_calendar_year(&self, year: i32, y: &Year, source: &str) -> Result<(), StoreError> {
         let days = |s: &std::collections::BTreeSet<NaiveDate>| s.iter().map(|d| d.to_string()).collect::<Vec<_>>();
         self.query(

@@ -373,6 +373,16 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
             "inbox_of_taijiang",
         ),
         "listReminders" => (c(Method::GET, format!("{FJ}/reminders"), None), "read_fujian"),
+        "getReminderRules" => (c(Method::GET, format!("{FJ}/reminder-rules"), None), "read_fujian"),
+        "putReminderRules" => (
+            c(
+                Method::PUT,
+                format!("{FJ}/reminder-rules"),
+                Some(json!({"before_working_days": [5, 2], "on_the_day": true,
+                "overdue_daily": true, "escalate_city_after_days": 5, "escalate_province_after_days": 10})),
+            ),
+            "define_fujian",
+        ),
         "previewReminders" => {
             (c(Method::GET, format!("{FJ}/reminders/preview?at=2022-10-31T09:00:00%2B08:00"), None), "read_fujian")
         }
@@ -534,7 +544,7 @@ async fn every_operation_every_role_own_and_other_region() {
         .flat_map(|m| m.as_object().unwrap().values().map(|op| op["operationId"].as_str().unwrap().to_owned()))
         .collect();
     ops.sort_by_key(|op| (ORDER.iter().position(|o| o == op).map(|i| i + 1).unwrap_or(0), op.clone()));
-    assert!(ops.len() >= 65, "{} operations", ops.len());
+    assert!(ops.len() >= 67, "{} operations", ops.len());
     let mut failures = Vec::new();
     let mut n = 0;
     for op in &ops {

@@ -212,3 +212,32 @@ async fn a_restart_and_a_second_scheduler_change_nothing() {
     let expected_without_gap: Vec<_> = raced.iter().filter(|r| !in_gap(r)).cloned().collect();
     assert_eq!(without_gap, expected_without_gap);
 }
+
+#[tokio::test]
+async fn a_programme_sets_its_own_reminder_rules() {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    let rules = "/api/v1/programmes/fj-2022-reform-pilot/reminder-rules";
+    let (_, default) = t.get(rules).await;
+    assert_eq!(default["before_working_days"], serde_json::json!([7, 3, 1]));
+    let only_two_days_before = serde_json::json!({"before_working_days": [2], "on_the_day": false, "overdue_daily": false,
+        "escalate_city_after_days": null, "escalate_province_after_days": null});
+    let (s, b) = t.put(rules, &only_two_days_before).await;
+    assert_eq!(s, 200, "{b}");
+    for bad in [
+        serde_json::json!({"before_working_days": [0], "on_the_day": true, "overdue_daily": true}),
+        serde_json::json!({"before_working_days": [3], "on_the_day": true, "overdue_daily": true, "escalate_city_after_days": 9, "escalate_province_after_days": 2}),
+    ] {
+        let (s, b) = t.put(rules, &bad).await;
+        assert_eq!((s, b["code"].as_str()), (422, Some("validation_failed")), "{b}");
+    }
+    // The plan is due Tuesday 20 September 2022: two working days before is Friday the 16th.
+    let store = &t.app.state.store;
+    let sent = pilotgov::jobs::reminders::run(store, at("2022-09-16T09:00:00+08:00"), None, false).await.unwrap();
+    assert_eq!(sent.len(), 14);
+    assert!(sent.iter().all(|r| r.kind == "before-2"));
+    for day in ["2022-09-19", "2022-09-20", "2022-09-21", "2022-09-28"] {
+        let more =
+            pilotgov::jobs::reminders::run(store, at(&format!("{day}T09:00:00+08:00")), None, false).await.unwrap();
+        assert!(more.is_empty(), "{day}: {more:?}");
+    }
+}
