@@ -16,7 +16,7 @@ use super::parts::RouteStepDto;
 use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
-use crate::domain::compliance::{CellStatus, Tally};
+use crate::domain::compliance::Tally;
 use crate::domain::filing::{Decision, Filing, FilingState, Timeliness, timeliness};
 use crate::domain::{DomainError, Key};
 use crate::service::filings::{self as service, FilingError, NewFiling};
@@ -707,9 +707,8 @@ impl FilingsApi {
                         .map(|c| {
                             c.as_ref().map(|(cell, filing)| CellDto {
                                 status: cell.status.as_str().to_owned(),
-                                days_late: match (cell.status, cell.timeliness) {
-                                    (_, Timeliness::Late(d)) => Some(d),
-                                    (CellStatus::Late, _) => None,
+                                days_late: match cell.timeliness {
+                                    Timeliness::Late(d) => Some(d),
                                     _ => None,
                                 },
                                 filing: filing.clone(),

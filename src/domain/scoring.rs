@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::deadline::YearMonth;
@@ -162,6 +163,23 @@ impl Scheme {
         self.ranking_from <= m && m <= self.ranking_to
     }
 
+    /// An appeal about something that became known at `known_at` is in time until the window
+    /// closes (`appeal_window_days` later, to the instant).
+    pub fn check_appeal_in_time(&self, known_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let closes = known_at + Duration::days(i64::from(self.appeal_window_days));
+        if now > closes {
+            return Err(DomainError::rule(
+                "appeal_window",
+                format!(
+                    "the appeal window of {} days closed at {}",
+                    self.appeal_window_days,
+                    closes.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks a manual deduction or bonus before it is stored.
     pub fn check_adjustment(&self, item: &Key, kind: AdjustmentKind, points: Points) -> Result<(), DomainError> {
         let it =
@@ -287,6 +305,25 @@ mod tests {
 
     fn code(i: u32) -> RegionCode {
         RegionCode::parse(&format!("520402{:03}", i + 1)).unwrap()
+    }
+
+    #[test]
+    fn appeals_are_in_time_until_the_window_closes() {
+        let scheme = Scheme {
+            items: vec![],
+            bonus_cap: Points(0),
+            auto_rules: vec![],
+            ranking_from: YearMonth::parse("2019-04").unwrap(),
+            ranking_to: YearMonth::parse("2019-12").unwrap(),
+            appeal_window_days: 7,
+            annual: AnnualWeights { monthly: 100, final_evaluation: 0 },
+            tie_order: vec![],
+        };
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let known = at("2019-09-05T10:00:00+08:00");
+        assert!(scheme.check_appeal_in_time(known, at("2019-09-12T10:00:00+08:00")).is_ok());
+        let late = scheme.check_appeal_in_time(known, at("2019-09-12T10:00:01+08:00")).unwrap_err();
+        assert!(matches!(late, DomainError::RuleViolated { ref rule, .. } if rule == "appeal_window"), "{late:?}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Access, Principal};
@@ -407,18 +407,7 @@ pub async fn appeal(
     } else {
         return Err(DomainError::invalid("target", format!("no deduction or evaluation `{target}`")).into());
     };
-    let deadline = known_at + Duration::days(i64::from(scheme.appeal_window_days));
-    if now > deadline {
-        return Err(DomainError::rule(
-            "appeal_window",
-            format!(
-                "the appeal window of {} days closed at {}",
-                scheme.appeal_window_days,
-                deadline.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M")
-            ),
-        )
-        .into());
-    }
+    scheme.check_appeal_in_time(known_at, now)?;
     let row = AppealRow {
         key: uuid::Uuid::new_v4().simple().to_string(),
         programme: key.to_string(),

@@ -61,20 +61,8 @@ impl Store {
         path: Vec<String>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "BEGIN TRANSACTION;
-             LET $before = (SELECT VALUE rules FROM reminder_rules WHERE programme = $p)[0];
-             DELETE reminder_rules WHERE programme = $p;
-             CREATE reminder_rules CONTENT {{ programme: $p, rules: $r }};
-             LET $after = $r;
-             {AUDIT}
-             COMMIT TRANSACTION;"
-        );
-        let vars = json!({
-            "p": programme, "r": encode(rules),
-            "audit": head(actor, "reminder_rules.update", &format!("reminder_rules:{programme}"), Some(programme), Some(path)),
-        });
-        self.query(&sql, vars).await.map(|_| ())
+        let row = json!({ "programme": programme, "rules": encode(rules) });
+        self.replace_programme_doc("reminder_rules", "rules", row, "reminder_rules.update", path, actor).await
     }
 
     pub async fn upsert_calendar_year(&self, year: i32, y: &Year, source: &str) -> Result<(), StoreError> {

@@ -127,6 +127,36 @@ impl Store {
         self.query(&sql, vars).await.map(|_| ())
     }
 
+    /// Replaces a programme's one document in `table` (its scheme, indicator system, reminder
+    /// rules): the old one goes, `row` (holding `programme` and `field`) comes, audited as
+    /// `action` with the old and new `field` values.
+    pub(super) async fn replace_programme_doc(
+        &self,
+        table: &str,
+        field: &str,
+        row: Json,
+        action: &str,
+        path: Vec<String>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let programme = row["programme"].as_str().unwrap_or_default().to_owned();
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = (SELECT VALUE type::field($f) FROM type::table($t) WHERE programme = $p)[0];
+             DELETE type::table($t) WHERE programme = $p;
+             CREATE type::table($t) CONTENT $row;
+             LET $after = $row[$f];
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let entity = format!("{table}:{programme}");
+        let vars = json!({
+            "t": table, "f": field, "p": programme, "row": row,
+            "audit": head(actor, action, &entity, Some(&programme), Some(path)),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
     async fn select<T: DeserializeOwned>(&self, sql: &str, vars: Json, what: &str) -> Result<Vec<T>, StoreError> {
         let out = self.query(sql, vars).await?;
         rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode(what, v)).collect()
@@ -140,20 +170,9 @@ impl Store {
         path: Vec<String>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "BEGIN TRANSACTION;
-             LET $before = (SELECT VALUE scheme FROM scheme WHERE programme = $p)[0];
-             DELETE scheme WHERE programme = $p;
-             CREATE scheme CONTENT {{ programme: $p, scheme: $s, updated_at: $now_at }};
-             LET $after = $s;
-             {AUDIT}
-             COMMIT TRANSACTION;"
-        );
-        let vars = json!({
-            "p": programme.as_str(), "s": encode(scheme), "now_at": actor.at.to_rfc3339(),
-            "audit": head(actor, "scheme.update", &format!("scheme:{programme}"), Some(programme.as_str()), Some(path)),
-        });
-        self.query(&sql, vars).await.map(|_| ())
+        let row =
+            json!({ "programme": programme.as_str(), "scheme": encode(scheme), "updated_at": actor.at.to_rfc3339() });
+        self.replace_programme_doc("scheme", "scheme", row, "scheme.update", path, actor).await
     }
 
     pub async fn scheme(&self, programme: &Key) -> Result<Option<Scheme>, StoreError> {
@@ -301,20 +320,8 @@ impl Store {
         path: Vec<String>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "BEGIN TRANSACTION;
-             LET $before = (SELECT VALUE system FROM indicator_system WHERE programme = $p)[0];
-             DELETE indicator_system WHERE programme = $p;
-             CREATE indicator_system CONTENT {{ programme: $p, system: $s }};
-             LET $after = $s;
-             {AUDIT}
-             COMMIT TRANSACTION;"
-        );
-        let vars = json!({
-            "p": programme.as_str(), "s": encode(system),
-            "audit": head(actor, "indicator_system.update", &format!("indicator_system:{programme}"), Some(programme.as_str()), Some(path)),
-        });
-        self.query(&sql, vars).await.map(|_| ())
+        let row = json!({ "programme": programme.as_str(), "system": encode(system) });
+        self.replace_programme_doc("indicator_system", "system", row, "indicator_system.update", path, actor).await
     }
 
     pub async fn indicator_system(&self, programme: &Key) -> Result<Option<IndicatorSystem>, StoreError> {
