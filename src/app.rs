@@ -44,6 +44,8 @@ impl App {
             .at("/api/v1/openapi.json", spec)
             .nest("/docs", docs)
             .at("/health", get(health))
+            .nest("/ui", crate::web::routes().data(crate::web::SessionTtl(self.config.limits().token_ttl)))
+            .at("/", get(to_dashboard))
             .with(api::limit::BodyLimit {
                 default: self.config.body_limit,
                 // Multipart framing adds a little to the file itself.
@@ -57,6 +59,14 @@ impl App {
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn spec_json(state: State) -> String {
     api::service(state, Config::default().limits()).spec()
+}
+
+#[handler]
+fn to_dashboard() -> poem::Response {
+    poem::Response::builder()
+        .status(poem::http::StatusCode::SEE_OTHER)
+        .header(poem::http::header::LOCATION, "/ui")
+        .finish()
 }
 
 #[handler]

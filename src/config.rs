@@ -31,6 +31,11 @@ pub struct Config {
     pub log: String,
     /// Log as JSON lines instead of text.
     pub log_json: bool,
+    /// SMTP relay for the e-mail channel: `smtp://host:25`, `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host`. None: e-mail deliveries fail and say so.
+    pub smtp_url: Option<String>,
+    /// Sender of reminder e-mails.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -47,6 +52,8 @@ impl Default for Config {
             token_ttl_minutes: 12 * 60,
             log: "info".into(),
             log_json: false,
+            smtp_url: None,
+            smtp_from: "pilotgov <noreply@localhost>".into(),
         }
     }
 }
@@ -66,6 +73,15 @@ impl Config {
             token_ttl: chrono::Duration::minutes(self.token_ttl_minutes.max(1)),
             attachment_limit: self.attachment_limit,
         }
+    }
+
+    /// Where scheduled deliveries go besides webhooks (e-mail, when configured).
+    pub fn outbox(&self) -> Result<crate::jobs::delivery::Outbox, String> {
+        let mail = match &self.smtp_url {
+            Some(url) => Some(crate::jobs::delivery::Mail::new(url, &self.smtp_from)?),
+            None => None,
+        };
+        Ok(crate::jobs::delivery::Outbox { mail })
     }
 
     pub fn store(&self) -> StoreConfig {

@@ -22,5 +22,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod jobs;
+pub mod render;
 pub mod service;
 pub mod store;
+pub mod web;

@@ -154,14 +154,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             // The scheduler runs beside the server; every instance may run one (runs are claimed).
-            tokio::spawn(pilotgov::jobs::run_forever(
-                app.state.store.clone(),
-                clock.clone(),
-                pilotgov::jobs::default_jobs(),
-            ));
+            let outbox = app.config.outbox().map_err(|e| anyhow::anyhow!("e-mail configuration: {e}"))?;
+            let scheduler = pilotgov::jobs::Scheduler { outbox, ..pilotgov::jobs::Scheduler::default() };
+            tokio::spawn(pilotgov::jobs::run_forever(app.state.store.clone(), clock.clone(), scheduler));
             let bind = app.config.bind.clone();
             let listener = poem::listener::TcpListener::bind(bind.clone());
-            println!("pilotgov listening on http://{bind}  (API /api/v1, docs /docs, spec /api/v1/openapi.json)");
+            println!(
+                "pilotgov listening on http://{bind}  (dashboard /ui, API /api/v1, docs /docs, spec /api/v1/openapi.json)"
+            );
             poem::Server::new(listener)
                 .run_with_graceful_shutdown(
                     app.endpoint(),
@@ -205,13 +205,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", pilotgov::service::board::render_text(&board));
         }
         Command::Jobs { command: JobsCommand::Run { job, at, dry_run } } => {
-            anyhow::ensure!(job == "reminders", "unknown job `{job}` (reminders)");
+            anyhow::ensure!(
+                job == "reminders" || job == "monthly-drafts",
+                "unknown job `{job}` (reminders, monthly-drafts)"
+            );
             let app = App::build(config, clock.clone()).await?;
             let now = match at {
                 Some(s) => pilotgov::api::common::instant("at", &s)?,
                 None => clock.now(),
             };
             let store = &app.state.store;
+            if job == "monthly-drafts" {
+                anyhow::ensure!(!dry_run, "monthly-drafts has no dry run");
+                let made = pilotgov::jobs::monthly::run(store, now).await?;
+                println!("{made} draft(s) and notice(s) made");
+                return Ok(());
+            }
             let previous = store.job_last_run("reminders").await?;
             let sent = pilotgov::jobs::reminders::run(store, now, previous, dry_run).await?;
             for r in &sent {

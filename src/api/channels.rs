@@ -20,12 +20,14 @@ pub enum ChannelKind {
     Dingtalk,
     /// A JSON POST of the reminder.
     Generic,
+    /// E-mail through the server's SMTP relay; the URL is `mailto:a@x.cn,b@y.cn`.
+    Email,
 }
 
 #[derive(Debug, Clone, Object)]
 pub struct ChannelInput {
     pub kind: ChannelKind,
-    /// The robot's or endpoint's URL (http or https).
+    /// The robot's or endpoint's URL (http or https); for e-mail, `mailto:` and the addresses.
     pub url: String,
     /// Reminders about units inside this region go here.
     pub region: String,
@@ -105,7 +107,9 @@ impl ChannelsApi {
         let path = r.implied_path();
         auth.may_create(Access::DefineProgramme { scope_path: &path })?;
         let url = body.0.url.trim().to_owned();
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
+        if body.0.kind == ChannelKind::Email {
+            crate::jobs::delivery::mail_recipients(&url).map_err(|m| DomainError::invalid("url", m))?;
+        } else if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
             return Err(DomainError::invalid("url", "an http or https URL").into());
         }
         let c = ChannelRow {
@@ -114,6 +118,7 @@ impl ChannelsApi {
                 ChannelKind::Wecom => "wecom".into(),
                 ChannelKind::Dingtalk => "dingtalk".into(),
                 ChannelKind::Generic => "generic".into(),
+                ChannelKind::Email => "email".into(),
             },
             url,
             region: r.to_string(),

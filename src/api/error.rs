@@ -72,6 +72,12 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(body("bad_request", message, None))
     }
+
+    /// A failure of ours (a template, an export): logged with its cause, shown without it.
+    pub fn internal(cause: &str) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::Internal(body("internal", "internal error", None))
+    }
 }
 
 /// Rules whose breach is a clash with what is stored (409) rather than an unacceptable value (422).
@@ -85,6 +91,8 @@ const CONFLICT_RULES: &[&str] = &[
     "duplicate_filing",
     "already_published",
     "not_published",
+    "ranking_not_published",
+    "published",
     "appeal_decided",
     "duplicate_appeal",
     "wrong_step",

@@ -2,15 +2,13 @@
 //! the audit trail.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use poem::Response;
-use poem::http::header;
-use poem_openapi::payload::{Json, Payload};
-use poem_openapi::registry::MetaSchemaRef;
+use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiResponse, Enum, Multipart, Object, OpenApi, param::Header, param::Path, param::Query};
 
 use super::auth::Auth;
 use super::common::{instant, key as parse_key, page, region, shanghai};
+use super::download::{Download, FileDownload};
 use super::error::ApiError;
 use super::parts::RouteStepDto;
 use super::programmes::not_found;
@@ -105,6 +103,8 @@ pub struct ReviewInput {
     pub reason: Option<String>,
     /// The revision you decided on; a newer one means someone acted first (409 `stale`).
     pub revision: u32,
+    /// Mark the filing as good practice (典型经验): the passage bulletins quote (≤ 500 characters).
+    pub exemplary: Option<String>,
 }
 
 #[derive(Debug, Multipart)]
@@ -181,6 +181,8 @@ pub struct FilingView {
     pub first_submitted_at: Option<DateTime<FixedOffset>>,
     pub last_submitted_at: Option<DateTime<FixedOffset>>,
     pub returned_reason: Option<String>,
+    /// The good-practice passage (典型经验) a reviewer marked, if any.
+    pub exemplary: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub timeliness: Option<TimelinessDto>,
     pub created_by: String,
@@ -234,67 +236,6 @@ pub enum FilingCreated {
     /// A repeat of an earlier request with the same `Idempotency-Key`: the filing it created.
     #[oai(status = 200)]
     Replayed(Json<FilingView>),
-}
-
-/// A file as stored, served with its own content type and name.
-pub struct FileDownload {
-    bytes: Vec<u8>,
-    content_type: String,
-    filename: String,
-}
-
-impl Payload for FileDownload {
-    const CONTENT_TYPE: &'static str = "application/octet-stream";
-
-    fn check_content_type(_: &str) -> bool {
-        true
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        <poem_openapi::payload::Binary<Vec<u8>> as Payload>::schema_ref()
-    }
-}
-
-/// RFC 6266 `Content-Disposition`: an ASCII fallback and the UTF-8 name, percent-encoded, so a
-/// Chinese file name survives every browser.
-fn content_disposition(filename: &str) -> String {
-    let ascii: String =
-        filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-impl poem::IntoResponse for FileDownload {
-    fn into_response(self) -> Response {
-        Response::builder()
-            .header(header::CONTENT_TYPE, self.content_type)
-            .header(header::CONTENT_DISPOSITION, content_disposition(&self.filename))
-            .header("X-Content-Type-Options", "nosniff")
-            .body(self.bytes)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn chinese_file_names_are_percent_encoded() {
-        assert_eq!(
-            super::content_disposition("台江区方案.pdf"),
-            "attachment; filename=\"_____.pdf\"; filename*=UTF-8''%E5%8F%B0%E6%B1%9F%E5%8C%BA%E6%96%B9%E6%A1%88.pdf"
-        );
-    }
-}
-
-#[derive(ApiResponse)]
-pub enum Download {
-    /// The file, with its content type and name.
-    #[oai(status = 200)]
-    File(FileDownload),
 }
 
 /// Counts over cells, and the on-time rate (first submissions on time ÷ deadlines due).
@@ -466,6 +407,7 @@ fn view(f: &Filing, due_on: Option<NaiveDate>, now: chrono::DateTime<chrono::Utc
         first_submitted_at: f.first_submitted_at.map(shanghai),
         last_submitted_at: f.last_submitted_at.map(shanghai),
         returned_reason: f.returned_reason.clone(),
+        exemplary: f.exemplary_quote.clone(),
         due_on,
         timeliness: due_on.map(|d| timeliness(d, f.first_submitted_at, now).into()),
         created_by: f.created_by.clone(),
@@ -617,7 +559,7 @@ impl FilingsApi {
     #[oai(path = "/attachments/:id", method = "get", operation_id = "downloadAttachment")]
     async fn download(&self, auth: Auth, id: Path<String>) -> Result<Download, ApiError> {
         let (a, bytes) = service::attachment(&self.state.store, auth.principal(), &id.0).await?;
-        Ok(Download::File(FileDownload { bytes, content_type: a.content_type, filename: a.filename }))
+        Ok(Download::File(FileDownload::attachment(bytes, &a.content_type, &a.filename)))
     }
 
     /// Submit the current content as a new version; it goes to the first step of its route.
@@ -655,6 +597,7 @@ impl FilingsApi {
             &id.0,
             body.0.revision,
             decision,
+            body.0.exemplary.as_deref(),
             self.state.clock.now(),
         )
         .await?;

@@ -3,10 +3,13 @@
 //! Handlers parse DTOs into domain values, call the domain or a service, and map back.
 
 mod auth;
+mod bulletins;
 mod channels;
 pub mod common;
 mod deadlines;
+mod download;
 pub mod error;
+mod exports;
 mod filings;
 pub mod limit;
 mod parts;
@@ -57,6 +60,10 @@ enum ApiTags {
     Scoring,
     /// Reminders, chasing and escalation; your inbox.
     Reminders,
+    /// Progress bulletins (通报): draft, publish, render.
+    Bulletins,
+    /// Spreadsheets (XLSX, CSV) and calendar feeds (iCalendar).
+    Exports,
 }
 
 pub type Apis = (
@@ -70,6 +77,8 @@ pub type Apis = (
     scoring::ScoringApi,
     reminders::RemindersApi,
     channels::ChannelsApi,
+    bulletins::BulletinsApi,
+    exports::ExportsApi,
 );
 
 /// The OpenAPI service, served under `/api/v1`.
@@ -85,7 +94,9 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
             regions::RegionsApi { state: state.clone() },
             scoring::ScoringApi { state: state.clone() },
             reminders::RemindersApi { state: state.clone() },
-            channels::ChannelsApi { state },
+            channels::ChannelsApi { state: state.clone() },
+            bulletins::BulletinsApi { state: state.clone() },
+            exports::ExportsApi { state },
         ),
         "pilotgov",
         env!("CARGO_PKG_VERSION"),

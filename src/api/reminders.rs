@@ -91,6 +91,13 @@ pub struct ReminderRulesDto {
     pub escalate_city_after_days: Option<u32>,
     /// Days after the due day to tell the province; none: never.
     pub escalate_province_after_days: Option<u32>,
+    /// When the reminder job runs for this programme, as a cron expression with seconds
+    /// (`sec min hour day month weekday`, e.g. `0 30 8 * * Mon-Fri`); none: the server's 09:00.
+    pub schedule: Option<String>,
+    /// IANA time zone of the schedule; none: Asia/Shanghai.
+    pub time_zone: Option<String>,
+    /// Region told at the last escalation instead of the province; must lie in the programme.
+    pub escalate_to: Option<String>,
 }
 
 impl From<&ReminderRules> for ReminderRulesDto {
@@ -101,6 +108,9 @@ impl From<&ReminderRules> for ReminderRulesDto {
             overdue_daily: r.overdue_daily,
             escalate_city_after_days: r.escalate_city_after_days,
             escalate_province_after_days: r.escalate_province_after_days,
+            schedule: r.schedule.clone(),
+            time_zone: r.time_zone.clone(),
+            escalate_to: r.escalate_to.as_ref().map(ToString::to_string),
         }
     }
 }
@@ -134,8 +144,11 @@ impl RemindersApi {
             overdue_daily: b.overdue_daily,
             escalate_city_after_days: b.escalate_city_after_days,
             escalate_province_after_days: b.escalate_province_after_days,
+            schedule: b.schedule,
+            time_zone: b.time_zone,
+            escalate_to: b.escalate_to.map(|c| super::common::region("escalate_to", &c)).transpose()?,
         };
-        rules.validate()?;
+        rules.validate(&p.programme.scope)?;
         let path: Vec<String> = path.iter().map(|c| c.to_string()).collect();
         self.state.store.put_reminder_rules(k.as_str(), &rules, path, &auth.actor(&self.state)).await?;
         Ok(Json((&rules).into()))

@@ -89,6 +89,9 @@ pub struct Filing {
     pub returned_reason: Option<String>,
     /// Marked by a reviewer as good practice (典型经验).
     pub exemplary: bool,
+    /// The passage bulletins quote as good practice.
+    #[serde(default)]
+    pub exemplary_quote: Option<String>,
     pub created_by: String,
 }
 
@@ -135,8 +138,20 @@ impl Filing {
             last_submitted_at: None,
             returned_reason: None,
             exemplary: false,
+            exemplary_quote: None,
             created_by: created_by.to_owned(),
         })
+    }
+
+    /// Marks the filing as good practice (典型经验), with the passage bulletins quote; only
+    /// with a decision that accepts it.
+    pub fn mark_exemplary(&mut self, decision: &Decision, quote: &str) -> Result<(), DomainError> {
+        if matches!(decision, Decision::Return(_)) {
+            return Err(DomainError::invalid("exemplary", "a returned filing cannot be marked as good practice"));
+        }
+        self.exemplary_quote = Some(text("exemplary", quote, 500)?);
+        self.exemplary = true;
+        Ok(())
     }
 
     fn editable(&self) -> Result<(), DomainError> {

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod board;
+pub mod bulletin;
 pub mod bundle;
 pub mod calendar;
 pub mod compliance;

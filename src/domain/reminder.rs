@@ -11,6 +11,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::Calendar;
+use super::region::RegionCode;
 
 /// A programme's reminder rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,11 +25,32 @@ pub struct ReminderRules {
     pub escalate_city_after_days: Option<u32>,
     /// Days after the due day on which the province is told; none: never.
     pub escalate_province_after_days: Option<u32>,
+    /// When the reminder job runs for this programme: a cron expression with seconds
+    /// (`sec min hour day month weekday`); none: the server's schedule (09:00 every day).
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// The IANA time zone the schedule is read in; none: Asia/Shanghai.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Who is told at the last escalation instead of the unit's province: a region of the
+    /// programme, e.g. the district that runs a district programme.
+    #[serde(default)]
+    pub escalate_to: Option<RegionCode>,
 }
 
 impl ReminderRules {
-    pub fn validate(&self) -> Result<(), super::DomainError> {
+    /// Checks the rules of a programme whose scope is `scope` (escalation stays inside it).
+    pub fn validate(&self, scope: &RegionCode) -> Result<(), super::DomainError> {
         use super::DomainError;
+        self.schedule()?;
+        if let Some(to) = &self.escalate_to
+            && !to.implied_path().contains(scope)
+        {
+            return Err(DomainError::invalid(
+                "escalate_to",
+                format!("{to} is outside the programme's region {scope}; escalation goes to a region of the programme"),
+            ));
+        }
         if self.before_working_days.len() > 5 || self.before_working_days.iter().any(|n| !(1..=30).contains(n)) {
             return Err(DomainError::invalid(
                 "before_working_days",
@@ -51,6 +73,30 @@ impl ReminderRules {
     }
 }
 
+impl ReminderRules {
+    /// The programme's own schedule and its time zone, if it set one.
+    pub fn schedule(&self) -> Result<Option<(cron::Schedule, chrono_tz::Tz)>, super::DomainError> {
+        use super::DomainError;
+        let tz = match &self.time_zone {
+            None => chrono_tz::Asia::Shanghai,
+            Some(name) => name.parse::<chrono_tz::Tz>().map_err(|_| {
+                DomainError::invalid(
+                    "time_zone",
+                    format!("unknown time zone {name:?}; use an IANA name such as Asia/Shanghai"),
+                )
+            })?,
+        };
+        let Some(expr) = &self.schedule else { return Ok(None) };
+        let schedule = expr.parse::<cron::Schedule>().map_err(|e| {
+            DomainError::invalid(
+                "schedule",
+                format!("invalid cron expression {expr:?} ({e}); write `sec min hour day month weekday`, e.g. \"0 0 9 * * *\""),
+            )
+        })?;
+        Ok(Some((schedule, tz)))
+    }
+}
+
 impl Default for ReminderRules {
     fn default() -> Self {
         Self {
@@ -59,6 +105,9 @@ impl Default for ReminderRules {
             overdue_daily: true,
             escalate_city_after_days: Some(3),
             escalate_province_after_days: Some(7),
+            schedule: None,
+            time_zone: None,
+            escalate_to: None,
         }
     }
 }

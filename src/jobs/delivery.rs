@@ -1,5 +1,5 @@
-//! Delivering reminders to outgoing channels: WeCom and DingTalk group robots and generic JSON
-//! webhooks. Each reminder goes once to each channel whose region contains its unit; a failed
+//! Delivering reminders to outgoing channels: WeCom and DingTalk group robots, generic JSON
+//! webhooks and e-mail over SMTP. Each reminder goes once to each channel whose region contains its unit; a failed
 //! attempt is retried with growing pauses, and after the last one the delivery is dead (listed
 //! for an admin, who can replay it). Every attempt and its outcome is kept on the delivery.
 
@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 
 use crate::store::delivery::DeliveryRow;
@@ -23,9 +25,55 @@ fn client() -> &'static reqwest::Client {
     })
 }
 
+/// Transports that need server configuration: e-mail goes through one SMTP relay.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    pub mail: Option<Mail>,
+}
+
+/// An SMTP relay and the sender address reminders come from.
+#[derive(Clone)]
+pub struct Mail {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mail {
+    /// `url` as lettre reads it: `smtp://host:port` (plain, for a relay on a trusted network),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://user:pass@host` (TLS).
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("smtp_url {url:?}: {e}"))?
+            .timeout(Some(StdDuration::from_secs(20)))
+            .build();
+        let from = from.parse::<Mailbox>().map_err(|e| format!("smtp_from {from:?}: {e}"))?;
+        Ok(Self { transport, from })
+    }
+}
+
+/// The addresses of an e-mail channel's `mailto:a@x.cn,b@y.cn` URL.
+pub fn mail_recipients(url: &str) -> Result<Vec<Mailbox>, String> {
+    let list = url.strip_prefix("mailto:").ok_or("an e-mail channel's URL is mailto:address[,address…]")?;
+    let out: Vec<Mailbox> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| a.parse::<Mailbox>().map_err(|e| format!("{a:?} is not an e-mail address ({e})")))
+        .collect::<Result<_, _>>()?;
+    if out.is_empty() || out.len() > 50 {
+        return Err("between one and fifty addresses".into());
+    }
+    Ok(out)
+}
+
 /// The body a channel of `kind` expects for a reminder.
 pub fn payload(kind: &str, r: &ReminderRow) -> String {
     match kind {
+        // The subject names the kind of notice and the unit, so a mailbox reads like a list.
+        "email" => json!({
+            "subject": format!("{}{}", r.message.split('】').next().map(|t| format!("{t}】")).unwrap_or_default(), r.unit_name),
+            "text": format!("{}\n\n截止：{}\n—— pilotgov 试点工作督办", r.message, r.due_on),
+        }),
         // 企业微信群机器人: https://developer.work.weixin.qq.com/document/path/91770 (text message).
         "wecom" => json!({ "msgtype": "text", "text": { "content": r.message } }),
         // 钉钉自定义机器人 (text message).
@@ -67,14 +115,17 @@ pub async fn enqueue(store: &Store, reminders: &[ReminderRow]) -> Result<usize, 
 }
 
 /// Sends every delivery that is due; returns how many were delivered now.
-pub async fn deliver(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut delivered = 0;
     for d in store.due_deliveries(now).await? {
         if !store.claim_attempt(&d.key, d.attempts).await? {
             continue; // another worker has this attempt
         }
         let attempt = d.attempts + 1;
-        let outcome = send(&d).await;
+        let outcome = match d.kind.as_str() {
+            "email" => send_mail(outbox, &d).await,
+            _ => send(&d).await,
+        };
         let entry = json!({ "attempt": attempt, "at": now.to_rfc3339(), "ok": outcome.is_ok(), "detail": match &outcome { Ok(s) | Err(s) => s.clone() } });
         let (status, next) = match outcome {
             Ok(_) => ("delivered", now),
@@ -84,11 +135,28 @@ pub async fn deliver(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreEr
         if status == "delivered" {
             delivered += 1;
         } else {
-            tracing::warn!(delivery = %d.key, attempt, status, "webhook delivery failed");
+            tracing::warn!(delivery = %d.key, kind = %d.kind, attempt, status, "delivery failed");
         }
         store.record_attempt(&d.key, status, next, entry).await?;
     }
     Ok(delivered)
+}
+
+/// One message through the relay; the relay's answer is the outcome.
+async fn send_mail(outbox: &Outbox, d: &DeliveryRow) -> Result<String, String> {
+    let mail = outbox.mail.as_ref().ok_or("e-mail is not configured on this server (smtp_url)")?;
+    let body: serde_json::Value = serde_json::from_str(&d.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let mut builder =
+        Message::builder().from(mail.from.clone()).subject(body["subject"].as_str().unwrap_or("pilotgov"));
+    for to in mail_recipients(&d.url)? {
+        builder = builder.to(to);
+    }
+    let message = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(body["text"].as_str().unwrap_or_default().to_owned())
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    let reply = mail.transport.send(message).await.map_err(|e| format!("SMTP: {e}"))?;
+    Ok(format!("SMTP {}", reply.code()))
 }
 
 /// One POST; robots answer 200 with `errcode` 0 when they accept the message.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, Utc};
 
 use crate::domain::Audience as DeliverableAudience;
 use crate::domain::deadline::local_day;
-use crate::domain::reminder::{Audience, Due, collapse, due_between};
+use crate::domain::reminder::{Audience, Due, ReminderRules, collapse, due_between};
 use crate::domain::{Key, RegionCode, RegionLevel};
 use crate::store::reminders::ReminderRow;
 use crate::store::{Store, StoreError};
@@ -15,13 +15,45 @@ use crate::store::{Store, StoreError};
 /// Chasing stops this many days after a programme's period ends.
 const CHASE_AFTER_PERIOD_DAYS: u64 = 30;
 
-/// Creates (unless `dry_run`) the reminders due after the last run up to `now`, and returns
-/// those created now (with `dry_run`, those that would be).
+/// Which programmes a run covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Every programme (the CLI, previews).
+    All,
+    /// The programmes that follow the server's schedule (those without one of their own).
+    ServerSchedule,
+    /// One programme, on its own schedule.
+    Programme(&'a str),
+}
+
+impl Scope<'_> {
+    fn covers(self, programme: &str, rules: &ReminderRules) -> bool {
+        match self {
+            Self::All => true,
+            Self::ServerSchedule => rules.schedule.is_none(),
+            Self::Programme(key) => key == programme,
+        }
+    }
+}
+
+/// Creates (unless `dry_run`) the reminders due after the last run up to `now` for every
+/// programme, and returns those created now (with `dry_run`, those that would be).
 pub async fn run(
     store: &Store,
     now: DateTime<Utc>,
     previous: Option<DateTime<Utc>>,
     dry_run: bool,
+) -> Result<Vec<ReminderRow>, StoreError> {
+    run_scoped(store, now, previous, dry_run, Scope::All).await
+}
+
+/// [`run`] for the programmes in `scope`.
+pub async fn run_scoped(
+    store: &Store,
+    now: DateTime<Utc>,
+    previous: Option<DateTime<Utc>>,
+    dry_run: bool,
+    scope: Scope<'_>,
 ) -> Result<Vec<ReminderRow>, StoreError> {
     let today = local_day(now);
     let yesterday = today.pred_opt().expect("dates stay in range");
@@ -39,6 +71,9 @@ pub async fn run(
             continue;
         }
         let rules = store.reminder_rules(p.key.as_str()).await?.unwrap_or_default();
+        if !scope.covers(p.key.as_str(), &rules) {
+            continue;
+        }
         let (_, parts) = store.board_parts(&p.key).await?;
         let filings = store.filings(&p.key).await?;
         for d in &parts.deliverables {
@@ -70,6 +105,7 @@ pub async fn run(
                             o.due_on,
                             &o.due_text,
                             r,
+                            rules.escalate_to.as_ref(),
                             &users,
                             now,
                         );
@@ -96,6 +132,7 @@ fn reminder(
     due_on: chrono::NaiveDate,
     due_text: &str,
     r: Due,
+    escalate_to: Option<&RegionCode>,
     users: &[crate::store::accounts::UserRow],
     now: DateTime<Utc>,
 ) -> ReminderRow {
@@ -115,14 +152,22 @@ fn reminder(
                 .map(|u| u.username.clone())
                 .collect()
         }
-        Audience::Province => {
-            let province = level_code(RegionLevel::Province);
-            users
+        // The programme may name who is told last: that region's reviewers, admins and leaders.
+        Audience::Province => match escalate_to {
+            Some(to) => users
                 .iter()
-                .filter(|u| u.role == "province_admin" && Some(&u.region) == province.as_ref())
+                .filter(|u| u.region == to.as_str() && !matches!(u.role.as_str(), "unit_lead" | "evaluator"))
                 .map(|u| u.username.clone())
-                .collect()
-        }
+                .collect(),
+            None => {
+                let province = level_code(RegionLevel::Province);
+                users
+                    .iter()
+                    .filter(|u| u.role == "province_admin" && Some(&u.region) == province.as_ref())
+                    .map(|u| u.username.clone())
+                    .collect()
+            }
+        },
     };
     let message = match r.kind {
         crate::domain::reminder::Kind::Before(n) => {

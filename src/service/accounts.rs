@@ -47,7 +47,8 @@ pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_token() -> String {
+/// A new random secret (32 bytes, URL-safe base64): login tokens and calendar-feed URLs.
+pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system provides randomness");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

@@ -270,6 +270,7 @@ pub async fn review(
     key: &str,
     revision: u32,
     decision: Decision,
+    exemplary: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Filing, FilingError> {
     let mut f = get(store, p, key).await?;
@@ -289,6 +290,9 @@ pub async fn review(
         }
     };
     gate(p, Access::Review { unit_path: &f.unit_path, level }, "filing")?;
+    if let Some(quote) = exemplary {
+        f.mark_exemplary(&decision, quote)?;
+    }
     let (step, s) = f.review(&decision)?;
     let row = ReviewRow {
         filing: f.key.clone(),

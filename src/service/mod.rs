@@ -3,7 +3,9 @@
 
 pub mod accounts;
 pub mod board;
+pub mod bulletins;
 pub mod document;
+pub mod exports;
 pub mod filings;
 pub mod import;
 pub mod scoring;

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "reminders", include_str!("migrations/0004_reminders.surql")),
     (5, "delivery", include_str!("migrations/0005_delivery.surql")),
     (6, "reminder_rules", include_str!("migrations/0006_reminder_rules.surql")),
+    (7, "bulletins_feeds", include_str!("migrations/0007_bulletins_feeds.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

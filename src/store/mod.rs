@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 mod board_cache;
+pub mod bulletins;
 pub mod delivery;
 mod error;
 pub mod filings;

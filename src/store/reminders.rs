@@ -54,6 +54,20 @@ impl Store {
             .transpose()
     }
 
+    /// Every programme's own rules, by programme key.
+    pub async fn all_reminder_rules(
+        &self,
+    ) -> Result<Vec<(String, crate::domain::reminder::ReminderRules)>, StoreError> {
+        let out = self.query("SELECT programme, rules FROM reminder_rules", json!({})).await?;
+        rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|v| {
+                let key = v["programme"].as_str().unwrap_or_default().to_owned();
+                Ok((key, decode("reminder rules", v["rules"].clone())?))
+            })
+            .collect()
+    }
+
     pub async fn put_reminder_rules(
         &self,
         programme: &str,

@@ -116,6 +116,23 @@ fn expect(rule: &str, user: &str) -> Outcome {
                 Hidden
             }
         }
+        // A city's own bulletin: its department and the province write it.
+        "write_fuzhou_bulletin" => match user {
+            "fj-admin" | "fz-reviewer" => Allowed,
+            "xm-reviewer" => Hidden,
+            _ if fujian => Forbidden,
+            _ => Hidden,
+        },
+        // A draft is seen only by those who may publish it.
+        "write_fuzhou_draft" => match user {
+            "fj-admin" | "fz-reviewer" => Allowed,
+            _ => Hidden,
+        },
+        "read_fuzhou" => match user {
+            "xm-reviewer" => Hidden,
+            _ if fujian => Allowed,
+            _ => Hidden,
+        },
         other => panic!("no rule `{other}`"),
     }
 }
@@ -128,6 +145,14 @@ struct Ctx {
     appeal: String,
     /// A delivery that failed for good.
     dead_delivery: String,
+    /// 福州's stage bulletins: one published, two drafts (one to edit, one to publish).
+    bulletin: String,
+    bulletin_draft: String,
+    bulletin_to_publish: String,
+    reward: String,
+    /// A calendar feed of 台江区 and its secret.
+    feed: String,
+    feed_token: String,
     tokens: BTreeMap<&'static str, String>,
 }
 
@@ -386,6 +411,44 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
         "previewReminders" => {
             (c(Method::GET, format!("{FJ}/reminders/preview?at=2022-10-31T09:00:00%2B08:00"), None), "read_fujian")
         }
+        "draftBulletin" => (
+            c(
+                Method::POST,
+                format!("{FJ}/bulletins"),
+                Some(json!({"kind": "stage", "period": "implement", "region": "350100"})),
+            ),
+            "write_fuzhou_bulletin",
+        ),
+        "listBulletins" => (c(Method::GET, format!("{FJ}/bulletins"), None), "read_fujian"),
+        "getBulletin" => (c(Method::GET, format!("/api/v1/bulletins/{}", ctx.bulletin), None), "read_fuzhou"),
+        "bulletinDocument" => {
+            (c(Method::GET, format!("/api/v1/bulletins/{}/document?format=text", ctx.bulletin), None), "read_fuzhou")
+        }
+        "updateBulletin" => (
+            c(
+                Method::PUT,
+                format!("/api/v1/bulletins/{}", ctx.bulletin_draft),
+                Some(json!({"revision": revision, "remarks": "请各县（市、区）抓紧推进。"})),
+            ),
+            "write_fuzhou_draft",
+        ),
+        "publishBulletin" => (
+            c(
+                Method::POST,
+                format!("/api/v1/bulletins/{}/publish", ctx.bulletin_to_publish),
+                Some(json!({"revision": revision})),
+            ),
+            "write_fuzhou_draft",
+        ),
+        "exportRanking" => (c(Method::GET, format!("{FJ}/rankings/2022-09/export?format=csv"), None), "read_fujian"),
+        "exportCompliance" => (c(Method::GET, format!("{FJ}/compliance/export"), None), "read_fujian"),
+        "exportReward" => (c(Method::GET, format!("{FJ}/rewards/{}/export", ctx.reward), None), "read_fujian"),
+        "createCalendarFeed" => (c(Method::POST, format!("{FJ}/units/350103/calendar-feeds"), None), "read_taijiang"),
+        "listCalendarFeeds" => (c(Method::GET, format!("{FJ}/units/350103/calendar-feeds"), None), "read_taijiang"),
+        "revokeCalendarFeed" => {
+            (c(Method::POST, format!("/api/v1/calendar-feeds/{}/revoke", ctx.feed), None), "read_taijiang")
+        }
+        "calendarFeed" => (c(Method::GET, format!("/api/v1/feeds/{}", ctx.feed_token), None), "anyone"),
         other => panic!("operation `{other}` has no authorization rule in tests/api/authz.rs: add one"),
     }
 }
@@ -493,13 +556,54 @@ async fn setup() -> (TestApp, Ctx) {
     pilotgov::jobs::delivery::enqueue(store, &sent).await.unwrap();
     let mut when = crate::helpers::at("2022-10-27T09:00:00+08:00");
     for _ in 0..5 {
-        pilotgov::jobs::delivery::deliver(store, when).await.unwrap();
+        pilotgov::jobs::delivery::deliver(store, &Default::default(), when).await.unwrap();
         when += chrono::Duration::hours(2);
     }
     let dead = store.deliveries(Some("dead")).await.unwrap();
     assert!(!dead.is_empty());
     let dead_delivery = dead[0].key.clone();
-    (t, Ctx { filing, attachment, deduction: deductions[0].clone(), appeal, dead_delivery, tokens })
+    // 福州's bulletins, a reward split, and a calendar feed of 台江区.
+    let fz = &tokens["fz-reviewer"];
+    let mut bulletins = Vec::new();
+    for stage in ["deploy", "implement", "summary"] {
+        let (s, b) = t
+            .post_as(fz, &format!("{FJ}/bulletins"), &json!({"kind": "stage", "period": stage, "region": "350100"}))
+            .await;
+        assert_eq!(s, 201, "{b}");
+        bulletins.push((b["id"].as_str().unwrap().to_owned(), b["revision"].clone()));
+    }
+    let (s, b) = t
+        .post_as(fz, &format!("/api/v1/bulletins/{}/publish", bulletins[0].0), &json!({"revision": bulletins[0].1}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, r) = t
+        .post_as(
+            &tokens["fj-admin"],
+            &format!("{FJ}/rewards"),
+            &json!({"label": "2022年度以奖代补", "year": 2022, "fund": 500_000, "method": {"kind": "proportional", "threshold": 0}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (s, f) = t.post_as(&tokens["fj-admin"], &format!("{FJ}/units/350103/calendar-feeds"), &json!({})).await;
+    assert_eq!(s, 201, "{f}");
+    let feed_token = f["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    (
+        t,
+        Ctx {
+            filing,
+            attachment,
+            deduction: deductions[0].clone(),
+            appeal,
+            dead_delivery,
+            bulletin: bulletins[0].0.clone(),
+            bulletin_draft: bulletins[1].0.clone(),
+            bulletin_to_publish: bulletins[2].0.clone(),
+            reward: r["key"].as_str().unwrap().to_owned(),
+            feed: f["id"].as_str().unwrap().to_owned(),
+            feed_token,
+            tokens,
+        },
+    )
 }
 
 async fn send(t: &TestApp, ctx: &Ctx, call: Call, token: &str) -> (u16, Value) {
@@ -508,8 +612,14 @@ async fn send(t: &TestApp, ctx: &Ctx, call: Call, token: &str) -> (u16, Value) {
     if let Some(b) = body.as_mut()
         && b.get("revision").is_some()
     {
-        let (_, f) = t.get(&format!("/api/v1/filings/{}", ctx.filing)).await;
-        b["revision"] = f["filing"]["revision"].clone();
+        if let Some(rest) = call.uri.strip_prefix("/api/v1/bulletins/") {
+            let id = rest.split('/').next().unwrap();
+            let (_, bulletin) = t.get(&format!("/api/v1/bulletins/{id}")).await;
+            b["revision"] = bulletin["revision"].clone();
+        } else {
+            let (_, f) = t.get(&format!("/api/v1/filings/{}", ctx.filing)).await;
+            b["revision"] = f["filing"]["revision"].clone();
+        }
     }
     let mut req = t.client.request(call.method, call.uri).header("authorization", format!("Bearer {token}"));
     if call.multipart {
@@ -581,7 +691,8 @@ async fn every_operation_every_role_own_and_other_region() {
     for e in audit["items"].as_array().unwrap() {
         let actor = e["actor"].as_str().unwrap();
         let action = e["action"].as_str().unwrap();
-        let write = !action.starts_with("auth.");
+        // Logging in and subscribing to a calendar are the account's own business.
+        let write = !action.starts_with("auth.") && !action.starts_with("calendar_feed.");
         assert!(!(write && actor.ends_with("-leader")), "{e}");
         let scores = action.starts_with("evaluation.") || action.starts_with("adjustment.");
         assert!(!(write && actor.ends_with("-evaluator") && !scores), "{e}");

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Duration;
 use pilotgov::domain::access::Role;
-use pilotgov::jobs::{default_jobs, tick};
+use pilotgov::jobs::{Scheduler, tick};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::Json;
 use poem::{EndpointExt, Route, Server, handler, post};
@@ -79,7 +79,7 @@ async fn webhooks_retry_then_deliver_once_and_dead_letters_can_be_replayed() {
 
     // The 09:00 run three working days before the plan is due: 14 reminders, 3 of them in 福州
     // (台江区, 闽侯县, 平潭) and 1 in 厦门 (思明区).
-    let jobs = default_jobs();
+    let jobs = Scheduler::default();
     let mut now = at("2022-09-15T09:00:00+08:00");
     let ran = tick(&t.app.state.store, &jobs, now).await.unwrap();
     assert_eq!(ran[0].sent, 14);

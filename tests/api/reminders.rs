@@ -6,7 +6,7 @@ use chrono::Duration;
 use pilotgov::domain::access::Role;
 use pilotgov::domain::filing::Filing;
 use pilotgov::domain::{Key, RegionCode};
-use pilotgov::jobs::{default_jobs, tick};
+use pilotgov::jobs::{Scheduler, tick};
 use pilotgov::store::audit::Actor;
 
 use crate::helpers::{TestApp, at};
@@ -58,7 +58,7 @@ async fn setup(t: &TestApp) {
 /// Ticks every hour over [from, to), filing 台江区's deadlines when their instants pass;
 /// `instances` schedulers tick each hour.
 async fn run(t: &TestApp, from: &str, to: &str, instances: usize) {
-    let jobs = default_jobs();
+    let jobs = Scheduler::default();
     let filings = [
         ("plan", "2022-09-16T10:00:00+08:00"),
         ("progress", "2022-10-31T10:00:00+08:00"),

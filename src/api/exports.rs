@@ -1,0 +1,170 @@
+//! Spreadsheets and calendars: the ranking, the compliance matrix and a reward split as XLSX or
+//! CSV (the same rows), and a unit's deadlines as an iCalendar feed at a secret URL.
+
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+
+use super::auth::Auth;
+use super::common::{key, region};
+use super::download::{CSV, Download, FileDownload, XLSX};
+use super::error::ApiError;
+use super::{ApiTags, State};
+use crate::domain::DomainError;
+use crate::domain::deadline::YearMonth;
+use crate::render::table::Table;
+use crate::service::exports as service;
+use crate::store::bulletins::FeedRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SheetFormat {
+    Xlsx,
+    Csv,
+}
+
+fn sheet(t: &Table, format: Option<SheetFormat>, name: &str) -> Result<Download, ApiError> {
+    Ok(Download::File(match format.unwrap_or(SheetFormat::Xlsx) {
+        SheetFormat::Xlsx => FileDownload::attachment(
+            t.to_xlsx().map_err(|e| ApiError::internal(&format!("xlsx: {e}")))?,
+            XLSX,
+            &format!("{name}.xlsx"),
+        ),
+        SheetFormat::Csv => FileDownload::attachment(t.to_csv().into_bytes(), CSV, &format!("{name}.csv")),
+    }))
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct FeedView {
+    pub id: String,
+    pub programme: String,
+    pub unit: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+impl From<&FeedRow> for FeedView {
+    fn from(f: &FeedRow) -> Self {
+        Self {
+            id: f.key.clone(),
+            programme: f.programme.clone(),
+            unit: f.unit.clone(),
+            created_by: f.created_by.clone(),
+            created_at: f.created_at.clone(),
+            revoked: f.revoked,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct FeedCreatedView {
+    #[oai(flatten)]
+    pub feed: FeedView,
+    /// The secret URL path to subscribe to (shown once; keep it like a password).
+    pub url: String,
+}
+
+#[derive(ApiResponse)]
+pub enum FeedCreated {
+    #[oai(status = 201)]
+    Created(Json<FeedCreatedView>),
+}
+
+#[derive(ApiResponse)]
+pub enum IcsResponse {
+    /// The unit's deadlines, one all-day event each.
+    #[oai(status = 200, content_type = "text/calendar; charset=utf-8")]
+    Ok(poem_openapi::payload::PlainText<String>),
+}
+
+pub struct ExportsApi {
+    pub state: State,
+}
+
+#[OpenApi(tag = "ApiTags::Exports")]
+impl ExportsApi {
+    /// A month's ranking as a spreadsheet (published version, else the live one).
+    #[oai(path = "/programmes/:key/rankings/:period/export", method = "get", operation_id = "exportRanking")]
+    async fn ranking(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        period: Path<String>,
+        format: Query<Option<SheetFormat>>,
+    ) -> Result<Download, ApiError> {
+        let k = self::key("key", &key.0)?;
+        let m = YearMonth::parse(&period.0).map_err(|e| DomainError::invalid("period", e.to_string()))?;
+        let t = service::ranking_table(&self.state.store, auth.principal(), &k, m, self.state.clock.now()).await?;
+        sheet(&t, format.0, &format!("{k}-{m}-排名"))
+    }
+
+    /// The compliance matrix (units × deadlines) as a spreadsheet, for the units you may see.
+    #[oai(path = "/programmes/:key/compliance/export", method = "get", operation_id = "exportCompliance")]
+    async fn compliance(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        region: Query<Option<String>>,
+        format: Query<Option<SheetFormat>>,
+    ) -> Result<Download, ApiError> {
+        let k = self::key("key", &key.0)?;
+        let r = region.0.as_deref().map(|r| self::region("region", r)).transpose()?;
+        let t = service::compliance_table(&self.state.store, auth.principal(), &k, r.as_ref(), self.state.clock.now())
+            .await?;
+        sheet(&t, format.0, &format!("{k}-报送情况"))
+    }
+
+    /// A reward allocation (以奖代补) as a spreadsheet, amounts in yuan.
+    #[oai(path = "/programmes/:key/rewards/:id/export", method = "get", operation_id = "exportReward")]
+    async fn reward(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        id: Path<String>,
+        format: Query<Option<SheetFormat>>,
+    ) -> Result<Download, ApiError> {
+        let k = self::key("key", &key.0)?;
+        let t = service::reward_table(&self.state.store, auth.principal(), &k, &id.0).await?;
+        sheet(&t, format.0, &format!("{k}-奖补资金分配"))
+    }
+
+    /// A secret calendar URL with the unit's deadlines, for Outlook or WPS (anyone who may read
+    /// the unit). The URL is shown once.
+    #[oai(path = "/programmes/:key/units/:region/calendar-feeds", method = "post", operation_id = "createCalendarFeed")]
+    async fn create_feed(&self, auth: Auth, key: Path<String>, region: Path<String>) -> Result<FeedCreated, ApiError> {
+        let k = self::key("key", &key.0)?;
+        let u = self::region("region", &region.0)?;
+        let (f, token) =
+            service::create_feed(&self.state.store, auth.principal(), &k, &u, self.state.clock.now()).await?;
+        Ok(FeedCreated::Created(Json(FeedCreatedView { feed: (&f).into(), url: format!("/api/v1/feeds/{token}") })))
+    }
+
+    /// The unit's calendar feeds (without their secrets).
+    #[oai(path = "/programmes/:key/units/:region/calendar-feeds", method = "get", operation_id = "listCalendarFeeds")]
+    async fn feeds(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        region: Path<String>,
+    ) -> Result<Json<Vec<FeedView>>, ApiError> {
+        let k = self::key("key", &key.0)?;
+        let u = self::region("region", &region.0)?;
+        let all = service::feeds(&self.state.store, auth.principal(), &k, &u).await?;
+        Ok(Json(all.iter().map(Into::into).collect()))
+    }
+
+    /// Revoke a calendar feed: its URL answers 404 from now on.
+    #[oai(path = "/calendar-feeds/:id/revoke", method = "post", operation_id = "revokeCalendarFeed")]
+    async fn revoke_feed(&self, auth: Auth, id: Path<String>) -> Result<Json<FeedView>, ApiError> {
+        let f = service::revoke_feed(&self.state.store, auth.principal(), &id.0, self.state.clock.now()).await?;
+        Ok(Json((&f).into()))
+    }
+
+    /// The calendar itself. No login: the secret in the URL is the key.
+    #[oai(path = "/feeds/:token", method = "get", operation_id = "calendarFeed")]
+    async fn feed(&self, token: Path<String>) -> Result<IcsResponse, ApiError> {
+        match service::feed_by_token(&self.state.store, &token.0, self.state.clock.now()).await? {
+            Some(ics) => Ok(IcsResponse::Ok(poem_openapi::payload::PlainText(ics))),
+            None => Err(ApiError::not_found("no such calendar feed, or it was revoked")),
+        }
+    }
+}

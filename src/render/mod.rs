@@ -1,0 +1,213 @@
+//! Turning records into documents people read: bulletins in HTML, Markdown and chat-sized text
+//! (tera templates from `templates/`, compiled into the binary), SVG charts, spreadsheets and
+//! calendar feeds. Everything here is pure: data in, bytes out.
+
+pub mod charts;
+pub mod ical;
+pub mod table;
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::domain::bulletin::{Content, Kind, chinese_date, percent};
+use crate::domain::deadline::local_day;
+use crate::store::bulletins::BulletinRow;
+
+/// The templates, compiled into the binary so a deployment is one file.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("bulletin.html", include_str!("../../templates/bulletin.html")),
+    ("bulletin.md", include_str!("../../templates/bulletin.md")),
+    ("bulletin.txt", include_str!("../../templates/bulletin.txt")),
+    ("dashboard/base.html", include_str!("../../templates/dashboard/base.html")),
+    ("dashboard/login.html", include_str!("../../templates/dashboard/login.html")),
+    ("dashboard/home.html", include_str!("../../templates/dashboard/home.html")),
+    ("dashboard/programme.html", include_str!("../../templates/dashboard/programme.html")),
+    ("dashboard/ranking.html", include_str!("../../templates/dashboard/ranking.html")),
+    ("dashboard/unit.html", include_str!("../../templates/dashboard/unit.html")),
+    ("dashboard/bulletins.html", include_str!("../../templates/dashboard/bulletins.html")),
+    ("dashboard/error.html", include_str!("../../templates/dashboard/error.html")),
+];
+
+fn tera() -> &'static Tera {
+    static TERA: OnceLock<Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut t = Tera::default();
+        t.add_raw_templates(TEMPLATES.iter().copied()).expect("the bundled templates compile");
+        // Markdown and text are not HTML: escaping would put entities into chat messages.
+        t.autoescape_on(vec![".html"]);
+        t
+    })
+}
+
+/// Renders a bundled template; a failure is a bug in a template, reported, never a panic.
+pub fn page(name: &str, ctx: &impl Serialize) -> Result<String, String> {
+    let ctx = Context::from_serialize(ctx).map_err(|e| format!("template context: {e}"))?;
+    tera().render(name, &ctx).map_err(|e| {
+        let mut msg = format!("template {name}: {e}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            msg.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        msg
+    })
+}
+
+/// A bulletin format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A4, official document look, with charts.
+    Html,
+    Markdown,
+    /// Plain text short enough for a WeCom or DingTalk message.
+    Text,
+}
+
+#[derive(Serialize)]
+struct Line {
+    rank: u32,
+    name: String,
+    score: String,
+    change: String,
+}
+
+#[derive(Serialize)]
+struct NamedLine {
+    name: String,
+    deliverable: String,
+    due_text: String,
+    what: String,
+}
+
+#[derive(Serialize)]
+struct Section {
+    numeral: &'static str,
+    id: &'static str,
+}
+
+/// Display-ready figures: every number already formatted the way the document writes it.
+#[derive(Serialize)]
+struct View<'a> {
+    c: &'a Content,
+    title: &'a str,
+    draft: bool,
+    number: String,
+    date: String,
+    as_of: String,
+    rate: String,
+    change: String,
+    ranking: Vec<Line>,
+    ranking_more: usize,
+    named: Vec<NamedLine>,
+    named_more: usize,
+    upcoming: Vec<(String, String, u32)>,
+    city_rates: Vec<(String, String, u32)>,
+    remarks: Option<&'a str>,
+    sections: Vec<Section>,
+    trend_svg: String,
+    rates_svg: String,
+}
+
+const NUMERALS: [&str; 8] = ["一", "二", "三", "四", "五", "六", "七", "八"];
+
+/// `+2` → `↑2`, `-1` → `↓1`, `0` → `—`, none (first ranking) → `新`.
+pub fn arrow(change: Option<i32>) -> String {
+    match change {
+        Some(c) if c > 0 => format!("↑{c}"),
+        Some(c) if c < 0 => format!("↓{}", -c),
+        Some(_) => "—".into(),
+        None => "新".into(),
+    }
+}
+
+fn change_text(change: Option<i32>) -> String {
+    match change {
+        Some(c) if c > 0 => format!("较上期上升{}个百分点", percent(Some(c as u32)).trim_end_matches('%')),
+        Some(c) if c < 0 => format!("较上期下降{}个百分点", percent(Some((-c) as u32)).trim_end_matches('%')),
+        Some(_) => "与上期持平".into(),
+        None => String::new(),
+    }
+}
+
+/// Renders a bulletin; `format` decides the template and how much a short format leaves out.
+pub fn bulletin(row: &BulletinRow, c: &Content, format: Format) -> Result<String, String> {
+    let short = format == Format::Text;
+    let (rank_limit, named_limit) = if short { (5, 8) } else { (usize::MAX, usize::MAX) };
+    let ranking: Vec<Line> = c
+        .ranking
+        .iter()
+        .take(rank_limit)
+        .map(|r| Line { rank: r.rank, name: r.name.clone(), score: r.score.clone(), change: arrow(r.change) })
+        .collect();
+    let named: Vec<NamedLine> = c
+        .named
+        .iter()
+        .take(named_limit)
+        .map(|n| NamedLine {
+            name: n.name.clone(),
+            deliverable: n.deliverable.clone(),
+            due_text: n.due_text.clone(),
+            what: match n.days_late {
+                Some(d) => format!("逾期{d}天报送"),
+                None => "逾期未报送".into(),
+            },
+        })
+        .collect();
+    let mut sections = vec![Section { numeral: "", id: "overall" }];
+    if !c.ranking.is_empty() {
+        sections.push(Section { numeral: "", id: "ranking" });
+    }
+    if c.city_rates.len() > 1 {
+        sections.push(Section { numeral: "", id: "cities" });
+    }
+    if !c.named.is_empty() {
+        sections.push(Section { numeral: "", id: "named" });
+    }
+    if !c.practice.is_empty() {
+        sections.push(Section { numeral: "", id: "practice" });
+    }
+    if !c.upcoming.is_empty() {
+        sections.push(Section { numeral: "", id: "upcoming" });
+    }
+    if row.remarks.is_some() {
+        sections.push(Section { numeral: "", id: "remarks" });
+    }
+    for (s, n) in sections.iter_mut().zip(NUMERALS) {
+        s.numeral = n;
+    }
+    let published = row.published_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    let date = published.map(|t| local_day(t.with_timezone(&Utc))).unwrap_or(c.as_of);
+    let html = format == Format::Html;
+    let view = View {
+        c,
+        title: &row.title,
+        draft: row.status != "published",
+        number: match row.number {
+            Some(n) => format!("第{n}期"),
+            None => "（草稿）".into(),
+        },
+        date: chinese_date(date),
+        as_of: chinese_date(c.as_of),
+        rate: percent(c.summary.on_time_permille),
+        change: change_text(c.summary.change_permille),
+        ranking_more: c.ranking.len().saturating_sub(ranking.len()),
+        ranking,
+        named_more: c.named.len().saturating_sub(named.len()),
+        named,
+        upcoming: c.upcoming.iter().map(|u| (u.deliverable.clone(), chinese_date(u.due_on), u.units)).collect(),
+        city_rates: c.city_rates.iter().map(|r| (r.name.clone(), percent(r.on_time_permille), r.due)).collect(),
+        remarks: row.remarks.as_deref(),
+        sections,
+        trend_svg: if html && c.kind == Kind::Monthly { charts::score_trend(&c.trends) } else { String::new() },
+        rates_svg: if html && c.city_rates.len() > 1 { charts::city_rates(&c.city_rates) } else { String::new() },
+    };
+    let name = match format {
+        Format::Html => "bulletin.html",
+        Format::Markdown => "bulletin.md",
+        Format::Text => "bulletin.txt",
+    };
+    page(name, &view)
+}

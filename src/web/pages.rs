@@ -1,0 +1,436 @@
+//! The dashboard's pages. Each reads through the services (the same permission checks as the
+//! API) and hands a plain JSON context to its template.
+
+use chrono::{DateTime, Utc};
+use poem::http::StatusCode;
+use poem::web::{Data, Path, Query};
+use poem::{Request, Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{html, message, signed_in};
+use crate::api::State;
+use crate::domain::access::{Access, Principal};
+use crate::domain::bulletin::{RankLine, chinese_date};
+use crate::domain::deadline::{YearMonth, local_day};
+use crate::domain::{Key, RegionCode, Status};
+use crate::render::{self, Format, arrow, charts};
+use crate::service::board::{Filter, deadline_board};
+use crate::service::bulletins as bulletin_service;
+use crate::service::filings::FilingError;
+use crate::service::scoring;
+use crate::store::StoreError;
+
+/// Rows shown on one board page; a national board is filtered by region instead.
+const BOARD_ROWS: usize = 500;
+
+fn user(p: &Principal) -> Value {
+    json!({ "username": p.username, "role": role_label(p.role.as_str()), "region": p.region.to_string() })
+}
+
+fn role_label(role: &str) -> &'static str {
+    match role {
+        "province_admin" => "省级管理员",
+        "city_reviewer" => "市级审核员",
+        "unit_lead" => "试点单位负责人",
+        "evaluator" => "评估人员",
+        _ => "领导",
+    }
+}
+
+fn light(s: Status) -> (&'static str, &'static str) {
+    match s {
+        Status::Done => ("done", "已完成"),
+        Status::Upcoming => ("green", "绿"),
+        Status::DueSoon => ("yellow", "黄"),
+        Status::Overdue => ("red", "红"),
+    }
+}
+
+fn page(name: &str, ctx: &Value) -> Response {
+    match render::page(name, ctx) {
+        Ok(b) => html(StatusCode::OK, b),
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard page failed to render");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "页面生成失败，已记录。")
+        }
+    }
+}
+
+/// A service error as a page: hidden things are simply not there.
+fn failed(e: FilingError) -> Response {
+    match e {
+        FilingError::Hidden(_) | FilingError::Store(StoreError::NotFound(_)) => {
+            message(StatusCode::NOT_FOUND, "未找到", "没有这项内容，或您无权查看。")
+        }
+        FilingError::Forbidden(_) => message(StatusCode::FORBIDDEN, "无权访问", "您的账号无权进行此操作。"),
+        FilingError::Store(StoreError::Refused(d)) => message(StatusCode::CONFLICT, "暂无内容", &d.to_string()),
+        FilingError::Store(StoreError::Unavailable(_)) => {
+            message(StatusCode::SERVICE_UNAVAILABLE, "暂时无法访问", "数据库暂时不可用，请稍后再试。")
+        }
+        FilingError::Store(e) => {
+            tracing::error!(error = %e, "dashboard page failed");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "页面生成失败，已记录。")
+        }
+    }
+}
+
+// The error is the page to answer with, built at most once per request.
+#[allow(clippy::result_large_err)]
+fn key(s: &str) -> Result<Key, Response> {
+    Key::parse(s).map_err(|_| message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。"))
+}
+
+fn now(state: &State) -> DateTime<Utc> {
+    state.clock.now()
+}
+
+#[handler]
+pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (all, _) = match state.store.programmes(0, 1000).await {
+        Ok(x) => x,
+        Err(e) => return failed(e.into()),
+    };
+    let mut programmes = Vec::new();
+    for s in all {
+        let prog = &s.programme;
+        if p.check(Access::ReadProgramme { scope_path: &prog.scope.implied_path() }).is_err() {
+            continue;
+        }
+        let board = match deadline_board(&state.store, &prog.key, now(state), &Filter::default(), &p).await {
+            Ok(b) => b,
+            Err(e) => return failed(e.into()),
+        };
+        programmes.push(json!({
+            "key": prog.key.as_str(), "title": prog.title, "issuer": prog.issuer,
+            "period": format!("{} — {}", chinese_date(prog.period.first()), chinese_date(prog.period.last())),
+            "units": board.parts.units.iter().filter(|u| p.can_read_unit(&u.path)).count(),
+            "done": board.total(Status::Done), "green": board.total(Status::Upcoming),
+            "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
+        }));
+    }
+    page(
+        "dashboard/home.html",
+        &json!({ "user": user(&p), "programmes": programmes, "today": chinese_date(local_day(now(state))) }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    region: Option<String>,
+    status: Option<String>,
+}
+
+#[handler]
+pub async fn programme(
+    req: &Request,
+    Data(state): Data<&State>,
+    Path(k): Path<String>,
+    Query(q): Query<BoardQuery>,
+) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let k = match key(&k) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let filter = Filter {
+        region: q.region.as_deref().and_then(|r| RegionCode::parse(r).ok()),
+        status: match q.status.as_deref() {
+            Some("red") => Some(Status::Overdue),
+            Some("yellow") => Some(Status::DueSoon),
+            Some("green") => Some(Status::Upcoming),
+            Some("done") => Some(Status::Done),
+            _ => None,
+        },
+        deliverable: None,
+    };
+    let board = match deadline_board(&state.store, &k, now(state), &filter, &p).await {
+        Ok(b) => b,
+        Err(e) => return failed(e.into()),
+    };
+    // Red first, then yellow, green, done; nearest due day first within each.
+    let mut rows: Vec<_> = board.rows.iter().collect();
+    let order = |s: Status| match s {
+        Status::Overdue => 0,
+        Status::DueSoon => 1,
+        Status::Upcoming => 2,
+        Status::Done => 3,
+    };
+    rows.sort_by_key(|r| (order(r.standing.status), r.standing.days_left.abs(), board.unit(r).region.clone()));
+    let shown: Vec<Value> = rows
+        .iter()
+        .take(BOARD_ROWS)
+        .map(|r| {
+            let (class, label) = light(r.standing.status);
+            let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
+            json!({
+                "class": class, "light": label, "unit": u.region.to_string(), "unit_name": u.name,
+                "deliverable": d.title, "due_text": o.due_text, "due_on": o.due_on.to_string(),
+                "holiday": !board.calendar.is_working_day(o.due_on),
+                "days": match r.standing.status {
+                    Status::Done => "—".to_owned(),
+                    Status::Overdue => format!("逾期{}天", -r.standing.days_left),
+                    _ if r.standing.days_left == 0 => "今日到期".to_owned(),
+                    _ => format!("剩{}天", r.standing.days_left),
+                },
+            })
+        })
+        .collect();
+    let prog = &board.programme.programme;
+    page(
+        "dashboard/programme.html",
+        &json!({
+            "user": user(&p), "key": k.as_str(), "title": prog.title, "issuer": prog.issuer,
+            "summary": prog.summary, "as_of": chinese_date(local_day(board.as_of)),
+            "done": board.total(Status::Done), "green": board.total(Status::Upcoming),
+            "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
+            "rows": shown, "more": rows.len().saturating_sub(BOARD_ROWS),
+            "status": q.status, "region": q.region,
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RankingQuery {
+    period: Option<String>,
+}
+
+#[handler]
+pub async fn ranking(
+    req: &Request,
+    Data(state): Data<&State>,
+    Path(k): Path<String>,
+    Query(q): Query<RankingQuery>,
+) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let k = match key(&k) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    if let Err(e) = scoring::programme_gate(&state.store, &p, &k, false).await {
+        return failed(e);
+    }
+    let title = match state.store.programme(&k).await {
+        Ok(Some(s)) => s.programme.title,
+        Ok(None) => return failed(FilingError::Hidden(k.to_string())),
+        Err(e) => return failed(e.into()),
+    };
+    let scheme = match state.store.scheme(&k).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return page(
+                "dashboard/ranking.html",
+                &json!({ "user": user(&p), "key": k.as_str(), "title": title, "unscored": true }),
+            );
+        }
+        Err(e) => return failed(e.into()),
+    };
+    // The month asked for; else the latest published; else the first ranked month.
+    let mut months = Vec::new();
+    let mut m = scheme.ranking_from;
+    while m <= scheme.ranking_to {
+        months.push(m);
+        m = m.next();
+    }
+    let mut published = Vec::new();
+    for m in &months {
+        match state.store.rankings(&k, &m.to_string()).await {
+            Ok(v) if !v.is_empty() => published.push(*m),
+            Ok(_) => {}
+            Err(e) => return failed(e.into()),
+        }
+    }
+    let month = q
+        .period
+        .as_deref()
+        .and_then(|s| YearMonth::parse(s).ok())
+        .or(published.last().copied())
+        .unwrap_or(scheme.ranking_from);
+    let r = match scoring::ranking(&state.store, &k, month, now(state)).await {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let lines: Vec<RankLine> = r
+        .entries
+        .iter()
+        .map(|e| RankLine {
+            rank: e.rank,
+            unit: e.unit.to_string(),
+            name: e.name.clone(),
+            score: e.score.to_string(),
+            change: e.change.map(|c| c as i32),
+        })
+        .collect();
+    let trend = match bulletin_service::score_trends(&state.store, &k, scheme.ranking_from, month, &lines).await {
+        Ok(t) => charts::score_trend(&t),
+        Err(e) => return failed(e),
+    };
+    let rows: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            let a = arrow(l.change);
+            json!({ "rank": l.rank, "unit": l.unit, "name": l.name, "score": l.score,
+                    "change": a, "up": a.starts_with('↑'), "down": a.starts_with('↓') })
+        })
+        .collect();
+    page(
+        "dashboard/ranking.html",
+        &json!({
+            "user": user(&p), "key": k.as_str(), "title": title, "unscored": false,
+            "period": month.to_string(), "label": format!("{}年{}月", month.year, month.month),
+            "version": r.version, "published_at": r.published_at,
+            "months": months.iter().map(|m| json!({ "period": m.to_string(), "published": published.contains(m) })).collect::<Vec<_>>(),
+            "rows": rows, "trend_svg": trend,
+        }),
+    )
+}
+
+#[handler]
+pub async fn unit(
+    req: &Request,
+    Data(state): Data<&State>,
+    Path((k, region)): Path<(String, String)>,
+    Query(q): Query<RankingQuery>,
+) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let k = match key(&k) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let Ok(code) = RegionCode::parse(&region) else {
+        return message(StatusCode::NOT_FOUND, "未找到", "没有这个试点单位。");
+    };
+    let u = match crate::service::filings::unit_of(&state.store, &k, &code).await {
+        Ok(u) => u,
+        Err(e) => return failed(e),
+    };
+    if !p.can_read_unit(&u.path) {
+        return failed(FilingError::Hidden(region));
+    }
+    let filter = Filter { region: Some(code.clone()), ..Filter::default() };
+    let board = match deadline_board(&state.store, &k, now(state), &filter, &p).await {
+        Ok(b) => b,
+        Err(e) => return failed(e.into()),
+    };
+    let deadlines: Vec<Value> = board
+        .rows
+        .iter()
+        .map(|r| {
+            let (class, label) = light(r.standing.status);
+            let (d, o) = (board.deliverable(r), board.occurrence(r));
+            json!({ "class": class, "light": label, "deliverable": d.title, "due_text": o.due_text,
+                    "filed_at": r.filed_at.map(|t| local_day(t).to_string()) })
+        })
+        .collect();
+    let filings: Vec<Value> = match state.store.programme_filings(&k).await {
+        Ok(all) => all
+            .iter()
+            .filter(|f| f.unit == code)
+            .map(|f| {
+                json!({ "title": f.title, "state": f.state.as_str(), "version": f.version,
+                        "submitted": f.first_submitted_at.map(|t| local_day(t).to_string()),
+                        "exemplary": f.exemplary_quote })
+            })
+            .collect(),
+        Err(e) => return failed(e.into()),
+    };
+    // The score breakdown of the month asked for, or of this month if it is ranked.
+    let mut score = Value::Null;
+    if let Ok(Some(scheme)) = state.store.scheme(&k).await {
+        let month = q
+            .period
+            .as_deref()
+            .and_then(|s| YearMonth::parse(s).ok())
+            .unwrap_or_else(|| {
+                let today = local_day(now(state));
+                YearMonth::parse(&today.format("%Y-%m").to_string()).unwrap_or(scheme.ranking_to)
+            })
+            .clamp(scheme.ranking_from, scheme.ranking_to);
+        if let Ok(r) = scoring::ranking(&state.store, &k, month, now(state)).await
+            && let Some(e) = r.entries.iter().find(|e| e.unit == code)
+        {
+            let name = |item: &Key| {
+                scheme.items.iter().find(|i| &i.key == item).map(|i| i.name.clone()).unwrap_or(item.to_string())
+            };
+            score = json!({
+                "period": month.to_string(), "rank": e.rank, "total": e.score.to_string(),
+                "bonus": e.score_detail.bonus.to_string(),
+                "items": e.score_detail.items.iter().map(|(item, full, deducted, got)| json!({
+                    "name": name(item), "full": full.to_string(), "deducted": deducted.to_string(), "score": got.to_string(),
+                })).collect::<Vec<_>>(),
+                "lines": e.score_detail.lines.iter().map(|l| json!({
+                    "item": name(&l.item), "kind": format!("{:?}", l.kind), "points": l.points.to_string(), "reason": l.reason,
+                })).collect::<Vec<_>>(),
+            });
+        }
+    }
+    page(
+        "dashboard/unit.html",
+        &json!({
+            "user": user(&p), "key": k.as_str(), "title": board.programme.programme.title,
+            "unit": code.to_string(), "name": u.name, "deadlines": deadlines, "filings": filings, "score": score,
+        }),
+    )
+}
+
+#[handler]
+pub async fn bulletins(req: &Request, Data(state): Data<&State>, Path(k): Path<String>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let k = match key(&k) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let list = match bulletin_service::list(&state.store, &p, &k).await {
+        Ok(l) => l,
+        Err(e) => return failed(e),
+    };
+    let title = state.store.programme(&k).await.ok().flatten().map(|s| s.programme.title).unwrap_or_default();
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|b| {
+            json!({ "id": b.key, "title": b.title, "number": b.number, "status": b.status,
+                    "period": b.period, "published_at": b.published_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| chinese_date(local_day(t.with_timezone(&Utc)))) })
+        })
+        .collect();
+    page("dashboard/bulletins.html", &json!({ "user": user(&p), "key": k.as_str(), "title": title, "bulletins": rows }))
+}
+
+#[handler]
+pub async fn bulletin(req: &Request, Data(state): Data<&State>, Path(id): Path<String>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let b = match bulletin_service::get(&state.store, &p, &id).await {
+        Ok(b) => b,
+        Err(e) => return failed(e),
+    };
+    let c = match crate::store::bulletins::content(&b) {
+        Ok(c) => c,
+        Err(e) => return failed(e.into()),
+    };
+    match render::bulletin(&b, &c, Format::Html) {
+        Ok(body) => html(StatusCode::OK, body),
+        Err(e) => {
+            tracing::error!(error = %e, "bulletin failed to render");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "通报生成失败，已记录。")
+        }
+    }
+}
