@@ -92,6 +92,7 @@ const CONFLICT_RULES: &[&str] = &[
     "already_published",
     "not_published",
     "ranking_not_published",
+    "revoked",
     "published",
     "appeal_decided",
     "duplicate_appeal",

@@ -103,13 +103,19 @@ impl ExportsApi {
         &self,
         auth: Auth,
         key: Path<String>,
+        /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
+        as_of: Query<Option<String>>,
+        /// Only units inside this region.
         region: Query<Option<String>>,
         format: Query<Option<SheetFormat>>,
     ) -> Result<Download, ApiError> {
         let k = self::key("key", &key.0)?;
         let r = region.0.as_deref().map(|r| self::region("region", r)).transpose()?;
-        let t = service::compliance_table(&self.state.store, auth.principal(), &k, r.as_ref(), self.state.clock.now())
-            .await?;
+        let as_of = match as_of.0.as_deref() {
+            Some(s) => super::common::instant("as_of", s)?,
+            None => self.state.clock.now(),
+        };
+        let t = service::compliance_table(&self.state.store, auth.principal(), &k, r.as_ref(), as_of).await?;
         sheet(&t, format.0, &format!("{k}-报送情况"))
     }
 

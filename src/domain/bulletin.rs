@@ -73,7 +73,7 @@ pub struct Practice {
     pub quote: String,
 }
 
-/// A deadline falling due in the next period.
+/// A deadline falling due in the two months after the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upcoming {
     pub deliverable: String,

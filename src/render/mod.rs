@@ -74,12 +74,21 @@ struct Line {
     change: String,
 }
 
+/// A unit named, with every deadline it missed or met late in the period.
 #[derive(Serialize)]
 struct NamedLine {
     name: String,
+    items: Vec<NamedItem>,
+}
+
+#[derive(Serialize)]
+struct NamedItem {
     deliverable: String,
     due_text: String,
+    /// 逾期未报送 / 逾期3天报送.
     what: String,
+    /// 未报 / 迟报3天 (chat text).
+    short: String,
 }
 
 #[derive(Serialize)]
@@ -103,6 +112,7 @@ struct View<'a> {
     ranking_more: usize,
     named: Vec<NamedLine>,
     named_more: usize,
+    named_total: usize,
     upcoming: Vec<(String, String, u32)>,
     city_rates: Vec<(String, String, u32)>,
     remarks: Option<&'a str>,
@@ -142,20 +152,28 @@ pub fn bulletin(row: &BulletinRow, c: &Content, format: Format) -> Result<String
         .take(rank_limit)
         .map(|r| Line { rank: r.rank, name: r.name.clone(), score: r.score.clone(), change: arrow(r.change) })
         .collect();
-    let named: Vec<NamedLine> = c
-        .named
-        .iter()
-        .take(named_limit)
-        .map(|n| NamedLine {
-            name: n.name.clone(),
+    // One line per unit, in the order the units first appear (missing before late).
+    let mut grouped: Vec<NamedLine> = Vec::new();
+    for n in &c.named {
+        let item = NamedItem {
             deliverable: n.deliverable.clone(),
             due_text: n.due_text.clone(),
             what: match n.days_late {
                 Some(d) => format!("逾期{d}天报送"),
                 None => "逾期未报送".into(),
             },
-        })
-        .collect();
+            short: match n.days_late {
+                Some(d) => format!("迟报{d}天"),
+                None => "未报".into(),
+            },
+        };
+        match grouped.iter_mut().find(|g| g.name == n.name) {
+            Some(g) => g.items.push(item),
+            None => grouped.push(NamedLine { name: n.name.clone(), items: vec![item] }),
+        }
+    }
+    let named_total = grouped.len();
+    let named: Vec<NamedLine> = grouped.into_iter().take(named_limit).collect();
     let mut sections = vec![Section { numeral: "", id: "overall" }];
     if !c.ranking.is_empty() {
         sections.push(Section { numeral: "", id: "ranking" });
@@ -195,7 +213,8 @@ pub fn bulletin(row: &BulletinRow, c: &Content, format: Format) -> Result<String
         change: change_text(c.summary.change_permille),
         ranking_more: c.ranking.len().saturating_sub(ranking.len()),
         ranking,
-        named_more: c.named.len().saturating_sub(named.len()),
+        named_more: named_total.saturating_sub(named.len()),
+        named_total,
         named,
         upcoming: c.upcoming.iter().map(|u| (u.deliverable.clone(), chinese_date(u.due_on), u.units)).collect(),
         city_rates: c.city_rates.iter().map(|r| (r.name.clone(), percent(r.on_time_permille), r.due)).collect(),

@@ -110,7 +110,9 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
     let principal = Principal::system_reader("bulletin");
     let matrix = compliance(store, &principal, key, Some(&region), now).await?;
     let in_period = |d: NaiveDate| from <= d && d <= to;
-    let next_to = to.checked_add_months(Months::new(1)).expect("dates stay in range");
+    // "What falls due next": the two months after the period, so a bulletin issued early in a
+    // month still announces a deadline on the 1st of the month after.
+    let next_to = to.checked_add_months(Months::new(2)).expect("dates stay in range");
     let mut summary = Summary { units: matrix.rows.len() as u32, ..Summary::default() };
     let mut named = Vec::new();
     let mut upcoming: BTreeMap<(NaiveDate, usize), Upcoming> = BTreeMap::new();
@@ -144,18 +146,17 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
                     });
                 }
             }
-            // Still owed and falling due in the next period.
+            // Still owed (nothing submitted yet) and falling due soon after the period.
             if to < col.due_on && col.due_on <= next_to && cell.timeliness == Timeliness::NotDue {
-                let first_submitted = matches!(cell.status, crate::domain::compliance::CellStatus::InReview);
-                let u = upcoming.entry((col.due_on, i)).or_insert_with(|| Upcoming {
-                    deliverable: col.title.clone(),
-                    due_on: col.due_on,
-                    due_text: col.due_text.clone(),
-                    units: 0,
-                });
-                if !first_submitted {
-                    u.units += 1;
-                }
+                upcoming
+                    .entry((col.due_on, i))
+                    .or_insert_with(|| Upcoming {
+                        deliverable: col.title.clone(),
+                        due_on: col.due_on,
+                        due_text: col.due_text.clone(),
+                        units: 0,
+                    })
+                    .units += 1;
             }
         }
     }

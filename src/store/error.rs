@@ -51,7 +51,11 @@ impl StoreError {
         } else if lower.contains("parse error") {
             // Our own SurrealQL failed to parse: a bug, never the caller's fault.
             Self::Internal(message)
-        } else if lower.contains("assert") || lower.contains("couldn't coerce") || e.is_validation() {
+        } else if lower.contains("assert")
+            || lower.contains("couldn't coerce")
+            || lower.contains("must conform to")
+            || e.is_validation()
+        {
             Self::Invalid { message }
         } else if e.is_connection() {
             Self::Unavailable(message)

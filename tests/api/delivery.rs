@@ -121,3 +121,150 @@ async fn webhooks_retry_then_deliver_once_and_dead_letters_can_be_replayed() {
     let (s, _) = t.get_as(&fz, "/api/v1/deliveries").await;
     assert_eq!(s, 403, "the dead-letter list is the province admins'");
 }
+
+/// What the SMTP sink received: (envelope recipients, message text), in order.
+type Mailbox = Arc<std::sync::Mutex<Vec<(Vec<String>, String)>>>;
+
+/// A minimal SMTP server on loopback (RFC 5321 happy path) that refuses the first `refuse`
+/// messages with a temporary 451 and records the rest: (envelope recipients, message text).
+async fn smtp_sink(refuse: usize) -> (String, Mailbox) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got: Mailbox = Arc::default();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let store = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else { return };
+            let (store, seen) = (store.clone(), seen.clone());
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut rcpt = Vec::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 sink\r\n"
+                    } else if upper.starts_with("MAIL FROM") {
+                        rcpt.clear();
+                        b"250 ok\r\n"
+                    } else if upper.starts_with("RCPT TO") {
+                        rcpt.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                        b"250 ok\r\n"
+                    } else if upper == "DATA" {
+                        w.write_all(b"354 go ahead\r\n").await.unwrap();
+                        let mut text = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            text.push_str(&l);
+                            text.push('\n');
+                        }
+                        if seen.fetch_add(1, Ordering::SeqCst) < refuse {
+                            b"451 try again later\r\n"
+                        } else {
+                            store.lock().unwrap().push((rcpt.clone(), text));
+                            b"250 queued\r\n"
+                        }
+                    } else if upper == "QUIT" {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else if upper == "RSET" || upper == "NOOP" {
+                        b"250 ok\r\n"
+                    } else {
+                        b"502 not implemented\r\n"
+                    };
+                    if w.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("smtp://{addr}"), got)
+}
+
+/// The decoded subject and body of a message as the sink received it.
+fn decode_mail(text: &str) -> (String, String) {
+    use base64::Engine;
+    let b64 = |s: &str| {
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s.trim()).expect("base64")).unwrap()
+    };
+    let (head, body) = text.split_once("\n\n").expect("headers, then body");
+    let subject_line = head
+        .lines()
+        .skip_while(|l| !l.starts_with("Subject:"))
+        .take_while(|l| l.starts_with("Subject:") || l.starts_with(' '))
+        .collect::<Vec<_>>()
+        .join("");
+    // RFC 2047 encoded words: =?utf-8?b?…?=
+    let subject = subject_line
+        .trim_start_matches("Subject:")
+        .split_whitespace()
+        .map(|w| w.strip_prefix("=?utf-8?b?").and_then(|w| w.strip_suffix("?=")).map(b64).unwrap_or(w.to_owned()))
+        .collect::<String>();
+    let body =
+        if head.contains("Content-Transfer-Encoding: base64") { b64(&body.replace('\n', "")) } else { body.to_owned() };
+    (subject, body)
+}
+
+#[tokio::test]
+async fn email_goes_through_the_smtp_relay_and_temporary_refusals_are_retried() {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    let (url, got) = smtp_sink(1).await;
+    let bad = [
+        ("mailto:", "between one and fifty"),
+        ("mailto:not-an-address", "not an e-mail address"),
+        ("https://example.gov.cn/hook", "mailto:"),
+    ];
+    for (u, says) in bad {
+        let (s, b) = t.post("/api/v1/channels", &json!({"kind": "email", "url": u, "region": "350100"})).await;
+        assert_eq!((s, b["field"].as_str()), (422, Some("url")), "{b}");
+        assert!(b["message"].as_str().unwrap().contains(says), "{b}");
+    }
+    let (s, c) = t
+        .post(
+            "/api/v1/channels",
+            &json!({"kind": "email", "url": "mailto:jzk@mzj.fuzhou.gov.cn, 督办 <duban@mzj.fuzhou.gov.cn>", "region": "350100"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let mut jobs = Scheduler::default();
+    jobs.outbox.mail =
+        Some(pilotgov::jobs::delivery::Mail::new(&url, "福建省民政厅 <noreply@mzt.fujian.gov.cn>").unwrap());
+    let mut now = at("2022-09-15T09:00:00+08:00");
+    tick(&t.app.state.store, &jobs, now).await.unwrap();
+    for _ in 0..10 {
+        now += Duration::minutes(1);
+        tick(&t.app.state.store, &jobs, now).await.unwrap();
+    }
+    let (_, all) = t.get("/api/v1/deliveries").await;
+    let mail: Vec<&Value> = all.as_array().unwrap().iter().filter(|d| d["kind"] == "email").collect();
+    assert_eq!(mail.len(), 3, "福州's three units");
+    assert!(mail.iter().all(|d| d["status"] == "delivered"), "{mail:?}");
+    assert_eq!(mail.iter().filter(|d| d["attempts"] == 2).count(), 1, "the refused one went on the retry");
+    assert!(mail.iter().any(|d| d["log"][0]["detail"].as_str().unwrap().contains("451")), "{mail:?}");
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3, "each reminder mailed once");
+    for (rcpt, text) in &got {
+        assert_eq!(rcpt, &["jzk@mzj.fuzhou.gov.cn", "duban@mzj.fuzhou.gov.cn"]);
+        let (subject, body) = decode_mail(text);
+        assert!(subject.starts_with("【临近提醒】"), "{subject}");
+        assert!(body.contains("试点实施方案") && body.contains("截止：2022-09-20"), "{body}");
+    }
+    // Without a relay configured the delivery says so, and is retried like any failure.
+    let plain = Scheduler::default();
+    let (s, _) = t
+        .post("/api/v1/channels", &json!({"kind": "email", "url": "mailto:xm@mzj.xm.gov.cn", "region": "350200"}))
+        .await;
+    assert_eq!(s, 201);
+    tick(&t.app.state.store, &plain, at("2022-09-19T09:00:00+08:00")).await.unwrap();
+    let (_, all) = t.get("/api/v1/deliveries").await;
+    let xm: Vec<&Value> =
+        all.as_array().unwrap().iter().filter(|d| d["kind"] == "email" && d["status"] == "pending").collect();
+    assert!(!xm.is_empty());
+    assert!(xm[0]["log"][0]["detail"].as_str().unwrap().contains("smtp_url"), "{:?}", xm[0]);
+}

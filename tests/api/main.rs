@@ -4,8 +4,11 @@
 mod authz;
 mod bad_input;
 mod board;
+mod bulletins;
 mod crud;
+mod dashboard;
 mod delivery;
+mod exports;
 mod filings;
 mod helpers;
 mod quotas;

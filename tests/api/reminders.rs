@@ -241,3 +241,58 @@ async fn a_programme_sets_its_own_reminder_rules() {
         assert!(more.is_empty(), "{day}: {more:?}");
     }
 }
+
+#[tokio::test]
+async fn a_programme_runs_reminders_on_its_own_schedule_and_names_who_is_told_last() {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    t.load_fixture("xixiu-2019-comprehensive-reform.yaml").await;
+    let rules = "/api/v1/programmes/fj-2022-reform-pilot/reminder-rules";
+    let base = serde_json::json!({"before_working_days": [3], "on_the_day": true, "overdue_daily": false,
+        "escalate_city_after_days": null, "escalate_province_after_days": 2});
+    // Refused, each with the field and a message that says what to write instead.
+    for (field, value, says) in [
+        ("schedule", serde_json::json!("every day at nine"), "sec min hour"),
+        ("schedule", serde_json::json!("0 0 25 * * *"), "invalid cron expression"),
+        ("time_zone", serde_json::json!("Asia/Beijing"), "IANA"),
+        ("escalate_to", serde_json::json!("440100"), "outside the programme"),
+        ("escalate_to", serde_json::json!("35010"), "escalate_to"),
+    ] {
+        let mut body = base.clone();
+        body[field] = value;
+        let (s, b) = t.put(rules, &body).await;
+        assert_eq!((s, b["code"].as_str()), (422, Some("validation_failed")), "{field}: {b}");
+        assert!(b["message"].as_str().unwrap().contains(says), "{field}: {b}");
+    }
+    // Fujian runs at 08:30 on working days (Mon–Fri) and tells 福州 (not the province) last.
+    t.add_user("fz-reviewer", Role::CityReviewer, "350100").await;
+    t.add_user("fj-admin", Role::ProvinceAdmin, "350000").await;
+    let mut body = base.clone();
+    body["schedule"] = serde_json::json!("0 30 8 * * Mon-Fri");
+    body["time_zone"] = serde_json::json!("Asia/Shanghai");
+    body["escalate_to"] = serde_json::json!("350100");
+    let (s, b) = t.put(rules, &body).await;
+    assert_eq!((s, b["schedule"].as_str()), (200, Some("0 30 8 * * Mon-Fri")), "{b}");
+    let jobs = Scheduler::default();
+    let store = &t.app.state.store;
+    // Thursday 15 September, three working days before the plan is due on the 20th.
+    let ran = tick(store, &jobs, at("2022-09-15T08:30:00+08:00")).await.unwrap();
+    let own: Vec<_> = ran.iter().filter(|r| r.job == "reminders@fj-2022-reform-pilot").collect();
+    assert_eq!((own.len(), own[0].sent), (1, 14), "{ran:?}");
+    let ran = tick(store, &jobs, at("2022-09-15T09:00:00+08:00")).await.unwrap();
+    assert_eq!(ran.iter().map(|r| r.sent).sum::<usize>(), 0, "the server's 09:00 run leaves Fujian alone: {ran:?}");
+    // Saturday the 17th is not in Fujian's schedule: a tick then catches up Friday's run only.
+    let ran = tick(store, &jobs, at("2022-09-17T08:30:00+08:00")).await.unwrap();
+    let own: Vec<_> = ran.iter().filter(|r| r.job == "reminders@fj-2022-reform-pilot").collect();
+    assert_eq!(own.len(), 1);
+    assert_eq!((own[0].scheduled_at, own[0].sent), (at("2022-09-16T08:30:00+08:00"), 0), "{ran:?}");
+    // Tuesday's run sends the on-the-day reminders.
+    let ran = tick(store, &jobs, at("2022-09-20T08:30:00+08:00")).await.unwrap();
+    assert_eq!(ran.iter().find(|r| r.job == "reminders@fj-2022-reform-pilot").unwrap().sent, 14);
+    // Two days after, the last escalation goes to 福州's reviewers, not the province's admins.
+    tick(store, &jobs, at("2022-09-22T08:30:00+08:00")).await.unwrap();
+    let (_, listed) = t.get("/api/v1/programmes/fj-2022-reform-pilot/reminders").await;
+    let escalations: Vec<&serde_json::Value> =
+        listed.as_array().unwrap().iter().filter(|r| r["kind"] == "escalate-province").collect();
+    assert_eq!(escalations.len(), 14, "{listed}");
+    assert!(escalations.iter().all(|r| r["recipients"] == serde_json::json!(["fz-reviewer"])), "{escalations:?}");
+}
