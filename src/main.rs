@@ -144,6 +144,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     tracing::info!("demo: loaded {done}");
                 }
                 ensure_demo_users(&app.state.store, clock.now()).await?;
+                if pilotgov::service::demo::play(&app.state.store)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo activity: {e}"))?
+                {
+                    tracing::info!("demo: played filings, rankings and bulletins of Xixiu 2019 and Fujian 2022");
+                }
                 println!("demo accounts (password `{DEMO_PASSWORD}`):");
                 for (username, name, role, region) in DEMO_USERS {
                     println!("  {username:<16} {:<15} {region:<10} {name}", role.as_str());

@@ -50,6 +50,8 @@ fn draw_trend<'a>(
     let n = months.len().max(2) - 1;
     let mut chart = ChartBuilder::on(root)
         .margin(12)
+        // Room for the last month's label at the right edge.
+        .margin_right(36)
         .x_label_area_size(28)
         .y_label_area_size(40)
         .build_cartesian_2d(0..n, lo..hi)?;

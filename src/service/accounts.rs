@@ -91,7 +91,7 @@ pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Resu
     store.create_user(&row, actor).await
 }
 
-fn principal(user: &UserRow) -> Result<Principal, StoreError> {
+pub(crate) fn principal(user: &UserRow) -> Result<Principal, StoreError> {
     let bad = |e: DomainError| StoreError::corrupt("user", e);
     Ok(Principal {
         username: user.username.clone(),

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod board;
 pub mod bulletins;
+pub mod demo;
 pub mod document;
 pub mod exports;
 pub mod filings;

@@ -140,23 +140,22 @@ pub async fn programme(
         Ok(k) => k,
         Err(r) => return r,
     };
-    let filter = Filter {
-        region: q.region.as_deref().and_then(|r| RegionCode::parse(r).ok()),
-        status: match q.status.as_deref() {
-            Some("red") => Some(Status::Overdue),
-            Some("yellow") => Some(Status::DueSoon),
-            Some("green") => Some(Status::Upcoming),
-            Some("done") => Some(Status::Done),
-            _ => None,
-        },
-        deliverable: None,
+    // The badges count every light; the status asked for only narrows the table.
+    let want = match q.status.as_deref() {
+        Some("red") => Some(Status::Overdue),
+        Some("yellow") => Some(Status::DueSoon),
+        Some("green") => Some(Status::Upcoming),
+        Some("done") => Some(Status::Done),
+        _ => None,
     };
+    let filter =
+        Filter { region: q.region.as_deref().and_then(|r| RegionCode::parse(r).ok()), status: None, deliverable: None };
     let board = match deadline_board(&state.store, &k, now(state), &filter, &p).await {
         Ok(b) => b,
         Err(e) => return failed(e.into()),
     };
     // Red first, then yellow, green, done; nearest due day first within each.
-    let mut rows: Vec<_> = board.rows.iter().collect();
+    let mut rows: Vec<_> = board.rows.iter().filter(|r| want.is_none_or(|w| r.standing.status == w)).collect();
     let order = |s: Status| match s {
         Status::Overdue => 0,
         Status::DueSoon => 1,

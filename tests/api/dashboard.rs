@@ -100,3 +100,19 @@ async fn leaders_see_their_region_through_the_dashboard() {
     let (s, _, _) = page(&t, &lead, "/ui").await;
     assert_eq!(s, 303);
 }
+
+#[tokio::test]
+async fn the_demo_history_plays_once_and_fills_the_dashboard() {
+    let t = TestApp::demo().await;
+    let store = &t.app.state.store;
+    pilotgov::service::accounts::ensure_demo_users(store, t.clock_now()).await.unwrap();
+    assert!(pilotgov::service::demo::play(store).await.unwrap());
+    assert!(!pilotgov::service::demo::play(store).await.unwrap(), "a second start plays nothing");
+    let (_, list) = t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/bulletins").await;
+    let numbers: Vec<u64> = list.as_array().unwrap().iter().filter_map(|b| b["number"].as_u64()).collect();
+    assert_eq!(numbers, [3, 2, 1], "{list}");
+    let (_, june) = t.get("/api/v1/programmes/xixiu-2019-comprehensive-reform/rankings/2019-06").await;
+    assert_eq!((june["version"].as_u64(), june["entries"][0]["name"].as_str()), (Some(1), Some("旧州镇")));
+    let (_, fj) = t.get("/api/v1/programmes/fj-2022-reform-pilot/bulletins").await;
+    assert_eq!(fj[0]["content"]["practice"][0]["unit"], "350103", "{fj}");
+}

@@ -1,0 +1,143 @@
+//! Demo activity for `serve --demo`: a few weeks of real use replayed through the same services
+//! the API calls, at the instants they would have happened, so that the dashboard has filings,
+//! published rankings and bulletins to show. Played once: a second start finds them and stops.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::access::Principal;
+use crate::domain::bulletin::Kind;
+use crate::domain::deadline::YearMonth;
+use crate::domain::filing::Decision;
+use crate::domain::{Key, RegionCode};
+use crate::service::bulletins::{self, Request};
+use crate::service::filings::{self, FilingError, NewFiling};
+use crate::service::scoring;
+use crate::store::{Store, StoreError};
+
+const XIXIU: &str = "xixiu-2019-comprehensive-reform";
+const FUJIAN: &str = "fj-2022-reform-pilot";
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("demo instants are valid").with_timezone(&Utc)
+}
+
+async fn who(store: &Store, name: &str) -> Result<Principal, FilingError> {
+    let user = store.user(name).await?.ok_or_else(|| StoreError::NotFound(format!("demo account {name}")))?;
+    Ok(crate::service::accounts::principal(&user)?)
+}
+
+/// Files (creates and submits) one deadline as `lead`; returns the filing's key.
+async fn file(
+    store: &Store,
+    lead: &Principal,
+    programme: &str,
+    unit: &str,
+    deliverable: &str,
+    occurrence: &str,
+    title: &str,
+    when: &str,
+) -> Result<String, FilingError> {
+    let (programme, unit, deliverable) = (Key::parse(programme)?, RegionCode::parse(unit)?, Key::parse(deliverable)?);
+    let new = NewFiling {
+        programme: &programme,
+        unit: &unit,
+        deliverable: &deliverable,
+        occurrence,
+        title,
+        body: "详见附件。",
+        idempotency_key: None,
+    };
+    let (f, _) = filings::create(store, lead, new, at(when)).await?;
+    let f = filings::submit(store, lead, &f.key, f.revision, at(when)).await?;
+    Ok(f.key)
+}
+
+async fn review(
+    store: &Store,
+    reviewer: &Principal,
+    key: &str,
+    decision: Decision,
+    exemplary: Option<&str>,
+    when: &str,
+) -> Result<(), FilingError> {
+    let f = filings::get(store, reviewer, key).await?;
+    filings::review(store, reviewer, key, f.revision, decision, exemplary, at(when)).await?;
+    Ok(())
+}
+
+async fn bulletin(store: &Store, by: &Principal, programme: &str, period: &str, when: &str) -> Result<(), FilingError> {
+    let req = Request { kind: Kind::Monthly, period: period.into(), region: None };
+    let b = bulletins::draft(store, Some(by), &Key::parse(programme)?, &req, at(when)).await?;
+    bulletins::publish(store, by, &b.key, b.revision, at(when)).await?;
+    Ok(())
+}
+
+/// Plays the demo's history unless it was played before; returns whether it played now.
+pub async fn play(store: &Store) -> Result<bool, FilingError> {
+    if !store.bulletins(XIXIU).await?.is_empty() {
+        return Ok(false);
+    }
+    // 西秀区, April–June 2019: 旧州镇 files every month on time and the district files
+    // (备案) it, quoting May's paper data as good practice; the other townships lag.
+    let (jiuzhou, xixiu) = (who(store, "jiuzhou-lead").await?, who(store, "xixiu-reviewer").await?);
+    for (month, next) in [("2019-04", "2019-05"), ("2019-05", "2019-06"), ("2019-06", "2019-07")] {
+        let e = file(
+            store,
+            &jiuzhou,
+            XIXIU,
+            "520402109",
+            "e-data",
+            month,
+            "动态电子信息",
+            &format!("{month}-18T10:00:00+08:00"),
+        )
+        .await?;
+        review(store, &xixiu, &e, Decision::File, None, &format!("{month}-19T09:00:00+08:00")).await?;
+        let p = file(
+            store,
+            &jiuzhou,
+            XIXIU,
+            "520402109",
+            "paper-data",
+            month,
+            "经审核纸质资料",
+            &format!("{month}-24T10:00:00+08:00"),
+        )
+        .await?;
+        let quote = (month == "2019-05")
+            .then_some("旧州镇推行“一门受理、协同办理”，群众申请救助“只进一扇门”，当月受理申请当日办结率100%。");
+        review(store, &xixiu, &p, Decision::File, quote, &format!("{month}-25T09:00:00+08:00")).await?;
+        let publish_at = at(&format!("{next}-01T09:00:00+08:00"));
+        scoring::publish(store, &xixiu, &Key::parse(XIXIU)?, YearMonth::parse(month)?, None, publish_at).await?;
+        bulletin(store, &xixiu, XIXIU, month, &format!("{next}-01T10:00:00+08:00")).await?;
+    }
+    // 福建, September 2022: 台江区's plan on time (审定 by 福州, 备案 by the province as good
+    // practice); 平潭 files directly, three days late; the rest of the province has not filed.
+    let (taijiang, pingtan) = (who(store, "taijiang-lead").await?, who(store, "pingtan-lead").await?);
+    let (fz, fj) = (who(store, "fz-reviewer").await?, who(store, "fj-admin").await?);
+    let plan = file(
+        store,
+        &taijiang,
+        FUJIAN,
+        "350103",
+        "plan",
+        "once",
+        "台江区社会救助改革创新试点实施方案",
+        "2022-09-15T10:00:00+08:00",
+    )
+    .await?;
+    review(store, &fz, &plan, Decision::Approve, None, "2022-09-16T10:00:00+08:00").await?;
+    review(
+        store,
+        &fj,
+        &plan,
+        Decision::File,
+        Some("台江区以党建引领“四救工作法”，党员干部包片联系困难群众，做到底数清、情况明、措施实。"),
+        "2022-09-19T10:00:00+08:00",
+    )
+    .await?;
+    file(store, &pingtan, FUJIAN, "350128", "plan", "once", "平潭综合实验区试点实施方案", "2022-09-23T16:00:00+08:00")
+        .await?;
+    bulletin(store, &fj, FUJIAN, "2022-09", "2022-10-08T09:00:00+08:00").await?;
+    Ok(true)
+}

@@ -1,0 +1,84 @@
+"""The dashboard in a real browser: headless Chromium (Debian's chromium + chromedriver) driven by
+Selenium against a running demo server. Logs in through the form as the demo accounts, checks the
+rendered text (the top-ranked township, a red overdue row, a published bulletin), and saves
+screenshots for a person to look at.
+
+Usage: python3 tests/browser_check.py BASE_URL SCREENSHOT_DIR   (run by .ci/run)
+"""
+import sys
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+PASSWORD = "pilotgov-demo"
+
+
+def browser():
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,1600", "--lang=zh-CN"]:
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def login(d, base, user):
+    d.delete_all_cookies()
+    d.get(f"{base}/ui/login")
+    d.find_element(By.NAME, "username").send_keys(user)
+    d.find_element(By.NAME, "password").send_keys(PASSWORD)
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert d.current_url.rstrip("/").endswith("/ui"), d.current_url
+
+
+def text(d):
+    return d.find_element(By.TAG_NAME, "body").text
+
+
+def main(base, shots):
+    out = Path(shots)
+    out.mkdir(parents=True, exist_ok=True)
+    d = browser()
+    try:
+        # The provincial leader: Fujian only; the red rows of the overdue plan.
+        login(d, base, "fj-leader")
+        assert "福建省社会救助改革创新试点工作" in text(d), text(d)
+        assert "西秀区" not in text(d), "another province's programme is not shown"
+        d.save_screenshot(str(out / "1-home-fj-leader.png"))
+        d.get(f"{base}/ui/p/fj-2022-reform-pilot?status=red")
+        red = d.find_elements(By.CSS_SELECTOR, "tr.red")
+        assert red, "a red overdue row"
+        assert "逾期" in red[0].text and "红" in red[0].text, red[0].text
+        colour = red[0].find_element(By.CSS_SELECTOR, "td.light").value_of_css_property("background-color")
+        assert colour in ("rgba(217, 48, 37, 1)", "rgb(217, 48, 37)"), colour
+        d.save_screenshot(str(out / "2-board-red.png"))
+
+        # The district: its ranking (travelled through published months) and its bulletins.
+        login(d, base, "xixiu-reviewer")
+        d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/ranking")
+        first = d.find_element(By.CSS_SELECTOR, "tbody tr").text
+        assert first.startswith("1 旧州镇"), first
+        assert d.find_elements(By.CSS_SELECTOR, "svg"), "the trend chart"
+        d.save_screenshot(str(out / "3-ranking.png"))
+        d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/bulletins")
+        d.find_element(By.PARTIAL_LINK_TEXT, "2019年6月").click()
+        body = text(d)
+        assert "第3期" in body and "旧州镇" in body and "按时报送率" in body, body[:500]
+        d.save_screenshot(str(out / "4-bulletin.png"))
+
+        # A township lead sees only its own township.
+        login(d, base, "jiuzhou-lead")
+        d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform")
+        units = {r.find_elements(By.TAG_NAME, "td")[1].text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")}
+        assert units == {"旧州镇"}, units
+        d.save_screenshot(str(out / "5-board-lead.png"))
+    finally:
+        d.quit()
+    print(f"browser check: 5 pages rendered as expected; screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1].rstrip("/"), sys.argv[2])
