@@ -31,12 +31,13 @@ impl App {
                 .await
                 .with_context(|| format!("loading reference data from {name}"))?;
         }
-        Ok(Self { state: State { store, clock }, config })
+        Ok(Self { state: State { store, clock, throttle: Default::default() }, config })
     }
 
     /// The whole HTTP surface.
     pub fn endpoint(&self) -> impl Endpoint + 'static {
         let api = api::service(self.state.clone(), self.config.limits());
+        let timeout = std::time::Duration::from_secs(self.config.request_timeout_secs.max(1));
         let spec = api.spec_endpoint();
         let docs = api.rapidoc();
         Route::new()
@@ -44,6 +45,7 @@ impl App {
             .at("/api/v1/openapi.json", spec)
             .nest("/docs", docs)
             .at("/health", get(health))
+            .at("/metrics", get(metrics))
             .nest("/ui", crate::web::routes().data(crate::web::SessionTtl(self.config.limits().token_ttl)))
             .at("/", get(to_dashboard))
             .with(api::limit::BodyLimit {
@@ -52,13 +54,35 @@ impl App {
                 uploads: self.config.attachment_limit + 64 * 1024,
             })
             .data(self.state.clone())
+            .around(move |ep, req| async move {
+                // A request that outlives the limit gets 503 instead of holding a connection.
+                match tokio::time::timeout(timeout, ep.call(req)).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        tracing::warn!(limit_s = timeout.as_secs(), "request timed out");
+                        Err(poem::Error::from_string(
+                            "the request took too long; try again",
+                            poem::http::StatusCode::SERVICE_UNAVAILABLE,
+                        ))
+                    }
+                }
+            })
             .catch_all_error(api::error::render_any)
+            .with(api::observe::Observe)
     }
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn spec_json(state: State) -> String {
     api::service(state, Config::default().limits()).spec()
+}
+
+/// Prometheus scrape endpoint (text format). Counts only; no names, regions or content.
+#[handler]
+fn metrics() -> poem::Response {
+    poem::Response::builder()
+        .header(poem::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render())
 }
 
 #[handler]

@@ -27,6 +27,8 @@ pub struct Config {
     pub attachment_limit: usize,
     /// How long a login token lives, in minutes.
     pub token_ttl_minutes: i64,
+    /// Longest a request may take before it is answered 503, in seconds.
+    pub request_timeout_secs: u64,
     /// `tracing` filter, e.g. `info` or `pilotgov=debug`.
     pub log: String,
     /// Log as JSON lines instead of text.
@@ -50,6 +52,7 @@ impl Default for Config {
             body_limit: 2 * 1024 * 1024,
             attachment_limit: 20 * 1024 * 1024,
             token_ttl_minutes: 12 * 60,
+            request_timeout_secs: 30,
             log: "info".into(),
             log_json: false,
             smtp_url: None,

@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Write a backup of the configured database to FILE (SurrealQL with a checksum header).
+    Backup { file: PathBuf },
+    /// Restore a backup into the configured database, which must be empty; a damaged file is
+    /// refused before anything is written.
+    Restore { file: PathBuf },
     /// Measure the deadline board on a generated national-scale programme.
     Bench {
         /// Database URL for the benchmark (default: a fresh embedded store in a temp folder).
@@ -274,6 +279,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("enabled {username}");
                 }
             }
+        }
+        Command::Backup { file } => {
+            let app = App::build(config, clock.clone()).await?;
+            let bytes = pilotgov::service::backup::backup(&app.state.store, &file).await?;
+            println!("backup written to {} ({bytes} bytes of SurrealQL)", file.display());
+        }
+        Command::Restore { file } => {
+            // Checked before the database is even opened: a damaged file changes nothing.
+            pilotgov::service::backup::verify(&file)?;
+            let store = pilotgov::service::backup::restore(&config.store(), &file).await?;
+            let tables = store.dump().await?;
+            let rows: usize = tables.values().map(Vec::len).sum();
+            println!("restored {} into {} ({} tables, {rows} rows)", file.display(), config.database_url, tables.len());
         }
         Command::Bench { bench_url, units } => {
             pilotgov::bench::run(bench_url, units).await?;

@@ -67,6 +67,7 @@ impl Auth {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LoginInput {
     pub username: String,
     pub password: String,
@@ -74,6 +75,7 @@ pub struct LoginInput {
 
 /// The account a token acts as.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Me {
     pub username: String,
     /// `province_admin`, `city_reviewer`, `unit_lead`, `evaluator` or `leader`.
@@ -95,6 +97,7 @@ impl From<&Principal> for Me {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Session {
     /// Send as `Authorization: Bearer <token>`. Shown only now.
     pub token: String,
@@ -120,11 +123,17 @@ impl AuthApi {
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(&self, body: Json<LoginInput>) -> Result<Json<Session>, ApiError> {
         let now = self.state.clock.now();
-        match accounts::login(&self.state.store, &body.0.username, &body.0.password, now, self.token_ttl).await {
+        let throttle = &self.state.throttle;
+        match accounts::login(&self.state.store, throttle, &body.0.username, &body.0.password, now, self.token_ttl)
+            .await
+        {
             Ok((token, expires, p)) => Ok(Json(Session { token, expires_at: shanghai(expires), user: (&p).into() })),
             Err(AuthError::BadCredentials) => {
                 Err(ApiError::unauthorized("wrong username or password, or the account is disabled"))
             }
+            Err(AuthError::Throttled { retry_after_secs }) => Err(ApiError::too_many_requests(format!(
+                "too many failed logins for this account; try again in {retry_after_secs} seconds"
+            ))),
             Err(AuthError::Store(e)) => Err(e.into()),
         }
     }

@@ -23,6 +23,7 @@ pub enum BulletinKind {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BulletinInput {
     pub kind: BulletinKind,
     /// `2019-05` for a monthly bulletin; a stage key for a stage bulletin.
@@ -32,6 +33,7 @@ pub struct BulletinInput {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BulletinEdit {
     /// The revision you edited; a newer one means someone changed it first (409 `stale`).
     pub revision: u32,
@@ -41,11 +43,13 @@ pub struct BulletinEdit {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BulletinPublish {
     pub revision: u32,
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BulletinView {
     pub id: String,
     pub programme: String,

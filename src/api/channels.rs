@@ -25,6 +25,7 @@ pub enum ChannelKind {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ChannelInput {
     pub kind: ChannelKind,
     /// The robot's or endpoint's URL (http or https); for e-mail, `mailto:` and the addresses.
@@ -34,6 +35,7 @@ pub struct ChannelInput {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ChannelView {
     pub key: String,
     pub kind: String,
@@ -55,6 +57,7 @@ impl From<&ChannelRow> for ChannelView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DeliveryView {
     pub key: String,
     pub reminder: String,

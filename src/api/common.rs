@@ -61,6 +61,7 @@ impl From<RegionLevel> for Level {
 
 /// A date as the document wrote it, with the days it covers.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DocDateView {
     /// As written: `2022年8月下旬`, `2022年9月20日前`.
     pub text: String,
@@ -78,6 +79,7 @@ impl From<&DocDate> for DocDateView {
 
 /// A span between two document dates.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct WindowView {
     /// As the notice writes it: `2022年8月下旬至2022年9月中旬`.
     pub text: String,

@@ -52,6 +52,7 @@ impl From<StatusDto> for Status {
 
 /// One concrete deadline of one unit.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DeadlineRow {
     pub unit: String,
     pub unit_name: String,
@@ -80,6 +81,7 @@ pub struct DeadlineRow {
 
 /// Counts by status over all rows that match the filters.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Totals {
     pub done: u64,
     pub upcoming: u64,
@@ -89,6 +91,7 @@ pub struct Totals {
 
 /// The board at an instant.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DeadlineBoard {
     pub programme: String,
     pub title: String,

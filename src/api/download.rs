@@ -32,7 +32,9 @@ impl FileDownload {
 }
 
 impl Payload for FileDownload {
-    const CONTENT_TYPE: &'static str = "application/octet-stream";
+    // Documented as any type: an attachment keeps its own, an export is XLSX or CSV, a bulletin
+    // HTML, Markdown or text — the operation's description says which; the response header is exact.
+    const CONTENT_TYPE: &'static str = "*/*";
 
     fn check_content_type(_: &str) -> bool {
         true

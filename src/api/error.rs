@@ -9,6 +9,7 @@ use crate::store::StoreError;
 
 /// Every error body: a stable machine-readable `code` and a message for a person.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ErrorBody {
     /// Stable code: `validation_failed`, `rule.<name>`, `not_found`, `conflict`, `bad_request`,
     /// `payload_too_large`, `database_unavailable`, `internal`.
@@ -44,6 +45,9 @@ pub enum ApiError {
     /// A value is well-formed but not acceptable (unknown region, date outside the period).
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
+    /// Too many failed logins for the account; wait and try again.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
     /// Something failed inside the server; the cause is logged, not shown.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -71,6 +75,10 @@ impl ApiError {
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(body("bad_request", message, None))
+    }
+
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self::TooManyRequests(body("too_many_requests", message, None))
     }
 
     /// A failure of ours (a template, an export): logged with its cause, shown without it.

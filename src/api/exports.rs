@@ -33,6 +33,7 @@ fn sheet(t: &Table, format: Option<SheetFormat>, name: &str) -> Result<Download,
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FeedView {
     pub id: String,
     pub programme: String,
@@ -56,6 +57,7 @@ impl From<&FeedRow> for FeedView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FeedCreatedView {
     #[oai(flatten)]
     pub feed: FeedView,

@@ -57,6 +57,7 @@ impl From<FilingState> for StateDto {
 
 /// A new filing (a draft) for one deadline of the lead's unit.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FilingInput {
     /// Region code of the unit.
     pub unit: String,
@@ -71,6 +72,7 @@ pub struct FilingInput {
 
 /// New content for a draft or returned filing.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FilingEdit {
     pub title: String,
     #[oai(default)]
@@ -80,6 +82,7 @@ pub struct FilingEdit {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SubmitInput {
     /// The revision you are submitting.
     pub revision: u32,
@@ -97,6 +100,7 @@ pub enum DecisionDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReviewInput {
     pub decision: DecisionDto,
     /// Required when returning.
@@ -116,6 +120,7 @@ pub struct UploadForm {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AttachmentView {
     pub key: String,
     pub filename: String,
@@ -142,6 +147,7 @@ impl From<&AttachmentRow> for AttachmentView {
 
 /// Whether the deadline was met, judged on the first submission.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TimelinessDto {
     /// `on_time`, `late`, `missing` or `not_due`.
     pub status: String,
@@ -161,6 +167,7 @@ impl From<Timeliness> for TimelinessDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FilingView {
     pub key: String,
     pub programme: String,
@@ -189,6 +196,7 @@ pub struct FilingView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VersionView {
     pub version: i64,
     pub title: String,
@@ -199,6 +207,7 @@ pub struct VersionView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReviewView {
     pub version: i64,
     pub step: i64,
@@ -211,6 +220,7 @@ pub struct ReviewView {
 
 /// A filing with its history.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FilingDetail {
     pub filing: FilingView,
     /// Every submitted version, oldest first.
@@ -221,6 +231,7 @@ pub struct FilingDetail {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FilingPage {
     pub items: Vec<FilingView>,
     pub total: u64,
@@ -240,6 +251,7 @@ pub enum FilingCreated {
 
 /// Counts over cells, and the on-time rate (first submissions on time ÷ deadlines due).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TallyDto {
     pub on_time: u32,
     pub late: u32,
@@ -269,6 +281,7 @@ impl From<&Tally> for TallyDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ColumnDto {
     pub deliverable: String,
     pub title: String,
@@ -278,6 +291,7 @@ pub struct ColumnDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CellDto {
     /// `on_time`, `late`, `missing`, `returned`, `in_review` or `not_due`.
     pub status: String,
@@ -286,6 +300,7 @@ pub struct CellDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ComplianceRow {
     pub unit: String,
     pub name: String,
@@ -296,12 +311,14 @@ pub struct ComplianceRow {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CityTotals {
     pub city: String,
     pub totals: TallyDto,
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ComplianceMatrix {
     pub programme: String,
     pub as_of: DateTime<FixedOffset>,
@@ -312,6 +329,7 @@ pub struct ComplianceMatrix {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditView {
     pub recorded_at: DateTime<FixedOffset>,
     pub actor: String,
@@ -324,6 +342,7 @@ pub struct AuditView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditPage {
     pub items: Vec<AuditView>,
     pub total: u64,

@@ -12,6 +12,7 @@ pub mod error;
 mod exports;
 mod filings;
 pub mod limit;
+pub mod observe;
 mod parts;
 mod programmes;
 mod regions;
@@ -31,6 +32,8 @@ use crate::store::Store;
 pub struct State {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// Failed logins per account name (API and dashboard alike).
+    pub throttle: Arc<crate::service::accounts::LoginThrottle>,
 }
 
 /// Limits the API enforces, from configuration.

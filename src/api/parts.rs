@@ -17,6 +17,7 @@ use crate::domain::{
 
 /// A stage as written by a client.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StageInput {
     pub key: String,
     /// 部署阶段, 实施阶段, ...
@@ -32,6 +33,7 @@ pub struct StageInput {
 
 /// A stage with its window.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StageView {
     pub key: String,
     pub name: String,
@@ -74,6 +76,7 @@ pub enum Kind {
 
 /// A responsible department (责任单位): an organisation inside a region.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DepartmentDto {
     /// 市民政局, 各县(市)区人民政府.
     pub name: String,
@@ -83,6 +86,7 @@ pub struct DepartmentDto {
 
 /// A catalogue entry.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DirectionDto {
     /// Its number in the notice.
     pub number: u32,
@@ -144,6 +148,7 @@ impl From<&Direction> for DirectionDto {
 
 /// Due on one day (a fuzzy date is due on its last day).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FixedDeadline {
     /// As written: `2022年9月20日前`, `2023年11月底前`.
     pub due: String,
@@ -151,6 +156,7 @@ pub struct FixedDeadline {
 
 /// Every month or quarter of a range.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RecurringDeadline {
     pub every: Period,
     /// First month, `2019-04`.
@@ -167,6 +173,7 @@ pub struct RecurringDeadline {
 
 /// Days from a stage's start or end.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RelativeDeadline {
     pub stage: String,
     pub anchor: AnchorDto,
@@ -276,6 +283,7 @@ pub enum Action {
 
 /// A step of a filing's route above the unit.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RouteStepDto {
     pub level: Level,
     pub action: Action,
@@ -305,6 +313,7 @@ pub enum AudienceDto {
 
 /// Something units must file.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DeliverableDto {
     pub key: String,
     pub title: String,
@@ -365,6 +374,7 @@ impl From<&Deliverable> for DeliverableDto {
 
 /// One dated instance of a deliverable's deadline.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct OccurrenceView {
     /// `once`, `2019-04`, `2020-Q2`.
     pub key: String,

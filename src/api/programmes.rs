@@ -14,6 +14,7 @@ use crate::store::programmes::StoredProgramme;
 
 /// Inclusive bounds on a count.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BoundsDto {
     pub min: u32,
     /// Absent: no upper limit.
@@ -22,6 +23,7 @@ pub struct BoundsDto {
 
 /// A named exception to the selection rules.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ExceptionDto {
     /// Region code the exception is for (`350128` 平潭综合实验区).
     pub region: String,
@@ -40,6 +42,7 @@ pub struct ExceptionDto {
 
 /// How units and directions are chosen.
 #[derive(Debug, Clone, Object, Default)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RulesDto {
     /// Directions each unit chooses.
     pub directions_per_unit: Option<BoundsDto>,
@@ -103,6 +106,7 @@ impl RulesDto {
 
 /// A programme as written by a client.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgrammeInput {
     /// URL key: 2–64 of a-z, 0-9, `-`. Fixed once created.
     pub key: String,
@@ -148,6 +152,7 @@ impl ProgrammeInput {
 
 /// A programme as stored.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgrammeView {
     pub key: String,
     pub title: String,
@@ -186,6 +191,7 @@ impl From<&StoredProgramme> for ProgrammeView {
 
 /// One page of programmes.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgrammePage {
     pub items: Vec<ProgrammeView>,
     pub total: u64,
@@ -195,6 +201,7 @@ pub struct ProgrammePage {
 
 /// What an import stored.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ImportSummary {
     pub key: String,
     pub stages: u64,

@@ -10,6 +10,7 @@ use super::{ApiTags, State};
 use crate::domain::{Region, RegionCode};
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RegionView {
     /// GB/T 2260 code; 9 digits for townships; `000000` is the national root.
     pub code: String,
@@ -30,6 +31,7 @@ impl From<&Region> for RegionView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RegionPage {
     pub items: Vec<RegionView>,
     pub total: u64,

@@ -14,6 +14,7 @@ use crate::domain::reminder::ReminderRules;
 use crate::store::reminders::ReminderRow;
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReminderView {
     /// Stable identity, URL-safe: programme~unit~deliverable~occurrence~rule.
     pub id: String,
@@ -81,6 +82,7 @@ fn visible(auth: &Auth, r: &ReminderRow) -> bool {
 
 /// When units and the levels above are reminded.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReminderRulesDto {
     /// Working days before the due day on which the lead is reminded (at most five, 1–30).
     pub before_working_days: Vec<u32>,

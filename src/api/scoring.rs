@@ -45,6 +45,7 @@ pub enum KindDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AdjustmentInput {
     pub unit: String,
     /// The month it counts in, `2019-05`.
@@ -61,6 +62,7 @@ pub struct AdjustmentInput {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AdjustmentView {
     pub key: String,
     pub unit: String,
@@ -96,6 +98,7 @@ impl From<&crate::store::scoring::AdjustmentRow> for AdjustmentView {
 
 /// One deduction or bonus in a score.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LineView {
     /// `auto:late:e-data:2019-05` for automatic deductions; the adjustment key otherwise. Appeal
     /// by this id.
@@ -107,6 +110,7 @@ pub struct LineView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ItemView {
     pub item: String,
     pub full: f64,
@@ -115,6 +119,7 @@ pub struct ItemView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ScoreView {
     pub unit: String,
     pub name: String,
@@ -158,6 +163,7 @@ fn score_view(s: &UnitScore, name: &str) -> ScoreView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RankView {
     pub rank: u32,
     pub unit: String,
@@ -168,6 +174,7 @@ pub struct RankView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RankingView {
     pub period: String,
     /// The published version shown; none while the month is a live draft.
@@ -198,12 +205,14 @@ fn rank_view(e: &RankEntry) -> RankView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PublishInput {
     /// Required to publish a new version of a month already published.
     pub correction_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AppealInput {
     pub unit: String,
     /// A deduction line id (from the scores) or an evaluation key.
@@ -221,12 +230,14 @@ pub enum Verdict {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DecideInput {
     pub decision: Verdict,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AppealView {
     pub key: String,
     pub unit: String,
@@ -275,6 +286,7 @@ pub enum TitleDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PanelMemberDto {
     pub name: String,
     /// A financial accountant (财会人员).
@@ -284,6 +296,7 @@ pub struct PanelMemberDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EvaluationInput {
     pub unit: String,
     pub phase: PhaseDto,
@@ -295,6 +308,7 @@ pub struct EvaluationInput {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EvaluationView {
     pub key: String,
     pub unit: String,
@@ -320,6 +334,7 @@ impl From<&crate::store::scoring::EvaluationRow> for EvaluationView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AnnualScore {
     pub unit: String,
     pub name: String,
@@ -329,6 +344,7 @@ pub struct AnnualScore {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RewardInput {
     /// A name for this allocation (`2019年度以奖代补`).
     pub label: String,
@@ -344,6 +360,7 @@ pub struct RewardInput {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShareView {
     pub unit: String,
     /// Fen.
@@ -352,6 +369,7 @@ pub struct ShareView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RewardView {
     pub key: String,
     pub label: String,

@@ -15,6 +15,7 @@ use crate::store::rows::StoredUnit;
 
 /// Who leads the pilot in the unit.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ContactDto {
     pub name: String,
     pub title: Option<String>,
@@ -23,6 +24,7 @@ pub struct ContactDto {
 
 /// A unit as written by a client.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UnitInput {
     /// GB/T 2260 code of the region (`350103` 台江区, `520402109` 旧州镇).
     pub region: String,
@@ -50,6 +52,7 @@ impl UnitInput {
 
 /// A unit as stored.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UnitView {
     pub region: String,
     pub name: String,
@@ -87,6 +90,7 @@ impl From<&StoredUnit> for UnitView {
 
 /// One page of units.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UnitPage {
     pub items: Vec<UnitView>,
     pub total: u64,

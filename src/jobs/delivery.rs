@@ -132,6 +132,7 @@ pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Resu
             Err(_) if attempt as usize > BACKOFF_MINUTES.len() => ("dead", now),
             Err(_) => ("pending", now + Duration::minutes(BACKOFF_MINUTES[(attempt - 1) as usize])),
         };
+        crate::metrics::delivery_attempt(&d.kind, status);
         if status == "delivered" {
             delivered += 1;
         } else {

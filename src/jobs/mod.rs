@@ -136,11 +136,13 @@ pub async fn tick(store: &Store, scheduler: &Scheduler, now: DateTime<Utc>) -> R
                 };
                 let created = reminders::run_scoped(store, now, previous, false, scope).await?;
                 delivery::enqueue(store, &created).await?;
+                crate::metrics::reminders_created(created.len());
                 created.len()
             }
             Body::MonthlyDrafts => monthly::run(store, now).await?,
         };
         tracing::info!(job = %job.name, %at, sent, "job ran");
+        crate::metrics::job_ran(&job.name);
         ran.push(Ran { job: job.name.clone(), scheduled_at: at, sent });
     }
     // Outgoing deliveries are due whenever their retry pause ends, not on a schedule.

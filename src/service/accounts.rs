@@ -23,6 +23,9 @@ use crate::store::{Store, StoreError};
 pub enum AuthError {
     #[error("wrong username or password, or the account is disabled")]
     BadCredentials,
+    /// Too many failed attempts for this account lately; try again after the pause.
+    #[error("too many failed logins; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -112,14 +115,69 @@ pub fn actor(p: &Principal, at: DateTime<Utc>) -> Actor {
     }
 }
 
+/// Failed logins per account name, kept in memory: after [`LoginThrottle::MAX_FAILURES`] failures
+/// in a row, that name is refused for [`LoginThrottle::PAUSE_MINUTES`] (429), whatever the
+/// password, so a password cannot be guessed at speed. A success clears the count. Per instance:
+/// several instances each allow as many, which still caps guessing at a few a minute.
+#[derive(Default)]
+pub struct LoginThrottle {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, DateTime<Utc>)>>,
+}
+
+impl LoginThrottle {
+    pub const MAX_FAILURES: u32 = 5;
+    pub const PAUSE_MINUTES: i64 = 5;
+
+    fn key(username: &str) -> String {
+        username.trim().to_lowercase()
+    }
+
+    /// Refuses while the name is paused.
+    fn check(&self, username: &str, now: DateTime<Utc>) -> Result<(), AuthError> {
+        let map = self.failures.lock().expect("throttle lock");
+        match map.get(&Self::key(username)) {
+            Some((n, last)) if *n >= Self::MAX_FAILURES => {
+                let until = *last + Duration::minutes(Self::PAUSE_MINUTES);
+                if now < until {
+                    Err(AuthError::Throttled { retry_after_secs: (until - now).num_seconds().max(1) })
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn record(&self, username: &str, ok: bool, now: DateTime<Utc>) {
+        let mut map = self.failures.lock().expect("throttle lock");
+        if ok {
+            map.remove(&Self::key(username));
+            return;
+        }
+        // Bounded: a flood of made-up names cannot grow the map without end.
+        if map.len() > 100_000 {
+            map.retain(|_, (_, last)| now - *last < Duration::minutes(Self::PAUSE_MINUTES));
+        }
+        let e = map.entry(Self::key(username)).or_insert((0, now));
+        // A pause that has run out starts a fresh count.
+        if e.0 >= Self::MAX_FAILURES && now - e.1 >= Duration::minutes(Self::PAUSE_MINUTES) {
+            e.0 = 0;
+        }
+        e.0 += 1;
+        e.1 = now;
+    }
+}
+
 /// Checks the password and opens a session; returns the token (shown once) and its expiry.
 pub async fn login(
     store: &Store,
+    throttle: &LoginThrottle,
     username: &str,
     password: &str,
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(String, DateTime<Utc>, Principal), AuthError> {
+    throttle.check(username, now)?;
     let user = store.user(username).await?;
     // Verify against some hash even for an unknown user, so response times do not reveal which
     // names exist.
@@ -129,8 +187,12 @@ pub async fn login(
     let ok = verify_password(password, &hash);
     let user = match user {
         Some(u) if ok && !u.disabled => u,
-        _ => return Err(AuthError::BadCredentials),
+        _ => {
+            throttle.record(username, false, now);
+            return Err(AuthError::BadCredentials);
+        }
     };
+    throttle.record(username, true, now);
     let p = principal(&user)?;
     let token = new_token();
     let expires = now + ttl;

@@ -2,6 +2,7 @@
 //! store, lets the domain decide, and hands back plain values. Neither layer repeats them.
 
 pub mod accounts;
+pub mod backup;
 pub mod board;
 pub mod bulletins;
 pub mod demo;

@@ -68,6 +68,13 @@ pub struct Store {
 impl Store {
     /// Connects, selects the namespace and database (creating them), and applies migrations.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        let store = Self::connect(config).await?;
+        migrate::apply(&store).await?;
+        Ok(store)
+    }
+
+    /// Connects and selects the namespace and database, leaving the schema as it is (restore).
+    async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
         let url = engine_url(&config.url)?;
         let db = connect(url.as_str()).await.map_err(StoreError::from_db)?;
         if config.url.starts_with("ws://") || config.url.starts_with("wss://") {
@@ -90,7 +97,44 @@ impl Store {
             .and_then(|r| r.check())
             .map_err(StoreError::from_db)?;
         db.use_db(config.database.clone()).await.map_err(StoreError::from_db)?;
-        let store = Self { db, parts_cache: Default::default() };
+        Ok(Self { db, parts_cache: Default::default() })
+    }
+
+    /// Writes the whole database (schema, then every row) as SurrealQL to `path`.
+    pub async fn export_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        self.db.export(path.to_path_buf()).await.map_err(StoreError::from_db)
+    }
+
+    /// Every table's rows in id order, as JSON (backups are compared with this).
+    pub async fn dump(&self) -> Result<std::collections::BTreeMap<String, Vec<Json>>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for table in self.tables().await? {
+            let rows =
+                self.query("SELECT * FROM type::table($t) ORDER BY id", serde_json::json!({ "t": table })).await?;
+            out.insert(table, self::rows(rows.into_iter().next().unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    async fn tables(&self) -> Result<Vec<String>, StoreError> {
+        let info = self.query("INFO FOR DB", serde_json::json!({})).await?;
+        let mut names: Vec<String> =
+            info.first().and_then(|i| i["tables"].as_object()).map(|t| t.keys().cloned().collect()).unwrap_or_default();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Restores an export into the database `config` names, which must be empty (no tables):
+    /// a restore never merges into live data. Migrations recorded in the export are not re-run.
+    pub async fn restore(config: &StoreConfig, export: &std::path::Path) -> Result<Self, StoreError> {
+        let store = Self::connect(config).await?;
+        if !store.tables().await?.is_empty() {
+            return Err(StoreError::Config(format!(
+                "the database {}/{} at {} is not empty; restore into a new one",
+                config.namespace, config.database, config.url
+            )));
+        }
+        store.db.import(export).await.map_err(StoreError::from_db)?;
         migrate::apply(&store).await?;
         Ok(store)
     }

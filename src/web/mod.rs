@@ -100,7 +100,8 @@ struct LoginForm {
 
 #[handler]
 async fn login(Data(state): Data<&State>, Data(ttl): Data<&SessionTtl>, Form(f): Form<LoginForm>) -> Response {
-    match accounts::login(&state.store, f.username.trim(), &f.password, state.clock.now(), ttl.0).await {
+    match accounts::login(&state.store, &state.throttle, f.username.trim(), &f.password, state.clock.now(), ttl.0).await
+    {
         Ok((token, _, _)) => {
             let cookie =
                 format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", ttl.0.num_seconds());
@@ -115,6 +116,11 @@ async fn login(Data(state): Data<&State>, Data(ttl): Data<&SessionTtl>, Form(f):
                 Err(e) => message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", &e),
             }
         }
+        Err(accounts::AuthError::Throttled { retry_after_secs }) => message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "登录尝试过多",
+            &format!("该账号连续登录失败次数过多，请{}分钟后再试。", (retry_after_secs + 59) / 60),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "dashboard login failed");
             message(StatusCode::SERVICE_UNAVAILABLE, "暂时无法登录", "请稍后再试。")

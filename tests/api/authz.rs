@@ -701,8 +701,7 @@ async fn every_operation_every_role_own_and_other_region() {
 
 #[tokio::test]
 async fn tokens_that_are_missing_forged_expired_or_revoked_are_401() {
-    let config =
-        pilotgov::config::Config { database_url: "mem://".into(), token_ttl_minutes: 60, ..Default::default() };
+    let config = pilotgov::config::Config { token_ttl_minutes: 60, ..crate::helpers::suite_config() };
     let t = TestApp::open_with(config).await.unwrap();
     t.add_user("fj-leader", Role::Leader, "350000").await;
     let token = t.login("fj-leader").await;

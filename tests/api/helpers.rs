@@ -29,10 +29,20 @@ pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("test instant").with_timezone(&Utc)
 }
 
+/// The configuration the suite runs against: a private `mem://` store per test, or, when
+/// `PILOTGOV_TEST_DATABASE_URL` names a SurrealDB server (`ws://127.0.0.1:PORT`, as `.ci/run`
+/// sets it), a database of its own on that server.
+pub fn suite_config() -> Config {
+    let url = std::env::var("PILOTGOV_TEST_DATABASE_URL").unwrap_or_else(|_| "mem://".into());
+    let database_name =
+        if url.starts_with("ws") { format!("t{}", uuid::Uuid::new_v4().simple()) } else { "main".into() };
+    Config { database_url: url, database_name, token_ttl_minutes: 10 * 365 * 24 * 60, ..Config::default() }
+}
+
 impl TestApp {
-    /// A fresh in-memory app with the reference regions only.
+    /// A fresh app with the reference regions only, on the suite's database.
     pub async fn new() -> Self {
-        Self::with_url("mem://").await
+        Self::open_with(suite_config()).await.unwrap_or_else(|e| panic!("app builds: {e:#}"))
     }
 
     pub async fn with_url(url: &str) -> Self {

@@ -2,15 +2,19 @@
 //! (or a temp-dir surrealkv store) with a fixed clock; nothing sleeps.
 
 mod authz;
+mod backup;
 mod bad_input;
 mod board;
 mod bulletins;
+mod crash;
 mod crud;
 mod dashboard;
 mod delivery;
 mod exports;
 mod filings;
 mod helpers;
+mod instances;
+mod ops;
 mod quotas;
 mod reminders;
 mod restart;

@@ -1,0 +1,66 @@
+//! A request id and timing for every request: the id is taken from `X-Request-Id` when it is
+//! plain, else made, put on the request's log span and echoed in the response; the request is
+//! counted by OpenAPI operation (or route class) and status in [`crate::metrics`].
+
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use tracing::Instrument;
+
+/// Request ids, timing and counts for every request.
+pub struct Observe;
+
+impl<E: Endpoint> Middleware<E> for Observe {
+    type Output = ObserveEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        ObserveEndpoint(ep)
+    }
+}
+
+pub struct ObserveEndpoint<E>(E);
+
+/// An incoming `X-Request-Id` is kept when it is short and plain; otherwise a new one is made.
+fn request_id(req: &Request) -> String {
+    req.header("x-request-id")
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+/// The label for requests outside the OpenAPI operations.
+fn route_class(path: &str) -> &'static str {
+    match path {
+        "/health" => "health",
+        "/metrics" => "metrics",
+        p if p.starts_with("/ui") => "dashboard",
+        p if p.starts_with("/docs") => "docs",
+        _ => "other",
+    }
+}
+
+impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Response> {
+        let id = request_id(&req);
+        let started = Instant::now();
+        let class = route_class(req.uri().path());
+        let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+        let mut resp = match self.0.call(req).instrument(span.clone()).await {
+            Ok(r) => r.into_response(),
+            Err(e) => e.into_response(),
+        };
+        let elapsed = started.elapsed();
+        let operation = resp.data::<poem_openapi::OperationId>().map_or(class, |o| o.0).to_owned();
+        let status = resp.status().as_u16();
+        crate::metrics::request(&operation, status, elapsed.as_secs_f64());
+        if let Ok(v) = id.parse() {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        span.in_scope(|| {
+            tracing::info!(%operation, status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request");
+        });
+        Ok(resp)
+    }
+}

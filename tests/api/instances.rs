@@ -1,0 +1,71 @@
+//! Two pilotgov instances on one SurrealDB server (the suite's `ws://` run; on `mem://` there is
+//! nothing to share and the test says so and stops): their schedulers race hour by hour and
+//! send exactly what one alone sends; filings made on one are reviewed on the other; two
+//! reviewers deciding the same filing at once get one success and one 409, never a 500.
+
+use pilotgov::domain::access::Role;
+use pilotgov::jobs::{Scheduler, tick};
+use serde_json::json;
+
+use crate::helpers::{TestApp, at, suite_config};
+
+async fn reminder_ids(t: &TestApp) -> Vec<String> {
+    let (_, list) = t.get("/api/v1/programmes/fj-2022-reform-pilot/reminders").await;
+    let mut ids: Vec<String> = list.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn two_instances_share_one_server() {
+    let config = suite_config();
+    if !config.database_url.starts_with("ws") {
+        eprintln!("two_instances_share_one_server: needs PILOTGOV_TEST_DATABASE_URL=ws://… (run by .ci/run)");
+        return;
+    }
+    let a = TestApp::open_with(config.clone()).await.unwrap();
+    a.load_fixture("fujian-2022-reform-pilot.yaml").await;
+    let b = TestApp::open_with(config).await.unwrap();
+    let alone = TestApp::new().await;
+    alone.load_fixture("fujian-2022-reform-pilot.yaml").await;
+
+    // Schedulers: A and B tick together every hour for a fortnight around the plan's deadline.
+    let jobs = Scheduler::default();
+    let mut now = at("2022-09-08T00:00:00+08:00");
+    while now < at("2022-09-24T00:00:00+08:00") {
+        let (x, y) = tokio::join!(tick(&a.app.state.store, &jobs, now), tick(&b.app.state.store, &jobs, now));
+        x.unwrap();
+        y.unwrap();
+        tick(&alone.app.state.store, &jobs, now).await.unwrap();
+        now += chrono::Duration::hours(1);
+    }
+    let (raced, single) = (reminder_ids(&a).await, reminder_ids(&alone).await);
+    assert!(!single.is_empty());
+    assert_eq!(raced, single, "two instances send exactly what one sends");
+
+    // Filings: 台江区 files on A, 福州 approves on B, the province files on A.
+    for (name, role, region) in [
+        ("taijiang-lead", Role::UnitLead, "350103"),
+        ("fz-reviewer", Role::CityReviewer, "350100"),
+        ("fz-second", Role::CityReviewer, "350100"),
+    ] {
+        a.add_user(name, role, region).await;
+    }
+    let lead = a.login("taijiang-lead").await;
+    let fz_on_b = b.login("fz-reviewer").await;
+    let second_on_a = a.login("fz-second").await;
+    a.set_time("2022-09-15T10:00:00+08:00");
+    b.set_time("2022-09-15T10:00:00+08:00");
+    let key = a.file_as(&lead, "fj-2022-reform-pilot", "350103", "plan", "once").await;
+    let (s, f) = b.get_as(&fz_on_b, &format!("/api/v1/filings/{key}")).await;
+    assert_eq!((s, f["filing"]["state"].as_str()), (200, Some("submitted")), "B sees what A stored");
+    let revision = f["filing"]["revision"].clone();
+    let body = json!({"decision": "approve", "revision": revision});
+    let uri = format!("/api/v1/filings/{key}/review");
+    let ((s1, r1), (s2, r2)) = tokio::join!(b.post_as(&fz_on_b, &uri, &body), a.post_as(&second_on_a, &uri, &body));
+    let mut statuses = [s1, s2];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "one decision wins, the other is told: {r1} {r2}");
+    let (_, f) = a.get_as(&lead, &format!("/api/v1/filings/{key}")).await;
+    assert_eq!(f["filing"]["state"], "approved");
+}

@@ -1,0 +1,71 @@
+//! What operators rely on: Prometheus metrics, request ids, the login throttle.
+
+use pilotgov::domain::access::Role;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation_and_jobs_by_name() {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    for _ in 0..3 {
+        let (s, _) = t.get("/api/v1/programmes").await;
+        assert_eq!(s, 200);
+    }
+    let (s, _) = t.get("/api/v1/programmes/nope").await;
+    assert_eq!(s, 404);
+    pilotgov::jobs::tick(&t.app.state.store, &Default::default(), crate::helpers::at("2022-09-15T09:00:00+08:00"))
+        .await
+        .unwrap();
+    let resp = t.client.get("/metrics").send().await;
+    resp.assert_status_is_ok();
+    let text = resp.0.into_body().into_string().await.unwrap();
+    // Other tests in this binary count too: at least ours are there.
+    let count = |line: &str| {
+        text.lines()
+            .find(|l| l.starts_with(line))
+            .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(count("pilotgov_http_requests_total{operation=\"listProgrammes\",status=\"200\"}") >= 3.0, "{text}");
+    assert!(count("pilotgov_http_requests_total{operation=\"getProgramme\",status=\"404\"}") >= 1.0, "{text}");
+    assert!(text.contains("pilotgov_http_request_duration_seconds_bucket{le="), "{text}");
+    assert!(count("pilotgov_job_runs_total{job=\"reminders\"}") >= 1.0, "{text}");
+    assert!(count("pilotgov_reminders_sent_total") >= 14.0, "{text}");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let t = TestApp::new().await;
+    let resp = t.client.get("/health").send().await;
+    let made = resp.0.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(made.len(), 32);
+    let resp = t.client.get("/health").header("x-request-id", "lb-7f3a-0001").send().await;
+    resp.assert_header("x-request-id", "lb-7f3a-0001");
+    let resp = t.client.get("/health").header("x-request-id", "<script>").send().await;
+    assert_ne!(resp.0.headers().get("x-request-id").unwrap(), "<script>", "a strange id is replaced");
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_pause_the_account() {
+    let t = TestApp::new().await;
+    t.add_user("fj-leader", Role::Leader, "350000").await;
+    let attempt = |password: &'static str| {
+        let t = &t;
+        async move { t.post("/api/v1/auth/login", &json!({"username": "fj-leader", "password": password})).await }
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("wrong password").await.0, 401);
+    }
+    let (s, b) = attempt(PASSWORD).await;
+    assert_eq!((s, b["code"].as_str()), (429, Some("too_many_requests")), "even the right password waits: {b}");
+    assert!(b["message"].as_str().unwrap().contains("seconds"), "{b}");
+    // The dashboard's form is throttled the same way.
+    let resp = t.client.post("/ui/login").form(&[("username", "fj-leader"), ("password", PASSWORD)]).send().await;
+    resp.assert_status(poem::http::StatusCode::TOO_MANY_REQUESTS);
+    // Five minutes later the account may try again, and a success clears the count.
+    t.set_time("2022-08-17T09:05:01+08:00");
+    assert_eq!(attempt(PASSWORD).await.0, 200);
+    assert_eq!(attempt("wrong password").await.0, 401);
+    assert_eq!(attempt(PASSWORD).await.0, 200);
+}
