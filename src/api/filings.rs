@@ -293,7 +293,8 @@ pub struct ColumnDto {
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CellDto {
-    /// `on_time`, `late`, `missing`, `returned`, `in_review` or `not_due`.
+    /// `on_time`, `late`, `missing`, `returned`, `in_review`, `not_due`, or `not_asked` where the
+    /// deliverable is not asked of this unit (e.g. demonstration-only items).
     pub status: String,
     pub days_late: Option<i64>,
     pub filing: Option<String>,
@@ -305,8 +306,8 @@ pub struct ComplianceRow {
     pub unit: String,
     pub name: String,
     pub city: Option<String>,
-    /// One per column; `null` where the deliverable is not asked of this unit.
-    pub cells: Vec<Option<CellDto>>,
+    /// One per column (`not_asked` where the deliverable is not asked of this unit).
+    pub cells: Vec<CellDto>,
     pub totals: TallyDto,
 }
 
@@ -666,15 +667,16 @@ impl FilingsApi {
                     cells: r
                         .cells
                         .iter()
-                        .map(|c| {
-                            c.as_ref().map(|(cell, filing)| CellDto {
+                        .map(|c| match c {
+                            Some((cell, filing)) => CellDto {
                                 status: cell.status.as_str().to_owned(),
                                 days_late: match cell.timeliness {
                                     Timeliness::Late(d) => Some(d),
                                     _ => None,
                                 },
                                 filing: filing.clone(),
-                            })
+                            },
+                            None => CellDto { status: "not_asked".into(), days_late: None, filing: None },
                         })
                         .collect(),
                     totals: (&r.tally).into(),

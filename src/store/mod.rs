@@ -102,7 +102,17 @@ impl Store {
 
     /// Writes the whole database (schema, then every row) as SurrealQL to `path`.
     pub async fn export_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
-        self.db.export(path.to_path_buf()).await.map_err(StoreError::from_db)
+        self.db.export(path.to_path_buf()).await.map_err(|e| {
+            if e.message().contains("does not support backups") {
+                StoreError::Config(
+                    "this connection cannot export; back up a SurrealDB server with its own `surreal export`, \
+                     or run `pilotgov backup` against the embedded store"
+                        .into(),
+                )
+            } else {
+                StoreError::from_db(e)
+            }
+        })
     }
 
     /// Every table's rows in id order, as JSON (backups are compared with this).
@@ -139,9 +149,28 @@ impl Store {
         Ok(store)
     }
 
-    /// Runs SurrealQL with bound variables and returns each statement's result as JSON. Every
-    /// statement's error is checked (the SDK reports them per statement, not on the call).
+    /// Runs SurrealQL with bound variables and returns each statement's result as JSON. A
+    /// transaction conflict reported by the database (concurrent writers, other instances) is
+    /// retried here with a short backoff: nothing of a conflicting transaction was committed, so
+    /// running it again is safe. Our own `THROW`s are never retried here (their callers decide).
     async fn query(&self, sql: &str, vars: Json) -> Result<Vec<Json>, StoreError> {
+        let mut delay = Duration::from_millis(5);
+        for _ in 0..8 {
+            match self.query_once(sql, vars.clone()).await {
+                Err(StoreError::Conflict { retryable: true, message }) if !message.contains("pilotgov:") => {
+                    tracing::debug!(%message, "transaction conflict; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+        self.query_once(sql, vars).await
+    }
+
+    /// One attempt of [`Store::query`]. Every statement's error is checked (the SDK reports them
+    /// per statement, not on the call).
+    async fn query_once(&self, sql: &str, vars: Json) -> Result<Vec<Json>, StoreError> {
         let mut response = self.db.query(sql).bind(to_value(vars, None)).await.map_err(StoreError::from_db)?;
         let n = response.num_statements();
         let errors = response.take_errors();

@@ -14,7 +14,10 @@ fn on_disk(dir: &std::path::Path, name: &str) -> StoreConfig {
 
 #[tokio::test]
 async fn a_backup_restores_every_table_and_a_damaged_one_is_refused() {
-    let t = TestApp::demo().await;
+    // Embedded (the backup path of a single-machine deployment); a SurrealDB server is backed up
+    // with its own `surreal export`.
+    let t = TestApp::with_url("mem://").await;
+    pilotgov::service::import::load_demo(&t.app.state.store, t.clock_now()).await.unwrap();
     let store = &t.app.state.store;
     pilotgov::service::accounts::ensure_demo_users(store, t.clock_now()).await.unwrap();
     assert!(pilotgov::service::demo::play(store).await.unwrap());
@@ -66,4 +69,11 @@ async fn a_backup_restores_every_table_and_a_damaged_one_is_refused() {
     std::fs::write(dir.path().join("plain.surql"), b"DEFINE TABLE x;").unwrap();
     assert!(verify(&dir.path().join("plain.surql")).is_err_and(|e| e.to_string().contains("header")));
     assert!(!dir.path().join("target.db").exists(), "nothing was written for a damaged backup");
+
+    // Against a SurrealDB server (the suite's ws:// run) the SDK cannot export: said plainly.
+    if crate::helpers::suite_config().database_url.starts_with("ws") {
+        let remote = TestApp::new().await;
+        let e = backup(&remote.app.state.store, &dir.path().join("remote.backup")).await.err().unwrap();
+        assert!(e.to_string().contains("surreal export"), "{e}");
+    }
 }
