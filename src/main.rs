@@ -83,6 +83,9 @@ enum Command {
         /// County units to generate.
         #[arg(long, default_value_t = 2840)]
         units: usize,
+        /// Also measure the HTTP routes under load (1, 16, 64 clients), cold start and memory.
+        #[arg(long)]
+        http: bool,
     },
 }
 
@@ -293,8 +296,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let rows: usize = tables.values().map(Vec::len).sum();
             println!("restored {} into {} ({} tables, {rows} rows)", file.display(), config.database_url, tables.len());
         }
-        Command::Bench { bench_url, units } => {
-            pilotgov::bench::run(bench_url, units).await?;
+        Command::Bench { bench_url, units, http } => {
+            pilotgov::bench::run(bench_url, units, http).await?;
         }
     }
     Ok(())

@@ -3,6 +3,8 @@
 //! long the deadline board takes for the whole programme and for one city, and the store's size.
 //! Figures are printed, never asserted: this is a measurement, not a test.
 
+pub mod http;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,7 +52,7 @@ pub fn national_regions(units: usize) -> (Vec<Region>, Vec<RegionCode>) {
     (regions, counties)
 }
 
-pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
+pub async fn run(url: Option<String>, units: usize, with_http: bool) -> anyhow::Result<()> {
     anyhow::ensure!((1..=9900).contains(&units), "units must be 1–9,900 (99 per city)");
     let dir = tempfile::tempdir()?;
     let url = url.unwrap_or_else(|| format!("surrealkv://{}/bench.db", dir.path().display()));
@@ -216,6 +218,76 @@ pub async fn run(url: Option<String>, units: usize) -> anyhow::Result<()> {
     if let Some(path) = url.strip_prefix("surrealkv://") {
         println!("store size on disk: {:.1} MiB", dir_size(std::path::Path::new(path)) as f64 / 1048576.0);
     }
+    if with_http {
+        http_table(&app, &key, now).await?;
+    }
+    Ok(())
+}
+
+/// Scores the national programme (on-time monthly reports), publishes May's ranking, and
+/// measures the routes over HTTP beside the trivial route and the bare query; then cold start and
+/// memory of a separate server process.
+async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+    let store = &app.state.store;
+    let scheme: crate::domain::scoring::Scheme = serde_json::from_value(serde_json::json!({
+        "items": [{"key": "timeliness", "name": "按时报送", "full": 100.0}],
+        "bonus_cap": 5.0,
+        "auto_rules": [
+            {"kind": "late", "item": "timeliness", "deliverable": "monthly", "per_day": 1.0, "cap": 10.0},
+            {"kind": "missing", "item": "timeliness", "deliverable": "monthly", "points": 10.0}
+        ],
+        "ranking_from": "2026-01", "ranking_to": "2026-12", "appeal_window_days": 30,
+        "annual": {"monthly": 100, "final_evaluation": 0}
+    }))?;
+    let actor = crate::store::audit::Actor::system("bench", now);
+    store.put_scheme(key, &scheme, vec!["000000".into()], &actor).await?;
+    let region = RegionCode::parse("000000")?;
+    let new = crate::service::accounts::NewUser {
+        username: "bench-admin",
+        display_name: "bench",
+        role: crate::domain::access::Role::ProvinceAdmin,
+        region: &region,
+        password: "bench-password",
+    };
+    crate::service::accounts::create_user(store, new, &actor).await?;
+    let (token, _, admin) = crate::service::accounts::login(
+        store,
+        &app.state.throttle,
+        "bench-admin",
+        "bench-password",
+        now,
+        chrono::Duration::hours(2),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let t = Instant::now();
+    crate::service::scoring::publish(store, &admin, key, YearMonth::parse("2026-05")?, None, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("ranking of 2026-05 computed and published in {:?}", t.elapsed());
+    let rows = http::measure(app, store, key, &token, "2026-05").await?;
+    println!();
+    println!("| what | clients | requests/s | p50 | p99 | errors |");
+    println!("|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {:.0} | {:.1} ms | {:.1} ms | {} |",
+            r.what,
+            r.clients,
+            r.per_second,
+            r.p50.as_secs_f64() * 1000.0,
+            r.p99.as_secs_f64() * 1000.0,
+            r.errors
+        );
+    }
+    let (cold, idle, peak, per_request) = http::start_and_memory().await?;
+    println!();
+    println!("cold start of `pilotgov serve` (existing embedded store, demo data) to /health: {cold:?}");
+    println!(
+        "RSS: idle {:.0} MiB; peak {:.0} MiB after 500 board requests ({per_request:?} each)",
+        idle as f64 / 1048576.0,
+        peak as f64 / 1048576.0
+    );
     Ok(())
 }
 
