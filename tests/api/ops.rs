@@ -69,3 +69,20 @@ async fn repeated_failed_logins_pause_the_account() {
     assert_eq!(attempt("wrong password").await.0, 401);
     assert_eq!(attempt(PASSWORD).await.0, 200);
 }
+
+#[test]
+fn an_unusable_data_dir_is_a_clear_error_and_a_failed_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // A data directory "inside" a file: no user, root included, can create it.
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pilotgov"))
+        .args(["--database-url", &format!("surrealkv://{}/data/pilotgov.db", file.display()), "serve"])
+        .env("PILOTGOV_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a start without a usable data dir fails");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not-a-dir") && stderr.to_lowercase().contains("director"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
