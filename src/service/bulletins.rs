@@ -93,17 +93,7 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
         let entries: Vec<RankEntry> =
             row.entries.iter().map(|e| decode("ranking entry", e.clone())).collect::<Result<_, _>>()?;
         let in_region = |u: &RegionCode| u.implied_path().contains(&region);
-        ranking = entries
-            .iter()
-            .filter(|e| in_region(&e.unit))
-            .map(|e| RankLine {
-                rank: e.rank,
-                unit: e.unit.to_string(),
-                name: e.name.clone(),
-                score: e.score.to_string(),
-                change: e.change.map(|c| c as i32),
-            })
-            .collect();
+        ranking = entries.iter().filter(|e| in_region(&e.unit)).map(rank_line).collect();
         trends = score_trends(store, key, scheme.ranking_from, m, &ranking).await?;
     }
 
@@ -246,6 +236,17 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
         city_rates,
         trends,
     })
+}
+
+/// A ranking entry as bulletins and pages show it.
+pub fn rank_line(e: &RankEntry) -> RankLine {
+    RankLine {
+        rank: e.rank,
+        unit: e.unit.to_string(),
+        name: e.name.clone(),
+        score: e.score.to_string(),
+        change: e.change.map(|c| c as i32),
+    }
 }
 
 /// The published scores, month by month up to `upto`, of the top three and bottom three units

@@ -75,10 +75,11 @@ fn failed(e: FilingError) -> Response {
     }
 }
 
-// The error is the page to answer with, built at most once per request.
-#[allow(clippy::result_large_err)]
-fn key(s: &str) -> Result<Key, Response> {
-    Key::parse(s).map_err(|_| message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。"))
+/// The signed-in user and the programme key of the path, or the page to answer with instead.
+async fn user_and_key(req: &Request, state: &State, k: &str) -> Result<(Principal, Key), Response> {
+    let p = signed_in(req, state).await?;
+    let k = Key::parse(k).map_err(|_| message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。"))?;
+    Ok((p, k))
 }
 
 fn now(state: &State) -> DateTime<Utc> {
@@ -132,12 +133,8 @@ pub async fn programme(
     Path(k): Path<String>,
     Query(q): Query<BoardQuery>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let k = match key(&k) {
-        Ok(k) => k,
+    let (p, k) = match user_and_key(req, state, &k).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     // The badges count every light; the status asked for only narrows the table.
@@ -208,12 +205,8 @@ pub async fn ranking(
     Path(k): Path<String>,
     Query(q): Query<RankingQuery>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let k = match key(&k) {
-        Ok(k) => k,
+    let (p, k) = match user_and_key(req, state, &k).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     if let Err(e) = scoring::programme_gate(&state.store, &p, &k, false).await {
@@ -259,17 +252,7 @@ pub async fn ranking(
         Ok(r) => r,
         Err(e) => return failed(e),
     };
-    let lines: Vec<RankLine> = r
-        .entries
-        .iter()
-        .map(|e| RankLine {
-            rank: e.rank,
-            unit: e.unit.to_string(),
-            name: e.name.clone(),
-            score: e.score.to_string(),
-            change: e.change.map(|c| c as i32),
-        })
-        .collect();
+    let lines: Vec<RankLine> = r.entries.iter().map(bulletin_service::rank_line).collect();
     let trend = match bulletin_service::score_trends(&state.store, &k, scheme.ranking_from, month, &lines).await {
         Ok(t) => charts::score_trend(&t),
         Err(e) => return failed(e),
@@ -301,12 +284,8 @@ pub async fn unit(
     Path((k, region)): Path<(String, String)>,
     Query(q): Query<RankingQuery>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let k = match key(&k) {
-        Ok(k) => k,
+    let (p, k) = match user_and_key(req, state, &k).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let Ok(code) = RegionCode::parse(&region) else {
@@ -387,12 +366,8 @@ pub async fn unit(
 
 #[handler]
 pub async fn bulletins(req: &Request, Data(state): Data<&State>, Path(k): Path<String>) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let k = match key(&k) {
-        Ok(k) => k,
+    let (p, k) = match user_and_key(req, state, &k).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let list = match bulletin_service::list(&state.store, &p, &k).await {
