@@ -118,6 +118,11 @@ fn rename(e: DomainError, field: &str) -> DomainError {
 }
 
 /// Parses `as_of`: an RFC 3339 instant, or a bare date meaning 00:00 of that day in Asia/Shanghai.
+/// The `as_of` query parameter: an instant or a date, else now.
+pub fn as_of(param: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, DomainError> {
+    param.map_or(Ok(now), |s| instant("as_of", s))
+}
+
 pub fn instant(field: &str, s: &str) -> Result<DateTime<Utc>, DomainError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
-use super::common::{instant, key as parse_key, page, shanghai};
+use super::common::{key as parse_key, page, shanghai};
 use super::error::ApiError;
 use super::parts::RouteStepDto;
 use super::programmes::not_found;
@@ -134,10 +134,7 @@ impl DeadlinesApi {
     ) -> Result<Json<DeadlineBoard>, ApiError> {
         let k = parse_key("key", &key.0).map_err(|_| not_found(&key.0))?;
         let (offset, limit) = page(offset.0, limit.0)?;
-        let as_of = match as_of.0.as_deref() {
-            Some(s) => instant("as_of", s)?,
-            None => self.state.clock.now(),
-        };
+        let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
         let filter = Filter {
             region: region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?,
             status: status.0.map(Into::into),

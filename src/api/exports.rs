@@ -113,10 +113,7 @@ impl ExportsApi {
     ) -> Result<Download, ApiError> {
         let k = self::key("key", &key.0)?;
         let r = region.0.as_deref().map(|r| self::region("region", r)).transpose()?;
-        let as_of = match as_of.0.as_deref() {
-            Some(s) => super::common::instant("as_of", s)?,
-            None => self.state.clock.now(),
-        };
+        let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
         let t = service::compliance_table(&self.state.store, auth.principal(), &k, r.as_ref(), as_of).await?;
         sheet(&t, format.0, &format!("{k}-报送情况"))
     }

@@ -637,10 +637,7 @@ impl FilingsApi {
         region: Query<Option<String>>,
     ) -> Result<Json<ComplianceMatrix>, ApiError> {
         let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
-        let as_of = match as_of.0.as_deref() {
-            Some(s) => instant("as_of", s)?,
-            None => self.state.clock.now(),
-        };
+        let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
         let within = region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?;
         let m = service::compliance(&self.state.store, auth.principal(), &programme, within.as_ref(), as_of).await?;
         Ok(Json(ComplianceMatrix {
