@@ -11,6 +11,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "pilotgov-demo"
 
@@ -31,7 +32,8 @@ def login(d, base, user):
     d.find_element(By.NAME, "username").send_keys(user)
     d.find_element(By.NAME, "password").send_keys(PASSWORD)
     d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert d.current_url.rstrip("/").endswith("/ui"), d.current_url
+    # The form posts, then redirects: wait for the dashboard rather than racing the navigation.
+    WebDriverWait(d, 15).until(lambda drv: drv.current_url.rstrip("/").endswith("/ui"))
 
 
 def text(d):
@@ -65,6 +67,7 @@ def main(base, shots):
         d.save_screenshot(str(out / "3-ranking.png"))
         d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/bulletins")
         d.find_element(By.PARTIAL_LINK_TEXT, "2019年6月").click()
+        WebDriverWait(d, 15).until(lambda drv: "/ui/bulletins/" in drv.current_url)
         body = text(d)
         assert "第3期" in body and "旧州镇" in body and "按时报送率" in body, body[:500]
         d.save_screenshot(str(out / "4-bulletin.png"))
