@@ -76,7 +76,7 @@ impl RemindersApi {
 }
 
 fn visible(auth: &Auth, r: &ReminderRow) -> bool {
-    let path: Vec<RegionCode> = r.unit_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    let path = RegionCode::parse_path(&r.unit_path);
     auth.principal().can_read_unit(&path)
 }
 

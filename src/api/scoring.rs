@@ -824,6 +824,6 @@ impl ScoringApi {
 }
 
 fn visible(auth: &Auth, path: &[String]) -> bool {
-    let path: Vec<RegionCode> = path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    let path = RegionCode::parse_path(path);
     auth.may(Access::ReadUnit { unit_path: &path }).is_ok()
 }

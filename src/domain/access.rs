@@ -82,6 +82,10 @@ pub enum Access<'a> {
     Adjudicate { unit_path: &'a [RegionCode] },
     /// Read the audit trail.
     ReadAudit,
+    /// Read a bulletin about the region with this path; a draft only if one may publish it.
+    ReadBulletin { region_path: &'a [RegionCode], published: bool },
+    /// Draft, edit or publish a bulletin about the region with this path (its department or one above).
+    WriteBulletin { region_path: &'a [RegionCode] },
 }
 
 /// Why a request may not go ahead.
@@ -203,6 +207,25 @@ impl Principal {
                     forbid("appeals are decided by the civil-affairs department above the unit")
                 }
             }
+            Access::WriteBulletin { region_path } => {
+                if !self.related(region_path) {
+                    Err(Denied::Hidden)
+                } else if self.defines() && self.covers(region_path) {
+                    Ok(())
+                } else {
+                    forbid("only a province admin or city reviewer whose region contains it writes a bulletin")
+                }
+            }
+            Access::ReadBulletin { region_path, published } => {
+                if !self.related(region_path) {
+                    Err(Denied::Hidden)
+                } else if published || self.check(Access::WriteBulletin { region_path }).is_ok() {
+                    Ok(())
+                } else {
+                    // A draft is not a document yet: those who may not publish it do not see it.
+                    Err(Denied::Hidden)
+                }
+            }
             Access::ReadAudit => {
                 if self.role == Role::ProvinceAdmin {
                     Ok(())
@@ -217,6 +240,21 @@ impl Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_city_bulletin_is_read_along_its_line_and_drafts_only_by_its_writers() {
+        let fuzhou = path(&["000000", "350000", "350100"]);
+        let lead = who(Role::UnitLead, &["000000", "350000", "350100", "350103"]);
+        let xiamen = who(Role::CityReviewer, &["000000", "350000", "350200"]);
+        let fz = who(Role::CityReviewer, &["000000", "350000", "350100"]);
+        let published = Access::ReadBulletin { region_path: &fuzhou, published: true };
+        let draft = Access::ReadBulletin { region_path: &fuzhou, published: false };
+        assert_eq!(lead.check(published), Ok(()));
+        assert_eq!(lead.check(draft), Err(Denied::Hidden));
+        assert_eq!(xiamen.check(published), Err(Denied::Hidden));
+        assert_eq!(fz.check(draft), Ok(()));
+        assert!(matches!(lead.check(Access::WriteBulletin { region_path: &fuzhou }), Err(Denied::Forbidden(_))));
+    }
 
     fn path(codes: &[&str]) -> Vec<RegionCode> {
         codes.iter().map(|c| RegionCode::parse(c).unwrap()).collect()

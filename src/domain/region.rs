@@ -106,6 +106,11 @@ impl RegionCode {
         }
     }
 
+    /// A path as rows store it (codes as text, root first); codes were checked when written.
+    pub fn parse_path(codes: &[String]) -> Vec<RegionCode> {
+        codes.iter().filter_map(|c| RegionCode::parse(c).ok()).collect()
+    }
+
     /// The chain from the root to this code as the codes imply it, root first.
     pub fn implied_path(&self) -> Vec<RegionCode> {
         let mut path = vec![self.clone()];

@@ -13,10 +13,9 @@ use crate::domain::filing::Timeliness;
 use crate::domain::{DomainError, Key, RegionCode};
 use crate::service::accounts::actor;
 use crate::service::filings::{FilingError, compliance, gate};
-use crate::service::scoring::RankEntry;
+use crate::service::scoring::{RankEntry, entries_of};
 use crate::store::Store;
 use crate::store::bulletins::{BulletinRow, content};
-use crate::store::rows::decode;
 
 /// What a draft is asked for.
 #[derive(Debug, Clone)]
@@ -90,8 +89,7 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
             )
         })?;
         ranking_version = Some(row.version as u32);
-        let entries: Vec<RankEntry> =
-            row.entries.iter().map(|e| decode("ranking entry", e.clone())).collect::<Result<_, _>>()?;
+        let entries = entries_of(&row)?;
         let in_region = |u: &RegionCode| u.implied_path().contains(&region);
         ranking = entries.iter().filter(|e| in_region(&e.unit)).map(rank_line).collect();
         trends = score_trends(store, key, scheme.ranking_from, m, &ranking).await?;
@@ -268,8 +266,7 @@ pub async fn score_trends(
     let mut m = from;
     while m <= upto {
         if let Some(row) = store.rankings(key, &m.to_string()).await?.pop() {
-            let entries: Vec<RankEntry> =
-                row.entries.iter().map(|e| decode("ranking entry", e.clone())).collect::<Result<_, _>>()?;
+            let entries = entries_of(&row)?;
             for (r, s) in picked.iter().zip(series.iter_mut()) {
                 if let Some(e) = entries.iter().find(|e| e.unit.as_str() == r.unit) {
                     s.points.push((m.to_string(), f64::from(e.score)));
@@ -296,17 +293,13 @@ pub fn title(c: &Content) -> String {
 
 /// May this account write (draft, edit, publish) bulletins about `region_path`?
 fn may_write(p: &Principal, region_path: &[RegionCode]) -> Result<(), FilingError> {
-    gate(p, Access::DefineProgramme { scope_path: region_path }, "bulletin")
+    gate(p, Access::WriteBulletin { region_path }, "bulletin")
 }
 
-/// May this account read this bulletin? Drafts only for those who may write them.
+/// May this account read this bulletin? (Drafts only for those who may write them.)
 pub fn may_read(p: &Principal, b: &BulletinRow) -> Result<(), FilingError> {
-    let path: Vec<RegionCode> = b.region_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
-    gate(p, Access::ReadProgramme { scope_path: &path }, "bulletin")?;
-    if b.status != "published" {
-        may_write(p, &path).map_err(|_| FilingError::Hidden("bulletin".into()))?;
-    }
-    Ok(())
+    let path = RegionCode::parse_path(&b.region_path);
+    gate(p, Access::ReadBulletin { region_path: &path, published: b.status == "published" }, "bulletin")
 }
 
 /// Drafts a bulletin, or recomputes the draft already open for the same period and region
@@ -381,7 +374,7 @@ pub async fn edit(
     now: DateTime<Utc>,
 ) -> Result<BulletinRow, FilingError> {
     let mut b = get(store, p, id).await?;
-    let path: Vec<RegionCode> = b.region_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    let path = RegionCode::parse_path(&b.region_path);
     may_write(p, &path)?;
     refuse_published(&b)?;
     if let Some(t) = title {
@@ -416,7 +409,7 @@ pub async fn publish(
     now: DateTime<Utc>,
 ) -> Result<BulletinRow, FilingError> {
     let b = get(store, p, id).await?;
-    let path: Vec<RegionCode> = b.region_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    let path = RegionCode::parse_path(&b.region_path);
     may_write(p, &path)?;
     refuse_published(&b)?;
     store.publish_bulletin(id, revision, &actor(p, now)).await?;

@@ -207,7 +207,7 @@ pub async fn feeds(store: &Store, p: &Principal, key: &Key, unit: &RegionCode) -
 
 pub async fn revoke_feed(store: &Store, p: &Principal, feed: &str, now: DateTime<Utc>) -> Result<FeedRow, FilingError> {
     let f = store.feed(feed).await?.ok_or_else(|| FilingError::Hidden(format!("calendar feed {feed}")))?;
-    let path: Vec<RegionCode> = f.unit_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    let path = RegionCode::parse_path(&f.unit_path);
     gate(p, Access::ReadUnit { unit_path: &path }, "calendar feed")?;
     if f.revoked {
         return Err(DomainError::rule("revoked", "this calendar feed is already revoked").into());

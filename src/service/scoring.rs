@@ -163,7 +163,8 @@ async fn published(store: &Store, key: &Key, month: YearMonth) -> Result<Option<
     Ok(store.rankings(key, &month.to_string()).await?.pop())
 }
 
-fn entries_of(row: &RankingRow) -> Result<Vec<RankEntry>, FilingError> {
+/// The entries of a published ranking row.
+pub(crate) fn entries_of(row: &RankingRow) -> Result<Vec<RankEntry>, FilingError> {
     row.entries.iter().map(|e| decode("ranking entry", e.clone()).map_err(Into::into)).collect()
 }
 
@@ -442,7 +443,7 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> Result<AppealRow, FilingError> {
     let a = store.appeal(appeal_key).await?.ok_or_else(|| FilingError::Hidden(format!("appeal `{appeal_key}`")))?;
-    let path: Vec<RegionCode> = a.unit_path.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+    let path = RegionCode::parse_path(&a.unit_path);
     gate(p, Access::ReadUnit { unit_path: &path }, "appeal")?;
     gate(p, Access::Adjudicate { unit_path: &path }, "appeal")?;
     if a.status != "pending" {

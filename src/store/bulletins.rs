@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
 use super::rows::{decode, encode};
-use super::{Store, StoreError, rows};
+use super::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulletinRow {
@@ -126,19 +126,13 @@ impl Store {
     }
 
     pub async fn bulletin(&self, key: &str) -> Result<Option<BulletinRow>, StoreError> {
-        let out = self.query("SELECT * OMIT id FROM bulletin WHERE key = $k", json!({ "k": key })).await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().next().map(|v| decode("bulletin", v)).transpose()
+        self.select_one("SELECT * OMIT id FROM bulletin WHERE key = $k", json!({ "k": key }), "bulletin").await
     }
 
     /// A programme's bulletins: published by number, then drafts, newest first.
     pub async fn bulletins(&self, programme: &str) -> Result<Vec<BulletinRow>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * OMIT id FROM bulletin WHERE programme = $p ORDER BY number DESC, created_at DESC",
-                json!({ "p": programme }),
-            )
-            .await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("bulletin", v)).collect()
+        let sql = "SELECT * OMIT id FROM bulletin WHERE programme = $p ORDER BY number DESC, created_at DESC";
+        self.select(sql, json!({ "p": programme }), "bulletin").await
     }
 
     pub async fn create_feed(&self, row: &FeedRow, actor: &Actor) -> Result<(), StoreError> {
@@ -178,37 +172,19 @@ impl Store {
     }
 
     pub async fn feed(&self, key: &str) -> Result<Option<FeedRow>, StoreError> {
-        let out = self.query("SELECT * OMIT id FROM calendar_feed WHERE key = $k", json!({ "k": key })).await?;
-        rows(out.into_iter().next().unwrap_or_default())
-            .into_iter()
-            .next()
-            .map(|v| decode("calendar feed", v))
-            .transpose()
+        self.select_one("SELECT * OMIT id FROM calendar_feed WHERE key = $k", json!({ "k": key }), "calendar feed")
+            .await
     }
 
     /// The live (not revoked) feed with this token hash.
     pub async fn feed_by_token(&self, token_hash: &str) -> Result<Option<FeedRow>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * OMIT id FROM calendar_feed WHERE token_hash = $h AND revoked = false",
-                json!({ "h": token_hash }),
-            )
-            .await?;
-        rows(out.into_iter().next().unwrap_or_default())
-            .into_iter()
-            .next()
-            .map(|v| decode("calendar feed", v))
-            .transpose()
+        let sql = "SELECT * OMIT id FROM calendar_feed WHERE token_hash = $h AND revoked = false";
+        self.select_one(sql, json!({ "h": token_hash }), "calendar feed").await
     }
 
     pub async fn feeds(&self, programme: &str, unit: &str) -> Result<Vec<FeedRow>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * OMIT id FROM calendar_feed WHERE programme = $p AND unit = $u ORDER BY created_at",
-                json!({ "p": programme, "u": unit }),
-            )
-            .await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("calendar feed", v)).collect()
+        let sql = "SELECT * OMIT id FROM calendar_feed WHERE programme = $p AND unit = $u ORDER BY created_at";
+        self.select(sql, json!({ "p": programme, "u": unit }), "calendar feed").await
     }
 }
 

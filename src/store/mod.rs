@@ -85,17 +85,22 @@ impl Store {
             .await
             .map_err(StoreError::from_db)?;
         }
-        db.query("DEFINE NAMESPACE IF NOT EXISTS type::string($ns)")
-            .bind(serde_json::json!({ "ns": config.namespace }))
-            .await
-            .and_then(|r| r.check())
-            .map_err(StoreError::from_db)?;
+        // Instances (and test databases) opening together on one server conflict on these
+        // definitions; `IF NOT EXISTS` makes another attempt safe.
+        let define = |sql: &'static str, vars: Json| {
+            let db = db.clone();
+            async move { db.query(sql).bind(vars).await.and_then(|r| r.check()).map(drop).map_err(StoreError::from_db) }
+        };
+        let conflict = |e: &StoreError| matches!(e, StoreError::Conflict { retryable: true, .. });
+        retry(conflict, || {
+            define("DEFINE NAMESPACE IF NOT EXISTS type::string($ns)", serde_json::json!({ "ns": config.namespace }))
+        })
+        .await?;
         db.use_ns(config.namespace.clone()).await.map_err(StoreError::from_db)?;
-        db.query("DEFINE DATABASE IF NOT EXISTS type::string($db)")
-            .bind(serde_json::json!({ "db": config.database }))
-            .await
-            .and_then(|r| r.check())
-            .map_err(StoreError::from_db)?;
+        retry(conflict, || {
+            define("DEFINE DATABASE IF NOT EXISTS type::string($db)", serde_json::json!({ "db": config.database }))
+        })
+        .await?;
         db.use_db(config.database.clone()).await.map_err(StoreError::from_db)?;
         Ok(Self { db, parts_cache: Default::default() })
     }
@@ -154,18 +159,29 @@ impl Store {
     /// retried here with a short backoff: nothing of a conflicting transaction was committed, so
     /// running it again is safe. Our own `THROW`s are never retried here (their callers decide).
     async fn query(&self, sql: &str, vars: Json) -> Result<Vec<Json>, StoreError> {
-        let mut delay = Duration::from_millis(5);
-        for _ in 0..8 {
-            match self.query_once(sql, vars.clone()).await {
-                Err(StoreError::Conflict { retryable: true, message }) if !message.contains("pilotgov:") => {
-                    tracing::debug!(%message, "transaction conflict; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_millis(200));
-                }
-                other => return other,
-            }
-        }
-        self.query_once(sql, vars).await
+        let database_conflict = |e: &StoreError| matches!(e, StoreError::Conflict { retryable: true, message } if !message.contains("pilotgov:"));
+        retry(database_conflict, || self.query_once(sql, vars.clone())).await
+    }
+
+    /// The rows of one SELECT, each decoded as a `T` (named `what` in errors).
+    async fn select<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        vars: Json,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let out = self.query(sql, vars).await?;
+        self::rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| rows::decode(what, v)).collect()
+    }
+
+    /// The first row of one SELECT, if any.
+    async fn select_one<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        vars: Json,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.select(sql, vars, what).await?.into_iter().next())
     }
 
     /// One attempt of [`Store::query`]. Every statement's error is checked (the SDK reports them
@@ -191,25 +207,36 @@ impl Store {
         Ok(out)
     }
 
-    /// Runs a unit of work, retrying it whole when SurrealDB reports a transaction conflict
-    /// (optimistic concurrency: concurrent writers to the same rows). This is the one retry loop.
-    async fn retrying<T, F, Fut>(&self, mut work: F) -> Result<T, StoreError>
+    /// Runs a unit of work that reads, decides and writes under a revision guard, again from the
+    /// start when the guard (`pilotgov:stale`) or the database reports a conflict.
+    async fn retrying<T, F, Fut>(&self, work: F) -> Result<T, StoreError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
     {
-        let mut delay = Duration::from_millis(5);
-        for _ in 0..8 {
-            match work().await {
-                Err(StoreError::Conflict { retryable: true, .. }) => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_millis(200));
-                }
-                other => return other,
-            }
-        }
-        work().await
+        retry(|e| matches!(e, StoreError::Conflict { retryable: true, .. }), work).await
     }
+}
+
+/// The one retry loop: `work` again after a short, growing pause (5 ms doubling to 200 ms, eight
+/// times) while `again` says its failure is worth retrying.
+async fn retry<T, F, Fut>(again: impl Fn(&StoreError) -> bool, mut work: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut delay = Duration::from_millis(5);
+    for _ in 0..8 {
+        match work().await {
+            Err(e) if again(&e) => {
+                tracing::debug!(error = %e, "conflict; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+    work().await
 }
 
 /// Makes the durability promise explicit: embedded surrealkv fsyncs its log before a commit is

@@ -94,7 +94,7 @@ impl Store {
              {AUDIT}
              COMMIT TRANSACTION;"
         );
-        self.retrying(|| self.query(&sql, vars.clone())).await?;
+        self.query(&sql, vars).await?;
         Ok(())
     }
 
@@ -155,7 +155,7 @@ impl Store {
             "p": row, "k": p.key.as_str(),
             "audit": head(actor, "programme.update", &format!("programme:{}", p.key), Some(p.key.as_str()), Some(implied_path(&p.scope))),
         });
-        self.retrying(|| self.query(&sql, vars.clone())).await?;
+        self.query(&sql, vars).await?;
         self.programme_required(&p.key).await
     }
 
@@ -269,7 +269,7 @@ impl Store {
             "t": part.table(), "p": programme.as_str(), "row": row, "kf": part.key_field(), "k": key,
             "audit": head(actor, &action, &entity, Some(programme.as_str()), Some(implied_path(&scope))),
         });
-        match self.retrying(|| self.query(&sql, vars.clone())).await {
+        match self.query(&sql, vars).await {
             Ok(_) => Ok(()),
             Err(StoreError::NotFound(_)) => {
                 Err(StoreError::NotFound(format!("{} {key} of programme `{programme}`", part.table())))

@@ -11,14 +11,12 @@ impl Store {
     pub async fn upsert_regions(&self, regions: &[Region]) -> Result<usize, StoreError> {
         let rows: Vec<RegionRow> = regions.iter().map(RegionRow::from).collect();
         let vars = json!({ "rows": encode(&rows) });
-        self.retrying(|| {
-            self.query(
-                "BEGIN TRANSACTION;
-                 FOR $r IN $rows { UPSERT type::record('region', $r.code) CONTENT $r; };
-                 COMMIT TRANSACTION;",
-                vars.clone(),
-            )
-        })
+        self.query(
+            "BEGIN TRANSACTION;
+             FOR $r IN $rows { UPSERT type::record('region', $r.code) CONTENT $r; };
+             COMMIT TRANSACTION;",
+            vars,
+        )
         .await?;
         Ok(regions.len())
     }

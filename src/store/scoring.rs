@@ -2,12 +2,12 @@
 //! lines, published rankings, appeals, indicator systems, evaluations and reward allocations.
 //! Every write is audited in its transaction.
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
 use super::rows::{decode, encode};
-use super::{Store, StoreError, rows};
+use super::{Store, StoreError};
 use crate::domain::Key;
 use crate::domain::evaluation::IndicatorSystem;
 use crate::domain::scoring::Scheme;
@@ -155,11 +155,6 @@ impl Store {
             "audit": head(actor, action, &entity, Some(&programme), Some(path)),
         });
         self.query(&sql, vars).await.map(|_| ())
-    }
-
-    async fn select<T: DeserializeOwned>(&self, sql: &str, vars: Json, what: &str) -> Result<Vec<T>, StoreError> {
-        let out = self.query(sql, vars).await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode(what, v)).collect()
     }
 
     /// Sets (creates or replaces) a programme's scheme.
