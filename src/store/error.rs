@@ -44,7 +44,7 @@ impl StoreError {
             Self::NotFound(message)
         } else if lower.contains("pilotgov:stale") {
             Self::Conflict { message, retryable: true }
-        } else if lower.contains("already contains") || e.is_already_exists() {
+        } else if lower.contains("already contains") || lower.contains("already exists") || e.is_already_exists() {
             Self::Conflict { message, retryable: false }
         } else if lower.contains("conflict") || lower.contains("can be retried") {
             Self::Conflict { message, retryable: true }

@@ -29,8 +29,7 @@ pub async fn apply(store: &Store) -> Result<(), StoreError> {
         )
         .await?;
     for (version, name, sql) in MIGRATIONS {
-        let done = store.query("SELECT version FROM migration WHERE version = $v", json!({ "v": version })).await?;
-        if done.into_iter().next().map(rows).is_some_and(|r| !r.is_empty()) {
+        if recorded(store, *version).await? {
             continue;
         }
         let script = format!(
@@ -38,12 +37,22 @@ pub async fn apply(store: &Store) -> Result<(), StoreError> {
         );
         match store.query(&script, json!({ "v": version, "n": name })).await {
             Ok(_) => tracing::info!(version, name, "applied migration"),
-            // Another instance applied it first: the record exists now.
-            Err(StoreError::Conflict { message, .. }) if message.contains("migration_version") => {}
+            // Another instance applied it between our check and our attempt: ours failed on its
+            // definitions ("already exists") or on the UNIQUE version, and its record is there now.
+            Err(e @ StoreError::Conflict { .. }) => {
+                if !recorded(store, *version).await? {
+                    return Err(e);
+                }
+            }
             Err(e) => return Err(e),
         }
     }
     Ok(())
+}
+
+async fn recorded(store: &Store, version: i64) -> Result<bool, StoreError> {
+    let done = store.query("SELECT version FROM migration WHERE version = $v", json!({ "v": version })).await?;
+    Ok(done.into_iter().next().map(rows).is_some_and(|r| !r.is_empty()))
 }
 
 #[cfg(test)]

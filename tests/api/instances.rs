@@ -1,8 +1,11 @@
 //! Two pilotgov instances on one SurrealDB server (the suite's `ws://` run; on `mem://` there is
-//! nothing to share and the test says so and stops): their schedulers race hour by hour and
+//! nothing to share and the test says so and stops): their schedulers race hour by hour over a
+//! fortnight around the Fujian plan deadline and
 //! send exactly what one alone sends; filings made on one are reviewed on the other; two
 //! reviewers deciding the same filing at once get one success and one 409, never a 500.
 
+use pilotgov::app::App;
+use pilotgov::clock::FixedClock;
 use pilotgov::domain::access::Role;
 use pilotgov::jobs::{Scheduler, tick};
 use serde_json::json;
@@ -68,4 +71,31 @@ async fn two_instances_share_one_server() {
     assert_eq!(statuses, [200, 409], "one decision wins, the other is told: {r1} {r2}");
     let (_, f) = a.get_as(&lead, &format!("/api/v1/filings/{key}")).await;
     assert_eq!(f["filing"]["state"], "approved");
+}
+
+/// Instances starting together on one server all come up: six new databases defined at once
+/// (they conflict on the shared namespace) and three instances migrating one new database and
+/// loading its reference data together.
+#[tokio::test]
+async fn instances_starting_together_all_come_up() {
+    let config = suite_config();
+    if !config.database_url.starts_with("ws") {
+        eprintln!("instances_starting_together_all_come_up: needs PILOTGOV_TEST_DATABASE_URL=ws://… (run by .ci/run)");
+        return;
+    }
+    let clock = std::sync::Arc::new(FixedClock::new(at("2022-08-17T09:00:00+08:00")));
+    let open = || App::build(suite_config(), clock.clone());
+    let shared = || App::build(config.clone(), clock.clone());
+    let (a, b, c, d, e, f, x, y, z) =
+        tokio::join!(open(), open(), open(), open(), open(), open(), shared(), shared(), shared());
+    let apps = [a, b, c, d, e, f, x, y, z];
+    for (i, app) in apps.iter().enumerate() {
+        assert!(app.is_ok(), "instance {i} failed to start: {:#}", app.as_ref().err().unwrap());
+    }
+    // The shared database holds the whole reference region tree, as a database opened alone does.
+    let (one, alone) = (TestApp::open_with(config).await.unwrap(), TestApp::new().await);
+    let (_, shared) = one.get("/api/v1/regions?parent=350000&limit=100").await;
+    let (_, single) = alone.get("/api/v1/regions?parent=350000&limit=100").await;
+    assert_eq!(shared["total"], single["total"]);
+    assert!(shared["total"].as_u64().is_some_and(|n| n >= 9), "Fujian's nine cities: {shared}");
 }
