@@ -29,6 +29,13 @@ pub struct Config {
     pub token_ttl_minutes: i64,
     /// Longest a request may take before it is answered 503, in seconds.
     pub request_timeout_secs: u64,
+    /// Longest wait for one answer from a remote SurrealDB server (`ws://`), in seconds; past it
+    /// the request is answered 503 `database_unavailable` (the SDK reconnects meanwhile).
+    pub database_timeout_secs: u64,
+    /// How old (in milliseconds) the sign-in check, a programme's scope and a published ranking
+    /// may be when read from memory; what another instance changed shows within this. 0: always
+    /// read the database.
+    pub recent_ms: u64,
     /// `tracing` filter, e.g. `info` or `pilotgov=debug`.
     pub log: String,
     /// Log as JSON lines instead of text.
@@ -53,6 +60,8 @@ impl Default for Config {
             attachment_limit: 20 * 1024 * 1024,
             token_ttl_minutes: 12 * 60,
             request_timeout_secs: 30,
+            database_timeout_secs: 10,
+            recent_ms: 1000,
             log: "info".into(),
             log_json: false,
             smtp_url: None,
@@ -94,6 +103,8 @@ impl Config {
             database: self.database_name.clone(),
             username: self.database_user.clone(),
             password: self.database_password.clone(),
+            recent: std::time::Duration::from_millis(self.recent_ms),
+            remote_timeout: std::time::Duration::from_secs(self.database_timeout_secs.max(1)),
         }
     }
 }

@@ -178,6 +178,7 @@ pub async fn render_any(err: poem::Error) -> Response {
         405 => "method_not_allowed",
         413 => "payload_too_large",
         415 => "unsupported_media_type",
+        503 => "unavailable",
         s if s >= 500 => "internal",
         _ => "bad_request",
     };
@@ -186,6 +187,9 @@ pub async fn render_any(err: poem::Error) -> Response {
             .to_owned()
     } else if text.is_empty() {
         status.canonical_reason().unwrap_or("error").to_owned()
+    } else if status.as_u16() == 503 {
+        // Only our own 503s (the request timeout) end up here; their text is meant for users.
+        text
     } else if status.is_server_error() {
         tracing::error!(%text, "unhandled server error");
         "internal error".to_owned()

@@ -184,20 +184,25 @@ pub struct RankingView {
     /// Why this version corrects the one before.
     pub reason: Option<String>,
     pub entries: Vec<RankView>,
+    /// Units ranked in all (`entries` may be one page of them).
+    pub total: u64,
 }
 
 fn ranking_view(r: &Ranking) -> RankingView {
     RankingView {
         period: r.period.to_string(),
         version: r.version,
-        published_at: r
-            .published_at
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| super::common::shanghai(t.with_timezone(&chrono::Utc))),
+        published_at: shown_at(r.published_at.as_deref()),
         reason: r.reason.clone(),
         entries: r.entries.iter().map(rank_view).collect(),
+        total: r.entries.len() as u64,
     }
+}
+
+/// A stored RFC 3339 instant, shown in Asia/Shanghai.
+fn shown_at(t: Option<&str>) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| super::common::shanghai(t.with_timezone(&chrono::Utc)))
 }
 
 fn rank_view(e: &RankEntry) -> RankView {
@@ -556,18 +561,32 @@ impl ScoringApi {
     }
 
     /// A month's ranking, in descending order: the latest published version, or the live draft
-    /// while unpublished. Rankings are public to everyone who may read the programme.
+    /// while unpublished. Rankings are public to everyone who may read the programme. The whole
+    /// ranking unless `limit` asks for a page (`total` counts every unit ranked).
     #[oai(path = "/programmes/:key/rankings/:period", method = "get", operation_id = "getRanking")]
     async fn ranking(
         &self,
         auth: Auth,
         key: Path<String>,
         period: Path<String>,
+        /// Lines to skip (a page's start).
+        offset: Query<Option<u64>>,
+        /// Lines to return (1–500); all when absent.
+        limit: Query<Option<u64>>,
     ) -> Result<Json<RankingView>, ApiError> {
         let k = self::key(&key.0)?;
+        let limit = limit.0.map(|l| super::common::page(None, Some(l)).map(|(_, l)| l as usize)).transpose()?;
+        let offset = usize::try_from(offset.0.unwrap_or(0)).unwrap_or(usize::MAX);
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
-        let r = service::ranking(&self.state.store, &k, month(&period.0)?, self.now()).await?;
-        Ok(Json(ranking_view(&r)))
+        let page = service::ranking_page(&self.state.store, &k, month(&period.0)?, self.now(), offset, limit).await?;
+        Ok(Json(RankingView {
+            period: page.period.to_string(),
+            version: page.version,
+            published_at: shown_at(page.published_at.as_deref()),
+            reason: page.reason.clone(),
+            entries: page.entries().iter().map(rank_view).collect(),
+            total: page.total() as u64,
+        }))
     }
 
     /// Every published version of a month's ranking, oldest first.

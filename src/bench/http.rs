@@ -96,7 +96,12 @@ pub async fn measure(app: &App, store: &Store, key: &Key, token: &str, month: &s
     let mut out = Vec::new();
     let routes = [
         ("(a) trivial poem route", format!("{base}/trivial")),
-        ("(b) ranking GET (published month)", format!("{base}/api/v1/programmes/{key}/rankings/{month}")),
+        ("(b) one region GET (sign-in check + one small read)", format!("{base}/api/v1/regions/350103")),
+        (
+            "(b) ranking GET, a page of 50 (published month)",
+            format!("{base}/api/v1/programmes/{key}/rankings/{month}?limit=50"),
+        ),
+        ("(b) ranking GET, the whole month", format!("{base}/api/v1/programmes/{key}/rankings/{month}")),
         (
             "(b) deadline board GET, one city",
             format!("{base}/api/v1/programmes/{key}/deadlines?region=350100&limit=500"),

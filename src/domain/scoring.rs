@@ -231,6 +231,17 @@ pub struct UnitScore {
 }
 
 /// Works out one unit's score from its active lines.
+/// One entry of a ranking as stored and served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankEntry {
+    pub unit: RegionCode,
+    pub name: String,
+    pub rank: u32,
+    pub score: Points,
+    pub change: Option<i64>,
+    pub score_detail: UnitScore,
+}
+
 pub fn score(scheme: &Scheme, unit: &RegionCode, lines: Vec<Line>) -> UnitScore {
     // Schemes have a handful of items and a unit a handful of lines a month: a scan beats a map.
     let items: Vec<_> = scheme

@@ -207,16 +207,15 @@ pub async fn login(
     Ok((token, expires, p))
 }
 
-/// The principal a bearer token stands for, if the token is known, live and its account enabled.
+/// The principal a bearer token stands for, if the token is known, live and its account enabled
+/// (a logout or a disabled account on another instance counts within `recent_ms`).
 pub async fn authenticate(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Option<Principal>, StoreError> {
-    let Some(session) = store.session(&token_hash(token)).await? else { return Ok(None) };
-    if session.revoked || session.expires()? <= now {
+    let Some(signed_in) = store.recent_sign_in(&token_hash(token)).await? else { return Ok(None) };
+    let (session, user) = &*signed_in;
+    if session.revoked || session.expires()? <= now || user.disabled {
         return Ok(None);
     }
-    match store.user(&session.username).await? {
-        Some(u) if !u.disabled => principal(&u).map(Some),
-        _ => Ok(None),
-    }
+    principal(user).map(Some)
 }
 
 pub async fn logout(store: &Store, token: &str, p: &Principal, now: DateTime<Utc>) -> Result<(), StoreError> {

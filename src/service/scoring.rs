@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Access, Principal};
 use crate::domain::deadline::{YearMonth, due_instant};
@@ -17,13 +16,12 @@ use crate::domain::{Audience, DomainError, Key, RegionCode};
 use crate::service::accounts::actor;
 use crate::service::filings::{FilingError, gate, unit_of};
 use crate::store::Store;
-use crate::store::rows::decode;
+use crate::store::rows::decode_ref;
 use crate::store::scoring::{AdjustmentRow, AppealRow, EvaluationRow, Overturn, RankingRow, RewardRow};
 
 /// The programme's scope path, after checking the account may read it (and define it).
 pub async fn programme_gate(store: &Store, p: &Principal, key: &Key, define: bool) -> Result<Vec<String>, FilingError> {
-    let stored = store.programme(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
-    let path = stored.programme.scope.implied_path();
+    let path = store.recent_scope(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
     gate(p, Access::ReadProgramme { scope_path: &path }, "programme")?;
     if define {
         gate(p, Access::DefineProgramme { scope_path: &path }, "programme")?;
@@ -138,16 +136,7 @@ pub async fn month_scores(
     Ok((scheme, scores))
 }
 
-/// One entry of a ranking as stored and served.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RankEntry {
-    pub unit: RegionCode,
-    pub name: String,
-    pub rank: u32,
-    pub score: Points,
-    pub change: Option<i64>,
-    pub score_detail: UnitScore,
-}
+pub use crate::domain::scoring::RankEntry;
 
 /// A month's ranking: the latest published version if there is one, else the live draft.
 #[derive(Debug, Clone)]
@@ -165,7 +154,7 @@ async fn published(store: &Store, key: &Key, month: YearMonth) -> Result<Option<
 
 /// The entries of a published ranking row.
 pub(crate) fn entries_of(row: &RankingRow) -> Result<Vec<RankEntry>, FilingError> {
-    row.entries.iter().map(|e| decode("ranking entry", e.clone()).map_err(Into::into)).collect()
+    row.entries.iter().map(|e| decode_ref("ranking entry", e).map_err(Into::into)).collect()
 }
 
 /// The live ranking of a month, computed from the record now.
@@ -223,22 +212,82 @@ pub async fn live_ranking(
 }
 
 pub async fn ranking(store: &Store, key: &Key, month: YearMonth, now: DateTime<Utc>) -> Result<Ranking, FilingError> {
-    match published(store, key, month).await? {
-        Some(row) => Ok(Ranking {
-            period: month,
-            version: Some(row.version),
-            published_at: Some(row.published_at.clone()),
-            reason: row.reason.clone(),
-            entries: entries_of(&row)?,
-        }),
-        None => Ok(Ranking {
-            period: month,
-            version: None,
-            published_at: None,
-            reason: None,
-            entries: live_ranking(store, key, month, now).await?,
-        }),
+    let page = ranking_page(store, key, month, now, 0, None).await?;
+    let entries = page.entries().to_vec();
+    let RankingPage { period, version, published_at, reason, .. } = page;
+    Ok(Ranking { period, version, published_at, reason, entries })
+}
+
+/// A window onto a month's ranking: the lines asked for, borrowed from the published version in
+/// memory or from the live ranking computed now, and how many lines there are in all.
+pub struct RankingPage {
+    pub period: YearMonth,
+    pub version: Option<i64>,
+    pub published_at: Option<String>,
+    pub reason: Option<String>,
+    lines: PageLines,
+    window: std::ops::Range<usize>,
+}
+
+enum PageLines {
+    Published(std::sync::Arc<crate::store::scoring::PublishedRanking>),
+    Live(Vec<RankEntry>),
+}
+
+impl RankingPage {
+    pub fn entries(&self) -> &[RankEntry] {
+        let all = match &self.lines {
+            PageLines::Published(p) => &p.entries,
+            PageLines::Live(v) => v,
+        };
+        &all[self.window.clone()]
     }
+
+    /// Units ranked in all.
+    pub fn total(&self) -> usize {
+        match &self.lines {
+            PageLines::Published(p) => p.entries.len(),
+            PageLines::Live(v) => v.len(),
+        }
+    }
+}
+
+/// `limit` lines of a month's ranking from `offset` (all from `offset` without a limit). A
+/// published month is served from its newest version as read at most `recent_ms` ago (see
+/// `store/recent.rs`); a month not yet published is the live ranking, computed now.
+pub async fn ranking_page(
+    store: &Store,
+    key: &Key,
+    month: YearMonth,
+    now: DateTime<Utc>,
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<RankingPage, FilingError> {
+    let window = |total: usize| {
+        let from = offset.min(total);
+        from..limit.map_or(total, |l| from.saturating_add(l).min(total))
+    };
+    Ok(match store.recent_ranking(key, &month.to_string()).await? {
+        Some(p) => RankingPage {
+            period: month,
+            version: Some(p.version),
+            published_at: Some(p.published_at.clone()),
+            reason: p.reason.clone(),
+            window: window(p.entries.len()),
+            lines: PageLines::Published(p),
+        },
+        None => {
+            let entries = live_ranking(store, key, month, now).await?;
+            RankingPage {
+                period: month,
+                version: None,
+                published_at: None,
+                reason: None,
+                window: window(entries.len()),
+                lines: PageLines::Live(entries),
+            }
+        }
+    })
 }
 
 /// Every published version of a month.

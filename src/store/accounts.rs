@@ -1,5 +1,7 @@
 //! Accounts and sessions. Passwords arrive here already hashed; tokens only as their SHA-256.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -95,7 +97,10 @@ impl Store {
             "u": username, "d": disabled, "before": before.public(), "after": after.public(),
             "audit": head(actor, action, &format!("user:{username}"), None, Some(before.region_path.clone())),
         });
-        self.query(&sql, vars).await.map(|_| ())
+        let done = self.query(&sql, vars).await.map(|_| ());
+        // The account's sessions are not known by token here: forget every remembered sign-in.
+        self.recent.sign_in.forget_all();
+        done
     }
 
     pub async fn create_session(&self, session: &SessionRow, actor: &Actor) -> Result<(), StoreError> {
@@ -116,6 +121,18 @@ impl Store {
         self.query(&sql, vars).await.map(|_| ())
     }
 
+    /// The session of a token hash and its account, as of at most `StoreConfig::recent` ago
+    /// (see `recent.rs`): the sign-in check of every request.
+    pub async fn recent_sign_in(&self, token_hash: &str) -> Result<Option<Arc<(SessionRow, UserRow)>>, StoreError> {
+        self.recent
+            .sign_in
+            .get(&token_hash.to_owned(), || async {
+                let Some(session) = self.session(token_hash).await? else { return Ok(None) };
+                Ok(self.user(&session.username).await?.map(|user| Arc::new((session, user))))
+            })
+            .await
+    }
+
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
         let out = self.query("SELECT * FROM session WHERE token_hash = $h", json!({ "h": token_hash })).await?;
         out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("session", v)).transpose()
@@ -134,6 +151,8 @@ impl Store {
             "h": token_hash,
             "audit": head(actor, "auth.logout", &format!("user:{}", actor.username), None, None),
         });
-        self.query(&sql, vars).await.map(|_| ())
+        let done = self.query(&sql, vars).await.map(|_| ());
+        self.recent.sign_in.forget(&token_hash.to_owned());
+        done
     }
 }

@@ -13,6 +13,7 @@ mod error;
 pub mod filings;
 mod migrate;
 pub mod programmes;
+mod recent;
 pub mod regions;
 pub mod reminders;
 pub mod rows;
@@ -20,6 +21,7 @@ pub mod scoring;
 pub mod units;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value as Json;
@@ -28,6 +30,7 @@ use surrealdb::engine::any::{Any, connect};
 use surrealdb::opt::auth::Root;
 use surrealdb::types::{Array, Datetime, Object, SurrealValue, Value};
 
+use crate::domain::{Key, RegionCode};
 pub use board_cache::BoardParts;
 pub use error::StoreError;
 
@@ -41,6 +44,11 @@ pub struct StoreConfig {
     /// Root credentials for a remote server (`ws://`); ignored by embedded engines.
     pub username: Option<String>,
     pub password: Option<String>,
+    /// How old a [`recent`] read may be.
+    pub recent: Duration,
+    /// Longest wait for a remote server's answer: while it is away the SDK reconnects and queries
+    /// would wait for it, so they are cut off here and reported unavailable instead.
+    pub remote_timeout: Duration,
 }
 
 impl StoreConfig {
@@ -52,6 +60,8 @@ impl StoreConfig {
             database: "main".into(),
             username: None,
             password: None,
+            recent: Duration::from_secs(1),
+            remote_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -63,6 +73,27 @@ pub struct Store {
     /// Programme parts read by every board request, reused while the programme's revision is
     /// unchanged (see `board_cache.rs`).
     parts_cache: board_cache::PartsCache,
+    /// Reads that may lag other instances by `StoreConfig::recent` (see `recent.rs`).
+    recent: RecentReads,
+    /// `StoreConfig::remote_timeout` for a remote server; embedded engines never disconnect, and
+    /// long imports on them must not be cut off.
+    deadline: Option<Duration>,
+}
+
+#[derive(Clone)]
+struct RecentReads {
+    /// Token hash → the session and its account.
+    sign_in: recent::Recent<String, Arc<(accounts::SessionRow, accounts::UserRow)>>,
+    /// Programme → its scope's region path.
+    scope: recent::Recent<Key, Arc<Vec<RegionCode>>>,
+    /// (programme, month) → the newest published ranking.
+    ranking: recent::Recent<(String, String), Arc<scoring::PublishedRanking>>,
+}
+
+impl RecentReads {
+    fn new(ttl: Duration) -> Self {
+        Self { sign_in: recent::Recent::new(ttl), scope: recent::Recent::new(ttl), ranking: recent::Recent::new(ttl) }
+    }
 }
 
 impl Store {
@@ -102,7 +133,13 @@ impl Store {
         })
         .await?;
         db.use_db(config.database.clone()).await.map_err(StoreError::from_db)?;
-        Ok(Self { db, parts_cache: Default::default() })
+        let remote = config.url.starts_with("ws://") || config.url.starts_with("wss://");
+        Ok(Self {
+            db,
+            parts_cache: Default::default(),
+            recent: RecentReads::new(config.recent),
+            deadline: remote.then_some(config.remote_timeout),
+        })
     }
 
     /// Writes the whole database (schema, then every row) as SurrealQL to `path`.
@@ -187,7 +224,14 @@ impl Store {
     /// One attempt of [`Store::query`]. Every statement's error is checked (the SDK reports them
     /// per statement, not on the call).
     async fn query_once(&self, sql: &str, vars: Json) -> Result<Vec<Json>, StoreError> {
-        let mut response = self.db.query(sql).bind(to_value(vars, None)).await.map_err(StoreError::from_db)?;
+        let pending = self.db.query(sql).bind(to_value(vars, None));
+        let answered = match self.deadline {
+            Some(limit) => tokio::time::timeout(limit, pending).await.map_err(|_| {
+                StoreError::Unavailable(format!("the database server did not answer within {} s", limit.as_secs()))
+            })?,
+            None => pending.await,
+        };
+        let mut response = answered.map_err(StoreError::from_db)?;
         let n = response.num_statements();
         let errors = response.take_errors();
         // In a failed transaction every other statement reports "not executed"; the statement

@@ -6,6 +6,8 @@ use super::audit::{AUDIT, Actor, head};
 use super::regions::count;
 use super::rows::{DeliverableRow, DirectionRow, ProgrammeRow, StageRow, StoredUnit, UnitRow, decode, encode};
 use super::{Store, StoreError, rows};
+use std::sync::Arc;
+
 use crate::domain::{Bundle, Deliverable, Direction, Key, Programme, RegionCode, Stage};
 
 /// A region's chain from the root as its code implies it (audit records of a programme are
@@ -155,8 +157,19 @@ impl Store {
             "p": row, "k": p.key.as_str(),
             "audit": head(actor, "programme.update", &format!("programme:{}", p.key), Some(p.key.as_str()), Some(implied_path(&p.scope))),
         });
-        self.query(&sql, vars).await?;
+        let done = self.query(&sql, vars).await;
+        self.recent.scope.forget(&p.key);
+        done?;
         self.programme_required(&p.key).await
+    }
+
+    /// The region path of a programme's scope, as of at most `StoreConfig::recent` ago (see
+    /// `recent.rs`): the access check of every programme request.
+    pub async fn recent_scope(&self, key: &Key) -> Result<Option<Arc<Vec<RegionCode>>>, StoreError> {
+        self.recent
+            .scope
+            .get(key, || async { Ok(self.programme(key).await?.map(|p| Arc::new(p.programme.scope.implied_path()))) })
+            .await
     }
 
     pub async fn stages(&self, programme: &Key) -> Result<Vec<Stage>, StoreError> {

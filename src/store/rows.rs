@@ -14,6 +14,11 @@ pub fn decode<T: DeserializeOwned>(what: &str, v: Json) -> Result<T, StoreError>
     serde_json::from_value(v).map_err(|e| StoreError::corrupt(what, e))
 }
 
+/// Like [`decode`], reading in place (for rows kept in memory and read often).
+pub fn decode_ref<T: DeserializeOwned>(what: &str, v: &Json) -> Result<T, StoreError> {
+    T::deserialize(v).map_err(|e| StoreError::corrupt(what, e))
+}
+
 pub fn encode<T: Serialize>(v: &T) -> Json {
     serde_json::to_value(v).expect("rows serialise")
 }

@@ -2,14 +2,17 @@
 //! lines, published rankings, appeals, indicator systems, evaluations and reward allocations.
 //! Every write is audited in its transaction.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
-use super::rows::{decode, encode};
+use super::rows::{decode, decode_ref, encode};
 use super::{Store, StoreError};
 use crate::domain::Key;
 use crate::domain::evaluation::IndicatorSystem;
+use crate::domain::scoring::RankEntry;
 use crate::domain::scoring::Scheme;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +44,15 @@ pub struct RankingRow {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
     pub entries: Vec<Json>,
+}
+
+/// The newest version of a published ranking with its entries decoded, as kept in memory.
+#[derive(Debug)]
+pub struct PublishedRanking {
+    pub version: i64,
+    pub published_at: String,
+    pub reason: Option<String>,
+    pub entries: Vec<RankEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -233,7 +245,28 @@ impl Store {
     pub async fn publish_ranking(&self, row: &RankingRow, path: Vec<String>, actor: &Actor) -> Result<(), StoreError> {
         let action = if row.version == 1 { "ranking.publish" } else { "ranking.correct" };
         let entity = format!("ranking:{}/{}#{}", row.programme, row.period, row.version);
-        self.create_audited("ranking", encode(row), action, &entity, &row.programme, path, actor).await
+        let done = self.create_audited("ranking", encode(row), action, &entity, &row.programme, path, actor).await;
+        self.recent.ranking.forget(&(row.programme.clone(), row.period.clone()));
+        done
+    }
+
+    /// The newest published version of a month's ranking, decoded, as of at most
+    /// `StoreConfig::recent` ago (see `recent.rs`): what the ranking route serves.
+    pub async fn recent_ranking(
+        &self,
+        programme: &Key,
+        period: &str,
+    ) -> Result<Option<Arc<PublishedRanking>>, StoreError> {
+        let key = (programme.to_string(), period.to_owned());
+        self.recent
+            .ranking
+            .get(&key, || async {
+                let Some(row) = self.rankings(programme, period).await?.pop() else { return Ok(None) };
+                let entries = row.entries.iter().map(|e| decode_ref("ranking entry", e)).collect::<Result<_, _>>()?;
+                let RankingRow { version, published_at, reason, .. } = row;
+                Ok(Some(Arc::new(PublishedRanking { version, published_at, reason, entries })))
+            })
+            .await
     }
 
     /// Every published version of a month's ranking, oldest first.

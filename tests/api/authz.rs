@@ -726,6 +726,7 @@ async fn tokens_that_are_missing_forged_expired_or_revoked_are_401() {
     assert_eq!(s, 204);
     assert_eq!(me(token).await.0, 401);
     let token = t.login("fj-leader").await;
+    assert_eq!(me(token.clone()).await.0, 200, "used once: its sign-in is remembered");
     let actor = pilotgov::store::audit::Actor::system("test", t.clock_now());
     t.app.state.store.set_user_disabled("fj-leader", true, &actor).await.unwrap();
     assert_eq!(me(token).await.0, 401);

@@ -71,6 +71,15 @@ async fn two_instances_share_one_server() {
     assert_eq!(statuses, [200, 409], "one decision wins, the other is told: {r1} {r2}");
     let (_, f) = a.get_as(&lead, &format!("/api/v1/filings/{key}")).await;
     assert_eq!(f["filing"]["state"], "approved");
+
+    // A logout on A: A refuses the token at once; B, which remembered the sign-in, within
+    // `recent_ms` (1 s by default).
+    let filing = format!("/api/v1/filings/{key}");
+    assert_eq!(b.get_as(&lead, &filing).await.0, 200, "B has the sign-in in memory now");
+    assert_eq!(a.post_as(&lead, "/api/v1/auth/logout", &json!({})).await.0, 204);
+    assert_eq!(a.get_as(&lead, &filing).await.0, 401, "the instance that logged out, at once");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(b.get_as(&lead, &filing).await.0, 401, "the other instance, within recent_ms");
 }
 
 /// Instances starting together on one server all come up: six new databases defined at once

@@ -15,6 +15,7 @@ mod filings;
 mod helpers;
 mod instances;
 mod ops;
+mod outage;
 mod quotas;
 mod reminders;
 mod restart;

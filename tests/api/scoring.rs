@@ -206,6 +206,18 @@ async fn xixiu_2019_scores_rankings_appeals_and_the_reward_split() {
     assert_eq!(scores(&july), (100.0, 100.0, 1, 1), "the overturned deduction is gone; a tie shares first place");
     assert_eq!(july["entries"][0]["unit"], DONGJIE, "ties list by code");
     assert_eq!(july["entries"][2]["rank"], 3, "then the next rank is 3");
+    // A page of a ranking: the same lines, and the count of all.
+    let (s, page) = t.get(&format!("{P}/rankings/2019-07?offset=1&limit=2")).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["entries"].as_array().unwrap()[..], july["entries"].as_array().unwrap()[1..3]);
+    assert_eq!((page["total"].clone(), page["version"].clone()), (july["total"].clone(), july["version"].clone()));
+    assert_eq!(july["total"].as_u64(), Some(july["entries"].as_array().unwrap().len() as u64));
+    let (_, beyond) = t.get(&format!("{P}/rankings/2019-07?offset=1000&limit=5")).await;
+    assert_eq!((beyond["entries"].as_array().map(Vec::len), beyond["total"].clone()), (Some(0), july["total"].clone()));
+    for bad in ["limit=0", "limit=501", "offset=-1"] {
+        let (s, b) = t.get(&format!("{P}/rankings/2019-07?{bad}")).await;
+        assert!(s == 400 || s == 422, "{bad}: {s} {b}");
+    }
     let (_, sept) = t.get(&format!("{P}/rankings/2019-09")).await;
     assert_eq!(scores(&sept), (99.0, 100.0, 2, 1));
     assert_eq!(entry(&sept, JIUZHOU)["change"], -1);
