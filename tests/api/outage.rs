@@ -59,7 +59,10 @@ async fn a_database_outage_is_503s_then_recovery_without_restart() {
         database_timeout_secs: 2,
         ..Config::default()
     };
-    let t = TestApp::open_with(config).await.unwrap();
+    let t = TestApp::open_with(config.clone()).await.unwrap();
+    // A second instance that waits on the database longer than it lets a request run.
+    let patient =
+        TestApp::open_with(Config { database_timeout_secs: 60, request_timeout_secs: 1, ..config }).await.unwrap();
     t.load_fixture("fujian-2022-reform-pilot.yaml").await;
     t.add_user("taijiang-lead", Role::UnitLead, "350103").await;
     let lead = t.login("taijiang-lead").await;
@@ -81,6 +84,9 @@ async fn a_database_outage_is_503s_then_recovery_without_restart() {
         )
         .await;
     assert_eq!((s, b["code"].as_str()), (503, Some("database_unavailable")), "a write is refused plainly: {b}");
+    let (s, b) = patient.get_as(&patient.token, &format!("/api/v1/filings/{before}")).await;
+    assert_eq!((s, b["code"].as_str()), (503, Some("unavailable")), "the request deadline answers: {b}");
+    assert!(b["message"].as_str().unwrap().contains("too long"), "{b}");
     let health = t.client.get("/health").send().await;
     health.assert_status(poem::http::StatusCode::SERVICE_UNAVAILABLE);
     assert!(
