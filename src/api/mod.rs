@@ -17,6 +17,7 @@ mod parts;
 mod programmes;
 mod regions;
 mod reminders;
+mod rendered;
 mod scoring;
 mod units;
 

@@ -16,6 +16,7 @@ use super::auth::Auth;
 use super::common::region;
 use super::error::ApiError;
 use super::programmes::not_found;
+use super::rendered::Rendered;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::deadline::YearMonth;
@@ -162,7 +163,8 @@ fn score_view(s: &UnitScore, name: &str) -> ScoreView {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+// Also `Serialize`, for `Rendered`: the same fields, `None` left out.
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RankView {
     pub rank: u32,
@@ -170,22 +172,35 @@ pub struct RankView {
     pub name: String,
     pub score: f64,
     /// Places gained since last month (negative: lost); none for the first ranked month.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<i64>,
 }
 
-#[derive(Debug, Clone, Object)]
+// Also `Serialize`, for `Rendered`: the same fields, `None` left out.
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RankingView {
     pub period: String,
     /// The published version shown; none while the month is a live draft.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// When this version was published (Asia/Shanghai).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "rfc3339")]
     pub published_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Why this version corrects the one before.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub entries: Vec<RankView>,
     /// Units ranked in all (`entries` may be one page of them).
     pub total: u64,
+}
+
+/// As poem-openapi writes a date-time (`to_rfc3339`), so both renderings agree.
+fn rfc3339<S: serde::Serializer>(t: &Option<chrono::DateTime<chrono::FixedOffset>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.to_rfc3339()),
+        None => s.serialize_none(),
+    }
 }
 
 fn ranking_view(r: &Ranking) -> RankingView {
@@ -573,13 +588,13 @@ impl ScoringApi {
         offset: Query<Option<u64>>,
         /// Lines to return (1–500); all when absent.
         limit: Query<Option<u64>>,
-    ) -> Result<Json<RankingView>, ApiError> {
+    ) -> Result<Rendered<RankingView>, ApiError> {
         let k = self::key(&key.0)?;
         let limit = limit.0.map(|l| super::common::page(None, Some(l)).map(|(_, l)| l as usize)).transpose()?;
         let offset = usize::try_from(offset.0.unwrap_or(0)).unwrap_or(usize::MAX);
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let page = service::ranking_page(&self.state.store, &k, month(&period.0)?, self.now(), offset, limit).await?;
-        Ok(Json(RankingView {
+        Ok(Rendered::of(&RankingView {
             period: page.period.to_string(),
             version: page.version,
             published_at: shown_at(page.published_at.as_deref()),
@@ -845,4 +860,31 @@ impl ScoringApi {
 fn visible(auth: &Auth, path: &[String]) -> bool {
     let path = RegionCode::parse_path(path);
     auth.may(Access::ReadUnit { unit_path: &path }).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    /// The ranking route renders with serde (`Rendered`); the spec and every other route use
+    /// poem-openapi's rendering. They must be the same JSON, with and without the optional fields.
+    #[test]
+    fn serde_and_openapi_render_a_ranking_alike() {
+        let line = |change| RankView { rank: 1, unit: "350103".into(), name: "台江区".into(), score: 98.5, change };
+        let published = RankingView {
+            period: "2022-09".into(),
+            version: Some(2),
+            published_at: shown_at(Some("2022-10-08T01:30:00.123+00:00")),
+            reason: Some("补录".into()),
+            entries: vec![line(Some(-1)), line(None)],
+            total: 84,
+        };
+        let live = RankingView { version: None, published_at: None, reason: None, ..published.clone() };
+        for view in [published, live] {
+            let by_serde: serde_json::Value = serde_json::from_slice(&serde_json::to_vec(&view).unwrap()).unwrap();
+            assert_eq!(by_serde, view.to_json().unwrap());
+        }
+    }
 }
