@@ -142,14 +142,14 @@ mod tests {
 
     #[tokio::test]
     async fn serves_from_memory_until_stale_or_forgotten() {
-        let cache = Recent::new(Duration::from_millis(80));
+        let cache = Recent::new(Duration::from_millis(500));
         let reads = AtomicUsize::new(0);
         assert_eq!(read(&cache, &reads, Some(1)).await, Some(1));
         assert_eq!(read(&cache, &reads, Some(2)).await, Some(1), "fresh: memory");
         assert_eq!(reads.load(Ordering::SeqCst), 1);
         cache.forget(&"k");
         assert_eq!(read(&cache, &reads, Some(3)).await, Some(3), "forgotten: read again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(550)).await;
         assert_eq!(read(&cache, &reads, Some(4)).await, Some(4), "stale: read again");
         assert_eq!(reads.load(Ordering::SeqCst), 3);
     }
@@ -168,10 +168,10 @@ mod tests {
 
     #[tokio::test]
     async fn while_one_request_refreshes_the_others_keep_the_old_copy() {
-        let cache = Recent::new(Duration::from_millis(10));
+        let cache = Recent::new(Duration::from_millis(500));
         let reads = AtomicUsize::new(0);
         read(&cache, &reads, Some(1)).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(550)).await;
         let (gate_tx, gate_rx) = tokio::sync::oneshot::channel::<()>();
         let slow = cache.get(&"k", || async {
             gate_rx.await.ok();

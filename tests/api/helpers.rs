@@ -39,6 +39,18 @@ pub fn suite_config() -> Config {
     Config { database_url: url, database_name, token_ttl_minutes: 10 * 365 * 24 * 60, ..Config::default() }
 }
 
+/// The suite's configuration when it runs against a SurrealDB server (`ws://`); on `mem://`
+/// there is no server to share, so `test` says why it stops and gets `None`.
+pub fn shared_server(test: &str) -> Option<Config> {
+    let config = suite_config();
+    if config.database_url.starts_with("ws") {
+        Some(config)
+    } else {
+        eprintln!("{test}: needs PILOTGOV_TEST_DATABASE_URL=ws://… (run by .ci/run)");
+        None
+    }
+}
+
 impl TestApp {
     /// A fresh app with the reference regions only, on the suite's database.
     pub async fn new() -> Self {

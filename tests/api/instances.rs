@@ -10,7 +10,7 @@ use pilotgov::domain::access::Role;
 use pilotgov::jobs::{Scheduler, tick};
 use serde_json::json;
 
-use crate::helpers::{TestApp, at, suite_config};
+use crate::helpers::{TestApp, at, shared_server, suite_config};
 
 async fn reminder_ids(t: &TestApp) -> Vec<String> {
     let (_, list) = t.get("/api/v1/programmes/fj-2022-reform-pilot/reminders").await;
@@ -21,11 +21,7 @@ async fn reminder_ids(t: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn two_instances_share_one_server() {
-    let config = suite_config();
-    if !config.database_url.starts_with("ws") {
-        eprintln!("two_instances_share_one_server: needs PILOTGOV_TEST_DATABASE_URL=ws://… (run by .ci/run)");
-        return;
-    }
+    let Some(config) = shared_server("two_instances_share_one_server") else { return };
     let a = TestApp::open_with(config.clone()).await.unwrap();
     a.load_fixture("fujian-2022-reform-pilot.yaml").await;
     let b = TestApp::open_with(config).await.unwrap();
@@ -87,11 +83,7 @@ async fn two_instances_share_one_server() {
 /// loading its reference data together.
 #[tokio::test]
 async fn instances_starting_together_all_come_up() {
-    let config = suite_config();
-    if !config.database_url.starts_with("ws") {
-        eprintln!("instances_starting_together_all_come_up: needs PILOTGOV_TEST_DATABASE_URL=ws://… (run by .ci/run)");
-        return;
-    }
+    let Some(config) = shared_server("instances_starting_together_all_come_up") else { return };
     let clock = std::sync::Arc::new(FixedClock::new(at("2022-08-17T09:00:00+08:00")));
     let open = || App::build(suite_config(), clock.clone());
     let shared = || App::build(config.clone(), clock.clone());
