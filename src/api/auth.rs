@@ -2,7 +2,7 @@
 //! declared here; every other operation takes an [`Auth`] and so requires a live token.
 
 use chrono::{DateTime, Duration, FixedOffset};
-use poem::Request;
+use poem::{IntoResponse, Request};
 use poem_openapi::auth::Bearer;
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, payload::Json};
 
@@ -24,15 +24,15 @@ pub struct Authed {
     token: String,
 }
 
-async fn check_token(req: &Request, bearer: Bearer) -> Option<Authed> {
-    let state = req.data::<State>()?;
+async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Authed> {
+    let unknown = || poem::Error::from(poem_openapi::error::AuthorizationError);
+    let state = req.data::<State>().ok_or_else(unknown)?;
     match accounts::authenticate(&state.store, &bearer.token, state.clock.now()).await {
-        Ok(Some(principal)) => Some(Authed { principal, token: bearer.token }),
-        Ok(None) => None,
-        Err(e) => {
-            tracing::error!(error = %e, "authenticating a token");
-            None
-        }
+        Ok(Some(principal)) => Ok(Authed { principal, token: bearer.token }),
+        Ok(None) => Err(unknown()),
+        // The database failed, not the token: a 503 to retry, never a 401 (which tells a client
+        // to throw its token away and sign its user out).
+        Err(e) => Err(poem::Error::from_response(ApiError::from(e).into_response())),
     }
 }
 

@@ -68,6 +68,8 @@ async fn a_database_outage_is_503s_then_recovery_without_restart() {
     let lead = t.login("taijiang-lead").await;
     t.set_time("2022-09-15T10:00:00+08:00");
     let before = t.file_as(&lead, FJ, "350103", "plan", "once").await;
+    // Signed in but not used yet: its sign-in is not in memory when the database goes.
+    let unused = t.login("ministry").await;
     let (_, audit_before) = t.get(&format!("/api/v1/audit?programme={FJ}&limit=500")).await;
 
     // The database goes away.
@@ -76,6 +78,8 @@ async fn a_database_outage_is_503s_then_recovery_without_restart() {
     let started = std::time::Instant::now();
     let (s, b) = t.get_as(&lead, &format!("/api/v1/filings/{before}")).await;
     assert_eq!((s, b["code"].as_str()), (503, Some("database_unavailable")), "{b}");
+    let (s, b) = t.get_as(&unused, &format!("/api/v1/filings/{before}")).await;
+    assert_eq!((s, b["code"].as_str()), (503, Some("database_unavailable")), "not a 401 for a good token: {b}");
     let (s, b) = t
         .post_as(
             &lead,
