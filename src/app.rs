@@ -31,7 +31,10 @@ impl App {
                 .await
                 .with_context(|| format!("loading reference data from {name}"))?;
         }
-        Ok(Self { state: State { store, clock, throttle: Default::default() }, config })
+        Ok(Self {
+            state: State { store, clock, throttle: Default::default(), ranking_json: Default::default() },
+            config,
+        })
     }
 
     /// The whole HTTP surface.

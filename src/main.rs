@@ -91,6 +91,9 @@ enum Command {
         /// Also measure the HTTP routes under load (1, 16, 64 clients), cold start and memory.
         #[arg(long)]
         http: bool,
+        /// With `--http`: measure only the routes whose description contains one of these texts (`a|b`).
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -301,8 +304,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let rows: usize = tables.values().map(Vec::len).sum();
             println!("restored {} into {} ({} tables, {rows} rows)", file.display(), config.database_url, tables.len());
         }
-        Command::Bench { bench_url, units, http } => {
-            pilotgov::bench::run(bench_url, units, http).await?;
+        Command::Bench { bench_url, units, http, only } => {
+            pilotgov::bench::run(bench_url, units, http, only.as_deref()).await?;
         }
     }
     Ok(())

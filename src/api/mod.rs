@@ -15,6 +15,7 @@ pub mod limit;
 pub mod observe;
 mod parts;
 mod programmes;
+mod ranking_json;
 mod regions;
 mod reminders;
 mod rendered;
@@ -35,6 +36,8 @@ pub struct State {
     pub clock: Arc<dyn Clock>,
     /// Failed logins per account name (API and dashboard alike).
     pub throttle: Arc<crate::service::accounts::LoginThrottle>,
+    /// Published ranking versions rendered to JSON once (see `ranking_json.rs`).
+    pub ranking_json: Arc<ranking_json::RankingJson>,
 }
 
 /// Limits the API enforces, from configuration.

@@ -24,6 +24,13 @@ impl<T: serde::Serialize> Rendered<T> {
     }
 }
 
+impl<T> Rendered<T> {
+    /// Bytes already rendered as `T` is (see `ranking_json.rs`, tested against `T`'s rendering).
+    pub fn from_bytes(body: Vec<u8>) -> Self {
+        Self { body, kind: PhantomData }
+    }
+}
+
 impl<T: Type> Payload for Rendered<T> {
     const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
 

@@ -215,12 +215,12 @@ fn ranking_view(r: &Ranking) -> RankingView {
 }
 
 /// A stored RFC 3339 instant, shown in Asia/Shanghai.
-fn shown_at(t: Option<&str>) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+pub(super) fn shown_at(t: Option<&str>) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(|t| super::common::shanghai(t.with_timezone(&chrono::Utc)))
 }
 
-fn rank_view(e: &RankEntry) -> RankView {
+pub(super) fn rank_view(e: &RankEntry) -> RankView {
     RankView { rank: e.rank, unit: e.unit.to_string(), name: e.name.clone(), score: e.score.as_f64(), change: e.change }
 }
 
@@ -594,6 +594,10 @@ impl ScoringApi {
         let offset = usize::try_from(offset.0.unwrap_or(0)).unwrap_or(usize::MAX);
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let page = service::ranking_page(&self.state.store, &k, month(&period.0)?, self.now(), offset, limit).await?;
+        if let Some((published, window)) = page.published() {
+            let period = page.period.to_string();
+            return Ok(Rendered::from_bytes(self.state.ranking_json.page(k.as_str(), &period, published, window)));
+        }
         Ok(Rendered::of(&RankingView {
             period: page.period.to_string(),
             version: page.version,

@@ -52,7 +52,7 @@ pub fn national_regions(units: usize) -> (Vec<Region>, Vec<RegionCode>) {
     (regions, counties)
 }
 
-pub async fn run(url: Option<String>, units: usize, with_http: bool) -> anyhow::Result<()> {
+pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Option<&str>) -> anyhow::Result<()> {
     anyhow::ensure!((1..=9900).contains(&units), "units must be 1–9,900 (99 per city)");
     let dir = tempfile::tempdir()?;
     let url = url.unwrap_or_else(|| format!("surrealkv://{}/bench.db", dir.path().display()));
@@ -219,7 +219,7 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool) -> anyhow::
         println!("store size on disk: {:.1} MiB", dir_size(std::path::Path::new(path)) as f64 / 1048576.0);
     }
     if with_http {
-        http_table(&app, &key, now).await?;
+        http_table(&app, &key, now, only).await?;
     }
     Ok(())
 }
@@ -227,7 +227,7 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool) -> anyhow::
 /// Scores the national programme (on-time monthly reports), publishes May's ranking, and
 /// measures the routes over HTTP beside the trivial route and the bare query; then cold start and
 /// memory of a separate server process.
-async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Option<&str>) -> anyhow::Result<()> {
     let store = &app.state.store;
     let scheme: crate::domain::scoring::Scheme = serde_json::from_value(serde_json::json!({
         "items": [{"key": "timeliness", "name": "按时报送", "full": 100.0}],
@@ -265,13 +265,18 @@ async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>) -> anyhow:
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("ranking of 2026-05 computed and published in {:?}", t.elapsed());
-    let rows = http::measure(app, store, key, &token, "2026-05").await?;
+    let rows = http::measure(app, store, key, &token, "2026-05", only).await?;
     println!();
-    println!("| what | clients | requests/s | p50 | p99 | errors |");
-    println!("|---|---|---|---|---|---|");
+    println!("| what | clients | requests/s | of (a) | p50 | p99 | errors |");
+    println!("|---|---|---|---|---|---|---|");
     for r in &rows {
+        // Throughput as a share of the trivial route's at the same concurrency.
+        let share = rows
+            .iter()
+            .find(|t| t.what.starts_with("(a)") && t.clients == r.clients)
+            .map_or("".into(), |t| format!("{:.0} %", 100.0 * r.per_second / t.per_second));
         println!(
-            "| {} | {} | {:.0} | {:.1} ms | {:.1} ms | {} |",
+            "| {} | {} | {:.0} | {share} | {:.1} ms | {:.1} ms | {} |",
             r.what,
             r.clients,
             r.per_second,
@@ -279,6 +284,9 @@ async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>) -> anyhow:
             r.p99.as_secs_f64() * 1000.0,
             r.errors
         );
+    }
+    if only.is_some() {
+        return Ok(());
     }
     let (cold, idle, peak, per_request) = http::start_and_memory().await?;
     println!();

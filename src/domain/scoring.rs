@@ -230,7 +230,6 @@ pub struct UnitScore {
     pub lines: Vec<Line>,
 }
 
-/// Works out one unit's score from its active lines.
 /// One entry of a ranking as stored and served.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankEntry {
@@ -242,6 +241,7 @@ pub struct RankEntry {
     pub score_detail: UnitScore,
 }
 
+/// Works out one unit's score from its active lines.
 pub fn score(scheme: &Scheme, unit: &RegionCode, lines: Vec<Line>) -> UnitScore {
     // Schemes have a handful of items and a unit a handful of lines a month: a scan beats a map.
     let items: Vec<_> = scheme

@@ -47,7 +47,12 @@ fn verify_password(password: &str, hash: &str) -> bool {
 
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    // Lower-case hex, by table: this runs on every authenticated request.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .flat_map(|b| [char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 15)])])
+        .collect()
 }
 
 /// A new random secret (32 bytes, URL-safe base64): login tokens and calendar-feed URLs.
@@ -255,4 +260,13 @@ pub async fn ensure_demo_users(store: &Store, now: DateTime<Utc>) -> Result<Vec<
         made.push(*username);
     }
     Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Stored sessions and feed URLs are found by this hash: it must stay SHA-256 in lower-case hex.
+    #[test]
+    fn token_hash_is_sha256_hex() {
+        assert_eq!(super::token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 }

@@ -243,6 +243,15 @@ impl RankingPage {
         &all[self.window.clone()]
     }
 
+    /// The published version the page comes from, and the window onto its entries; none for
+    /// a live ranking.
+    pub fn published(&self) -> Option<(&crate::store::scoring::PublishedRanking, std::ops::Range<usize>)> {
+        match &self.lines {
+            PageLines::Published(p) => Some((p, self.window.clone())),
+            PageLines::Live(_) => None,
+        }
+    }
+
     /// Units ranked in all.
     pub fn total(&self) -> usize {
         match &self.lines {

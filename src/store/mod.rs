@@ -69,7 +69,11 @@ impl StoreConfig {
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    db: Surreal<Any>,
+    /// One SDK session shared by every clone. Cloning a `Surreal` opens a new session (a
+    /// registry entry embedded; attach, sign-in and `USE` replayed to a remote server, and a
+    /// detach when dropped), and the API clones its state for every request. Queries only read
+    /// the session, and nothing here changes it after opening.
+    db: Arc<Surreal<Any>>,
     /// Programme parts read by every board request, reused while the programme's revision is
     /// unchanged (see `board_cache.rs`).
     parts_cache: board_cache::PartsCache,
@@ -135,7 +139,7 @@ impl Store {
         db.use_db(config.database.clone()).await.map_err(StoreError::from_db)?;
         let remote = config.url.starts_with("ws://") || config.url.starts_with("wss://");
         Ok(Self {
-            db,
+            db: Arc::new(db),
             parts_cache: Default::default(),
             recent: RecentReads::new(config.recent),
             deadline: remote.then_some(config.remote_timeout),
