@@ -147,7 +147,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(url) = cli.database_url {
         config.database_url = url;
     }
-    init_tracing(&config);
+    // Flushes the log's last lines when `run` ends.
+    let _log = init_tracing(&config);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { demo, bind } => {
@@ -311,13 +312,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_tracing(config: &Config) {
+fn init_tracing(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: escape codes in a log file or the journal are
+    // noise to read and cost time on every request line.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // A request's log line is handed to the writer thread instead of written in the request;
+    // not lossy: under a flood the request path waits rather than the log losing lines.
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     if config.log_json {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }

@@ -286,7 +286,9 @@ pub async fn ranking_page(
             lines: PageLines::Published(p),
         },
         None => {
-            let entries = live_ranking(store, key, month, now).await?;
+            // Boxed: computing the live ranking is a large future, and every request for a
+            // published month would otherwise carry (and copy) its space.
+            let entries = Box::pin(live_ranking(store, key, month, now)).await?;
             RankingPage {
                 period: month,
                 version: None,

@@ -86,3 +86,51 @@ fn an_unusable_data_dir_is_a_clear_error_and_a_failed_start() {
     assert!(stderr.contains("not-a-dir") && stderr.to_lowercase().contains("director"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// With `log_json`, the served binary writes one JSON line per request naming its request id,
+/// operation and status (lines go through a writer thread, so the test waits for the line).
+#[tokio::test]
+async fn json_logs_name_each_request() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pilotgov"))
+        .args(["--database-url", "mem://", "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("PILOTGOV_LOG", "info")
+        .env("PILOTGOV_LOG_JSON", "true")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let health = format!("http://127.0.0.1:{port}/health");
+    let mut answered = false;
+    for _ in 0..600 {
+        let sent = http.get(&health).header("x-request-id", "log-test-42").send().await;
+        if sent.is_ok_and(|r| r.status().is_success()) {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut line = None;
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&log).unwrap();
+        line = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|l| l["span"]["request_id"] == "log-test-42" && l["fields"]["status"] == 200);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(answered, "the server did not come up: {}", std::fs::read_to_string(&log).unwrap());
+    let line =
+        line.unwrap_or_else(|| panic!("no JSON line for the request: {}", std::fs::read_to_string(&log).unwrap()));
+    assert_eq!(line["fields"]["operation"], "health");
+    assert_eq!(line["span"]["path"], "/health");
+    assert_eq!(line["level"], "INFO");
+}
