@@ -55,7 +55,7 @@ impl<K, V> Clone for Recent<K, V> {
 
 enum Plan<V> {
     Serve(V),
-    Fetch { generation: u64 },
+    Fetch { generation: u64, expired: Option<V> },
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Recent<K, V> {
@@ -70,8 +70,19 @@ impl<K: Eq + Hash + Clone, V: Clone> Recent<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<V>, StoreError>>,
     {
+        self.revalidate(key, |_| fetch()).await
+    }
+
+    /// As [`Recent::get`], but an expired value is handed to `fetch`, which may give it back
+    /// after a cheap check that it is still current (the version of a frozen row, say) instead
+    /// of reading it whole again.
+    pub(super) async fn revalidate<F, Fut>(&self, key: &K, fetch: F) -> Result<Option<V>, StoreError>
+    where
+        F: FnOnce(Option<V>) -> Fut,
+        Fut: Future<Output = Result<Option<V>, StoreError>>,
+    {
         if self.ttl.is_zero() {
-            return fetch().await;
+            return fetch(None).await;
         }
         let plan = {
             let mut map = self.map.lock().expect("cache lock");
@@ -84,17 +95,17 @@ impl<K: Eq + Hash + Clone, V: Clone> Recent<K, V> {
                 }
                 Some(slot) => {
                     slot.refreshing = Some(Instant::now());
-                    Plan::Fetch { generation }
+                    Plan::Fetch { generation, expired: Some(slot.value.clone()) }
                 }
-                None => Plan::Fetch { generation },
+                None => Plan::Fetch { generation, expired: None },
             }
         };
-        let generation = match plan {
+        let (generation, expired) = match plan {
             Plan::Serve(v) => return Ok(Some(v)),
-            Plan::Fetch { generation } => generation,
+            Plan::Fetch { generation, expired } => (generation, expired),
         };
         let started = Instant::now();
-        let fetched = fetch().await;
+        let fetched = fetch(expired).await;
         let mut map = self.map.lock().expect("cache lock");
         match &fetched {
             Ok(Some(v)) if map.generation == generation => {
@@ -164,6 +175,31 @@ mod tests {
         read(&off, &reads, Some(6)).await;
         assert_eq!(read(&off, &reads, Some(7)).await, Some(7));
         assert_eq!(reads.load(Ordering::SeqCst), 4);
+    }
+
+    /// An expired value reaches the refresh, which may keep it; a forgotten one does not.
+    #[tokio::test]
+    async fn an_expired_value_is_offered_to_the_refresh() {
+        let cache = Recent::new(Duration::from_millis(500));
+        let offered = |cache: &Recent<&'static str, u32>| {
+            let cache = cache.clone();
+            async move {
+                let mut seen = None;
+                let got = cache.revalidate(&"k", |old| {
+                    seen = Some(old);
+                    async move { Ok(old.or(Some(1))) }
+                });
+                let got = got.await.unwrap();
+                (seen, got)
+            }
+        };
+        assert_eq!(offered(&cache).await, (Some(None), Some(1)), "nothing to offer at first");
+        assert_eq!(offered(&cache).await, (None, Some(1)), "fresh: no refresh at all");
+        tokio::time::sleep(Duration::from_millis(550)).await;
+        assert_eq!(offered(&cache).await, (Some(Some(1)), Some(1)), "expired: offered, and kept");
+        assert_eq!(offered(&cache).await, (None, Some(1)), "kept as fresh again");
+        cache.forget(&"k");
+        assert_eq!(offered(&cache).await, (Some(None), Some(1)), "forgotten: not offered");
     }
 
     #[tokio::test]

@@ -46,6 +46,13 @@ pub struct RankingRow {
     pub entries: Vec<Json>,
 }
 
+/// Which version of a month's ranking is the newest.
+#[derive(Debug, Deserialize)]
+struct RankingHead {
+    version: i64,
+    published_at: String,
+}
+
 /// The newest version of a published ranking with its entries decoded, as kept in memory.
 #[derive(Debug)]
 pub struct PublishedRanking {
@@ -258,10 +265,34 @@ impl Store {
         period: &str,
     ) -> Result<Option<Arc<PublishedRanking>>, StoreError> {
         let key = (programme.to_string(), period.to_owned());
+        let vars = json!({ "p": programme.as_str(), "m": period });
         self.recent
             .ranking
-            .get(&key, || async {
-                let Some(row) = self.rankings(programme, period).await?.pop() else { return Ok(None) };
+            .revalidate(&key, |expired| async {
+                // A published version is frozen: while the newest is still the one in memory,
+                // the refresh reads two fields, not the whole ranking again.
+                let newest: Option<RankingHead> = self
+                    .select_one(
+                        "SELECT version, published_at FROM ranking WHERE programme = $p AND period = $m \
+                         ORDER BY version DESC LIMIT 1",
+                        vars.clone(),
+                        "ranking",
+                    )
+                    .await?;
+                let Some(newest) = newest else { return Ok(None) };
+                if let Some(old) =
+                    expired.filter(|o| o.version == newest.version && o.published_at == newest.published_at)
+                {
+                    return Ok(Some(old));
+                }
+                let row: Option<RankingRow> = self
+                    .select_one(
+                        "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version DESC LIMIT 1",
+                        vars.clone(),
+                        "ranking",
+                    )
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
                 let entries = row.entries.iter().map(|e| decode_ref("ranking entry", e)).collect::<Result<_, _>>()?;
                 let RankingRow { version, published_at, reason, .. } = row;
                 Ok(Some(Arc::new(PublishedRanking { version, published_at, reason, entries })))

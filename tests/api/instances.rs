@@ -2,7 +2,8 @@
 //! nothing to share and the test says so and stops): their schedulers race hour by hour over a
 //! fortnight around the Fujian plan deadline and
 //! send exactly what one alone sends; filings made on one are reviewed on the other; two
-//! reviewers deciding the same filing at once get one success and one 409, never a 500.
+//! reviewers deciding the same filing at once get one success and one 409, never a 500; a logout
+//! and a ranking's correction on one are seen on the other within `recent_ms`.
 
 use pilotgov::app::App;
 use pilotgov::clock::FixedClock;
@@ -76,6 +77,26 @@ async fn two_instances_share_one_server() {
     assert_eq!(a.get_as(&lead, &filing).await.0, 401, "the instance that logged out, at once");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(b.get_as(&lead, &filing).await.0, 401, "the other instance, within recent_ms");
+
+    // A published month corrected on A: A shows the correction at once; B, which had the first
+    // version in memory, within `recent_ms` (its refresh finds a newer version and reads it).
+    a.load_fixture("xixiu-2019-comprehensive-reform.yaml").await;
+    let april = "/api/v1/programmes/xixiu-2019-comprehensive-reform/rankings/2019-04";
+    a.set_time("2019-05-01T10:00:00+08:00");
+    b.set_time("2019-05-01T10:00:00+08:00");
+    let (s, v1) = a.post(&format!("{april}/publish"), &json!({})).await;
+    assert_eq!((s, v1["version"].as_i64()), (201, Some(1)), "{v1}");
+    assert_eq!(b.get(april).await.1["version"], 1, "B has version 1 in memory now");
+    let (s, v2) = a.post(&format!("{april}/publish"), &json!({"correction_reason": "更正"})).await;
+    assert_eq!((s, v2["version"].as_i64()), (201, Some(2)), "{v2}");
+    assert_eq!(a.get(april).await.1["version"], 2, "the instance that published, at once");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, seen) = b.get(april).await;
+    assert_eq!((seen["version"].as_i64(), seen["reason"].as_str()), (Some(2), Some("更正")), "within recent_ms");
+    assert_eq!(seen["entries"], v2["entries"]);
+    // Unchanged since: B's next refresh keeps what it has, and still serves version 2.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(b.get(april).await.1, seen);
 }
 
 /// Instances starting together on one server all come up: six new databases defined at once
