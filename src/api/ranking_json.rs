@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use super::rendered::json;
 use super::scoring::{RankingView, rank_view, shown_at};
 use crate::store::scoring::PublishedRanking;
 
@@ -97,11 +98,6 @@ impl Version {
         out.extend_from_slice(tail.as_bytes());
         out
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serialising plain data (strings, numbers, options) cannot fail.
-    serde_json::to_vec(value).expect("views serialise")
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

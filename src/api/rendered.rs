@@ -19,9 +19,14 @@ pub struct Rendered<T> {
 
 impl<T: serde::Serialize> Rendered<T> {
     pub fn of(value: &T) -> Self {
-        // Serialising plain data (strings, numbers, options) cannot fail.
-        Self { body: serde_json::to_vec(value).expect("views serialise"), kind: PhantomData }
+        Self { body: json(value), kind: PhantomData }
     }
+}
+
+/// A view's JSON bytes.
+pub fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serialising plain data (strings, numbers, options) cannot fail.
+    serde_json::to_vec(value).expect("views serialise")
 }
 
 impl<T> Rendered<T> {
