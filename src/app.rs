@@ -32,7 +32,13 @@ impl App {
                 .with_context(|| format!("loading reference data from {name}"))?;
         }
         Ok(Self {
-            state: State { store, clock, throttle: Default::default(), ranking_json: Default::default() },
+            state: State {
+                store,
+                clock,
+                throttle: Arc::new(crate::service::accounts::LoginThrottle::new(config.login_limits())),
+                ranking_json: Default::default(),
+                site: Arc::new(config.site()),
+            },
             config,
         })
     }
@@ -71,6 +77,20 @@ impl App {
                 }
             })
             .catch_all_error(api::error::render_any)
+            // A bug that panics (an overflow caught by overflow-checks, say) is answered 500 in
+            // the usual shape and logged, instead of a dropped connection.
+            .with(poem::middleware::CatchPanic::new().with_handler(|err: Box<dyn std::any::Any + Send>| {
+                let what = err
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| err.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_default();
+                tracing::error!(panic = %what, "a request panicked");
+                poem::Response::builder()
+                    .status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+                    .content_type("application/json; charset=utf-8")
+                    .body(r#"{"code":"internal","message":"internal error"}"#)
+            }))
             .with(api::observe::Observe)
     }
 }

@@ -45,6 +45,17 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of reminder e-mails.
     pub smtp_from: String,
+    /// Hosts (names or addresses) that webhook channels may reach although they are not public
+    /// (loopback, private networks): a robot gateway inside a government network, or a test's
+    /// receiver. Everything else must resolve to public addresses only.
+    pub webhook_allow_hosts: Vec<String>,
+    /// The address people reach the server at (`https://pilot.example.gov.cn`): absolute links
+    /// (calendar-feed URLs) and, when it is https, the `Secure` flag on dashboard cookies.
+    pub public_url: Option<String>,
+    /// Failed logins from one source address within five minutes before it is paused (0: off).
+    pub login_failures_per_source: u32,
+    /// Password checks (Argon2) running at once; 0: half the cores, at least one.
+    pub login_workers: usize,
 }
 
 impl Default for Config {
@@ -66,6 +77,10 @@ impl Default for Config {
             log_json: false,
             smtp_url: None,
             smtp_from: "pilotgov <noreply@localhost>".into(),
+            webhook_allow_hosts: Vec::new(),
+            public_url: None,
+            login_failures_per_source: 30,
+            login_workers: 0,
         }
     }
 }
@@ -93,7 +108,23 @@ impl Config {
             Some(url) => Some(crate::jobs::delivery::Mail::new(url, &self.smtp_from)?),
             None => None,
         };
-        Ok(crate::jobs::delivery::Outbox { mail })
+        Ok(crate::jobs::delivery::Outbox { mail, allow_hosts: self.webhook_allow_hosts.clone() })
+    }
+
+    /// What the API and the dashboard need from configuration besides limits.
+    pub fn site(&self) -> crate::api::Site {
+        crate::api::Site {
+            webhook_allow_hosts: self.webhook_allow_hosts.clone(),
+            public_url: self.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned()),
+        }
+    }
+
+    pub fn login_limits(&self) -> crate::service::accounts::LoginLimits {
+        let default = crate::service::accounts::LoginLimits::default();
+        crate::service::accounts::LoginLimits {
+            per_source: self.login_failures_per_source,
+            workers: if self.login_workers == 0 { default.workers } else { self.login_workers },
+        }
     }
 
     pub fn store(&self) -> StoreConfig {

@@ -137,18 +137,24 @@ enum UserCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(&cli.config).context("reading configuration")?;
+    if let Some(url) = &cli.database_url {
+        config.database_url = url.clone();
+    }
+    let log = init_tracing(&config);
     // Deep SurrealDB queries want a larger stack than tokio's default.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(10 * 1024 * 1024).build()?;
-    rt.block_on(run(Cli::parse()))
+    let result = rt.block_on(run(cli, config));
+    // Whatever may still log (the embedded database shuts down on a background task when its
+    // last handle drops) stops before the log writer's last flush, so no event meets a closed
+    // writer ("Unable to write an event").
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    drop(log);
+    result
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(&cli.config).context("reading configuration")?;
-    if let Some(url) = cli.database_url {
-        config.database_url = url;
-    }
-    // Flushes the log's last lines when `run` ends.
-    let _log = init_tracing(&config);
+async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { demo, bind } => {

@@ -121,19 +121,20 @@ pub struct AuthApi {
 impl AuthApi {
     /// Log in with username and password; returns a bearer token.
     #[oai(path = "/login", method = "post", operation_id = "login")]
-    async fn login(&self, body: Json<LoginInput>) -> Result<Json<Session>, ApiError> {
+    async fn login(&self, req: &Request, body: Json<LoginInput>) -> Result<Json<Session>, ApiError> {
         let now = self.state.clock.now();
         let throttle = &self.state.throttle;
-        match accounts::login(&self.state.store, throttle, &body.0.username, &body.0.password, now, self.token_ttl)
-            .await
-        {
+        let source = super::common::source_address(req);
+        let (user, pass) = (&body.0.username, &body.0.password);
+        match accounts::login(&self.state.store, throttle, user, pass, source.as_deref(), now, self.token_ttl).await {
             Ok((token, expires, p)) => Ok(Json(Session { token, expires_at: shanghai(expires), user: (&p).into() })),
             Err(AuthError::BadCredentials) => {
                 Err(ApiError::unauthorized("wrong username or password, or the account is disabled"))
             }
             Err(AuthError::Throttled { retry_after_secs }) => Err(ApiError::too_many_requests(format!(
-                "too many failed logins for this account; try again in {retry_after_secs} seconds"
+                "too many failed logins for this account or address; try again in {retry_after_secs} seconds"
             ))),
+            Err(AuthError::Busy) => Err(ApiError::busy("the server is busy checking passwords; try again shortly")),
             Err(AuthError::Store(e)) => Err(e.into()),
         }
     }

@@ -8,6 +8,7 @@ use super::common::region;
 use super::error::ApiError;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
+use crate::domain::outbound::{WebhookUrl, masked};
 use crate::domain::{DomainError, RegionCode};
 use crate::store::delivery::{ChannelRow, DeliveryRow};
 
@@ -39,6 +40,8 @@ pub struct ChannelInput {
 pub struct ChannelView {
     pub key: String,
     pub kind: String,
+    /// Masked: scheme, host and the last four characters (a robot's key never leaves the
+    /// server); e-mail channels show their addresses.
     pub url: String,
     pub region: String,
     pub created_by: String,
@@ -49,7 +52,7 @@ impl From<&ChannelRow> for ChannelView {
         Self {
             key: c.key.clone(),
             kind: c.kind.clone(),
-            url: c.url.clone(),
+            url: masked(&c.url),
             region: c.region.clone(),
             created_by: c.created_by.clone(),
         }
@@ -81,9 +84,21 @@ impl From<&DeliveryRow> for DeliveryView {
             status: d.status.clone(),
             attempts: d.attempts,
             next_attempt_at: d.next_attempt_at.clone(),
-            log: d.log.clone(),
+            log: d.log.iter().map(|e| shown_attempt(&d.kind, e)).collect(),
         }
     }
+}
+
+/// An attempt as shown. Attempts are recorded with a status code and a fixed message only; older
+/// records kept the target's answer after a `: `, which is cut here so it is never shown.
+fn shown_attempt(kind: &str, e: &serde_json::Value) -> serde_json::Value {
+    let mut e = e.clone();
+    if kind != "email"
+        && let Some(d) = e.get("detail").and_then(|d| d.as_str()).map(str::to_owned)
+    {
+        e["detail"] = serde_json::Value::String(d.split(": ").next().unwrap_or_default().to_owned());
+    }
+    e
 }
 
 #[derive(ApiResponse)]
@@ -100,6 +115,26 @@ fn covers(auth: &Auth, path: &[String]) -> bool {
     path.iter().any(|c| c == auth.principal().region.as_str())
 }
 
+#[derive(Debug, Clone, Object)]
+pub struct ChannelUrlInput {
+    /// The new URL (a robot's new key or token); checked like a new channel's.
+    pub url: String,
+}
+
+impl ChannelsApi {
+    /// A channel's URL checked for its kind: e-mail addresses, or an http(s) URL the server may
+    /// call (public addresses only, unless the operator allows the host).
+    fn checked_url(&self, kind: ChannelKind, raw: &str) -> Result<String, ApiError> {
+        let url = raw.trim();
+        if kind == ChannelKind::Email {
+            crate::jobs::delivery::mail_recipients(url).map_err(|m| DomainError::invalid("url", m))?;
+            Ok(url.to_owned())
+        } else {
+            Ok(WebhookUrl::parse(url, &self.state.site.webhook_allow_hosts)?.as_str().to_owned())
+        }
+    }
+}
+
 #[OpenApi(tag = "ApiTags::Reminders")]
 impl ChannelsApi {
     /// Send reminders about units inside a region to a robot or webhook (departments of that
@@ -108,13 +143,8 @@ impl ChannelsApi {
     async fn create(&self, auth: Auth, body: Json<ChannelInput>) -> Result<ChannelCreated, ApiError> {
         let r: RegionCode = region("region", &body.0.region)?;
         let path = r.implied_path();
-        auth.may_create(Access::DefineProgramme { scope_path: &path })?;
-        let url = body.0.url.trim().to_owned();
-        if body.0.kind == ChannelKind::Email {
-            crate::jobs::delivery::mail_recipients(&url).map_err(|m| DomainError::invalid("url", m))?;
-        } else if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
-            return Err(DomainError::invalid("url", "an http or https URL").into());
-        }
+        auth.may_create(Access::ManageChannel { region_path: &path })?;
+        let url = self.checked_url(body.0.kind, &body.0.url)?;
         let c = ChannelRow {
             key: uuid::Uuid::new_v4().simple().to_string(),
             kind: match body.0.kind {
@@ -134,7 +164,7 @@ impl ChannelsApi {
         Ok(ChannelCreated::Created(Json((&c).into())))
     }
 
-    /// Channels for regions inside yours.
+    /// Channels for regions inside yours, their URLs masked.
     #[oai(path = "/channels", method = "get", operation_id = "listChannels")]
     async fn list(&self, auth: Auth) -> Result<Json<Vec<ChannelView>>, ApiError> {
         let all = self.state.store.channels().await?;
@@ -142,12 +172,39 @@ impl ChannelsApi {
             all.iter()
                 .filter(|c| {
                     RegionCode::parse(&c.region).is_ok_and(|r| {
-                        covers(&auth, &r.implied_path().iter().map(|x| x.to_string()).collect::<Vec<_>>())
+                        auth.principal().check(Access::ReadChannel { region_path: &r.implied_path() }).is_ok()
                     })
                 })
                 .map(Into::into)
                 .collect(),
         ))
+    }
+
+    /// Replace a channel's URL, e.g. after a robot's key was reset (the region's province admin
+    /// or city reviewer, or one above). The answer shows the new URL masked.
+    #[oai(path = "/channels/:key", method = "put", operation_id = "replaceChannelUrl")]
+    async fn replace(
+        &self,
+        auth: Auth,
+        key: Path<String>,
+        body: Json<ChannelUrlInput>,
+    ) -> Result<Json<ChannelView>, ApiError> {
+        let hidden = || ApiError::not_found(format!("channel `{}` does not exist", key.0));
+        let c = self.state.store.channel(&key.0).await?.ok_or_else(hidden)?;
+        let path = RegionCode::parse(&c.region).map_err(|_| hidden())?.implied_path();
+        auth.may(Access::ManageChannel { region_path: &path })?;
+        let kind = match c.kind.as_str() {
+            "email" => ChannelKind::Email,
+            "wecom" => ChannelKind::Wecom,
+            "dingtalk" => ChannelKind::Dingtalk,
+            _ => ChannelKind::Generic,
+        };
+        let url = self.checked_url(kind, &body.0.url)?;
+        self.state
+            .store
+            .replace_channel_url(&c, &url, path.iter().map(|c| c.to_string()).collect(), &auth.actor(&self.state))
+            .await?;
+        Ok(Json((&ChannelRow { url, ..c }).into()))
     }
 
     /// Deliveries about units inside your region, optionally by status (`dead`: the dead-letter

@@ -138,3 +138,21 @@ pub fn instant(field: &str, s: &str) -> Result<DateTime<Utc>, DomainError> {
         format!("`{s}` is neither an RFC 3339 instant (2022-09-20T09:00:00+08:00) nor a date (2022-09-20)"),
     ))
 }
+
+/// The client's address for the per-source login limit: the peer's IP, or — when the peer is a
+/// reverse proxy on this machine (loopback) — the last address it put in `X-Forwarded-For` or
+/// `X-Real-IP`. None when unknown (in-process tests).
+pub fn source_address(req: &poem::Request) -> Option<String> {
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip())?;
+    if peer.is_loopback() {
+        let forwarded = req
+            .header("x-forwarded-for")
+            .and_then(|v| v.rsplit(',').next())
+            .or_else(|| req.header("x-real-ip"))
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return Some(ip.to_string());
+        }
+    }
+    Some(peer.to_string())
+}

@@ -12,7 +12,7 @@ use crate::store::StoreError;
 #[oai(skip_serializing_if_is_none)]
 pub struct ErrorBody {
     /// Stable code: `validation_failed`, `rule.<name>`, `not_found`, `conflict`, `bad_request`,
-    /// `payload_too_large`, `database_unavailable`, `internal`.
+    /// `payload_too_large`, `idempotency_key_reused`, `too_many_requests`, `busy`, `database_unavailable`, `internal`.
     pub code: String,
     /// What went wrong, in words.
     pub message: String,
@@ -45,13 +45,13 @@ pub enum ApiError {
     /// A value is well-formed but not acceptable (unknown region, date outside the period).
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
-    /// Too many failed logins for the account; wait and try again.
+    /// Too many failed logins for the account or from the address; wait and try again.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>),
     /// Something failed inside the server; the cause is logged, not shown.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-    /// The database cannot be reached; retry later.
+    /// The database cannot be reached, or the server is too busy (`busy`); retry later.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>),
 }
@@ -81,6 +81,16 @@ impl ApiError {
         Self::TooManyRequests(body("too_many_requests", message, None))
     }
 
+    /// A well-formed request that cannot be accepted, with its own stable code.
+    pub fn unprocessable(code: &str, message: impl Into<String>, field: &str) -> Self {
+        Self::Unprocessable(body(code, message, Some(field.to_owned())))
+    }
+
+    /// Too much of one kind of work at once (a flood of logins): retry shortly.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::Unavailable(body("busy", message, None))
+    }
+
     /// A failure of ours (a template, an export): logged with its cause, shown without it.
     pub fn internal(cause: &str) -> Self {
         tracing::error!(%cause, "internal error");
@@ -88,7 +98,9 @@ impl ApiError {
     }
 }
 
-/// Rules whose breach is a clash with what is stored (409) rather than an unacceptable value (422).
+/// Rules whose breach is a clash with what is stored — a duplicate, a published or decided
+/// record, a state that moved on, a tie in the stored scores — (409) rather than a programme rule
+/// refusing the change (422: quotas, scope, unit level, periods, caps, totals).
 const CONFLICT_RULES: &[&str] = &[
     "duplicate_unit",
     "duplicate_programme",
@@ -105,8 +117,7 @@ const CONFLICT_RULES: &[&str] = &[
     "appeal_decided",
     "duplicate_appeal",
     "wrong_step",
-    "units_per_group",
-    "directions_per_group",
+    "reward_tie",
 ];
 
 impl From<DomainError> for ApiError {
@@ -139,10 +150,15 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%message, "transaction conflict outlived its retries");
                 Self::Conflict(body("conflict", "the record changed concurrently; try again", None))
             }
-            StoreError::Invalid { message } => {
-                // The database's words name fields and SurrealQL; they stay in the log.
+            StoreError::Invalid { message, field } => {
+                // The database's words quote SurrealQL; they stay in the log. The field it names
+                // is passed on.
                 tracing::warn!(%message, "schema refused a value the domain accepted");
-                Self::Unprocessable(body("validation_failed", "a value breaks the stored schema", None))
+                let text = match &field {
+                    Some(f) => format!("{f}: the value does not have the type this field stores"),
+                    None => "a value breaks the stored schema".to_owned(),
+                };
+                Self::Unprocessable(body("validation_failed", text, field))
             }
             StoreError::Unavailable(message) => {
                 tracing::error!(%message, "database unavailable");

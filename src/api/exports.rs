@@ -61,7 +61,8 @@ impl From<&FeedRow> for FeedView {
 pub struct FeedCreatedView {
     #[oai(flatten)]
     pub feed: FeedView,
-    /// The secret URL path to subscribe to (shown once; keep it like a password).
+    /// The secret URL to subscribe to (shown once; keep it like a password): absolute when the
+    /// server knows its `public_url`, else a path on this server.
     pub url: String,
 }
 
@@ -133,14 +134,17 @@ impl ExportsApi {
     }
 
     /// A secret calendar URL with the unit's deadlines, for Outlook or WPS (anyone who may read
-    /// the unit). The URL is shown once.
+    /// the unit, except leaders, who change nothing). The URL is shown once.
     #[oai(path = "/programmes/:key/units/:region/calendar-feeds", method = "post", operation_id = "createCalendarFeed")]
     async fn create_feed(&self, auth: Auth, key: Path<String>, region: Path<String>) -> Result<FeedCreated, ApiError> {
         let k = self::key("key", &key.0)?;
         let u = self::region("region", &region.0)?;
         let (f, token) =
             service::create_feed(&self.state.store, auth.principal(), &k, &u, self.state.clock.now()).await?;
-        Ok(FeedCreated::Created(Json(FeedCreatedView { feed: (&f).into(), url: format!("/api/v1/feeds/{token}") })))
+        Ok(FeedCreated::Created(Json(FeedCreatedView {
+            feed: (&f).into(),
+            url: self.state.site.absolute(&format!("/api/v1/feeds/{token}")),
+        })))
     }
 
     /// The unit's calendar feeds (without their secrets).

@@ -28,6 +28,11 @@ impl From<FilingError> for ApiError {
             FilingError::Hidden(what) => {
                 ApiError::not_found(format!("{what} does not exist (or is not visible to this account)"))
             }
+            FilingError::IdempotencyKeyReused => ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different request; use a new key for a new request",
+                "Idempotency-Key",
+            ),
             FilingError::Store(e) => e.into(),
         }
     }
@@ -491,8 +496,8 @@ impl FilingsApi {
     ) -> Result<Json<FilingPage>, ApiError> {
         let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
         let (offset, limit) = page(offset.0, limit.0)?;
-        let stored = self.state.store.programme(&programme).await?.ok_or_else(|| not_found(&key.0))?;
-        auth.may(Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() })?;
+        let reach = self.state.store.recent_reach(&programme).await?.ok_or_else(|| not_found(&key.0))?;
+        auth.may(Access::ReadProgramme { reach: &reach })?;
         let (stages, deliverables) =
             tokio::try_join!(self.state.store.stages(&programme), self.state.store.deliverables(&programme))?;
         let now = self.state.clock.now();

@@ -38,6 +38,28 @@ pub struct State {
     pub throttle: Arc<crate::service::accounts::LoginThrottle>,
     /// Published ranking versions rendered to JSON once (see `ranking_json.rs`).
     pub ranking_json: Arc<ranking_json::RankingJson>,
+    pub site: Arc<Site>,
+}
+
+/// Settings from configuration that handlers consult.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    /// Hosts webhook channels may reach although they are not public.
+    pub webhook_allow_hosts: Vec<String>,
+    /// The public base URL, without a trailing slash.
+    pub public_url: Option<String>,
+}
+
+impl Site {
+    /// Dashboard cookies get `Secure` when people reach the server over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// An absolute URL for a path of this server, when the public URL is known.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.as_deref().unwrap_or(""))
+    }
 }
 
 /// Limits the API enforces, from configuration.

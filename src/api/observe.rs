@@ -36,6 +36,20 @@ fn new_request_id() -> String {
     format!("{:016x}{:016x}", *PROCESS, NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
+/// The path as logged: a secret in it (a calendar feed's token) is replaced, so that log files
+/// and log shippers never hold a working feed URL.
+pub fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const SECRET_PREFIXES: [&str; 1] = ["/api/v1/feeds/"];
+    for prefix in SECRET_PREFIXES {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            return format!("{prefix}[redacted]").into();
+        }
+    }
+    path.into()
+}
+
 /// The label for requests outside the OpenAPI operations.
 fn route_class(path: &str) -> &'static str {
     match path {
@@ -54,7 +68,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let id = request_id(&req);
         let started = Instant::now();
         let class = route_class(req.uri().path());
-        let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+        let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %logged_path(req.uri().path()));
         let mut resp = match self.0.call(req).instrument(span.clone()).await {
             Ok(r) => r.into_response(),
             Err(e) => e.into_response(),
@@ -76,6 +90,12 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_secrets_never_reach_the_log() {
+        assert_eq!(logged_path("/api/v1/feeds/AbC-123_secret"), "/api/v1/feeds/[redacted]");
+        assert_eq!(logged_path("/api/v1/programmes/x"), "/api/v1/programmes/x");
+    }
 
     #[test]
     fn request_ids_are_new_each_time_and_plain() {

@@ -394,10 +394,10 @@ impl PartsApi {
     async fn programme(&self, auth: &Auth, k: &str, define: bool) -> Result<crate::domain::Programme, ApiError> {
         let key = Key::parse(k).map_err(|_| not_found(k))?;
         let p = self.state.store.programme(&key).await?.ok_or_else(|| not_found(k))?.programme;
-        let scope_path = p.scope.implied_path();
-        auth.may(Access::ReadProgramme { scope_path: &scope_path })?;
+        let reach = self.state.store.recent_reach(&key).await?.unwrap_or_default();
+        auth.may(Access::ReadProgramme { reach: &reach })?;
         if define {
-            auth.may(Access::DefineProgramme { scope_path: &scope_path })?;
+            auth.may(Access::DefineProgramme { scope_path: &reach.scope_path })?;
         }
         Ok(p)
     }

@@ -236,10 +236,13 @@ impl ProgrammesApi {
         let (offset, limit) = page(offset.0, limit.0)?;
         // Programmes are few; filter to those this account may see, then page.
         let (all, _) = self.state.store.programmes(0, 10_000).await?;
-        let visible: Vec<_> = all
-            .iter()
-            .filter(|p| auth.may(Access::ReadProgramme { scope_path: &p.programme.scope.implied_path() }).is_ok())
-            .collect();
+        let mut visible = Vec::new();
+        for p in &all {
+            let reach = self.state.store.recent_reach(&p.programme.key).await?.unwrap_or_default();
+            if auth.may(Access::ReadProgramme { reach: &reach }).is_ok() {
+                visible.push(p);
+            }
+        }
         Ok(Json(ProgrammePage {
             total: visible.len() as u64,
             items: visible.iter().skip(offset as usize).take(limit as usize).map(|p| (*p).into()).collect(),
@@ -257,11 +260,7 @@ impl ProgrammesApi {
         let tree = store.tree_for(&programme.scope, &[]).await?;
         bundle::check_programme(&programme, &tree)?;
         if store.programme(&programme.key).await?.is_some() {
-            return Err(DomainError::rule(
-                "duplicate_programme",
-                format!("programme `{}` already exists", programme.key),
-            )
-            .into());
+            return Err(crate::domain::programme::key_taken(&programme.key).into());
         }
         let b = crate::domain::Bundle {
             programme,
@@ -302,8 +301,9 @@ impl ProgrammesApi {
     #[oai(path = "/:key", method = "get", operation_id = "getProgramme")]
     async fn get(&self, auth: Auth, key: Path<String>) -> Result<Json<ProgrammeView>, ApiError> {
         let k = super::common::key("key", &key.0).map_err(|_| not_found(&key.0))?;
+        let reach = self.state.store.recent_reach(&k).await?.ok_or_else(|| not_found(&key.0))?;
+        auth.may(Access::ReadProgramme { reach: &reach })?;
         let stored = self.state.store.programme(&k).await?.ok_or_else(|| not_found(&key.0))?;
-        auth.may(Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() })?;
         Ok(Json((&stored).into()))
     }
 

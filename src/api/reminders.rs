@@ -69,8 +69,8 @@ pub struct RemindersApi {
 impl RemindersApi {
     async fn gate(&self, auth: &Auth, key: &str) -> Result<Key, ApiError> {
         let k = Key::parse(key).map_err(|_| super::programmes::not_found(key))?;
-        let p = self.state.store.programme(&k).await?.ok_or_else(|| super::programmes::not_found(key))?;
-        auth.may(Access::ReadProgramme { scope_path: &p.programme.scope.implied_path() })?;
+        let reach = self.state.store.recent_reach(&k).await?.ok_or_else(|| super::programmes::not_found(key))?;
+        auth.may(Access::ReadProgramme { reach: &reach })?;
         Ok(k)
     }
 }

@@ -10,7 +10,7 @@ use poem::Response;
 use poem::http::header;
 use poem_openapi::payload::{Json, Payload};
 use poem_openapi::registry::MetaSchemaRef;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union, param::Path, param::Query};
 
 use super::auth::Auth;
 use super::common::region;
@@ -22,7 +22,7 @@ use crate::domain::access::Access;
 use crate::domain::deadline::YearMonth;
 use crate::domain::evaluation::{IndicatorSystem, PanelMember, Phase, Title};
 use crate::domain::reward::Method;
-use crate::domain::scoring::{AdjustmentKind, Points, Scheme, UnitScore};
+use crate::domain::scoring::{AdjustmentKind, Evidence, Points, Scheme, UnitScore};
 use crate::domain::{DomainError, Key, RegionCode};
 use crate::service::scoring::{self as service, NewAdjustment, RankEntry, Ranking};
 
@@ -58,8 +58,69 @@ pub struct AdjustmentInput {
     /// the bonus cap.
     pub points: f64,
     pub reason: String,
-    /// What backs it: a filing key, a document reference, a note.
-    pub evidence: Option<serde_json::Value>,
+    /// What backs it: `{"filing": key}` (a filing of this unit), `{"document": reference}`,
+    /// `{"note": text}`, or plain text (taken as a note).
+    pub evidence: Option<EvidenceInput>,
+}
+
+/// A filing of the unit as evidence.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct FilingEvidence {
+    /// The filing's key.
+    pub filing: String,
+}
+
+/// A document as evidence: its number or title (`省民政厅2025年4月督导检查记录第3号`).
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct DocumentEvidence {
+    pub document: String,
+}
+
+/// A note as evidence.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NoteEvidence {
+    pub note: String,
+}
+
+/// Evidence as given: one of the three objects, or plain text (a note).
+#[derive(Debug, Clone, Union)]
+pub enum EvidenceInput {
+    Filing(FilingEvidence),
+    Document(DocumentEvidence),
+    Note(NoteEvidence),
+    Text(String),
+}
+
+/// Evidence as shown: always one of the three objects.
+#[derive(Debug, Clone, Union)]
+pub enum EvidenceView {
+    Filing(FilingEvidence),
+    Document(DocumentEvidence),
+    Note(NoteEvidence),
+}
+
+impl EvidenceInput {
+    fn into_domain(self) -> Result<Evidence, DomainError> {
+        match self {
+            Self::Filing(f) => Evidence::new(Evidence::Filing, &f.filing),
+            Self::Document(d) => Evidence::new(Evidence::Document, &d.document),
+            Self::Note(n) => Evidence::new(Evidence::Note, &n.note),
+            Self::Text(t) => Evidence::new(Evidence::Note, &t),
+        }
+    }
+}
+
+impl From<Evidence> for EvidenceView {
+    fn from(e: Evidence) -> Self {
+        match e {
+            Evidence::Filing(filing) => Self::Filing(FilingEvidence { filing }),
+            Evidence::Document(document) => Self::Document(DocumentEvidence { document }),
+            Evidence::Note(note) => Self::Note(NoteEvidence { note }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -72,7 +133,7 @@ pub struct AdjustmentView {
     pub kind: String,
     pub points: f64,
     pub reason: String,
-    pub evidence: Option<serde_json::Value>,
+    pub evidence: Option<EvidenceView>,
     pub entered_by: String,
     pub entered_at: String,
     /// Overturned on appeal.
@@ -89,7 +150,7 @@ impl From<&crate::store::scoring::AdjustmentRow> for AdjustmentView {
             kind: a.kind.clone(),
             points: Points(a.points).as_f64(),
             reason: a.reason.clone(),
-            evidence: a.evidence.clone(),
+            evidence: a.evidence.as_ref().map(|e| Evidence::from_stored(e).into()),
             entered_by: a.entered_by.clone(),
             entered_at: a.entered_at.clone(),
             voided: a.voided,
@@ -436,7 +497,8 @@ impl Payload for Csv {
 
 impl poem::IntoResponse for Csv {
     fn into_response(self) -> Response {
-        Response::builder().header(header::CONTENT_TYPE, Self::CONTENT_TYPE).body(format!("\u{feff}{}", self.0))
+        // The writer puts the BOM in (so Excel and WPS open it in Chinese).
+        Response::builder().header(header::CONTENT_TYPE, Self::CONTENT_TYPE).body(self.0)
     }
 }
 
@@ -519,7 +581,7 @@ impl ScoringApi {
                 },
                 points: points("points", b.points)?,
                 reason: &b.reason,
-                evidence: b.evidence,
+                evidence: b.evidence.map(EvidenceInput::into_domain).transpose()?,
             },
             self.now(),
         )
@@ -649,15 +711,16 @@ impl ScoringApi {
     #[oai(path = "/programmes/:key/rankings/:period/csv", method = "get", operation_id = "rankingCsv")]
     async fn csv(&self, auth: Auth, key: Path<String>, period: Path<String>) -> Result<CsvResponse, ApiError> {
         let k = self::key(&key.0)?;
-        service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
-        let r = service::ranking(&self.state.store, &k, month(&period.0)?, self.now()).await?;
-        let mut out = String::from("名次,单位代码,单位名称,得分,名次变化\n");
-        for e in &r.entries {
-            let change = e.change.map(|c| format!("{c:+}")).unwrap_or_default();
-            let name = e.name.replace('"', "\"\"");
-            out.push_str(&format!("{},{},\"{name}\",{},{change}\n", e.rank, e.unit, e.score));
-        }
-        Ok(CsvResponse::Ok(Csv(out)))
+        // The same table as the ranking export, through the one CSV writer.
+        let t = crate::service::exports::ranking_table(
+            &self.state.store,
+            auth.principal(),
+            &k,
+            month(&period.0)?,
+            self.now(),
+        )
+        .await?;
+        Ok(CsvResponse::Ok(Csv(t.to_csv())))
     }
 
     /// Appeal (申诉) a deduction or an evaluation of your unit, within the scheme's window.
@@ -797,8 +860,13 @@ impl ScoringApi {
         let k = self::key(&key.0)?;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let v = service::annual_scores(&self.state.store, &k, year.0, self.now()).await?;
+        // The same read rule as /evaluations: a lead sees its own unit's line only.
+        let units = self.state.store.units(&k).await?;
+        let readable =
+            |u: &RegionCode| units.iter().any(|x| &x.unit.region == u && auth.principal().can_read_unit(&x.path));
         Ok(Json(
             v.into_iter()
+                .filter(|(u, ..)| readable(u))
                 .map(|(u, name, avg, fin, annual)| AnnualScore {
                     unit: u.to_string(),
                     name,

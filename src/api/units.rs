@@ -107,7 +107,8 @@ impl UnitsApi {
     async fn programme(&self, auth: &Auth, k: &str) -> Result<Programme, ApiError> {
         let key = Key::parse(k).map_err(|_| not_found(k))?;
         let p = self.state.store.programme(&key).await?.ok_or_else(|| not_found(k))?.programme;
-        auth.may(Access::ReadProgramme { scope_path: &p.scope.implied_path() })?;
+        let reach = self.state.store.recent_reach(&key).await?.unwrap_or_default();
+        auth.may(Access::ReadProgramme { reach: &reach })?;
         Ok(p)
     }
 

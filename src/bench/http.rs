@@ -203,6 +203,90 @@ pub async fn start_and_memory() -> anyhow::Result<(Duration, u64, u64, Duration)
     Ok((cold, idle, peak, per_request))
 }
 
+/// What a login flood did to `/health`.
+pub struct Flood {
+    pub health_p50: Duration,
+    pub health_p99: Duration,
+    pub logins_per_second: f64,
+    pub unauthorized: usize,
+    pub throttled: usize,
+    pub busy: usize,
+}
+
+/// Starts `pilotgov serve` on a fresh store and probes `/health` every 10 ms for three seconds,
+/// while (unless `per_source` is None) 16 clients post logins with made-up names as fast as they
+/// can; `per_source` is the server's `login_failures_per_source`.
+pub async fn login_flood(per_source: Option<u32>) -> anyhow::Result<Flood> {
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let url = format!("surrealkv://{}/db", dir.path().display());
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(["--database-url", &url, "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("PILOTGOV_LOG", "warn")
+        .env("PILOTGOV_LOGIN_FAILURES_PER_SOURCE", per_source.unwrap_or(30).to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let health = format!("http://127.0.0.1:{port}/health");
+    wait(&client, &health).await?;
+    let until = Instant::now() + Duration::from_secs(3);
+    let counts = Arc::new(std::sync::Mutex::new([0usize; 4]));
+    let mut flooders = Vec::new();
+    if per_source.is_some() {
+        for c in 0..16 {
+            let (client, counts) = (client.clone(), counts.clone());
+            let login = format!("http://127.0.0.1:{port}/api/v1/auth/login");
+            flooders.push(tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < until {
+                    n += 1;
+                    let body = format!(r#"{{"username":"nobody-{c}-{n}","password":"guess-{n}"}}"#);
+                    let status = client
+                        .post(&login)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0);
+                    let i = match status {
+                        401 => 0,
+                        429 => 1,
+                        503 => 2,
+                        _ => 3,
+                    };
+                    counts.lock().expect("counts")[i] += 1;
+                }
+            }));
+        }
+    }
+    let mut latencies = Vec::new();
+    while Instant::now() < until {
+        let t = Instant::now();
+        if client.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
+            latencies.push(t.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for f in flooders {
+        let _ = f.await;
+    }
+    child.kill()?;
+    child.wait()?;
+    latencies.sort();
+    let c = *counts.lock().expect("counts");
+    Ok(Flood {
+        health_p50: percentile(&latencies, 0.50),
+        health_p99: percentile(&latencies, 0.99),
+        logins_per_second: c.iter().sum::<usize>() as f64 / 3.0,
+        unauthorized: c[0],
+        throttled: c[1],
+        busy: c[2],
+    })
+}
+
 fn spawn(exe: &std::path::Path, url: &str, port: u16, demo: bool) -> anyhow::Result<std::process::Child> {
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["--database-url", url, "serve", "--bind", &format!("127.0.0.1:{port}")]);

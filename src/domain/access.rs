@@ -5,9 +5,12 @@
 //! |---|---|---|
 //! | `province_admin` | everything inside its region | defines programmes, units, schemes there; files (备案) at province level; decides appeals; reads the audit trail |
 //! | `city_reviewer` | everything inside its region | defines programmes, units, schemes there; reviews (审定) at its own level (a city, or a county for township pilots); decides appeals |
-//! | `unit_lead` | its own unit, and the programmes it belongs to | files and appeals for its own unit |
+//! | `unit_lead` | its own unit, and only the programmes its unit is in | files and appeals for its own unit |
 //! | `evaluator` | everything inside its region | enters deductions, bonuses and evaluations there |
 //! | `leader` | everything inside its region | nothing |
+//!
+//! Reminder channels (robots, webhooks, e-mail) of a region are seen by the accounts at or above
+//! it, and created or replaced only by its province admin or city reviewer (or one above).
 //!
 //! A target outside what the account may read is hidden (404), so an outsider cannot learn that
 //! it exists; a target it may read but not change is forbidden (403).
@@ -61,11 +64,19 @@ pub struct Principal {
     pub region_path: Vec<RegionCode>,
 }
 
+/// Whom a programme concerns: its scope region's path and the regions of its units. Departments
+/// along the scope's line read the programme; a unit lead reads it only when its unit is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reach {
+    pub scope_path: Vec<RegionCode>,
+    pub units: std::collections::BTreeSet<RegionCode>,
+}
+
 /// What a request is about to do.
 #[derive(Debug, Clone, Copy)]
 pub enum Access<'a> {
-    /// Read a programme's definition; `scope_path` is its scope region's path.
-    ReadProgramme { scope_path: &'a [RegionCode] },
+    /// Read a programme's definition and what hangs off it.
+    ReadProgramme { reach: &'a Reach },
     /// Define a programme or change its head, stages, catalogue or deliverables.
     DefineProgramme { scope_path: &'a [RegionCode] },
     /// Read a unit and what belongs to it (deadlines, filings).
@@ -80,8 +91,14 @@ pub enum Access<'a> {
     Evaluate { unit_path: &'a [RegionCode] },
     /// Decide an appeal about a unit (the civil-affairs department's review is final).
     Adjudicate { unit_path: &'a [RegionCode] },
+    /// Create or revoke a calendar feed of a unit's deadlines (a subscription is a change).
+    ManageFeed { unit_path: &'a [RegionCode] },
     /// Read the audit trail.
     ReadAudit,
+    /// See a reminder channel (robot, webhook, e-mail) for the region with this path.
+    ReadChannel { region_path: &'a [RegionCode] },
+    /// Create a channel for the region with this path, or replace its URL (and secret).
+    ManageChannel { region_path: &'a [RegionCode] },
     /// Read a bulletin about the region with this path; a draft only if one may publish it.
     ReadBulletin { region_path: &'a [RegionCode], published: bool },
     /// Draft, edit or publish a bulletin about the region with this path (its department or one above).
@@ -137,12 +154,9 @@ impl Principal {
     pub fn check(&self, access: Access<'_>) -> Result<(), Denied> {
         let forbid = |why: &str| Err(Denied::Forbidden(format!("{} ({}): {why}", self.username, self.role.as_str())));
         match access {
-            Access::ReadProgramme { scope_path } => {
-                if self.related(scope_path) {
-                    Ok(())
-                } else {
-                    Err(Denied::Hidden)
-                }
+            Access::ReadProgramme { reach } => {
+                let member = self.role != Role::UnitLead || reach.units.contains(&self.region);
+                if self.related(&reach.scope_path) && member { Ok(()) } else { Err(Denied::Hidden) }
             }
             Access::DefineProgramme { scope_path } => {
                 if !self.related(scope_path) {
@@ -226,6 +240,31 @@ impl Principal {
                     Err(Denied::Hidden)
                 }
             }
+            Access::ManageFeed { unit_path } => {
+                if !self.can_read_unit(unit_path) {
+                    Err(Denied::Hidden)
+                } else if self.role == Role::Leader {
+                    forbid("a leader reads; someone in the unit or a department above it sets up calendar feeds")
+                } else {
+                    Ok(())
+                }
+            }
+            Access::ReadChannel { region_path } => {
+                if self.covers(region_path) {
+                    Ok(())
+                } else {
+                    Err(Denied::Hidden)
+                }
+            }
+            Access::ManageChannel { region_path } => {
+                if !self.covers(region_path) {
+                    Err(Denied::Hidden)
+                } else if self.defines() {
+                    Ok(())
+                } else {
+                    forbid("only a province admin or city reviewer whose region contains it sets up a channel")
+                }
+            }
             Access::ReadAudit => {
                 if self.role == Role::ProvinceAdmin {
                     Ok(())
@@ -272,7 +311,18 @@ mod tests {
         let taijiang = path(&["000000", "350000", "350100", "350103"]);
         let minhou = path(&["000000", "350000", "350100", "350121"]);
         let lead = who(Role::UnitLead, &["000000", "350000", "350100", "350103"]);
-        assert_eq!(lead.check(Access::ReadProgramme { scope_path: &fujian }), Ok(()));
+        let reach = |units: &[&str]| Reach {
+            scope_path: fujian.clone(),
+            units: units.iter().map(|c| RegionCode::parse(c).unwrap()).collect(),
+        };
+        assert_eq!(lead.check(Access::ReadProgramme { reach: &reach(&["350103", "350121"]) }), Ok(()));
+        assert_eq!(
+            lead.check(Access::ReadProgramme { reach: &reach(&["350121"]) }),
+            Err(Denied::Hidden),
+            "a lead does not read a programme its unit is not in"
+        );
+        let leader_ = who(Role::Leader, &["000000", "350000"]);
+        assert_eq!(leader_.check(Access::ReadProgramme { reach: &reach(&[]) }), Ok(()));
         assert_eq!(lead.check(Access::File { unit_path: &taijiang }), Ok(()));
         assert_eq!(lead.check(Access::ReadUnit { unit_path: &minhou }), Err(Denied::Hidden));
         assert_eq!(lead.check(Access::File { unit_path: &minhou }), Err(Denied::Hidden));
@@ -291,7 +341,11 @@ mod tests {
             Err(Denied::Forbidden(_))
         ));
         let guangdong = who(Role::ProvinceAdmin, &["000000", "440000"]);
-        assert_eq!(guangdong.check(Access::ReadProgramme { scope_path: &fujian }), Err(Denied::Hidden));
+        assert_eq!(
+            guangdong
+                .check(Access::ReadProgramme { reach: &Reach { scope_path: fujian.clone(), ..Default::default() } }),
+            Err(Denied::Hidden)
+        );
         assert_eq!(guangdong.check(Access::ReadUnit { unit_path: &taijiang }), Err(Denied::Hidden));
     }
 }

@@ -76,7 +76,7 @@ impl IndicatorSystem {
         if scores.len() != known {
             return Err(DomainError::invalid("scores", "a score for an indicator the system does not have"));
         }
-        let total = Points((total / 10_000) as i64);
+        let total = Points(super::scoring::round_half_up(total, 10_000));
         let grade =
             self.bands.iter().find(|b| total >= b.min).map(|b| b.grade.clone()).unwrap_or_else(|| "不合格".into());
         Ok((total, grade))

@@ -12,6 +12,7 @@ pub mod docdate;
 mod error;
 pub mod evaluation;
 pub mod filing;
+pub mod outbound;
 pub mod programme;
 pub mod region;
 pub mod reminder;

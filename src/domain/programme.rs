@@ -342,6 +342,13 @@ impl Deliverable {
     }
 }
 
+/// The refusal for a programme key already in use. Keys are names across the whole server (like
+/// a 文号), so a taken key must be refused; the refusal is the same whoever holds it and says
+/// nothing about it (whether the caller could read it, where, or what it is).
+pub fn key_taken(key: &Key) -> DomainError {
+    DomainError::rule("duplicate_programme", format!("the programme key `{key}` is not available; choose another"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

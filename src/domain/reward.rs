@@ -133,16 +133,47 @@ pub fn allocate(
     let shares = match method {
         Method::Proportional { threshold } => proportional(fund, *threshold, cap, &ordered)?,
         Method::Tiers { tiers } => {
-            let total: i64 = tiers.iter().map(|t| i64::from(t.count) * t.amount).sum();
-            if total != fund || tiers.iter().any(|t| t.amount < 0) {
+            if tiers.iter().any(|t| t.amount < 0) {
+                return Err(DomainError::invalid("method.tiers.amount", "an amount cannot be negative"));
+            }
+            // Checked: counts × amounts near the limits of i64 are refused, never wrapped.
+            let total = tiers
+                .iter()
+                .try_fold(0i64, |sum, t| i64::from(t.count).checked_mul(t.amount).and_then(|x| sum.checked_add(x)))
+                .ok_or_else(|| DomainError::invalid("method.tiers", "the tiers' amounts are too large to add up"))?;
+            if total != fund {
                 return Err(DomainError::rule(
                     "reward_total",
                     format!("the tiers add up to {}, the fund is {}", yuan(total), yuan(fund)),
                 ));
             }
-            let places: u32 = tiers.iter().map(|t| t.count).sum();
-            if places as usize > ordered.len() {
+            let places: u64 = tiers.iter().map(|t| u64::from(t.count)).sum();
+            if places > ordered.len() as u64 {
                 return Err(DomainError::rule("reward_total", format!("{places} places for {} units", ordered.len())));
+            }
+            // Equal scores get the same tier: a tier boundary that falls between two tied units
+            // is refused, naming them, so that the department decides (widen a tier, or break
+            // the tie) instead of the region code deciding for it.
+            let mut boundary = 0usize;
+            for t in tiers {
+                boundary += t.count as usize;
+                if boundary > 0
+                    && boundary < ordered.len()
+                    && ordered[boundary - 1].1 == ordered[boundary].1
+                    && t.count > 0
+                {
+                    let score = ordered[boundary].1;
+                    let tied: Vec<String> =
+                        ordered.iter().filter(|(_, s)| *s == score).map(|(u, _)| u.to_string()).collect();
+                    return Err(DomainError::rule(
+                        "reward_tie",
+                        format!(
+                            "{} score {score} alike, but the tier `{}` ends between them (place {boundary}); widen or narrow the tier so that tied units share one",
+                            tied.join("、"),
+                            t.name
+                        ),
+                    ));
+                }
             }
             let mut it = ordered.iter();
             let mut out = Vec::new();
@@ -170,8 +201,14 @@ pub fn allocate(
             out
         }
         Method::Fixed { grants } => {
-            let total: i64 = grants.iter().map(|g| g.amount).sum();
-            if total != fund || grants.iter().any(|g| g.amount < 0) {
+            if grants.iter().any(|g| g.amount < 0) {
+                return Err(DomainError::invalid("method.grants.amount", "an amount cannot be negative"));
+            }
+            let total = grants
+                .iter()
+                .try_fold(0i64, |sum, g| sum.checked_add(g.amount))
+                .ok_or_else(|| DomainError::invalid("method.grants", "the grants are too large to add up"))?;
+            if total != fund {
                 return Err(DomainError::rule(
                     "reward_total",
                     format!("the grants add up to {}, the fund is {}", yuan(total), yuan(fund)),
@@ -320,6 +357,47 @@ mod tests {
         );
         assert!(allocate(250_000_000, &grants, None, &units).is_err());
         assert!(allocate(-1, &Method::Proportional { threshold: Points(0) }, None, &units).is_err());
+    }
+
+    fn tiers(t: &[(&str, u32, i64)]) -> Method {
+        Method::Tiers { tiers: t.iter().map(|(n, c, a)| Tier { name: (*n).into(), count: *c, amount: *a }).collect() }
+    }
+
+    /// Two units at 99.00 for one first prize: refused, naming both, instead of the region code
+    /// deciding who gets 200,001 fen and who 100,000.
+    #[test]
+    fn a_tier_boundary_between_tied_units_is_refused_naming_them() {
+        let s = vec![(code(0), Points(9900)), (code(1), Points(9900)), (code(2), Points(9000))];
+        let e = allocate(300_001, &tiers(&[("一等奖", 1, 200_001), ("二等奖", 1, 100_000)]), None, &s).unwrap_err();
+        match e {
+            DomainError::RuleViolated { rule, message } => {
+                assert_eq!(rule, "reward_tie");
+                assert!(message.contains("520402001") && message.contains("520402002"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A tier wide enough for both: both get the same amount.
+        let ok = allocate(400_000, &tiers(&[("一等奖", 2, 200_000)]), None, &s).unwrap();
+        assert_eq!(ok.iter().map(|s| s.amount).collect::<Vec<_>>(), [200_000, 200_000, 0]);
+        // A tie below the last tier does not matter.
+        let s = vec![(code(0), Points(9900)), (code(1), Points(9000)), (code(2), Points(9000))];
+        assert!(allocate(100_000, &tiers(&[("一等奖", 1, 100_000)]), None, &s).is_ok());
+    }
+
+    /// Sums near i64::MAX are refused with the field named, never wrapped or panicking.
+    #[test]
+    fn huge_amounts_are_refused_not_wrapped() {
+        let s = vec![(code(0), Points(9900)), (code(1), Points(9000))];
+        let invalid = |r: Result<Vec<Share>, DomainError>| match r {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(invalid(allocate(1, &tiers(&[("一", u32::MAX, i64::MAX / 2)]), None, &s)), "method.tiers");
+        assert_eq!(invalid(allocate(1, &tiers(&[("一", 1, i64::MAX), ("二", 1, 1)]), None, &s)), "method.tiers");
+        let grants = Method::Fixed {
+            grants: vec![Grant { unit: code(0), amount: i64::MAX }, Grant { unit: code(1), amount: i64::MAX }],
+        };
+        assert_eq!(invalid(allocate(1, &grants, None, &s)), "method.grants");
     }
 
     proptest! {

@@ -15,6 +15,38 @@ use serde::{Deserialize, Serialize};
 use super::deadline::YearMonth;
 use super::{DomainError, Key, RegionCode};
 
+/// What backs a manual deduction or bonus: a filing of the unit, a document reference
+/// (`省民政厅2025年4月督导检查记录第3号`), or a note. Stored as `{"filing": key}`,
+/// `{"document": reference}` or `{"note": text}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Evidence {
+    Filing(String),
+    Document(String),
+    Note(String),
+}
+
+impl Evidence {
+    /// Checks the text (1–500 characters after trimming).
+    pub fn new(kind: fn(String) -> Self, text: &str) -> Result<Self, DomainError> {
+        let t = text.trim();
+        if t.is_empty() || t.chars().count() > 500 {
+            return Err(DomainError::invalid("evidence", "1–500 characters"));
+        }
+        Ok(kind(t.to_owned()))
+    }
+
+    /// Evidence as stored. Rows written before the type existed may hold any object: it is
+    /// kept, shown as a note of its JSON text.
+    pub fn from_stored(v: &serde_json::Value) -> Self {
+        serde_json::from_value(v.clone()).unwrap_or_else(|_| Self::Note(v.to_string()))
+    }
+
+    pub fn to_stored(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("evidence serialises")
+    }
+}
+
 /// A score in hundredths of a point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(try_from = "f64", into = "f64")]
@@ -299,14 +331,32 @@ pub fn rank(
     out
 }
 
-/// The annual score: average monthly score × its weight + final evaluation × its weight.
+/// `numerator / denominator` rounded half away from zero (四舍五入): the one rounding rule for
+/// points wherever they are averaged or weighted (the denominator is positive).
+pub fn round_half_up(numerator: i128, denominator: i128) -> i64 {
+    debug_assert!(denominator > 0);
+    let q = (2 * numerator.abs() + denominator) / (2 * denominator);
+    let q = if numerator < 0 { -q } else { q };
+    q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// The average of monthly scores, rounded half up to the hundredth.
+pub fn average(monthly: &[Points]) -> Option<Points> {
+    (!monthly.is_empty())
+        .then(|| Points(round_half_up(monthly.iter().map(|p| i128::from(p.0)).sum::<i128>(), monthly.len() as i128)))
+}
+
+/// The annual score: average monthly score × its weight + final evaluation × its weight, worked
+/// out exactly and rounded once, half up, to the hundredth (with weights 100/0 it is the average).
 pub fn annual(weights: AnnualWeights, monthly: &[Points], final_evaluation: Option<Points>) -> Option<Points> {
     if monthly.is_empty() {
         return None;
     }
-    let avg = monthly.iter().map(|p| p.0 as i128).sum::<i128>() / monthly.len() as i128;
-    let fin = final_evaluation.map(|p| p.0 as i128).unwrap_or(0);
-    Some(Points(((avg * i128::from(weights.monthly) + fin * i128::from(weights.final_evaluation)) / 100) as i64))
+    let n = monthly.len() as i128;
+    let sum = monthly.iter().map(|p| i128::from(p.0)).sum::<i128>();
+    let fin = final_evaluation.map(|p| i128::from(p.0)).unwrap_or(0);
+    let numerator = sum * i128::from(weights.monthly) + fin * i128::from(weights.final_evaluation) * n;
+    Some(Points(round_half_up(numerator, 100 * n)))
 }
 
 #[cfg(test)]
@@ -316,6 +366,23 @@ mod tests {
 
     fn code(i: u32) -> RegionCode {
         RegionCode::parse(&format!("520402{:03}", i + 1)).unwrap()
+    }
+
+    /// 99.166… is 99.17, not 99.16; exact halves go up (away from zero).
+    #[test]
+    fn averages_round_half_up_to_the_hundredth() {
+        let months = [Points(10000), Points(10000), Points(9750)];
+        assert_eq!(average(&months), Some(Points(9917)));
+        let w = AnnualWeights { monthly: 100, final_evaluation: 0 };
+        assert_eq!(annual(w, &months, None), Some(Points(9917)));
+        assert_eq!(average(&[Points(1), Points(2)]), Some(Points(2)), "1.5 hundredths → 2");
+        assert_eq!(round_half_up(-3, 2), -2);
+        assert_eq!(round_half_up(5, 10), 1);
+        assert_eq!(round_half_up(4, 10), 0);
+        // 80 % of 99.166… + 20 % of 90 = 97.3333… → 97.33
+        let w = AnnualWeights { monthly: 80, final_evaluation: 20 };
+        assert_eq!(annual(w, &months, Some(Points(9000))), Some(Points(9733)));
+        assert_eq!(average(&[]), None);
     }
 
     #[test]

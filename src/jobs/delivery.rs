@@ -3,7 +3,7 @@
 //! attempt is retried with growing pauses, and after the last one the delivery is dead (listed
 //! for an admin, who can replay it). Every attempt and its outcome is kept on the delivery.
 
-use std::sync::OnceLock;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -11,6 +11,7 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 
+use crate::domain::outbound::WebhookUrl;
 use crate::store::delivery::DeliveryRow;
 use crate::store::reminders::ReminderRow;
 use crate::store::{Store, StoreError};
@@ -18,17 +19,12 @@ use crate::store::{Store, StoreError};
 /// Pauses after the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
 pub const BACKOFF_MINUTES: [i64; 4] = [1, 5, 15, 60];
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder().timeout(StdDuration::from_secs(10)).build().expect("an HTTP client can be built")
-    })
-}
-
-/// Transports that need server configuration: e-mail goes through one SMTP relay.
+/// Transports that need server configuration: e-mail goes through one SMTP relay; webhooks
+/// reach only public addresses, or the hosts the operator allows (`webhook_allow_hosts`).
 #[derive(Clone, Default)]
 pub struct Outbox {
     pub mail: Option<Mail>,
+    pub allow_hosts: Vec<String>,
 }
 
 /// An SMTP relay and the sender address reminders come from.
@@ -124,7 +120,7 @@ pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Resu
         let attempt = d.attempts + 1;
         let outcome = match d.kind.as_str() {
             "email" => send_mail(outbox, &d).await,
-            _ => send(&d).await,
+            _ => send(&d, &outbox.allow_hosts).await,
         };
         let entry = json!({ "attempt": attempt, "at": now.to_rfc3339(), "ok": outcome.is_ok(), "detail": match &outcome { Ok(s) | Err(s) => s.clone() } });
         let (status, next) = match outcome {
@@ -160,25 +156,65 @@ async fn send_mail(outbox: &Outbox, d: &DeliveryRow) -> Result<String, String> {
     Ok(format!("SMTP {}", reply.code()))
 }
 
-/// One POST; robots answer 200 with `errcode` 0 when they accept the message.
-async fn send(d: &DeliveryRow) -> Result<String, String> {
-    let resp = client()
-        .post(&d.url)
+/// The most of a robot's answer read to find its `errcode`; the rest is never read.
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+/// One POST to the address checked just now; robots answer 200 with `errcode` 0 when they accept
+/// the message. Redirects are not followed, and what is recorded is the status code and a fixed
+/// message — never the target's answer, which could carry what a probe of the network found.
+async fn send(d: &DeliveryRow, allow: &[String]) -> Result<String, String> {
+    let url = WebhookUrl::parse(&d.url, allow).map_err(|_| "the channel's address is not allowed".to_owned())?;
+    let candidates: Vec<IpAddr> = match url.literal() {
+        Some(ip) => vec![ip],
+        None => tokio::net::lookup_host((url.host(), url.port()))
+            .await
+            .map(|addrs| addrs.map(|a| a.ip()).collect())
+            .unwrap_or_default(),
+    };
+    let ip = url.pick(&candidates, allow).map_err(str::to_owned)?;
+    let mut builder = reqwest::Client::builder()
+        .timeout(StdDuration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if url.literal().is_none() {
+        // Connect to the address that was checked, not to a second DNS answer.
+        builder = builder.resolve(url.host(), SocketAddr::new(ip, url.port()));
+    }
+    let client = builder.build().map_err(|_| "the HTTP client could not be set up".to_owned())?;
+    let mut resp = client
+        .post(url.as_str())
         .header("content-type", "application/json")
         .body(d.payload.clone())
         .send()
         .await
-        .map_err(|e| format!("request failed: {e}"))?;
+        .map_err(|e| {
+            if e.is_timeout() {
+                "no answer within 10 s".to_owned()
+            } else if e.is_connect() {
+                "could not connect".to_owned()
+            } else {
+                "the request failed".to_owned()
+            }
+        })?;
     let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
+    if status.is_redirection() {
+        return Err(format!("HTTP {} (redirects are not followed)", status.as_u16()));
+    }
     if !status.is_success() {
-        return Err(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()));
+        return Err(format!("HTTP {}", status.as_u16()));
     }
     if d.kind != "generic" {
-        let code = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["errcode"].as_i64());
+        let mut body = Vec::new();
+        while body.len() < ANSWER_LIMIT {
+            match resp.chunk().await {
+                Ok(Some(c)) => body.extend_from_slice(&c),
+                _ => break,
+            }
+        }
+        let code = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["errcode"].as_i64());
         if code != Some(0) {
-            return Err(format!("robot refused: {}", body.chars().take(200).collect::<String>()));
+            return Err(format!("HTTP {}, the robot refused the message", status.as_u16()));
         }
     }
-    Ok(format!("HTTP {status}"))
+    Ok(format!("HTTP {}", status.as_u16()))
 }

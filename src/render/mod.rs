@@ -31,21 +31,94 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/error.html", include_str!("../../templates/dashboard/error.html")),
 ];
 
-fn tera() -> &'static Tera {
-    static TERA: OnceLock<Tera> = OnceLock::new();
-    TERA.get_or_init(|| {
+/// Link schemes that run code or smuggle content when a reader's client follows them.
+const UNSAFE_SCHEMES: [&str; 4] = ["javascript:", "vbscript:", "data:", "file:"];
+
+/// Where `s` (lower-cased, spaces ignored) spells an unsafe scheme: the byte offsets of each
+/// colon that ends one.
+fn unsafe_scheme_colons(s: &str) -> Vec<usize> {
+    let squeezed: Vec<(usize, char)> =
+        s.char_indices().filter(|(_, c)| !c.is_whitespace()).map(|(i, c)| (i, c.to_ascii_lowercase())).collect();
+    let mut out = Vec::new();
+    for (k, (i, c)) in squeezed.iter().enumerate() {
+        if *c != ':' {
+            continue;
+        }
+        for scheme in UNSAFE_SCHEMES {
+            let word: Vec<char> = scheme.trim_end_matches(':').chars().collect();
+            if k >= word.len() && squeezed[k - word.len()..k].iter().map(|(_, c)| *c).eq(word.iter().copied()) {
+                out.push(*i);
+            }
+        }
+    }
+    out
+}
+
+/// Escaping for Markdown output: HTML's special characters as entities (a Markdown renderer
+/// would pass raw HTML through), Markdown's punctuation backslash-escaped (no links, images,
+/// emphasis or table breaks can come from a value), and an unsafe scheme's colon escaped too.
+pub fn escape_markdown(s: &str) -> String {
+    let colons = unsafe_scheme_colons(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, c) in s.char_indices() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '~' | '"' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ':' if colons.contains(&i) => out.push_str("\\:"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escaping for chat text (WeCom and DingTalk text messages): angle brackets become their
+/// full-width forms, and an unsafe scheme's colon a full-width colon, so no client turns a value
+/// into markup or a link that runs code.
+pub fn escape_chat(s: &str) -> String {
+    let colons = unsafe_scheme_colons(s);
+    s.char_indices()
+        .map(|(i, c)| match c {
+            '<' => '＜',
+            '>' => '＞',
+            ':' if colons.contains(&i) => '：',
+            c => c,
+        })
+        .collect()
+}
+
+/// One tera per output language, each escaping every value the way its readers need: HTML
+/// (tera's own), Markdown and chat text (above).
+fn tera(name: &str) -> &'static Tera {
+    fn build(suffix: &'static str, escape: Option<fn(&str) -> String>) -> Tera {
         let mut t = Tera::default();
         t.add_raw_templates(TEMPLATES.iter().copied()).expect("the bundled templates compile");
-        // Markdown and text are not HTML: escaping would put entities into chat messages.
-        t.autoescape_on(vec![".html"]);
+        t.autoescape_on(vec![suffix]);
+        if let Some(f) = escape {
+            t.set_escape_fn(f);
+        }
         t
-    })
+    }
+    static HTML: OnceLock<Tera> = OnceLock::new();
+    static MARKDOWN: OnceLock<Tera> = OnceLock::new();
+    static CHAT: OnceLock<Tera> = OnceLock::new();
+    if name.ends_with(".md") {
+        MARKDOWN.get_or_init(|| build(".md", Some(escape_markdown)))
+    } else if name.ends_with(".txt") {
+        CHAT.get_or_init(|| build(".txt", Some(escape_chat)))
+    } else {
+        HTML.get_or_init(|| build(".html", None))
+    }
 }
 
 /// Renders a bundled template; a failure is a bug in a template, reported, never a panic.
 pub fn page(name: &str, ctx: &impl Serialize) -> Result<String, String> {
     let ctx = Context::from_serialize(ctx).map_err(|e| format!("template context: {e}"))?;
-    tera().render(name, &ctx).map_err(|e| {
+    tera(name).render(name, &ctx).map_err(|e| {
         let mut msg = format!("template {name}: {e}");
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
@@ -229,4 +302,27 @@ pub fn bulletin(row: &BulletinRow, c: &Content, format: Format) -> Result<String
         Format::Text => "bulletin.txt",
     };
     page(name, &view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_values_cannot_carry_html_or_links() {
+        let evil = "<script>alert(1)</script>[点此](javascript:alert(1)) ![x](data:text/html,1) <JavaScript :x>";
+        let md = escape_markdown(evil);
+        assert!(!md.contains('<') && !md.contains('>'), "{md}");
+        assert!(!md.contains("](") && !md.contains("[点此]"), "{md}");
+        assert!(md.contains("javascript\\:") && md.contains("data\\:") && md.contains("JavaScript \\:"), "{md}");
+        assert_eq!(escape_markdown("台江区 98.50 ↑2 2022年9月20日前"), "台江区 98.50 ↑2 2022年9月20日前");
+        assert_eq!(escape_markdown("a|b*c_d"), "a\\|b\\*c\\_d");
+    }
+
+    #[test]
+    fn chat_values_cannot_carry_markup_or_code_links() {
+        let t = escape_chat("<a href=\"javascript:alert(1)\">看</a> https://mca.gov.cn");
+        assert!(!t.contains('<') && !t.contains("javascript:"), "{t}");
+        assert!(t.contains("javascript：") && t.contains("https://mca.gov.cn"), "{t}");
+    }
 }

@@ -47,8 +47,12 @@ pub struct Table {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// A text cell for CSV: quoted when it must be (RFC 4180), and neutralised when a spreadsheet
+/// would read it as a formula (`=`, `+`, `-`, `@`, tab or CR first): a leading `'` makes Excel
+/// and WPS show it as text. Numbers are written as numbers, never through here.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 /// Display width: CJK and full-width characters take two columns.
@@ -130,6 +134,34 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_text() {
+        let mut t = Table {
+            sheet: "s".into(),
+            title: "t".into(),
+            columns: vec![Column::new("=HYPERLINK(\"http://x\")", 5.0)],
+            rows: vec![],
+        };
+        for (cell, want) in [
+            ("=1+1", "'=1+1"),
+            ("+86 138", "'+86 138"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            ("=A1,B1", "\"'=A1,B1\""),
+            ("台江区", "台江区"),
+        ] {
+            t.rows = vec![vec![Value::Text(cell.into())]];
+            let csv = t.to_csv();
+            let line = csv.split("\r\n").nth(1).unwrap();
+            assert_eq!(line, want, "{cell:?}");
+        }
+        assert!(t.to_csv().starts_with("\u{feff}\"'=HYPERLINK(\"\"http://x\"\")\""), "headers too: {}", t.to_csv());
+        t.rows = vec![vec![Value::Int(-3)]];
+        assert_eq!(t.to_csv().split("\r\n").nth(1).unwrap(), "-3", "numbers stay numbers");
+    }
 
     #[test]
     fn csv_quotes_what_needs_quoting_and_writes_yuan() {

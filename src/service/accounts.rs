@@ -26,6 +26,9 @@ pub enum AuthError {
     /// Too many failed attempts for this account lately; try again after the pause.
     #[error("too many failed logins; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    /// Too many password checks at once (a flood): try again shortly.
+    #[error("the server is busy checking passwords; try again shortly")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -82,6 +85,11 @@ pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Resu
     let region = tree
         .get(new.region)
         .ok_or_else(|| DomainError::invalid("region", format!("unknown region code `{}`", new.region)))?;
+    // Argon2 is slow on purpose: off the async workers.
+    let password = new.password.to_owned();
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| StoreError::Internal(format!("password hashing: {e}")))??;
     let mut path: Vec<String> = tree.ancestors(new.region).iter().map(|r| r.code.to_string()).collect();
     path.reverse();
     path.push(new.region.to_string());
@@ -92,7 +100,7 @@ pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Resu
         region: new.region.to_string(),
         region_path: path,
         region_level: region.level.as_str().to_owned(),
-        password_hash: hash_password(new.password)?,
+        password_hash,
         disabled: false,
         created_at: actor.at.to_rfc3339(),
     };
@@ -120,84 +128,196 @@ pub fn actor(p: &Principal, at: DateTime<Utc>) -> Actor {
     }
 }
 
-/// Failed logins per account name, kept in memory: after [`LoginThrottle::MAX_FAILURES`] failures
-/// in a row, that name is refused for [`LoginThrottle::PAUSE_MINUTES`] (429), whatever the
-/// password, so a password cannot be guessed at speed. A success clears the count. Per instance:
-/// several instances each allow as many, which still caps guessing at a few a minute.
-#[derive(Default)]
+/// What guards the login: failed attempts per account name and per source address, and the
+/// number of password checks running at once.
+///
+/// * **Per name, atomically.** Each attempt first *reserves* a failure for its name, in one step
+///   with the check (under a lock in this instance, and in one database transaction across
+///   instances); a success clears the name. So a burst of simultaneous guesses gets at most
+///   [`LoginThrottle::MAX_FAILURES`] checks, not one per request. After that the name is refused
+///   (429) until [`LoginThrottle::PAUSE_MINUTES`] have passed since its last failure.
+/// * **Per source address** (this instance): after `per_source` failures within the pause, that
+///   address is refused before any password is checked, so a flood of made-up names costs nothing.
+/// * **Bounded hashing.** Argon2 is slow on purpose; it runs on the blocking pool, at most
+///   `workers` at a time, with at most [`LoginThrottle::QUEUE`] more waiting. A request beyond
+///   that is answered 503 at once instead of stalling the server's other requests.
 pub struct LoginThrottle {
-    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, DateTime<Utc>)>>,
+    names: std::sync::Mutex<std::collections::HashMap<String, Tally>>,
+    sources: std::sync::Mutex<std::collections::HashMap<String, Tally>>,
+    per_source: u32,
+    queue: tokio::sync::Semaphore,
+    work: tokio::sync::Semaphore,
+    sweeps: std::sync::atomic::AtomicU32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    failures: u32,
+    last: DateTime<Utc>,
+}
+
+/// Settings of the [`LoginThrottle`] (from configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// Failures from one source address before it is paused; 0 turns the limit off.
+    pub per_source: u32,
+    /// Password checks at once (default: half the cores, at least one).
+    pub workers: usize,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Self { per_source: 30, workers: (cores / 2).max(1) }
+    }
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self::new(LoginLimits::default())
+    }
+}
+
+/// One more failure for `key` unless it is paused; `Err(seconds)` while paused. Old failures
+/// (older than the pause) are forgotten first.
+fn reserve(
+    map: &mut std::collections::HashMap<String, Tally>,
+    key: &str,
+    max: u32,
+    now: DateTime<Utc>,
+) -> Result<(), i64> {
+    let pause = Duration::minutes(LoginThrottle::PAUSE_MINUTES);
+    // Bounded: a flood of made-up names cannot grow the map without end.
+    if map.len() > 100_000 {
+        map.retain(|_, t| now - t.last < pause);
+    }
+    let t = map.entry(key.to_owned()).or_insert(Tally { failures: 0, last: now });
+    if now - t.last >= pause {
+        t.failures = 0;
+    }
+    if t.failures >= max {
+        return Err((t.last + pause - now).num_seconds().max(1));
+    }
+    t.failures += 1;
+    t.last = now;
+    Ok(())
 }
 
 impl LoginThrottle {
     pub const MAX_FAILURES: u32 = 5;
     pub const PAUSE_MINUTES: i64 = 5;
+    /// Logins that may wait for a password check before further ones are turned away.
+    pub const QUEUE: usize = 16;
+
+    pub fn new(limits: LoginLimits) -> Self {
+        let workers = limits.workers.max(1);
+        Self {
+            names: Default::default(),
+            sources: Default::default(),
+            per_source: limits.per_source,
+            queue: tokio::sync::Semaphore::new(workers + Self::QUEUE),
+            work: tokio::sync::Semaphore::new(workers),
+            sweeps: Default::default(),
+        }
+    }
 
     fn key(username: &str) -> String {
         username.trim().to_lowercase()
     }
 
-    /// Refuses while the name is paused.
-    fn check(&self, username: &str, now: DateTime<Utc>) -> Result<(), AuthError> {
-        let map = self.failures.lock().expect("throttle lock");
-        match map.get(&Self::key(username)) {
-            Some((n, last)) if *n >= Self::MAX_FAILURES => {
-                let until = *last + Duration::minutes(Self::PAUSE_MINUTES);
-                if now < until {
-                    Err(AuthError::Throttled { retry_after_secs: (until - now).num_seconds().max(1) })
-                } else {
-                    Ok(())
-                }
+    /// Is this source paused? (Checked before anything else; counts nothing.)
+    fn source_paused(&self, source: Option<&str>, now: DateTime<Utc>) -> Result<(), AuthError> {
+        let (Some(src), n) = (source, self.per_source) else { return Ok(()) };
+        if n == 0 {
+            return Ok(());
+        }
+        let map = self.sources.lock().expect("throttle lock");
+        match map.get(src) {
+            Some(t) if t.failures >= n && now - t.last < Duration::minutes(Self::PAUSE_MINUTES) => {
+                Err(AuthError::Throttled {
+                    retry_after_secs: (t.last + Duration::minutes(Self::PAUSE_MINUTES) - now).num_seconds().max(1),
+                })
             }
             _ => Ok(()),
         }
     }
 
-    fn record(&self, username: &str, ok: bool, now: DateTime<Utc>) {
-        let mut map = self.failures.lock().expect("throttle lock");
-        if ok {
-            map.remove(&Self::key(username));
-            return;
+    fn source_failed(&self, source: Option<&str>, now: DateTime<Utc>) {
+        if let Some(src) = source
+            && self.per_source > 0
+        {
+            let mut map = self.sources.lock().expect("throttle lock");
+            let _ = reserve(&mut map, src, u32::MAX, now);
         }
-        // Bounded: a flood of made-up names cannot grow the map without end.
-        if map.len() > 100_000 {
-            map.retain(|_, (_, last)| now - *last < Duration::minutes(Self::PAUSE_MINUTES));
+    }
+
+    /// Reserves one attempt for the name: in this instance, then in the database (so that
+    /// instances sharing it share the count). Refused while the name is paused.
+    async fn reserve(&self, store: &Store, username: &str, now: DateTime<Utc>) -> Result<(), AuthError> {
+        let key = Self::key(username);
+        {
+            let mut map = self.names.lock().expect("throttle lock");
+            reserve(&mut map, &key, Self::MAX_FAILURES, now)
+                .map_err(|retry_after_secs| AuthError::Throttled { retry_after_secs })?;
         }
-        let e = map.entry(Self::key(username)).or_insert((0, now));
-        // A pause that has run out starts a fresh count.
-        if e.0 >= Self::MAX_FAILURES && now - e.1 >= Duration::minutes(Self::PAUSE_MINUTES) {
-            e.0 = 0;
+        let pause = Duration::minutes(Self::PAUSE_MINUTES);
+        match store.reserve_login(&key, now, Self::MAX_FAILURES, pause).await? {
+            Ok(()) => {}
+            Err(last) => {
+                return Err(AuthError::Throttled { retry_after_secs: (last + pause - now).num_seconds().max(1) });
+            }
         }
-        e.0 += 1;
-        e.1 = now;
+        // Now and then, forget names whose pause is long over.
+        if self.sweeps.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 256 == 255 {
+            store.forget_logins_before(now - pause).await?;
+        }
+        Ok(())
+    }
+
+    async fn succeeded(&self, store: &Store, username: &str) -> Result<(), StoreError> {
+        let key = Self::key(username);
+        self.names.lock().expect("throttle lock").remove(&key);
+        store.clear_login(&key).await
+    }
+
+    /// Runs a password check on the blocking pool, within the bound on checks at once.
+    async fn hashing<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
+        let _queued = self.queue.try_acquire().map_err(|_| AuthError::Busy)?;
+        let _working = self.work.acquire().await.map_err(|_| AuthError::Busy)?;
+        tokio::task::spawn_blocking(f).await.map_err(|_| AuthError::Busy)
     }
 }
 
 /// Checks the password and opens a session; returns the token (shown once) and its expiry.
+/// `source` is the client's address, when known.
+#[allow(clippy::too_many_arguments)]
 pub async fn login(
     store: &Store,
     throttle: &LoginThrottle,
     username: &str,
     password: &str,
+    source: Option<&str>,
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(String, DateTime<Utc>, Principal), AuthError> {
-    throttle.check(username, now)?;
+    throttle.source_paused(source, now)?;
+    throttle.reserve(store, username, now).await?;
     let user = store.user(username).await?;
     // Verify against some hash even for an unknown user, so response times do not reveal which
     // names exist.
     static DECOY: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| hash_password("decoy-password").expect("hashing works"));
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DECOY.clone());
-    let ok = verify_password(password, &hash);
+    let given = password.to_owned();
+    let ok = throttle.hashing(move || verify_password(&given, &hash)).await?;
     let user = match user {
         Some(u) if ok && !u.disabled => u,
         _ => {
-            throttle.record(username, false, now);
+            throttle.source_failed(source, now);
             return Err(AuthError::BadCredentials);
         }
     };
-    throttle.record(username, true, now);
+    throttle.succeeded(store, username).await?;
     let p = principal(&user)?;
     let token = new_token();
     let expires = now + ttl;
@@ -264,9 +384,47 @@ pub async fn ensure_demo_users(store: &Store, now: DateTime<Utc>) -> Result<Vec<
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// With the worker busy and the queue full, the next password check is turned away at once
+    /// (503 `busy`) instead of waiting behind the flood.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_checks_beyond_the_queue_are_turned_away_at_once() {
+        let t = std::sync::Arc::new(LoginThrottle::new(LoginLimits { per_source: 0, workers: 1 }));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let wait = std::sync::Arc::new(std::sync::Mutex::new(wait));
+        let mut held = Vec::new();
+        for _ in 0..(1 + LoginThrottle::QUEUE) {
+            let (t, wait) = (t.clone(), wait.clone());
+            held.push(tokio::spawn(async move {
+                t.hashing(move || {
+                    let _ = wait.lock().unwrap().recv();
+                })
+                .await
+            }));
+        }
+        for _ in 0..5000 {
+            if t.queue.available_permits() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(t.queue.available_permits(), 0, "the worker and the queue are taken");
+        let started = std::time::Instant::now();
+        assert!(matches!(t.hashing(|| ()).await, Err(AuthError::Busy)));
+        assert!(started.elapsed() < std::time::Duration::from_millis(100), "refused without waiting");
+        for _ in 0..held.len() {
+            release.send(()).unwrap();
+        }
+        for h in held {
+            assert!(h.await.unwrap().is_ok(), "the queued checks all ran");
+        }
+        assert!(t.hashing(|| ()).await.is_ok(), "and the gate is open again");
+    }
+
     /// Stored sessions and feed URLs are found by this hash: it must stay SHA-256 in lower-case hex.
     #[test]
     fn token_hash_is_sha256_hex() {
-        assert_eq!(super::token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -66,7 +66,8 @@ pub async fn deadline_board(
 ) -> Result<Board, StoreError> {
     let ((programme, parts), filings, calendar) =
         tokio::try_join!(store.board_parts(key), store.filings(key), store.calendar())?;
-    if viewer.check(Access::ReadProgramme { scope_path: &programme.programme.scope.implied_path() }).is_err() {
+    let reach = store.recent_reach(key).await?.unwrap_or_default();
+    if viewer.check(Access::ReadProgramme { reach: &reach }).is_err() {
         return Err(StoreError::NotFound(format!("programme `{key}`")));
     }
     let deliverables: Vec<_> = parts

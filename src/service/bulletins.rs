@@ -194,7 +194,16 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
         .collect();
     practice.sort_by(|a, b| a.unit.cmp(&b.unit));
 
-    // The change since the last published bulletin of the same kind and region.
+    // The change since the last published bulletin of the same kind and region. Periods are
+    // ordered by time: months as months, stages by their place in the plan (never by key, which
+    // may sort differently: Shizuishan's `carry-out` comes after `plan`).
+    let order = |period: &str| -> Option<i64> {
+        match req.kind {
+            Kind::Monthly => YearMonth::parse(period).ok().map(|m| i64::from(m.year) * 12 + i64::from(m.month)),
+            Kind::Stage => parts.stages.iter().position(|s| s.key.as_str() == period).map(|i| i as i64),
+        }
+    };
+    let this = order(&req.period);
     let previous = store
         .bulletins(key.as_str())
         .await?
@@ -203,9 +212,9 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
             b.status == "published"
                 && b.kind == req.kind.as_str()
                 && b.region == region.as_str()
-                && b.period < req.period
+                && order(&b.period).is_some_and(|o| this.is_some_and(|t| o < t))
         })
-        .max_by_key(|b| b.number);
+        .max_by_key(|b| (order(&b.period), b.number));
     if let Some(prev) = previous {
         let before = content(&prev)?.summary.on_time_permille;
         if let (Some(now_rate), Some(before)) = (summary.on_time_permille, before) {
@@ -313,7 +322,8 @@ pub async fn draft(
 ) -> Result<BulletinRow, FilingError> {
     let stored = store.programme(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
     if let Some(p) = by {
-        gate(p, Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() }, "programme")?;
+        let reach = store.recent_reach(key).await?.unwrap_or_default();
+        gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     }
     let (region, path, _) = region_of(store, &stored.programme.scope, req.region.as_ref()).await?;
     if let Some(p) = by {
@@ -418,8 +428,8 @@ pub async fn publish(
 
 /// The bulletins of a programme this account may read.
 pub async fn list(store: &Store, p: &Principal, key: &Key) -> Result<Vec<BulletinRow>, FilingError> {
-    let stored = store.programme(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
-    gate(p, Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() }, "programme")?;
+    let reach = store.recent_reach(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+    gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     Ok(store.bulletins(key.as_str()).await?.into_iter().filter(|b| may_read(p, b).is_ok()).collect())
 }
 

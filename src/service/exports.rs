@@ -64,7 +64,7 @@ pub async fn ranking_table(
                     Value::Text(e.unit.to_string()),
                     Value::Text(e.name.clone()),
                     Value::Decimal(f64::from(e.score)),
-                    e.change.map_or(Value::Empty, |c| Value::Text(format!("{c:+}"))),
+                    e.change.map_or(Value::Empty, Value::Int),
                 ]
             })
             .collect(),
@@ -182,8 +182,8 @@ pub async fn create_feed(
     unit: &RegionCode,
     now: DateTime<Utc>,
 ) -> Result<(FeedRow, String), FilingError> {
-    let u = unit_of(store, key, unit).await?;
-    gate(p, Access::ReadUnit { unit_path: &u.path }, "unit")?;
+    let u = unit_of(store, p, key, unit).await?;
+    gate(p, Access::ManageFeed { unit_path: &u.path }, "unit")?;
     let token = new_token();
     let row = FeedRow {
         key: uuid::Uuid::new_v4().simple().to_string(),
@@ -200,7 +200,7 @@ pub async fn create_feed(
 }
 
 pub async fn feeds(store: &Store, p: &Principal, key: &Key, unit: &RegionCode) -> Result<Vec<FeedRow>, FilingError> {
-    let u = unit_of(store, key, unit).await?;
+    let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::ReadUnit { unit_path: &u.path }, "unit")?;
     Ok(store.feeds(key.as_str(), unit.as_str()).await?)
 }
@@ -208,7 +208,7 @@ pub async fn feeds(store: &Store, p: &Principal, key: &Key, unit: &RegionCode) -
 pub async fn revoke_feed(store: &Store, p: &Principal, feed: &str, now: DateTime<Utc>) -> Result<FeedRow, FilingError> {
     let f = store.feed(feed).await?.ok_or_else(|| FilingError::Hidden(format!("calendar feed {feed}")))?;
     let path = RegionCode::parse_path(&f.unit_path);
-    gate(p, Access::ReadUnit { unit_path: &path }, "calendar feed")?;
+    gate(p, Access::ManageFeed { unit_path: &path }, "calendar feed")?;
     if f.revoked {
         return Err(DomainError::rule("revoked", "this calendar feed is already revoked").into());
     }

@@ -12,7 +12,7 @@ use crate::domain::compliance::{self, Cell, Tally};
 use crate::domain::filing::{Decision, Filing};
 use crate::domain::{DomainError, Key, RegionCode, RegionLevel};
 use crate::service::accounts::actor;
-use crate::store::filings::{AttachmentRow, Extra, ReviewRow, VersionRow};
+use crate::store::filings::{AttachmentRow, Extra, Idempotency, Inserted, ReviewRow, VersionRow};
 use crate::store::{Store, StoreError};
 
 /// Why a filing operation did not go ahead.
@@ -23,6 +23,9 @@ pub enum FilingError {
     /// Not visible to this account, or absent.
     #[error("not found: {0}")]
     Hidden(String),
+    /// The same `Idempotency-Key` came with a different request than the first time.
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -41,18 +44,25 @@ pub(crate) fn gate(p: &Principal, access: Access<'_>, what: &str) -> Result<(), 
     })
 }
 
-/// A unit of a programme, or a clear refusal naming both.
+/// A unit of a programme that the account may read, or a refusal. A region the account may not
+/// read is "not found" whether or not it is a unit (no existence oracle); one it may read but
+/// that is not a unit is a clear 422 naming both.
 pub(crate) async fn unit_of(
     store: &Store,
+    p: &Principal,
     programme: &Key,
     unit: &RegionCode,
 ) -> Result<crate::store::rows::StoredUnit, FilingError> {
-    store
-        .units(programme)
-        .await?
-        .into_iter()
-        .find(|u| &u.unit.region == unit)
-        .ok_or_else(|| DomainError::invalid("unit", format!("{unit} is not a unit of programme `{programme}`")).into())
+    match store.units(programme).await?.into_iter().find(|u| &u.unit.region == unit) {
+        Some(u) => {
+            gate(p, Access::ReadUnit { unit_path: &u.path }, "unit")?;
+            Ok(u)
+        }
+        None => {
+            gate(p, Access::ReadUnit { unit_path: &unit.implied_path() }, "unit")?;
+            Err(DomainError::invalid("unit", format!("{unit} is not a unit of programme `{programme}`")).into())
+        }
+    }
 }
 
 /// What a new filing is for.
@@ -74,13 +84,12 @@ pub async fn create(
     new: NewFiling<'_>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Filing, bool), FilingError> {
-    let programme = store
-        .programme(new.programme)
+    let reach = store
+        .recent_reach(new.programme)
         .await?
-        .ok_or_else(|| FilingError::Hidden(format!("programme `{}`", new.programme)))?
-        .programme;
-    gate(p, Access::ReadProgramme { scope_path: &programme.scope.implied_path() }, "programme")?;
-    let unit = unit_of(store, new.programme, new.unit).await?;
+        .ok_or_else(|| FilingError::Hidden(format!("programme `{}`", new.programme)))?;
+    gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
+    let unit = unit_of(store, p, new.programme, new.unit).await?;
     gate(p, Access::File { unit_path: &unit.path }, "unit")?;
     let deliverables = store.deliverables(new.programme).await?;
     let d = deliverables.iter().find(|d| &d.key == new.deliverable).ok_or_else(|| {
@@ -115,7 +124,26 @@ pub async fn create(
         &p.username,
     )?;
     let actor = actor(p, at);
-    match store.insert_filing(&filing, new.idempotency_key, &actor).await {
+    // What the request asked for, so that a repeat of its key can be told from a different
+    // request that reuses the key.
+    let request_hash = hex_sha256(
+        &serde_json::json!([
+            new.programme.as_str(),
+            new.unit.as_str(),
+            new.deliverable.as_str(),
+            new.occurrence,
+            new.title,
+            new.body
+        ])
+        .to_string(),
+    );
+    let idempotency = new.idempotency_key.map(|key| Idempotency { key, request_hash: &request_hash });
+    match store.insert_filing(&filing, idempotency, &actor).await {
+        Ok(Inserted::Created(f)) => Ok((f, true)),
+        Ok(Inserted::Seen { filing, request_hash: seen }) => match seen {
+            Some(h) if h != request_hash => Err(FilingError::IdempotencyKeyReused),
+            _ => Ok((filing, false)),
+        },
         Err(StoreError::Conflict { retryable: false, .. }) => {
             let existing = store.filing_for(new.programme, new.unit, new.deliverable, new.occurrence).await?;
             Err(DomainError::rule(
@@ -127,8 +155,12 @@ pub async fn create(
             )
             .into())
         }
-        other => Ok(other?),
+        Err(e) => Err(e.into()),
     }
+}
+
+fn hex_sha256(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads a filing this account may see.
@@ -353,11 +385,12 @@ pub async fn compliance(
     region: Option<&RegionCode>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Matrix, FilingError> {
-    let (stored, parts) = store.board_parts(programme).await.map_err(|e| match e {
+    let (_, parts) = store.board_parts(programme).await.map_err(|e| match e {
         StoreError::NotFound(w) => FilingError::Hidden(w),
         e => FilingError::Store(e),
     })?;
-    gate(p, Access::ReadProgramme { scope_path: &stored.programme.scope.implied_path() }, "programme")?;
+    let reach = store.recent_reach(programme).await?.unwrap_or_default();
+    gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     let filings: HashMap<(RegionCode, Key, String), Filing> = store
         .programme_filings(programme)
         .await?

@@ -54,7 +54,7 @@ pub async fn import_programme(store: &Store, doc: ProgrammeDocument, actor: &Act
     let (bundle, scheme, system) = doc.into_bundle()?;
     let key = bundle.programme.key.clone();
     if store.programme(&key).await?.is_some() {
-        return Err(DomainError::rule("duplicate_programme", format!("programme `{key}` already exists")).into());
+        return Err(crate::domain::programme::key_taken(&key).into());
     }
     let unit_regions: Vec<_> = bundle.units.iter().map(|u| u.region.clone()).collect();
     let tree = store.tree_for(&bundle.programme.scope, &unit_regions).await?;

@@ -21,12 +21,12 @@ use crate::store::scoring::{AdjustmentRow, AppealRow, EvaluationRow, Overturn, R
 
 /// The programme's scope path, after checking the account may read it (and define it).
 pub async fn programme_gate(store: &Store, p: &Principal, key: &Key, define: bool) -> Result<Vec<String>, FilingError> {
-    let path = store.recent_scope(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
-    gate(p, Access::ReadProgramme { scope_path: &path }, "programme")?;
+    let reach = store.recent_reach(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+    gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     if define {
-        gate(p, Access::DefineProgramme { scope_path: &path }, "programme")?;
+        gate(p, Access::DefineProgramme { scope_path: &reach.scope_path }, "programme")?;
     }
-    Ok(path.iter().map(|c| c.to_string()).collect())
+    Ok(reach.scope_path.iter().map(|c| c.to_string()).collect())
 }
 
 pub async fn scheme_required(store: &Store, key: &Key) -> Result<Scheme, FilingError> {
@@ -380,7 +380,7 @@ pub struct NewAdjustment<'a> {
     pub kind: AdjustmentKind,
     pub points: Points,
     pub reason: &'a str,
-    pub evidence: Option<serde_json::Value>,
+    pub evidence: Option<scoring::Evidence>,
 }
 
 pub async fn adjust(
@@ -391,11 +391,17 @@ pub async fn adjust(
     now: DateTime<Utc>,
 ) -> Result<AdjustmentRow, FilingError> {
     programme_gate(store, p, key, false).await?;
-    let unit = unit_of(store, key, new.unit).await?;
+    let unit = unit_of(store, p, key, new.unit).await?;
     gate(p, Access::Evaluate { unit_path: &unit.path }, "unit")?;
     let scheme = scheme_required(store, key).await?;
     scheme.check_adjustment(new.item, new.kind, new.points)?;
     let reason = crate::domain::programme::text("reason", new.reason, 2000)?;
+    if let Some(scoring::Evidence::Filing(f)) = &new.evidence {
+        let of_unit = store.filing(f).await?.is_some_and(|x| &x.programme == key && &x.unit == new.unit);
+        if !of_unit {
+            return Err(DomainError::invalid("evidence.filing", format!("`{f}` is not a filing of this unit")).into());
+        }
+    }
     let row = AdjustmentRow {
         key: uuid::Uuid::new_v4().simple().to_string(),
         programme: key.to_string(),
@@ -409,7 +415,7 @@ pub async fn adjust(
         },
         points: new.points.0,
         reason,
-        evidence: new.evidence,
+        evidence: new.evidence.as_ref().map(scoring::Evidence::to_stored),
         entered_by: p.username.clone(),
         entered_at: now.to_rfc3339(),
         voided: false,
@@ -430,7 +436,7 @@ pub async fn appeal(
     now: DateTime<Utc>,
 ) -> Result<AppealRow, FilingError> {
     programme_gate(store, p, key, false).await?;
-    let u = unit_of(store, key, unit).await?;
+    let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::File { unit_path: &u.path }, "unit")?;
     let scheme = scheme_required(store, key).await?;
     let reason = crate::domain::programme::text("reason", reason, 2000)?;
@@ -545,7 +551,7 @@ pub async fn evaluate(
     now: DateTime<Utc>,
 ) -> Result<EvaluationRow, FilingError> {
     programme_gate(store, p, key, false).await?;
-    let u = unit_of(store, key, unit).await?;
+    let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::Evaluate { unit_path: &u.path }, "unit")?;
     evaluation::check_panel(&panel)?;
     let system = store.indicator_system(key).await?.ok_or_else(|| {
@@ -581,6 +587,9 @@ pub async fn annual_scores(
     year: i32,
     now: DateTime<Utc>,
 ) -> Result<Vec<(RegionCode, String, Option<Points>, Option<Points>, Option<Points>)>, FilingError> {
+    if !(1949..=2100).contains(&year) {
+        return Err(DomainError::invalid("year", "a year between 1949 and 2100").into());
+    }
     let scheme = scheme_required(store, key).await?;
     let mut monthly: BTreeMap<RegionCode, (String, Vec<Points>)> = BTreeMap::new();
     let mut m = YearMonth { year, month: 1 };
@@ -601,8 +610,7 @@ pub async fn annual_scores(
                 .rev()
                 .find(|e| e.unit == unit.as_str() && e.phase == "final" && !e.voided)
                 .map(|e| Points(e.total));
-            let avg =
-                (!scores.is_empty()).then(|| Points(scores.iter().map(|p| p.0).sum::<i64>() / scores.len() as i64));
+            let avg = scoring::average(&scores);
             (unit, name, avg, fin, scoring::annual(scheme.annual, &scores, fin))
         })
         .collect())

@@ -156,3 +156,57 @@ impl Store {
         done
     }
 }
+
+impl Store {
+    /// Reserves one login attempt for `name` in one transaction: refused (with the time of the
+    /// last failure) when `max` failures lie within `pause`; older failures are forgotten.
+    /// A success calls [`Store::clear_login`].
+    pub async fn reserve_login(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+        max: u32,
+        pause: chrono::Duration,
+    ) -> Result<Result<(), DateTime<Utc>>, StoreError> {
+        let now_ms = now.timestamp_millis();
+        let sql = "BEGIN TRANSACTION;
+             LET $id = type::record('login_attempt', $n);
+             LET $r = (SELECT failures, last_ms FROM $id)[0];
+             LET $count = IF $r = NONE OR $r.last_ms <= $cutoff { 0 } ELSE { $r.failures };
+             IF $count >= $max { THROW 'pilotgov:outdated login attempts paused' };
+             UPSERT $id CONTENT { failures: $count + 1, last_ms: $now_ms };
+             COMMIT TRANSACTION;";
+        let vars = json!({ "n": name, "max": max, "now_ms": now_ms, "cutoff": now_ms - pause.num_milliseconds() });
+        match self.query(sql, vars).await {
+            Ok(_) => Ok(Ok(())),
+            Err(StoreError::Outdated(_)) => {
+                #[derive(serde::Deserialize)]
+                struct R {
+                    last_ms: i64,
+                }
+                let r: Option<R> = self
+                    .select_one(
+                        "SELECT last_ms FROM type::record('login_attempt', $n)",
+                        json!({ "n": name }),
+                        "login attempt",
+                    )
+                    .await?;
+                let last = r.map(|r| r.last_ms).unwrap_or(now_ms);
+                Ok(Err(DateTime::from_timestamp_millis(last).unwrap_or(now)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A successful login forgets the name's failures.
+    pub async fn clear_login(&self, name: &str) -> Result<(), StoreError> {
+        self.query("DELETE type::record('login_attempt', $n)", json!({ "n": name })).await.map(|_| ())
+    }
+
+    /// Forgets names whose last failure is older than `before` (their pause is over anyway).
+    pub async fn forget_logins_before(&self, before: DateTime<Utc>) -> Result<(), StoreError> {
+        self.query("DELETE login_attempt WHERE last_ms < $t", json!({ "t": before.timestamp_millis() }))
+            .await
+            .map(|_| ())
+    }
+}

@@ -18,6 +18,14 @@ pub struct ChannelRow {
     pub created_by: String,
 }
 
+impl ChannelRow {
+    /// What the audit trail keeps of a channel: its URL masked.
+    fn shown(&self) -> Json {
+        json!({ "key": self.key, "kind": self.kind, "url": crate::domain::outbound::masked(&self.url),
+                "region": self.region, "created_by": self.created_by })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryRow {
     pub key: String,
@@ -39,11 +47,40 @@ impl Store {
             "BEGIN TRANSACTION;
              LET $before = NONE;
              CREATE channel CONTENT $row;
-             LET $after = $row;
              {AUDIT}
              COMMIT TRANSACTION;"
         );
-        let vars = json!({ "row": encode(c), "audit": head(actor, "channel.create", &format!("channel:{}", c.key), None, Some(path)) });
+        // The audit trail shows the URL masked, as every response does.
+        let vars = json!({
+            "row": encode(c), "after": c.shown(),
+            "audit": head(actor, "channel.create", &format!("channel:{}", c.key), None, Some(path)),
+        });
+        self.query(&sql, vars).await.map(|_| ())
+    }
+
+    pub async fn channel(&self, key: &str) -> Result<Option<ChannelRow>, StoreError> {
+        self.select_one("SELECT * FROM channel WHERE key = $k", json!({ "k": key }), "channel").await
+    }
+
+    /// Replaces a channel's URL, audited with both URLs masked.
+    pub async fn replace_channel_url(
+        &self,
+        c: &ChannelRow,
+        url: &str,
+        path: Vec<String>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             UPDATE channel SET url = $url WHERE key = $k;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let after = ChannelRow { url: url.to_owned(), ..c.clone() };
+        let vars = json!({
+            "k": c.key, "url": url, "before": c.shown(), "after": after.shown(),
+            "audit": head(actor, "channel.replace_url", &format!("channel:{}", c.key), None, Some(path)),
+        });
         self.query(&sql, vars).await.map(|_| ())
     }
 

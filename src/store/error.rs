@@ -18,9 +18,9 @@ pub enum StoreError {
     /// rows.
     #[error("conflict: {message}")]
     Conflict { message: String, retryable: bool },
-    /// A field type or ASSERT refused the value.
+    /// A field type or ASSERT refused the value; `field` names it when the database did.
     #[error("invalid: {message}")]
-    Invalid { message: String },
+    Invalid { message: String, field: Option<String> },
     /// The database cannot be reached.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -56,7 +56,7 @@ impl StoreError {
             || lower.contains("must conform to")
             || e.is_validation()
         {
-            Self::Invalid { message }
+            Self::Invalid { field: refused_field(&message), message }
         } else if e.is_connection() {
             Self::Unavailable(message)
         } else if e.is_configuration() || e.is_not_allowed() {
@@ -68,5 +68,29 @@ impl StoreError {
 
     pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> Self {
         Self::Internal(format!("stored {what} does not read back: {e}"))
+    }
+}
+
+/// The field a schema refusal names: SurrealDB writes "... for field `evidence`, with record ...".
+/// Only a plain field name (letters, digits, `_`, `.`) is taken, so no SurrealQL reaches a caller.
+fn refused_field(message: &str) -> Option<String> {
+    let rest = message.split("field `").nth(1)?;
+    let name = rest.split('`').next()?;
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '[' || c == ']');
+    plain.then(|| name.replace("[*]", "").replace("[0]", ""))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_refusals_name_their_field() {
+        let m = "Couldn't coerce value for field `evidence` of `adjustment:abc`: Expected `none | object` but found `'省民政厅'`";
+        assert_eq!(super::refused_field(m), Some("evidence".into()));
+        let m = "Found '省民政厅' for field `evidence`, with record `adjustment:x`, but expected a option<object>";
+        assert_eq!(super::refused_field(m), Some("evidence".into()));
+        assert_eq!(super::refused_field("something else"), None);
+        assert_eq!(super::refused_field("field `a; DROP`"), None);
     }
 }

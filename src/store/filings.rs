@@ -21,6 +21,9 @@ struct FilingRow {
     filing: Filing,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     idempotency_key: Option<String>,
+    /// The request the key was first used for (SHA-256 hex); older rows have none.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    idempotency_hash: Option<String>,
     created_at: String,
     updated_at: String,
 }
@@ -66,6 +69,23 @@ pub struct AttachmentRow {
     pub uploaded_at: String,
 }
 
+/// An idempotency key and the hash of the request it came with.
+#[derive(Debug, Clone, Copy)]
+pub struct Idempotency<'a> {
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+/// What a create with an idempotency key found.
+#[derive(Debug)]
+pub enum Inserted {
+    /// The filing was created now.
+    Created(Filing),
+    /// The key was used before: the filing it created, and the hash of that request (none for
+    /// rows written before hashes were kept).
+    Seen { filing: Filing, request_hash: Option<String> },
+}
+
 /// Something created together with a filing change.
 pub enum Extra {
     Version(VersionRow),
@@ -78,22 +98,23 @@ fn audit_view(f: &Filing) -> Json {
 }
 
 impl Store {
-    /// Creates a draft. With an idempotency key, a repeat of the same request returns the filing
-    /// the first one made (and `false`) instead of a second filing.
+    /// Creates a draft. With an idempotency key, a repeat finds the filing the first request
+    /// made (and that request's hash, for the caller to compare) instead of making a second.
     pub async fn insert_filing(
         &self,
         filing: &Filing,
-        idempotency_key: Option<&str>,
+        idempotency: Option<Idempotency<'_>>,
         actor: &Actor,
-    ) -> Result<(Filing, bool), StoreError> {
-        if let Some(k) = idempotency_key
-            && let Some(existing) = self.filing_by_idempotency(&actor.username, k).await?
+    ) -> Result<Inserted, StoreError> {
+        if let Some(i) = idempotency
+            && let Some(seen) = self.filing_by_idempotency(&actor.username, i.key).await?
         {
-            return Ok((existing, false));
+            return Ok(seen);
         }
         let row = FilingRow {
             filing: filing.clone(),
-            idempotency_key: idempotency_key.map(str::to_owned),
+            idempotency_key: idempotency.map(|i| i.key.to_owned()),
+            idempotency_hash: idempotency.map(|i| i.request_hash.to_owned()),
             created_at: actor.at.to_rfc3339(),
             updated_at: actor.at.to_rfc3339(),
         };
@@ -111,14 +132,14 @@ impl Store {
                 Some(filing.unit_path.iter().map(|c| c.to_string()).collect())),
         });
         match self.query(&sql, vars).await {
-            Ok(_) => Ok((filing.clone(), true)),
+            Ok(_) => Ok(Inserted::Created(filing.clone())),
             Err(StoreError::Conflict { retryable: false, message }) => {
                 // Either a concurrent repeat of the same request won the race, or this deadline
                 // already has its filing.
-                if let Some(k) = idempotency_key
-                    && let Some(existing) = self.filing_by_idempotency(&actor.username, k).await?
+                if let Some(i) = idempotency
+                    && let Some(seen) = self.filing_by_idempotency(&actor.username, i.key).await?
                 {
-                    return Ok((existing, false));
+                    return Ok(seen);
                 }
                 Err(StoreError::Conflict { message, retryable: false })
             }
@@ -126,14 +147,22 @@ impl Store {
         }
     }
 
-    async fn filing_by_idempotency(&self, user: &str, key: &str) -> Result<Option<Filing>, StoreError> {
+    async fn filing_by_idempotency(&self, user: &str, key: &str) -> Result<Option<Inserted>, StoreError> {
         let out = self
             .query(
                 "SELECT * FROM filing WHERE created_by = $u AND idempotency_key = $k",
                 json!({ "u": user, "k": key }),
             )
             .await?;
-        first_filing(out)
+        out.into_iter()
+            .next()
+            .map(rows)
+            .and_then(|r| r.into_iter().next())
+            .map(|v| {
+                let row = decode::<FilingRow>("filing", v)?;
+                Ok(Inserted::Seen { filing: row.filing, request_hash: row.idempotency_hash })
+            })
+            .transpose()
     }
 
     pub async fn filing(&self, key: &str) -> Result<Option<Filing>, StoreError> {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "delivery", include_str!("migrations/0005_delivery.surql")),
     (6, "reminder_rules", include_str!("migrations/0006_reminder_rules.surql")),
     (7, "bulletins_feeds", include_str!("migrations/0007_bulletins_feeds.surql")),
+    (8, "hardening", include_str!("migrations/0008_hardening.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

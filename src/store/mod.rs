@@ -30,7 +30,7 @@ use surrealdb::engine::any::{Any, connect};
 use surrealdb::opt::auth::Root;
 use surrealdb::types::{Array, Datetime, Object, SurrealValue, Value};
 
-use crate::domain::{Key, RegionCode};
+use crate::domain::Key;
 pub use board_cache::BoardParts;
 pub use error::StoreError;
 
@@ -89,14 +89,14 @@ struct RecentReads {
     /// Token hash → the session and its account.
     sign_in: recent::Recent<String, Arc<(accounts::SessionRow, accounts::UserRow)>>,
     /// Programme → its scope's region path.
-    scope: recent::Recent<Key, Arc<Vec<RegionCode>>>,
+    reach: recent::Recent<Key, Arc<crate::domain::access::Reach>>,
     /// (programme, month) → the newest published ranking.
     ranking: recent::Recent<(String, String), Arc<scoring::PublishedRanking>>,
 }
 
 impl RecentReads {
     fn new(ttl: Duration) -> Self {
-        Self { sign_in: recent::Recent::new(ttl), scope: recent::Recent::new(ttl), ranking: recent::Recent::new(ttl) }
+        Self { sign_in: recent::Recent::new(ttl), reach: recent::Recent::new(ttl), ranking: recent::Recent::new(ttl) }
     }
 }
 

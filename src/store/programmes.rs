@@ -8,6 +8,7 @@ use super::rows::{DeliverableRow, DirectionRow, ProgrammeRow, StageRow, StoredUn
 use super::{Store, StoreError, rows};
 use std::sync::Arc;
 
+use crate::domain::access::Reach;
 use crate::domain::{Bundle, Deliverable, Direction, Key, Programme, RegionCode, Stage};
 
 /// A region's chain from the root as its code implies it (audit records of a programme are
@@ -158,18 +159,37 @@ impl Store {
             "audit": head(actor, "programme.update", &format!("programme:{}", p.key), Some(p.key.as_str()), Some(implied_path(&p.scope))),
         });
         let done = self.query(&sql, vars).await;
-        self.recent.scope.forget(&p.key);
+        self.recent.reach.forget(&p.key);
         done?;
         self.programme_required(&p.key).await
     }
 
-    /// The region path of a programme's scope, as of at most `StoreConfig::recent` ago (see
-    /// `recent.rs`): the access check of every programme request.
-    pub async fn recent_scope(&self, key: &Key) -> Result<Option<Arc<Vec<RegionCode>>>, StoreError> {
+    /// Whom a programme concerns (its scope's path and its units' regions), as of at most
+    /// `StoreConfig::recent` ago (see `recent.rs`): the access check of every programme request.
+    pub async fn recent_reach(&self, key: &Key) -> Result<Option<Arc<Reach>>, StoreError> {
         self.recent
-            .scope
-            .get(key, || async { Ok(self.programme(key).await?.map(|p| Arc::new(p.programme.scope.implied_path()))) })
+            .reach
+            .get(key, || async {
+                let Some(p) = self.programme(key).await? else { return Ok(None) };
+                #[derive(serde::Deserialize)]
+                struct R {
+                    region: String,
+                }
+                let units: Vec<R> = self
+                    .select("SELECT region FROM unit WHERE programme = $p", json!({ "p": key.as_str() }), "unit")
+                    .await?;
+                let units = units
+                    .into_iter()
+                    .map(|u| RegionCode::parse(&u.region).map_err(|e| StoreError::corrupt("unit", e)))
+                    .collect::<Result<_, _>>()?;
+                Ok(Some(Arc::new(Reach { scope_path: p.programme.scope.implied_path(), units })))
+            })
             .await
+    }
+
+    /// Forgets a programme's remembered reach (its units changed).
+    pub(super) fn forget_reach(&self, key: &Key) {
+        self.recent.reach.forget(key);
     }
 
     pub async fn stages(&self, programme: &Key) -> Result<Vec<Stage>, StoreError> {

@@ -80,7 +80,7 @@ impl Store {
         actor: &Actor,
         decide: impl Fn(&AdmissionContext<'_>) -> Result<StoredUnit, DomainError>,
     ) -> Result<StoredUnit, StoreError> {
-        self.retrying(|| async {
+        let done = self.retrying(|| async {
             let stored = self.programme_required(programme).await?;
             let tree = self.tree_for(&stored.programme.scope, std::slice::from_ref(candidate)).await?;
             let catalogue = self.directions(programme).await?;
@@ -134,6 +134,9 @@ impl Store {
             .await?;
             Ok(unit)
         })
-        .await
+        .await;
+        // Who may read the programme changed with its units (a lead's own programme).
+        self.forget_reach(programme);
+        done
     }
 }

@@ -45,7 +45,7 @@ pub fn html(status: StatusCode, body: String) -> Response {
         )
         .header("X-Frame-Options", "DENY")
         .header("X-Content-Type-Options", "nosniff")
-        .header("Referrer-Policy", "no-referrer")
+        .header("Referrer-Policy", "same-origin")
         .header(header::CACHE_CONTROL, "no-store")
         .body(body)
 }
@@ -67,8 +67,7 @@ pub fn message(status: StatusCode, title: &str, text: &str) -> Response {
 
 /// The session token from the cookie.
 fn session_token(req: &Request) -> Option<String> {
-    let cookies = req.headers().get(header::COOKIE)?.to_str().ok()?;
-    cookies.split(';').filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == COOKIE).map(|(_, v)| v.to_owned())
+    cookie(req, COOKIE)
 }
 
 /// The signed-in user, or the response to send instead (to the login page).
@@ -84,43 +83,111 @@ pub async fn signed_in(req: &Request, state: &State) -> Result<Principal, Respon
     }
 }
 
-#[handler]
-fn login_form() -> Response {
-    match crate::render::page("dashboard/login.html", &json!({ "error": null, "user": null })) {
-        Ok(b) => html(StatusCode::OK, b),
-        Err(e) => message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", &e),
+/// The login form's CSRF token travels in this cookie and in a hidden field (double submit): a
+/// form posted from another site cannot read the cookie to copy it into the field.
+pub const CSRF_COOKIE: &str = "pilotgov_csrf";
+
+fn cookie(req: &Request, name: &str) -> Option<String> {
+    let cookies = req.headers().get(header::COOKIE)?.to_str().ok()?;
+    cookies.split(';').filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+}
+
+/// `; Secure` when the server is reached over https (`public_url`).
+fn secure(state: &State) -> &'static str {
+    if state.site.secure_cookies() { "; Secure" } else { "" }
+}
+
+/// A POST from a page of this server: its `Origin` (or, without one, its `Referer`) names this
+/// host or the configured public URL. Requests that carry neither (not a browser) pass here and
+/// are left to the token.
+pub fn same_origin(req: &Request, state: &State) -> bool {
+    let origin = req.header("origin").filter(|o| *o != "null").map(str::to_owned).or_else(|| {
+        req.header("referer").and_then(|r| url::Url::parse(r).ok()).map(|u| u.origin().ascii_serialization())
+    });
+    let Some(origin) = origin else { return true };
+    if state.site.public_url.as_deref().is_some_and(|p| p == origin) {
+        return true;
     }
+    let host = req.header(header::HOST).unwrap_or_default();
+    !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"))
+}
+
+fn login_page(state: &State, status: StatusCode, error: Option<&str>, username: &str, token: &str) -> Response {
+    let ctx = json!({ "error": error, "user": null, "username": username, "csrf": token });
+    let mut r = match crate::render::page("dashboard/login.html", &ctx) {
+        Ok(b) => html(status, b),
+        Err(e) => return message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", &e),
+    };
+    let c = format!("{CSRF_COOKIE}={token}; Path=/ui; HttpOnly; SameSite=Strict{}", secure(state));
+    r.headers_mut().insert(header::SET_COOKIE, c.parse().expect("a token is header-safe"));
+    r
+}
+
+/// A well-formed CSRF token from the cookie, else a new one.
+fn csrf_token(req: &Request) -> String {
+    cookie(req, CSRF_COOKIE)
+        .filter(|t| t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .unwrap_or_else(accounts::new_token)
+}
+
+#[handler]
+fn login_form(req: &Request, Data(state): Data<&State>) -> Response {
+    login_page(state, StatusCode::OK, None, "", &csrf_token(req))
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 #[handler]
-async fn login(Data(state): Data<&State>, Data(ttl): Data<&SessionTtl>, Form(f): Form<LoginForm>) -> Response {
-    match accounts::login(&state.store, &state.throttle, f.username.trim(), &f.password, state.clock.now(), ttl.0).await
-    {
+async fn login(
+    req: &Request,
+    Data(state): Data<&State>,
+    Data(ttl): Data<&SessionTtl>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let username = f.username.trim();
+    let expected = cookie(req, CSRF_COOKIE);
+    let token_ok =
+        expected.as_deref().is_some_and(|e| !e.is_empty() && constant_time_eq(e.as_bytes(), f.csrf.as_bytes()));
+    if !same_origin(req, state) || !token_ok {
+        // A fresh form (and token): the person simply logs in again; a forged post gets nowhere.
+        return login_page(
+            state,
+            StatusCode::FORBIDDEN,
+            Some("页面已过期或来源不符，请重新登录"),
+            username,
+            &accounts::new_token(),
+        );
+    }
+    let source = crate::api::common::source_address(req);
+    let now = state.clock.now();
+    match accounts::login(&state.store, &state.throttle, username, &f.password, source.as_deref(), now, ttl.0).await {
         Ok((token, _, _)) => {
-            let cookie =
-                format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", ttl.0.num_seconds());
+            let cookie = format!(
+                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                ttl.0.num_seconds(),
+                secure(state)
+            );
             let mut r = redirect("/ui");
             r.headers_mut().insert(header::SET_COOKIE, cookie.parse().expect("a token is header-safe"));
             r
         }
         Err(accounts::AuthError::BadCredentials) => {
-            match crate::render::page("dashboard/login.html", &json!({ "error": "用户名或密码错误", "user": null }))
-            {
-                Ok(b) => html(StatusCode::UNAUTHORIZED, b),
-                Err(e) => message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", &e),
-            }
+            login_page(state, StatusCode::UNAUTHORIZED, Some("用户名或密码错误"), username, &f.csrf)
         }
         Err(accounts::AuthError::Throttled { retry_after_secs }) => message(
             StatusCode::TOO_MANY_REQUESTS,
             "登录尝试过多",
-            &format!("该账号连续登录失败次数过多，请{}分钟后再试。", (retry_after_secs + 59) / 60),
+            &format!("该账号或本机登录失败次数过多，请{}分钟后再试。", (retry_after_secs + 59) / 60),
         ),
+        Err(accounts::AuthError::Busy) => {
+            message(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙", "登录的人较多，请稍后再试。")
+        }
         Err(e) => {
             tracing::error!(error = %e, "dashboard login failed");
             message(StatusCode::SERVICE_UNAVAILABLE, "暂时无法登录", "请稍后再试。")
@@ -128,8 +195,15 @@ async fn login(Data(state): Data<&State>, Data(ttl): Data<&SessionTtl>, Form(f):
     }
 }
 
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[handler]
 async fn logout(req: &Request, Data(state): Data<&State>) -> Response {
+    if !same_origin(req, state) {
+        return message(StatusCode::FORBIDDEN, "来源不符", "退出请求不是从本系统的页面发出的。");
+    }
     if let Some(token) = session_token(req)
         && let Ok(Some(p)) = accounts::authenticate(&state.store, &token, state.clock.now()).await
         && let Err(e) = accounts::logout(&state.store, &token, &p, state.clock.now()).await
@@ -139,7 +213,7 @@ async fn logout(req: &Request, Data(state): Data<&State>) -> Response {
     let mut r = redirect("/ui/login");
     r.headers_mut().insert(
         header::SET_COOKIE,
-        format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0").parse().expect("static"),
+        format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", secure(state)).parse().expect("static"),
     );
     r
 }

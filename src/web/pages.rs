@@ -64,6 +64,9 @@ fn failed(e: FilingError) -> Response {
             message(StatusCode::NOT_FOUND, "未找到", "没有这项内容，或您无权查看。")
         }
         FilingError::Forbidden(_) => message(StatusCode::FORBIDDEN, "无权访问", "您的账号无权进行此操作。"),
+        FilingError::IdempotencyKeyReused => {
+            message(StatusCode::UNPROCESSABLE_ENTITY, "重复提交", "这次提交与先前的提交内容不同，请刷新后重试。")
+        }
         FilingError::Store(StoreError::Refused(d)) => message(StatusCode::CONFLICT, "暂无内容", &d.to_string()),
         FilingError::Store(StoreError::Unavailable(_)) => {
             message(StatusCode::SERVICE_UNAVAILABLE, "暂时无法访问", "数据库暂时不可用，请稍后再试。")
@@ -99,7 +102,11 @@ pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
     let mut programmes = Vec::new();
     for s in all {
         let prog = &s.programme;
-        if p.check(Access::ReadProgramme { scope_path: &prog.scope.implied_path() }).is_err() {
+        let reach = match state.store.recent_reach(&prog.key).await {
+            Ok(r) => r.unwrap_or_default(),
+            Err(e) => return failed(e.into()),
+        };
+        if p.check(Access::ReadProgramme { reach: &reach }).is_err() {
             continue;
         }
         let board = match deadline_board(&state.store, &prog.key, now(state), &Filter::default(), &p).await {
@@ -291,13 +298,10 @@ pub async fn unit(
     let Ok(code) = RegionCode::parse(&region) else {
         return message(StatusCode::NOT_FOUND, "未找到", "没有这个试点单位。");
     };
-    let u = match crate::service::filings::unit_of(&state.store, &k, &code).await {
+    let u = match crate::service::filings::unit_of(&state.store, &p, &k, &code).await {
         Ok(u) => u,
         Err(e) => return failed(e),
     };
-    if !p.can_read_unit(&u.path) {
-        return failed(FilingError::Hidden(region));
-    }
     let filter = Filter { region: Some(code.clone()), ..Filter::default() };
     let board = match deadline_board(&state.store, &k, now(state), &filter, &p).await {
         Ok(b) => b,

@@ -128,6 +128,18 @@ fn expect(rule: &str, user: &str) -> Outcome {
             "fj-admin" | "fz-reviewer" => Allowed,
             _ => Hidden,
         },
+        // Reminder channels of 福州: set up by its departments; seen from 福州 and above.
+        "manage_fuzhou_channel" => match user {
+            "fj-admin" | "fz-reviewer" => Allowed,
+            "fj-evaluator" | "fj-leader" => Forbidden,
+            _ => Hidden,
+        },
+        // Calendar feeds of 台江区: anyone who reads the unit, except leaders, who change nothing.
+        "feed_taijiang" => match user {
+            "fj-leader" => Forbidden,
+            _ if covers_taijiang => Allowed,
+            _ => Hidden,
+        },
         "read_fuzhou" => match user {
             "xm-reviewer" => Hidden,
             _ if fujian => Allowed,
@@ -152,6 +164,8 @@ struct Ctx {
     reward: String,
     /// A calendar feed of 台江区 and its secret.
     feed: String,
+    /// A robot channel of 福州.
+    channel: String,
     feed_token: String,
     tokens: BTreeMap<&'static str, String>,
 }
@@ -389,6 +403,14 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
             "define_in_fuzhou",
         ),
         "listChannels" => (c(Method::GET, "/api/v1/channels".into(), None), "anyone"),
+        "replaceChannelUrl" => (
+            c(
+                Method::PUT,
+                format!("/api/v1/channels/{}", ctx.channel),
+                Some(json!({"url": format!("https://oapi.dingtalk.com/robot/send?access_token=new{n}")})),
+            ),
+            "manage_fuzhou_channel",
+        ),
         "listDeliveries" => (c(Method::GET, "/api/v1/deliveries?status=dead".into(), None), "audit"),
         "replayDelivery" => {
             (c(Method::POST, format!("/api/v1/deliveries/{}/replay", ctx.dead_delivery), None), "replay_fujian")
@@ -443,10 +465,10 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
         "exportRanking" => (c(Method::GET, format!("{FJ}/rankings/2022-09/export?format=csv"), None), "read_fujian"),
         "exportCompliance" => (c(Method::GET, format!("{FJ}/compliance/export"), None), "read_fujian"),
         "exportReward" => (c(Method::GET, format!("{FJ}/rewards/{}/export", ctx.reward), None), "read_fujian"),
-        "createCalendarFeed" => (c(Method::POST, format!("{FJ}/units/350103/calendar-feeds"), None), "read_taijiang"),
+        "createCalendarFeed" => (c(Method::POST, format!("{FJ}/units/350103/calendar-feeds"), None), "feed_taijiang"),
         "listCalendarFeeds" => (c(Method::GET, format!("{FJ}/units/350103/calendar-feeds"), None), "read_taijiang"),
         "revokeCalendarFeed" => {
-            (c(Method::POST, format!("/api/v1/calendar-feeds/{}/revoke", ctx.feed), None), "read_taijiang")
+            (c(Method::POST, format!("/api/v1/calendar-feeds/{}/revoke", ctx.feed), None), "feed_taijiang")
         }
         "calendarFeed" => (c(Method::GET, format!("/api/v1/feeds/{}", ctx.feed_token), None), "anyone"),
         other => panic!("operation `{other}` has no authorization rule in tests/api/authz.rs: add one"),
@@ -587,6 +609,14 @@ async fn setup() -> (TestApp, Ctx) {
     let (s, f) = t.post_as(&tokens["fj-admin"], &format!("{FJ}/units/350103/calendar-feeds"), &json!({})).await;
     assert_eq!(s, 201, "{f}");
     let feed_token = f["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let (s, ch) = t
+        .post_as(
+            fz,
+            "/api/v1/channels",
+            &json!({"kind": "dingtalk", "url": "https://oapi.dingtalk.com/robot/send?access_token=abc", "region": "350100"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ch}");
     (
         t,
         Ctx {
@@ -601,6 +631,7 @@ async fn setup() -> (TestApp, Ctx) {
             reward: r["key"].as_str().unwrap().to_owned(),
             feed: f["id"].as_str().unwrap().to_owned(),
             feed_token,
+            channel: ch["key"].as_str().unwrap().to_owned(),
             tokens,
         },
     )
@@ -691,11 +722,14 @@ async fn every_operation_every_role_own_and_other_region() {
     for e in audit["items"].as_array().unwrap() {
         let actor = e["actor"].as_str().unwrap();
         let action = e["action"].as_str().unwrap();
-        // Logging in and subscribing to a calendar are the account's own business.
-        let write = !action.starts_with("auth.") && !action.starts_with("calendar_feed.");
+        // Logging in is the account's own business; anything else is a change.
+        let write = !action.starts_with("auth.");
         assert!(!(write && actor.ends_with("-leader")), "{e}");
+        // An evaluator enters scores (and may subscribe to a unit's calendar, as anyone who works).
         let scores = action.starts_with("evaluation.") || action.starts_with("adjustment.");
-        assert!(!(write && actor.ends_with("-evaluator") && !scores), "{e}");
+        let own = action.starts_with("calendar_feed.");
+        let evaluator = actor.ends_with("-evaluator");
+        assert!(!write || !evaluator || scores || own, "{e}");
     }
 }
 

@@ -9,7 +9,7 @@ use crate::helpers::{PASSWORD, TestApp};
 
 /// Logs in through the form; returns the session cookie.
 async fn sign_in(t: &TestApp, user: &str) -> String {
-    let resp = t.client.post("/ui/login").form(&[("username", user), ("password", PASSWORD)]).send().await;
+    let resp = t.form_login(user, PASSWORD).await;
     resp.assert_status(poem::http::StatusCode::SEE_OTHER);
     let cookie = resp.0.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
@@ -37,7 +37,7 @@ async fn leaders_see_their_region_through_the_dashboard() {
     let resp = t.client.get("/ui").send().await;
     resp.assert_status(poem::http::StatusCode::SEE_OTHER);
     resp.assert_header("location", "/ui/login");
-    let resp = t.client.post("/ui/login").form(&[("username", "fj-leader"), ("password", "wrong")]).send().await;
+    let resp = t.form_login("fj-leader", "wrong").await;
     resp.assert_status(poem::http::StatusCode::UNAUTHORIZED);
     assert!(resp.0.into_body().into_string().await.unwrap().contains("用户名或密码错误"));
 

@@ -79,7 +79,7 @@ async fn webhooks_retry_then_deliver_once_and_dead_letters_can_be_replayed() {
 
     // The 09:00 run three working days before the plan is due: 14 reminders, 3 of them in 福州
     // (台江区, 闽侯县, 平潭) and 1 in 厦门 (思明区).
-    let jobs = Scheduler::default();
+    let jobs = crate::helpers::loopback_scheduler();
     let mut now = at("2022-09-15T09:00:00+08:00");
     let ran = tick(&t.app.state.store, &jobs, now).await.unwrap();
     assert_eq!(ran[0].sent, 14);

@@ -36,7 +36,21 @@ pub fn suite_config() -> Config {
     let url = std::env::var("PILOTGOV_TEST_DATABASE_URL").unwrap_or_else(|_| "mem://".into());
     let database_name =
         if url.starts_with("ws") { format!("t{}", uuid::Uuid::new_v4().simple()) } else { "main".into() };
-    Config { database_url: url, database_name, token_ttl_minutes: 10 * 365 * 24 * 60, ..Config::default() }
+    Config {
+        database_url: url,
+        database_name,
+        token_ttl_minutes: 10 * 365 * 24 * 60,
+        // The tests' webhook receivers listen on loopback, which production refuses.
+        webhook_allow_hosts: vec!["127.0.0.1".into()],
+        ..Config::default()
+    }
+}
+
+/// The default schedule, with deliveries allowed to the tests' loopback receivers.
+pub fn loopback_scheduler() -> pilotgov::jobs::Scheduler {
+    let mut s = pilotgov::jobs::Scheduler::default();
+    s.outbox.allow_hosts = vec!["127.0.0.1".into()];
+    s
 }
 
 /// The suite's configuration when it runs against a SurrealDB server (`ws://`); on `mem://`
@@ -204,6 +218,35 @@ async fn read(resp: Response) -> (u16, Value) {
     let text = resp.into_body().into_string().await.expect("body");
     let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, value)
+}
+
+impl TestApp {
+    /// Posts the dashboard's login form as a browser does: first the form (which sets the CSRF
+    /// cookie and field), then the post with both.
+    pub async fn form_login(&self, username: &str, password: &str) -> poem::test::TestResponse {
+        let (cookie, token) = self.csrf().await;
+        self.client
+            .post("/ui/login")
+            .header("cookie", cookie)
+            .form(&[("username", username), ("password", password), ("csrf", token.as_str())])
+            .send()
+            .await
+    }
+
+    /// The login form's CSRF cookie (`name=value`) and hidden-field token.
+    pub async fn csrf(&self) -> (String, String) {
+        let resp = self.client.get("/ui/login").send().await.0;
+        let cookie = resp.headers().get("set-cookie").expect("csrf cookie").to_str().unwrap().to_owned();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let page = resp.into_body().into_string().await.unwrap();
+        let token = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("csrf field")
+            .to_owned();
+        (cookie, token)
+    }
 }
 
 /// Rows of a board matching a unit and deliverable.

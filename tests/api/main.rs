@@ -12,6 +12,7 @@ mod dashboard;
 mod delivery;
 mod exports;
 mod filings;
+mod hardening;
 mod helpers;
 mod instances;
 mod ops;

@@ -61,7 +61,7 @@ async fn repeated_failed_logins_pause_the_account() {
     assert_eq!((s, b["code"].as_str()), (429, Some("too_many_requests")), "even the right password waits: {b}");
     assert!(b["message"].as_str().unwrap().contains("seconds"), "{b}");
     // The dashboard's form is throttled the same way.
-    let resp = t.client.post("/ui/login").form(&[("username", "fj-leader"), ("password", PASSWORD)]).send().await;
+    let resp = t.form_login("fj-leader", PASSWORD).await;
     resp.assert_status(poem::http::StatusCode::TOO_MANY_REQUESTS);
     // Five minutes later the account may try again, and a success clears the count.
     t.set_time("2022-08-17T09:05:01+08:00");

@@ -1,5 +1,6 @@
 //! Fujian's selection rules: each 设区市 picks 1–2 directions and 1–2 counties; 平潭 pilots as a
-//! whole and files directly. A refusal names the rule and stores nothing.
+//! whole and files directly. A refusal names the rule and stores nothing. Every quota refusal is
+//! the same status, 422 `rule.<name>` (a programme rule refuses the change).
 
 use serde_json::json;
 
@@ -13,7 +14,7 @@ async fn a_third_county_in_a_city_is_refused() {
     let before = t.count(UNITS).await;
     // 福州市 already has 台江区 and 闽侯县.
     let (s, body) = t.post(UNITS, &json!({"region": "350104", "directions": [1]})).await;
-    assert_eq!(s, 409, "{body}");
+    assert_eq!(s, 422, "{body}");
     assert_eq!(body["code"], "rule.units_per_group");
     assert!(body["message"].as_str().unwrap().contains("福州市"), "{body}");
     assert_eq!(t.count(UNITS).await, before);
@@ -25,16 +26,27 @@ async fn a_third_direction_in_a_city_is_refused() {
     let before = t.count(UNITS).await;
     // 厦门市 has 思明区 on direction 2; 海沧区 on 3 and 4 would make three.
     let (s, body) = t.post(UNITS, &json!({"region": "350205", "directions": [3, 4]})).await;
-    assert_eq!(s, 409, "{body}");
+    assert_eq!(s, 422, "{body}");
     assert_eq!(body["code"], "rule.directions_per_group");
     assert!(body["message"].as_str().unwrap().contains("厦门市"), "{body}");
     // Changing an existing unit to break the rule is refused the same way.
     let (s, body) = t.put(&format!("{UNITS}/350203"), &json!({"region": "350203", "directions": [2, 5]})).await;
     assert_eq!(s, 200, "two directions for a city with one unit is fine: {body}");
     let (s, body) = t.post(UNITS, &json!({"region": "350206", "directions": [6]})).await;
-    assert_eq!(s, 409, "{body}");
+    assert_eq!(s, 422, "{body}");
     assert_eq!(body["code"], "rule.directions_per_group");
     assert_eq!(t.count(UNITS).await, before);
+}
+
+/// Per unit and per city, the quotas answer alike.
+#[tokio::test]
+async fn every_quota_refusal_has_one_status() {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    // Three directions for one unit (each unit chooses 1–2).
+    let (s, body) = t.post(UNITS, &json!({"region": "350206", "directions": [2, 3, 4]})).await;
+    assert_eq!((s, body["code"].as_str()), (422, Some("rule.directions_per_unit")), "{body}");
+    let (s, body) = t.post(UNITS, &json!({"region": "350104", "directions": [1]})).await;
+    assert_eq!((s, body["code"].as_str()), (422, Some("rule.units_per_group")), "{body}");
 }
 
 #[tokio::test]

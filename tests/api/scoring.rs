@@ -231,7 +231,7 @@ async fn xixiu_2019_scores_rankings_appeals_and_the_reward_split() {
     }
     let (_, csv) = t.get(&format!("{P}/rankings/2019-07/csv")).await;
     let csv = csv.as_str().unwrap().to_owned();
-    assert!(csv.starts_with("\u{feff}名次,单位代码,单位名称,得分,名次变化\n1,520402002,\"东街街道\",100.00,"), "{csv}");
+    assert!(csv.starts_with("\u{feff}名次,单位代码,单位名称,得分,名次变化\r\n1,520402002,东街街道,100.00,"), "{csv}");
     let (_, appeals) = t.get(&format!("{P}/appeals")).await;
     let statuses: Vec<&str> = appeals.as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["upheld", "overturned"]);
