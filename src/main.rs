@@ -154,167 +154,210 @@ fn main() -> anyhow::Result<()> {
     result
 }
 
-async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
+/// One function per subcommand; this only dispatches.
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
-        Command::Serve { demo, bind } => {
-            if let Some(b) = bind {
-                config.bind = b;
-            }
-            let app = App::build(config, clock.clone()).await?;
-            if demo {
-                for done in load_demo(&app.state.store, clock.now()).await? {
-                    tracing::info!("demo: loaded {done}");
-                }
-                ensure_demo_users(&app.state.store, clock.now()).await?;
-                if pilotgov::service::demo::play(&app.state.store)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("demo activity: {e}"))?
-                {
-                    tracing::info!("demo: played filings, rankings and bulletins of Xixiu 2019 and Fujian 2022");
-                }
-                println!("demo accounts (password `{DEMO_PASSWORD}`):");
-                for (username, name, role, region) in DEMO_USERS {
-                    println!("  {username:<16} {:<15} {region:<10} {name}", role.as_str());
-                }
-                println!(
-                    "log in: curl -s -X POST http://{}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"fj-admin\",\"password\":\"{DEMO_PASSWORD}\"}}'",
-                    app.config.bind
-                );
-            }
-            // The scheduler runs beside the server; every instance may run one (runs are claimed).
-            let outbox = app.config.outbox().map_err(|e| anyhow::anyhow!("e-mail configuration: {e}"))?;
-            let scheduler = pilotgov::jobs::Scheduler { outbox, ..pilotgov::jobs::Scheduler::default() };
-            tokio::spawn(pilotgov::jobs::run_forever(app.state.store.clone(), clock.clone(), scheduler));
-            let bind = app.config.bind.clone();
-            let listener = poem::listener::TcpListener::bind(bind.clone());
-            println!(
-                "pilotgov listening on http://{bind}  (dashboard /ui, API /api/v1, docs /docs, spec /api/v1/openapi.json)"
-            );
-            poem::Server::new(listener)
-                .run_with_graceful_shutdown(
-                    app.endpoint(),
-                    async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    },
-                    Some(std::time::Duration::from_secs(10)),
-                )
-                .await
-                .with_context(|| format!("serving on {bind}"))?;
-        }
-        Command::Seed { files } => {
-            let app = App::build(config, clock.clone()).await?;
-            let actor = Actor::system("seed", clock.now());
-            for f in files {
-                let done = import_file(&app.state.store, &f, &actor)
-                    .await
-                    .with_context(|| format!("seeding {}", f.display()))?;
-                println!("{}: {done}", f.display());
-            }
-        }
-        Command::Openapi => {
-            config.database_url = "mem://".into();
-            let app = App::build(config, clock).await?;
-            println!("{}", spec_json(app.state));
-        }
+        Command::Serve { demo, bind } => serve(config, clock, demo, bind).await,
+        Command::Seed { files } => seed(config, clock, files).await,
+        Command::Openapi => openapi(config, clock).await,
         Command::Deadlines { programme, as_of, region, status } => {
-            let app = App::build(config, clock.clone()).await?;
-            let key = Key::parse(&programme)?;
-            let as_of = match as_of {
-                Some(s) => pilotgov::api::common::instant("as_of", &s)?,
-                None => clock.now(),
-            };
-            let filter = Filter {
-                region: region.as_deref().map(RegionCode::parse).transpose()?,
-                status: status.as_deref().map(Status::parse).transpose()?,
-                deliverable: None,
-            };
-            let everyone = Principal::system_reader("cli");
-            let board = deadline_board(&app.state.store, &key, as_of, &filter, &everyone).await?;
-            print!("{}", pilotgov::service::board::render_text(&board));
+            deadlines(config, clock, &programme, as_of, region, status).await
         }
         Command::Jobs { command: JobsCommand::Run { job, at, dry_run } } => {
-            anyhow::ensure!(
-                job == "reminders" || job == "monthly-drafts",
-                "unknown job `{job}` (reminders, monthly-drafts)"
-            );
-            let app = App::build(config, clock.clone()).await?;
-            let now = match at {
-                Some(s) => pilotgov::api::common::instant("at", &s)?,
-                None => clock.now(),
-            };
-            let store = &app.state.store;
-            if job == "monthly-drafts" {
-                anyhow::ensure!(!dry_run, "monthly-drafts has no dry run");
-                let made = pilotgov::jobs::monthly::run(store, now).await?;
-                println!("{made} draft(s) and notice(s) made");
-                return Ok(());
-            }
-            let previous = store.job_last_run("reminders").await?;
-            let sent = pilotgov::jobs::reminders::run(store, now, previous, dry_run).await?;
-            for r in &sent {
-                println!("{}\t{}\t{}\t{}", r.send_date, r.kind, r.recipients.join(","), r.message);
-            }
-            println!("{} reminder(s) {}", sent.len(), if dry_run { "would be sent" } else { "sent" });
+            run_job(config, clock, &job, at, dry_run).await
         }
-        Command::User { command } => {
-            let app = App::build(config, clock.clone()).await?;
-            let store = &app.state.store;
-            let actor = Actor::system("cli", clock.now());
-            match command {
-                UserCommand::Add { username, role, region, name } => {
-                    let password = match std::env::var("PILOTGOV_NEW_PASSWORD") {
-                        Ok(p) => p,
-                        Err(_) => {
-                            let mut line = String::new();
-                            std::io::stdin().read_line(&mut line)?;
-                            line.trim_end_matches(['\r', '\n']).to_owned()
-                        }
-                    };
-                    let region = RegionCode::parse(&region)?;
-                    let new = NewUser {
-                        username: &username,
-                        display_name: name.as_deref().unwrap_or(&username),
-                        role: Role::parse(&role)?,
-                        region: &region,
-                        password: &password,
-                    };
-                    create_user(store, new, &actor).await?;
-                    println!("created {username}");
-                }
-                UserCommand::List => {
-                    for u in store.users().await? {
-                        let state = if u.disabled { "disabled" } else { "active" };
-                        println!("{:<20} {:<15} {:<10} {state:<9} {}", u.username, u.role, u.region, u.display_name);
-                    }
-                }
-                UserCommand::Disable { username } => {
-                    store.set_user_disabled(&username, true, &actor).await?;
-                    println!("disabled {username}");
-                }
-                UserCommand::Enable { username } => {
-                    store.set_user_disabled(&username, false, &actor).await?;
-                    println!("enabled {username}");
-                }
-            }
-        }
+        Command::User { command } => user(config, clock, command).await,
         Command::Backup { file } => {
-            let app = App::build(config, clock.clone()).await?;
+            let app = App::build(config, clock).await?;
             let bytes = pilotgov::service::backup::backup(&app.state.store, &file).await?;
             println!("backup written to {} ({bytes} bytes of SurrealQL)", file.display());
+            Ok(())
         }
-        Command::Restore { file } => {
-            // Checked before the database is even opened: a damaged file changes nothing.
-            pilotgov::service::backup::verify(&file)?;
-            let store = pilotgov::service::backup::restore(&config.store(), &file).await?;
-            let tables = store.dump().await?;
-            let rows: usize = tables.values().map(Vec::len).sum();
-            println!("restored {} into {} ({} tables, {rows} rows)", file.display(), config.database_url, tables.len());
-        }
+        Command::Restore { file } => restore(config, &file).await,
         Command::Bench { bench_url, units, http, only } => {
-            pilotgov::bench::run(bench_url, units, http, only.as_deref()).await?;
+            pilotgov::bench::run(bench_url, units, http, only.as_deref()).await
         }
     }
+}
+
+/// `serve [--demo] [--bind]`: the HTTP server with its scheduler.
+async fn serve(mut config: Config, clock: Arc<dyn Clock>, demo: bool, bind: Option<String>) -> anyhow::Result<()> {
+    if let Some(b) = bind {
+        config.bind = b;
+    }
+    let app = App::build(config, clock.clone()).await?;
+    if demo {
+        load_demo_data(&app, clock.now()).await?;
+    }
+    // The scheduler runs beside the server; every instance may run one (runs are claimed).
+    let outbox = app.config.outbox().map_err(|e| anyhow::anyhow!("e-mail configuration: {e}"))?;
+    let scheduler = pilotgov::jobs::Scheduler { outbox, ..pilotgov::jobs::Scheduler::default() };
+    tokio::spawn(pilotgov::jobs::run_forever(app.state.store.clone(), clock.clone(), scheduler));
+    let bind = app.config.bind.clone();
+    let listener = poem::listener::TcpListener::bind(bind.clone());
+    println!(
+        "pilotgov listening on http://{bind}  (dashboard /ui, API /api/v1, docs /docs, spec /api/v1/openapi.json)"
+    );
+    poem::Server::new(listener)
+        .run_with_graceful_shutdown(
+            app.endpoint(),
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await
+        .with_context(|| format!("serving on {bind}"))
+}
+
+/// The five seed programmes, the demo accounts and the demo history, once.
+async fn load_demo_data(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    for done in load_demo(&app.state.store, now).await? {
+        tracing::info!("demo: loaded {done}");
+    }
+    ensure_demo_users(&app.state.store, now).await?;
+    if pilotgov::service::demo::play(&app.state.store).await.map_err(|e| anyhow::anyhow!("demo activity: {e}"))? {
+        tracing::info!("demo: played filings, rankings and bulletins of Xixiu 2019 and Fujian 2022");
+    }
+    println!("demo accounts (password `{DEMO_PASSWORD}`):");
+    for (username, name, role, region) in DEMO_USERS {
+        println!("  {username:<16} {:<15} {region:<10} {name}", role.as_str());
+    }
+    println!(
+        "log in: curl -s -X POST http://{}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"fj-admin\",\"password\":\"{DEMO_PASSWORD}\"}}'",
+        app.config.bind
+    );
+    Ok(())
+}
+
+/// `seed FILE...`: fixture documents into the configured database.
+async fn seed(config: Config, clock: Arc<dyn Clock>, files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let app = App::build(config, clock.clone()).await?;
+    let actor = Actor::system("seed", clock.now());
+    for f in files {
+        let done =
+            import_file(&app.state.store, &f, &actor).await.with_context(|| format!("seeding {}", f.display()))?;
+        println!("{}: {done}", f.display());
+    }
+    Ok(())
+}
+
+/// `openapi`: the spec, from an in-memory app.
+async fn openapi(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    config.database_url = "mem://".into();
+    let app = App::build(config, clock).await?;
+    println!("{}", spec_json(app.state));
+    Ok(())
+}
+
+/// `deadlines --programme KEY [--as-of] [--region] [--status]`: the board in the terminal.
+async fn deadlines(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    programme: &str,
+    as_of: Option<String>,
+    region: Option<String>,
+    status: Option<String>,
+) -> anyhow::Result<()> {
+    let app = App::build(config, clock.clone()).await?;
+    let key = Key::parse(programme)?;
+    let as_of = match as_of {
+        Some(s) => pilotgov::api::common::instant("as_of", &s)?,
+        None => clock.now(),
+    };
+    let filter = Filter {
+        region: region.as_deref().map(RegionCode::parse).transpose()?,
+        status: status.as_deref().map(Status::parse).transpose()?,
+        deliverable: None,
+    };
+    let everyone = Principal::system_reader("cli");
+    let board = deadline_board(&app.state.store, &key, as_of, &filter, &everyone).await?;
+    print!("{}", pilotgov::service::board::render_text(&board));
+    Ok(())
+}
+
+/// `jobs run reminders|monthly-drafts [--at] [--dry-run]`.
+async fn run_job(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    job: &str,
+    at: Option<String>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(job == "reminders" || job == "monthly-drafts", "unknown job `{job}` (reminders, monthly-drafts)");
+    let app = App::build(config, clock.clone()).await?;
+    let now = match at {
+        Some(s) => pilotgov::api::common::instant("at", &s)?,
+        None => clock.now(),
+    };
+    let store = &app.state.store;
+    if job == "monthly-drafts" {
+        anyhow::ensure!(!dry_run, "monthly-drafts has no dry run");
+        let made = pilotgov::jobs::monthly::run(store, now).await?;
+        println!("{made} draft(s) and notice(s) made");
+        return Ok(());
+    }
+    let previous = store.job_last_run("reminders").await?;
+    let sent = pilotgov::jobs::reminders::run(store, now, previous, dry_run).await?;
+    for r in &sent {
+        println!("{}\t{}\t{}\t{}", r.send_date, r.kind, r.recipients.join(","), r.message);
+    }
+    println!("{} reminder(s) {}", sent.len(), if dry_run { "would be sent" } else { "sent" });
+    Ok(())
+}
+
+/// `user add|list|disable|enable`.
+async fn user(config: Config, clock: Arc<dyn Clock>, command: UserCommand) -> anyhow::Result<()> {
+    let app = App::build(config, clock.clone()).await?;
+    let store = &app.state.store;
+    let actor = Actor::system("cli", clock.now());
+    match command {
+        UserCommand::Add { username, role, region, name } => {
+            let password = match std::env::var("PILOTGOV_NEW_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let region = RegionCode::parse(&region)?;
+            let new = NewUser {
+                username: &username,
+                display_name: name.as_deref().unwrap_or(&username),
+                role: Role::parse(&role)?,
+                region: &region,
+                password: &password,
+            };
+            create_user(store, new, &actor).await?;
+            println!("created {username}");
+        }
+        UserCommand::List => {
+            for u in store.users().await? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{:<20} {:<15} {:<10} {state:<9} {}", u.username, u.role, u.region, u.display_name);
+            }
+        }
+        UserCommand::Disable { username } => {
+            store.set_user_disabled(&username, true, &actor).await?;
+            println!("disabled {username}");
+        }
+        UserCommand::Enable { username } => {
+            store.set_user_disabled(&username, false, &actor).await?;
+            println!("enabled {username}");
+        }
+    }
+    Ok(())
+}
+
+/// `restore FILE`: checked before the database is even opened, so a damaged file changes nothing.
+async fn restore(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    pilotgov::service::backup::verify(file)?;
+    let store = pilotgov::service::backup::restore(&config.store(), file).await?;
+    let tables = store.dump().await?;
+    let rows: usize = tables.values().map(Vec::len).sum();
+    println!("restored {} into {} ({} tables, {rows} rows)", file.display(), config.database_url, tables.len());
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::common::{Level, shanghai};
 use super::error::ApiError;
 use super::{ApiTags, State};
 use crate::domain::access::{Access, Denied, Principal};
-use crate::service::accounts::{self, AuthError};
+use crate::service::accounts;
 use crate::store::audit::Actor;
 
 /// A bearer token from `POST /api/v1/auth/login`.
@@ -126,17 +126,9 @@ impl AuthApi {
         let throttle = &self.state.throttle;
         let source = super::common::source_address(req);
         let (user, pass) = (&body.0.username, &body.0.password);
-        match accounts::login(&self.state.store, throttle, user, pass, source.as_deref(), now, self.token_ttl).await {
-            Ok((token, expires, p)) => Ok(Json(Session { token, expires_at: shanghai(expires), user: (&p).into() })),
-            Err(AuthError::BadCredentials) => {
-                Err(ApiError::unauthorized("wrong username or password, or the account is disabled"))
-            }
-            Err(AuthError::Throttled { retry_after_secs }) => Err(ApiError::too_many_requests(format!(
-                "too many failed logins for this account or address; try again in {retry_after_secs} seconds"
-            ))),
-            Err(AuthError::Busy) => Err(ApiError::busy("the server is busy checking passwords; try again shortly")),
-            Err(AuthError::Store(e)) => Err(e.into()),
-        }
+        let (token, expires, p) =
+            accounts::login(&self.state.store, throttle, user, pass, source.as_deref(), now, self.token_ttl).await?;
+        Ok(Json(Session { token, expires_at: shanghai(expires), user: (&p).into() }))
     }
 
     /// Revoke the token this request carries.

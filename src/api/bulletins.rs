@@ -63,9 +63,9 @@ pub struct BulletinView {
     pub title: String,
     pub remarks: Option<String>,
     pub revision: u32,
-    pub created_at: String,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
     pub created_by: String,
-    pub published_at: Option<String>,
+    pub published_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub published_by: Option<String>,
     /// The figures as taken: summary, ranking, units named, good practice, what falls due next.
     pub content: serde_json::Value,
@@ -84,9 +84,9 @@ impl From<&BulletinRow> for BulletinView {
             title: b.title.clone(),
             remarks: b.remarks.clone(),
             revision: b.revision,
-            created_at: b.created_at.clone(),
+            created_at: super::common::stamp(&b.created_at),
             created_by: b.created_by.clone(),
-            published_at: b.published_at.clone(),
+            published_at: super::common::stamp_opt(b.published_at.as_deref()),
             published_by: b.published_by.clone(),
             content: b.content.clone(),
         }

@@ -69,7 +69,7 @@ pub struct DeliveryView {
     /// `pending`, `delivered` or `dead`.
     pub status: String,
     pub attempts: i64,
-    pub next_attempt_at: String,
+    pub next_attempt_at: chrono::DateTime<chrono::FixedOffset>,
     /// Every attempt and its outcome.
     pub log: Vec<serde_json::Value>,
 }
@@ -83,7 +83,7 @@ impl From<&DeliveryRow> for DeliveryView {
             kind: d.kind.clone(),
             status: d.status.clone(),
             attempts: d.attempts,
-            next_attempt_at: d.next_attempt_at.clone(),
+            next_attempt_at: super::common::stamp(&d.next_attempt_at),
             log: d.log.iter().map(|e| shown_attempt(&d.kind, e)).collect(),
         }
     }

@@ -5,6 +5,7 @@ use poem::Response;
 use poem_openapi::{ApiResponse, Object, payload::Json};
 
 use crate::domain::DomainError;
+use crate::service::error::ServiceError;
 use crate::store::StoreError;
 
 /// Every error body: a stable machine-readable `code` and a message for a person.
@@ -98,28 +99,6 @@ impl ApiError {
     }
 }
 
-/// Rules whose breach is a clash with what is stored — a duplicate, a published or decided
-/// record, a state that moved on, a tie in the stored scores — (409) rather than a programme rule
-/// refusing the change (422: quotas, scope, unit level, periods, caps, totals).
-const CONFLICT_RULES: &[&str] = &[
-    "duplicate_unit",
-    "duplicate_programme",
-    "duplicate_stages",
-    "duplicate_directions",
-    "duplicate_deliverables",
-    "filing_state",
-    "duplicate_filing",
-    "already_published",
-    "not_published",
-    "ranking_not_published",
-    "revoked",
-    "published",
-    "appeal_decided",
-    "duplicate_appeal",
-    "wrong_step",
-    "reward_tie",
-];
-
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
@@ -127,9 +106,33 @@ impl From<DomainError> for ApiError {
                 Self::Unprocessable(body("validation_failed", format!("{field}: {message}"), Some(field)))
             }
             DomainError::RuleViolated { rule, message } => {
-                let b = body(format!("rule.{rule}"), message, None);
-                if CONFLICT_RULES.contains(&rule.as_str()) { Self::Conflict(b) } else { Self::Unprocessable(b) }
+                let b = body(format!("rule.{}", rule.code()), message, None);
+                if rule.is_conflict() { Self::Conflict(b) } else { Self::Unprocessable(b) }
             }
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Forbidden(why) => Self::forbidden(why),
+            ServiceError::Hidden(what) => {
+                Self::not_found(format!("{what} does not exist (or is not visible to this account)"))
+            }
+            ServiceError::IdempotencyKeyReused => Self::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different request; use a new key for a new request",
+                "Idempotency-Key",
+            ),
+            ServiceError::BadCredentials => {
+                Self::unauthorized("wrong username or password, or the account is disabled")
+            }
+            ServiceError::Throttled { retry_after_secs } => Self::too_many_requests(format!(
+                "too many failed logins for this account or address; try again in {retry_after_secs} seconds"
+            )),
+            ServiceError::Busy => Self::busy("the server is busy checking passwords; try again shortly"),
+            ServiceError::Store(e) => e.into(),
         }
     }
 }

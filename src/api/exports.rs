@@ -39,7 +39,7 @@ pub struct FeedView {
     pub programme: String,
     pub unit: String,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
     pub revoked: bool,
 }
 
@@ -50,7 +50,7 @@ impl From<&FeedRow> for FeedView {
             programme: f.programme.clone(),
             unit: f.unit.clone(),
             created_by: f.created_by.clone(),
-            created_at: f.created_at.clone(),
+            created_at: super::common::stamp(&f.created_at),
             revoked: f.revoked,
         }
     }

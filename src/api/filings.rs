@@ -16,27 +16,11 @@ use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::compliance::Tally;
 use crate::domain::filing::{Decision, Filing, FilingState, Timeliness, timeliness};
-use crate::domain::{DomainError, Key};
-use crate::service::filings::{self as service, FilingError, NewFiling};
+use crate::domain::programme::due_on;
+use crate::domain::{DomainError, Key, Rule};
+use crate::service::filings::{self as service, NewFiling};
 use crate::store::audit::AuditFilter;
 use crate::store::filings::AttachmentRow;
-
-impl From<FilingError> for ApiError {
-    fn from(e: FilingError) -> Self {
-        match e {
-            FilingError::Forbidden(why) => ApiError::forbidden(why),
-            FilingError::Hidden(what) => {
-                ApiError::not_found(format!("{what} does not exist (or is not visible to this account)"))
-            }
-            FilingError::IdempotencyKeyReused => ApiError::unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used for a different request; use a new key for a new request",
-                "Idempotency-Key",
-            ),
-            FilingError::Store(e) => e.into(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -133,7 +117,7 @@ pub struct AttachmentView {
     pub size: i64,
     pub sha256: String,
     pub uploaded_by: String,
-    pub uploaded_at: String,
+    pub uploaded_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 impl From<&AttachmentRow> for AttachmentView {
@@ -145,7 +129,7 @@ impl From<&AttachmentRow> for AttachmentView {
             size: a.size,
             sha256: a.sha256.clone(),
             uploaded_by: a.uploaded_by.clone(),
-            uploaded_at: a.uploaded_at.clone(),
+            uploaded_at: super::common::stamp(&a.uploaded_at),
         }
     }
 }
@@ -208,7 +192,7 @@ pub struct VersionView {
     pub body: String,
     pub attachments: Vec<String>,
     pub submitted_by: String,
-    pub submitted_at: String,
+    pub submitted_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -220,7 +204,7 @@ pub struct ReviewView {
     pub decision: String,
     pub reason: Option<String>,
     pub reviewer: String,
-    pub decided_at: String,
+    pub decided_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// A filing with its history.
@@ -366,12 +350,7 @@ impl FilingsApi {
     async fn view(&self, f: &Filing) -> Result<FilingView, ApiError> {
         let store = &self.state.store;
         let (stages, deliverables) = tokio::try_join!(store.stages(&f.programme), store.deliverables(&f.programme))?;
-        let due_on = deliverables
-            .iter()
-            .find(|d| d.key == f.deliverable)
-            .and_then(|d| d.deadline.occurrences(&stages).ok())
-            .and_then(|o| o.into_iter().find(|o| o.key == f.occurrence))
-            .map(|o| o.due_on);
+        let due_on = due_on(&deliverables, &stages, f.deliverable.as_str(), &f.occurrence);
         Ok(view(f, due_on, self.state.clock.now()))
     }
 
@@ -394,7 +373,7 @@ impl FilingsApi {
                     body: v.body,
                     attachments: v.attachments,
                     submitted_by: v.submitted_by,
-                    submitted_at: v.submitted_at,
+                    submitted_at: super::common::stamp(&v.submitted_at),
                 })
                 .collect(),
             reviews: reviews
@@ -406,7 +385,7 @@ impl FilingsApi {
                     decision: r.decision,
                     reason: r.reason,
                     reviewer: r.reviewer,
-                    decided_at: r.decided_at,
+                    decided_at: super::common::stamp(&r.decided_at),
                 })
                 .collect(),
             attachments,
@@ -512,14 +491,7 @@ impl FilingsApi {
             .filter(|f| deliverable.0.as_deref().is_none_or(|d| f.deliverable.as_str() == d))
             .filter(|f| state.0.is_none_or(|s| StateDto::from(f.state) == s))
             .collect();
-        let due = |f: &Filing| {
-            deliverables
-                .iter()
-                .find(|d| d.key == f.deliverable)
-                .and_then(|d| d.deadline.occurrences(&stages).ok())
-                .and_then(|o| o.into_iter().find(|o| o.key == f.occurrence))
-                .map(|o| o.due_on)
-        };
+        let due = |f: &Filing| due_on(&deliverables, &stages, f.deliverable.as_str(), &f.occurrence);
         Ok(Json(FilingPage {
             total: filings.len() as u64,
             items: filings.iter().skip(offset as usize).take(limit as usize).map(|f| view(f, due(f), now)).collect(),
@@ -558,7 +530,7 @@ impl FilingsApi {
         let content_type = form.file.content_type().unwrap_or("application/octet-stream").to_owned();
         if form.file.size() > self.attachment_limit {
             return Err(DomainError::rule(
-                "attachment_size",
+                Rule::AttachmentSize,
                 format!("{} bytes is over the limit of {}", form.file.size(), self.attachment_limit),
             )
             .into());

@@ -20,6 +20,7 @@ mod regions;
 mod reminders;
 mod rendered;
 mod scoring;
+mod scoring_dto;
 mod units;
 
 use std::sync::Arc;

@@ -4,9 +4,10 @@ use chrono::NaiveDate;
 use poem_openapi::{Enum, Object, OpenApi, Union, param::Path, payload::Json};
 
 use super::auth::Auth;
+use super::common::Created;
 use super::common::{Level, WindowView, key, region, window};
 use super::error::ApiError;
-use super::programmes::{Created, not_found};
+use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::deadline::{Anchor, Every, LastDay, MonthDay};

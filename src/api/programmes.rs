@@ -1,9 +1,9 @@
 //! `/programmes`: define, read, change and import pilot programmes.
 
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
-use super::common::{DocDateView, Level, WindowView, doc_date, key, page, region, window};
+use super::common::{Created, DocDateView, Level, WindowView, doc_date, key, page, region, window};
 use super::error::ApiError;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
@@ -208,13 +208,6 @@ pub struct ImportSummary {
     pub directions: u64,
     pub deliverables: u64,
     pub units: u64,
-}
-
-#[derive(ApiResponse)]
-pub enum Created<T: poem_openapi::types::ToJSON> {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<T>),
 }
 
 pub struct ProgrammesApi {

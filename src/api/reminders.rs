@@ -31,7 +31,7 @@ pub struct ReminderView {
     pub send_date: String,
     pub message: String,
     pub recipients: Vec<String>,
-    pub sent_at: String,
+    pub sent_at: chrono::DateTime<chrono::FixedOffset>,
     /// Read by the account asking (inbox only).
     pub read: bool,
 }
@@ -50,7 +50,7 @@ fn view(r: &ReminderRow, me: &str) -> ReminderView {
         send_date: r.send_date.clone(),
         message: r.message.clone(),
         recipients: r.recipients.clone(),
-        sent_at: r.sent_at.clone(),
+        sent_at: super::common::stamp(&r.sent_at),
         read: r.read_by.iter().any(|u| u == me),
     }
 }

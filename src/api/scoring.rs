@@ -13,10 +13,11 @@ use poem_openapi::registry::MetaSchemaRef;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union, param::Path, param::Query};
 
 use super::auth::Auth;
-use super::common::region;
+use super::common::{Created, region};
 use super::error::ApiError;
 use super::programmes::not_found;
 use super::rendered::Rendered;
+use super::scoring_dto::{IndicatorSystemDto, RewardMethodDto, SchemeDto, convert};
 use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::deadline::YearMonth;
@@ -135,7 +136,7 @@ pub struct AdjustmentView {
     pub reason: String,
     pub evidence: Option<EvidenceView>,
     pub entered_by: String,
-    pub entered_at: String,
+    pub entered_at: chrono::DateTime<chrono::FixedOffset>,
     /// Overturned on appeal.
     pub voided: bool,
 }
@@ -152,7 +153,7 @@ impl From<&crate::store::scoring::AdjustmentRow> for AdjustmentView {
             reason: a.reason.clone(),
             evidence: a.evidence.as_ref().map(|e| Evidence::from_stored(e).into()),
             entered_by: a.entered_by.clone(),
-            entered_at: a.entered_at.clone(),
+            entered_at: super::common::stamp(&a.entered_at),
             voided: a.voided,
         }
     }
@@ -326,11 +327,12 @@ pub struct AppealView {
     pub period: Option<String>,
     pub reason: String,
     pub filed_by: String,
-    pub filed_at: String,
+    pub filed_at: chrono::DateTime<chrono::FixedOffset>,
     /// `pending`, `upheld` or `overturned` (final).
     pub status: String,
     pub decision_reason: Option<String>,
     pub decided_by: Option<String>,
+    pub decided_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl From<&crate::store::scoring::AppealRow> for AppealView {
@@ -342,10 +344,11 @@ impl From<&crate::store::scoring::AppealRow> for AppealView {
             period: a.period.clone(),
             reason: a.reason.clone(),
             filed_by: a.filed_by.clone(),
-            filed_at: a.filed_at.clone(),
+            filed_at: super::common::stamp(&a.filed_at),
             status: a.status.clone(),
             decision_reason: a.decision_reason.clone(),
             decided_by: a.decided_by.clone(),
+            decided_at: super::common::stamp_opt(a.decided_at.as_deref()),
         }
     }
 }
@@ -433,9 +436,8 @@ pub struct RewardInput {
     pub year: i32,
     /// The fund, in fen (分).
     pub fund: i64,
-    /// `{"kind": "proportional", "threshold": 60}`, `{"kind": "tiers", "tiers": [{"name", "count",
-    /// "amount"}]}` or `{"kind": "fixed", "grants": [{"unit", "amount"}]}`; amounts in fen.
-    pub method: serde_json::Value,
+    /// Proportional above a threshold, tiers, or fixed grants; amounts in fen.
+    pub method: RewardMethodDto,
     /// Most any one unit may get, in fen.
     pub cap: Option<i64>,
 }
@@ -455,10 +457,11 @@ pub struct RewardView {
     pub key: String,
     pub label: String,
     pub fund: i64,
-    pub method: serde_json::Value,
+    /// How it was split (absent only for a stored method that no longer reads).
+    pub method: Option<RewardMethodDto>,
     pub cap: Option<i64>,
     pub shares: Vec<ShareView>,
-    pub computed_at: String,
+    pub computed_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 impl From<&crate::store::scoring::RewardRow> for RewardView {
@@ -467,7 +470,7 @@ impl From<&crate::store::scoring::RewardRow> for RewardView {
             key: r.key.clone(),
             label: r.label.clone(),
             fund: r.fund,
-            method: r.method.clone(),
+            method: serde_json::from_value(r.method.clone()).ok(),
             cap: r.cap,
             shares: r
                 .shares
@@ -479,7 +482,7 @@ impl From<&crate::store::scoring::RewardRow> for RewardView {
                     explanation: s.explanation.to_string(),
                 })
                 .collect(),
-            computed_at: r.computed_at.clone(),
+            computed_at: super::common::stamp(&r.computed_at),
         }
     }
 }
@@ -509,13 +512,6 @@ pub enum CsvResponse {
     Ok(Csv),
 }
 
-#[derive(ApiResponse)]
-pub enum Created<T: poem_openapi::types::ToJSON> {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<T>),
-}
-
 pub struct ScoringApi {
     pub state: State,
 }
@@ -530,11 +526,11 @@ impl ScoringApi {
 impl ScoringApi {
     /// The programme's scoring scheme.
     #[oai(path = "/programmes/:key/scheme", method = "get", operation_id = "getScheme")]
-    async fn get_scheme(&self, auth: Auth, key: Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    async fn get_scheme(&self, auth: Auth, key: Path<String>) -> Result<Json<SchemeDto>, ApiError> {
         let k = self::key(&key.0)?;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let s = service::scheme_required(&self.state.store, &k).await?;
-        Ok(Json(serde_json::to_value(s).expect("schemes serialise")))
+        Ok(Json(convert("scheme", &s)?))
     }
 
     /// Set the scoring scheme: items with full marks, automatic deduction rules, bonus cap,
@@ -544,15 +540,14 @@ impl ScoringApi {
         &self,
         auth: Auth,
         key: Path<String>,
-        body: Json<serde_json::Value>,
-    ) -> Result<Json<serde_json::Value>, ApiError> {
+        body: Json<SchemeDto>,
+    ) -> Result<Json<SchemeDto>, ApiError> {
         let k = self::key(&key.0)?;
         let path = service::programme_gate(&self.state.store, auth.principal(), &k, true).await?;
-        let scheme: Scheme = serde_json::from_value(body.0.clone())
-            .map_err(|e| ApiError::from(DomainError::invalid("scheme", e.to_string())))?;
+        let scheme: Scheme = convert("scheme", &body.0)?;
         scheme.validate()?;
         self.state.store.put_scheme(&k, &scheme, path, &auth.actor(&self.state)).await?;
-        Ok(Json(serde_json::to_value(scheme).expect("schemes serialise")))
+        Ok(Json(convert("scheme", &scheme)?))
     }
 
     /// Enter a deduction or bonus for a unit and month (evaluators and reviewing departments).
@@ -771,7 +766,7 @@ impl ScoringApi {
 
     /// The programme's evaluation indicator system.
     #[oai(path = "/programmes/:key/indicator-system", method = "get", operation_id = "getIndicatorSystem")]
-    async fn get_system(&self, auth: Auth, key: Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    async fn get_system(&self, auth: Auth, key: Path<String>) -> Result<Json<IndicatorSystemDto>, ApiError> {
         let k = self::key(&key.0)?;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let s = self
@@ -780,7 +775,7 @@ impl ScoringApi {
             .indicator_system(&k)
             .await?
             .ok_or_else(|| ApiError::not_found("this programme has no indicator system"))?;
-        Ok(Json(serde_json::to_value(s).expect("systems serialise")))
+        Ok(Json(convert("indicator_system", &s)?))
     }
 
     /// Set the indicator system: groups and indicators with weights (each adding up to 100) and
@@ -790,15 +785,14 @@ impl ScoringApi {
         &self,
         auth: Auth,
         key: Path<String>,
-        body: Json<serde_json::Value>,
-    ) -> Result<Json<serde_json::Value>, ApiError> {
+        body: Json<IndicatorSystemDto>,
+    ) -> Result<Json<IndicatorSystemDto>, ApiError> {
         let k = self::key(&key.0)?;
         let path = service::programme_gate(&self.state.store, auth.principal(), &k, true).await?;
-        let s: IndicatorSystem = serde_json::from_value(body.0)
-            .map_err(|e| ApiError::from(DomainError::invalid("indicator_system", e.to_string())))?;
+        let s: IndicatorSystem = convert("indicator_system", &body.0)?;
         s.validate()?;
         self.state.store.put_indicator_system(&k, &s, path, &auth.actor(&self.state)).await?;
-        Ok(Json(serde_json::to_value(s).expect("systems serialise")))
+        Ok(Json(convert("indicator_system", &s)?))
     }
 
     /// Record a mid-term or final evaluation of a unit by a valid panel.
@@ -889,8 +883,7 @@ impl ScoringApi {
     ) -> Result<Created<RewardView>, ApiError> {
         let k = self::key(&key.0)?;
         let b = body.0;
-        let method: Method = serde_json::from_value(b.method)
-            .map_err(|e| ApiError::from(DomainError::invalid("method", e.to_string())))?;
+        let method: Method = convert("method", &b.method)?;
         let (row, _) = service::allocate(
             &self.state.store,
             auth.principal(),

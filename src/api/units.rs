@@ -4,9 +4,10 @@
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
+use super::common::Created;
 use super::common::{page, region};
 use super::error::ApiError;
-use super::programmes::{Created, not_found};
+use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::{Contact, DomainError, Key, PilotUnit, Programme, RegionCode, unit};

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use super::programme::text;
 use super::unit::admit;
-use super::{DeadlineSpec, Deliverable, Direction, DomainError, PilotUnit, Placement, Programme, RegionTree, Stage};
+use super::{
+    DeadlineSpec, Deliverable, Direction, DomainError, PilotUnit, Placement, Programme, RegionTree, Rule, Stage,
+};
 
 /// A programme and everything it is made of.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +71,7 @@ pub fn check_deliverable(p: &Programme, stages: &[Stage], d: &Deliverable) -> Re
     for o in d.deadline.occurrences(stages)? {
         if !p.period.contains(o.due_on) {
             return Err(DomainError::rule(
-                "within_period",
+                Rule::WithinPeriod,
                 format!("deadline {} lies outside the programme period {}", o.due_text, p.period.text()),
             ));
         }
@@ -82,15 +84,15 @@ pub fn check_deliverable(p: &Programme, stages: &[Stage], d: &Deliverable) -> Re
 pub fn check(bundle: &Bundle, tree: &RegionTree) -> Result<Vec<Placement>, DomainError> {
     let p = &bundle.programme;
     check_programme(p, tree)?;
-    unique("stages", bundle.stages.iter().map(|s| s.key.to_string()))?;
+    unique("stages", Rule::DuplicateStages, bundle.stages.iter().map(|s| s.key.to_string()))?;
     for s in &bundle.stages {
         check_stage(p, s)?;
     }
-    unique("directions", bundle.directions.iter().map(|d| d.number.to_string()))?;
+    unique("directions", Rule::DuplicateDirections, bundle.directions.iter().map(|d| d.number.to_string()))?;
     for d in &bundle.directions {
         d.validate()?;
     }
-    unique("deliverables", bundle.deliverables.iter().map(|d| d.key.to_string()))?;
+    unique("deliverables", Rule::DuplicateDeliverables, bundle.deliverables.iter().map(|d| d.key.to_string()))?;
     for d in &bundle.deliverables {
         check_deliverable(p, &bundle.stages, d)?;
     }
@@ -101,11 +103,11 @@ pub fn check(bundle: &Bundle, tree: &RegionTree) -> Result<Vec<Placement>, Domai
     Ok(placements)
 }
 
-fn unique(what: &str, keys: impl Iterator<Item = String>) -> Result<(), DomainError> {
+fn unique(what: &str, rule: Rule, keys: impl Iterator<Item = String>) -> Result<(), DomainError> {
     let mut seen = BTreeSet::new();
     for k in keys {
         if !seen.insert(k.clone()) {
-            return Err(DomainError::rule(format!("duplicate_{what}"), format!("{what}: `{k}` appears twice")));
+            return Err(DomainError::rule(rule, format!("{what}: `{k}` appears twice")));
         }
     }
     Ok(())

@@ -1,4 +1,5 @@
-//! The one error type of the domain: every refusal names what was wrong in words an officer reads.
+//! The one error type of the domain: every refusal names what was wrong in words an officer reads,
+//! and a rule refusal names its rule from one closed list.
 
 /// Why the domain refused a value or a change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -6,9 +7,9 @@ pub enum DomainError {
     /// A value that cannot be built: a malformed code, a date that does not parse, an empty title.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
-    /// A well-formed change that a programme rule forbids (quotas, periods, duplicates).
+    /// A well-formed change that a rule forbids (quotas, periods, duplicates, states).
     #[error("{message}")]
-    RuleViolated { rule: String, message: String },
+    RuleViolated { rule: Rule, message: String },
 }
 
 impl DomainError {
@@ -16,7 +17,178 @@ impl DomainError {
         Self::Invalid { field: field.into(), message: message.into() }
     }
 
-    pub fn rule(rule: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::RuleViolated { rule: rule.into(), message: message.into() }
+    pub fn rule(rule: Rule, message: impl Into<String>) -> Self {
+        Self::RuleViolated { rule, message: message.into() }
+    }
+
+    /// Whether this is a refusal by `rule`.
+    pub fn is(&self, rule: Rule) -> bool {
+        matches!(self, Self::RuleViolated { rule: r, .. } if *r == rule)
+    }
+}
+
+/// Every rule the domain enforces. Its code is stable (`rule.<code>` in API errors), and
+/// [`Rule::is_conflict`] decides, by an exhaustive match, whether a breach is a clash with what
+/// is stored (409) or a rule refusing the change (422).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    // A programme rule refuses the change.
+    /// The unit lies outside the programme's region.
+    Scope,
+    /// The unit is not of the programme's unit level.
+    UnitLevel,
+    /// Too few or too many directions for one unit.
+    DirectionsPerUnit,
+    /// Too many units in one group (a city).
+    UnitsPerGroup,
+    /// Too many distinct directions in one group.
+    DirectionsPerGroup,
+    /// A date outside the programme's period or a stage's window.
+    WithinPeriod,
+    /// An attachment over the size limit.
+    AttachmentSize,
+    /// An attachment of a type not on the allowlist.
+    ContentType,
+    /// A bonus above the scheme's cap.
+    BonusCap,
+    /// A deduction above the item's full marks.
+    DeductionCap,
+    /// An appeal after its window closed.
+    AppealWindow,
+    /// An evaluation panel that is not an odd number of at least three.
+    PanelSize,
+    /// An evaluation panel without an accountant of intermediate title or above.
+    PanelAccountant,
+    /// A month the scheme does not rank.
+    NotRanked,
+    /// The programme has no scoring scheme.
+    NoScheme,
+    /// The programme has no indicator system.
+    NoIndicatorSystem,
+    /// Tiers or grants that do not add up to the fund, or more places than units.
+    RewardTotal,
+    /// A cap that a share would pass, or caps that cannot absorb the fund.
+    RewardCap,
+    /// No unit reaches the threshold.
+    RewardEligible,
+    // The change clashes with what is stored.
+    /// The region is already a unit of the programme.
+    DuplicateUnit,
+    /// The programme key is taken.
+    DuplicateProgramme,
+    /// A stage key appears twice.
+    DuplicateStages,
+    /// A direction number appears twice.
+    DuplicateDirections,
+    /// A deliverable key appears twice.
+    DuplicateDeliverables,
+    /// The deadline already has its filing.
+    DuplicateFiling,
+    /// The deduction has already been appealed.
+    DuplicateAppeal,
+    /// The filing is not in a state that allows this.
+    FilingState,
+    /// The month is already published.
+    AlreadyPublished,
+    /// A correction of a month that was never published.
+    NotPublished,
+    /// A monthly bulletin of a scored programme before its ranking is published.
+    RankingNotPublished,
+    /// The calendar feed is already revoked.
+    Revoked,
+    /// The bulletin is published and cannot change.
+    Published,
+    /// The appeal has been decided; the decision is final.
+    AppealDecided,
+    /// A review decision at a step that is not the filing's next.
+    WrongStep,
+    /// A reward tier's boundary falls between units with equal scores.
+    RewardTie,
+}
+
+impl Rule {
+    /// The stable code, as API errors carry it after `rule.`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Scope => "scope",
+            Self::UnitLevel => "unit_level",
+            Self::DirectionsPerUnit => "directions_per_unit",
+            Self::UnitsPerGroup => "units_per_group",
+            Self::DirectionsPerGroup => "directions_per_group",
+            Self::WithinPeriod => "within_period",
+            Self::AttachmentSize => "attachment_size",
+            Self::ContentType => "content_type",
+            Self::BonusCap => "bonus_cap",
+            Self::DeductionCap => "deduction_cap",
+            Self::AppealWindow => "appeal_window",
+            Self::PanelSize => "panel_size",
+            Self::PanelAccountant => "panel_accountant",
+            Self::NotRanked => "not_ranked",
+            Self::NoScheme => "no_scheme",
+            Self::NoIndicatorSystem => "no_indicator_system",
+            Self::RewardTotal => "reward_total",
+            Self::RewardCap => "reward_cap",
+            Self::RewardEligible => "reward_eligible",
+            Self::DuplicateUnit => "duplicate_unit",
+            Self::DuplicateProgramme => "duplicate_programme",
+            Self::DuplicateStages => "duplicate_stages",
+            Self::DuplicateDirections => "duplicate_directions",
+            Self::DuplicateDeliverables => "duplicate_deliverables",
+            Self::DuplicateFiling => "duplicate_filing",
+            Self::DuplicateAppeal => "duplicate_appeal",
+            Self::FilingState => "filing_state",
+            Self::AlreadyPublished => "already_published",
+            Self::NotPublished => "not_published",
+            Self::RankingNotPublished => "ranking_not_published",
+            Self::Revoked => "revoked",
+            Self::Published => "published",
+            Self::AppealDecided => "appeal_decided",
+            Self::WrongStep => "wrong_step",
+            Self::RewardTie => "reward_tie",
+        }
+    }
+
+    /// A clash with what is stored — a duplicate, a published or decided record, a state that
+    /// moved on, a tie in the stored scores — (409), rather than a programme rule refusing the
+    /// change (422: quotas, scope, level, periods, caps, totals). No default arm: a new rule
+    /// must be placed.
+    pub fn is_conflict(self) -> bool {
+        match self {
+            Self::Scope
+            | Self::UnitLevel
+            | Self::DirectionsPerUnit
+            | Self::UnitsPerGroup
+            | Self::DirectionsPerGroup
+            | Self::WithinPeriod
+            | Self::AttachmentSize
+            | Self::ContentType
+            | Self::BonusCap
+            | Self::DeductionCap
+            | Self::AppealWindow
+            | Self::PanelSize
+            | Self::PanelAccountant
+            | Self::NotRanked
+            | Self::NoScheme
+            | Self::NoIndicatorSystem
+            | Self::RewardTotal
+            | Self::RewardCap
+            | Self::RewardEligible => false,
+            Self::DuplicateUnit
+            | Self::DuplicateProgramme
+            | Self::DuplicateStages
+            | Self::DuplicateDirections
+            | Self::DuplicateDeliverables
+            | Self::DuplicateFiling
+            | Self::DuplicateAppeal
+            | Self::FilingState
+            | Self::AlreadyPublished
+            | Self::NotPublished
+            | Self::RankingNotPublished
+            | Self::Revoked
+            | Self::Published
+            | Self::AppealDecided
+            | Self::WrongStep
+            | Self::RewardTie => true,
+        }
     }
 }

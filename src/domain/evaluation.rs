@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::scoring::Points;
-use super::{DomainError, Key};
+use super::{DomainError, Key, Rule};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Indicator {
@@ -105,13 +105,13 @@ pub fn check_panel(members: &[PanelMember]) -> Result<(), DomainError> {
     let n = members.len();
     if n < 3 || n % 2 == 0 {
         return Err(DomainError::rule(
-            "panel_size",
+            Rule::PanelSize,
             format!("an evaluation panel has an odd number of members, at least 3; this one has {n}"),
         ));
     }
     if !members.iter().any(|m| m.accountant && m.title >= Title::Intermediate) {
         return Err(DomainError::rule(
-            "panel_accountant",
+            Rule::PanelAccountant,
             "an evaluation panel includes an accountant with an intermediate or higher title",
         ));
     }

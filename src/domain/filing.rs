@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deadline::{due_instant, local_day};
 use super::programme::text;
-use super::{DomainError, Key, RegionCode, RouteAction, RouteStep};
+use super::{DomainError, Key, RegionCode, RouteAction, RouteStep, Rule};
 
 /// Where a filing stands in its review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -158,7 +158,7 @@ impl Filing {
         match self.state {
             FilingState::Draft | FilingState::Returned => Ok(()),
             s => Err(DomainError::rule(
-                "filing_state",
+                Rule::FilingState,
                 format!("a {} filing cannot be changed; it can be edited as a draft or after a return", s.as_str()),
             )),
         }
@@ -213,7 +213,7 @@ impl Filing {
     /// reviewer sits at that step's level.
     pub fn review(&mut self, decision: &Decision) -> Result<(usize, RouteStep), DomainError> {
         let (i, step) = self.pending().ok_or_else(|| {
-            DomainError::rule("filing_state", format!("a {} filing is not awaiting review", self.state.as_str()))
+            DomainError::rule(Rule::FilingState, format!("a {} filing is not awaiting review", self.state.as_str()))
         })?;
         match (decision, step.action) {
             (Decision::Return(reason), _) => {
@@ -233,7 +233,7 @@ impl Filing {
             }
             (d, action) => {
                 return Err(DomainError::rule(
-                    "wrong_step",
+                    Rule::WrongStep,
                     format!(
                         "the pending step is {} at {} level; `{}` does not apply",
                         match action {

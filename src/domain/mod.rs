@@ -23,7 +23,7 @@ pub mod unit;
 pub use bundle::Bundle;
 pub use deadline::{DeadlineSpec, Status, YearMonth};
 pub use docdate::DocDate;
-pub use error::DomainError;
+pub use error::{DomainError, Rule};
 pub use programme::{
     Audience, Bounds, Deliverable, Department, Direction, DirectionKind, Key, Programme, RouteAction, RouteStep,
     RuleException, SelectionRules, Stage, Window,

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{DeadlineSpec, DocDate, DomainError, RegionCode, RegionLevel};
+use super::{DeadlineSpec, DocDate, DomainError, RegionCode, RegionLevel, Rule};
 
 /// A short stable identifier used in URLs: lowercase ASCII letters, digits and `-`, 2–64 long
 /// (`fj-2022-reform`, `plan`, `deploy`).
@@ -125,7 +125,7 @@ impl Programme {
     pub fn check_within_period(&self, what: &str, d: &DocDate) -> Result<(), DomainError> {
         if d.first() < self.period.first() || d.last() > self.period.last() {
             return Err(DomainError::rule(
-                "within_period",
+                Rule::WithinPeriod,
                 format!("{what} `{}` lies outside the programme period {}", d.text(), self.period.text()),
             ));
         }
@@ -342,11 +342,30 @@ impl Deliverable {
     }
 }
 
+/// The day an occurrence of a deliverable falls due, when both exist: the one lookup the
+/// filing views and appeals share.
+pub fn due_on(
+    deliverables: &[Deliverable],
+    stages: &[Stage],
+    deliverable: &str,
+    occurrence: &str,
+) -> Option<chrono::NaiveDate> {
+    deliverables
+        .iter()
+        .find(|d| d.key.as_str() == deliverable)?
+        .deadline
+        .occurrences(stages)
+        .ok()?
+        .into_iter()
+        .find(|o| o.key == occurrence)
+        .map(|o| o.due_on)
+}
+
 /// The refusal for a programme key already in use. Keys are names across the whole server (like
 /// a 文号), so a taken key must be refused; the refusal is the same whoever holds it and says
 /// nothing about it (whether the caller could read it, where, or what it is).
 pub fn key_taken(key: &Key) -> DomainError {
-    DomainError::rule("duplicate_programme", format!("the programme key `{key}` is not available; choose another"))
+    DomainError::rule(Rule::DuplicateProgramme, format!("the programme key `{key}` is not available; choose another"))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::scoring::Points;
-use super::{DomainError, RegionCode};
+use super::{DomainError, RegionCode, Rule};
 
 /// One tier of a tiered reward (一等奖 ×2 at 50,000 yuan, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,13 +143,16 @@ pub fn allocate(
                 .ok_or_else(|| DomainError::invalid("method.tiers", "the tiers' amounts are too large to add up"))?;
             if total != fund {
                 return Err(DomainError::rule(
-                    "reward_total",
+                    Rule::RewardTotal,
                     format!("the tiers add up to {}, the fund is {}", yuan(total), yuan(fund)),
                 ));
             }
             let places: u64 = tiers.iter().map(|t| u64::from(t.count)).sum();
             if places > ordered.len() as u64 {
-                return Err(DomainError::rule("reward_total", format!("{places} places for {} units", ordered.len())));
+                return Err(DomainError::rule(
+                    Rule::RewardTotal,
+                    format!("{places} places for {} units", ordered.len()),
+                ));
             }
             // Equal scores get the same tier: a tier boundary that falls between two tied units
             // is refused, naming them, so that the department decides (widen a tier, or break
@@ -166,7 +169,7 @@ pub fn allocate(
                     let tied: Vec<String> =
                         ordered.iter().filter(|(_, s)| *s == score).map(|(u, _)| u.to_string()).collect();
                     return Err(DomainError::rule(
-                        "reward_tie",
+                        Rule::RewardTie,
                         format!(
                             "{} score {score} alike, but the tier `{}` ends between them (place {boundary}); widen or narrow the tier so that tied units share one",
                             tied.join("、"),
@@ -210,7 +213,7 @@ pub fn allocate(
                 .ok_or_else(|| DomainError::invalid("method.grants", "the grants are too large to add up"))?;
             if total != fund {
                 return Err(DomainError::rule(
-                    "reward_total",
+                    Rule::RewardTotal,
                     format!("the grants add up to {}, the fund is {}", yuan(total), yuan(fund)),
                 ));
             }
@@ -233,7 +236,7 @@ pub fn allocate(
         && let Some(s) = shares.iter().find(|s| s.amount > c)
     {
         return Err(DomainError::rule(
-            "reward_cap",
+            Rule::RewardCap,
             format!("{} would get {}, above the cap of {}", s.unit, yuan(s.amount), yuan(c)),
         ));
     }
@@ -250,7 +253,7 @@ fn proportional(
     let eligible: Vec<&(RegionCode, Points)> =
         ordered.iter().copied().filter(|(_, s)| *s >= threshold && s.0 > 0).collect();
     if eligible.is_empty() {
-        return Err(DomainError::rule("reward_eligible", format!("no unit scores at least {threshold}")));
+        return Err(DomainError::rule(Rule::RewardEligible, format!("no unit scores at least {threshold}")));
     }
     // Water-filling: units whose proportional share would pass the cap get the cap, and the
     // rest is shared again among the others.
@@ -259,7 +262,7 @@ fn proportional(
     loop {
         let active: Vec<usize> = (0..eligible.len()).filter(|i| !capped[*i]).collect();
         if active.is_empty() {
-            return Err(DomainError::rule("reward_cap", "the caps cannot absorb the whole fund"));
+            return Err(DomainError::rule(Rule::RewardCap, "the caps cannot absorb the whole fund"));
         }
         let weight: i128 = active.iter().map(|i| i128::from(eligible[*i].1.0)).sum();
         let over: Vec<usize> = match cap {
@@ -371,7 +374,7 @@ mod tests {
         let e = allocate(300_001, &tiers(&[("一等奖", 1, 200_001), ("二等奖", 1, 100_000)]), None, &s).unwrap_err();
         match e {
             DomainError::RuleViolated { rule, message } => {
-                assert_eq!(rule, "reward_tie");
+                assert_eq!(rule, Rule::RewardTie);
                 assert!(message.contains("520402001") && message.contains("520402002"), "{message}");
             }
             other => panic!("{other:?}"),

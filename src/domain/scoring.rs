@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::deadline::YearMonth;
-use super::{DomainError, Key, RegionCode};
+use super::{DomainError, Key, RegionCode, Rule};
 
 /// What backs a manual deduction or bonus: a filing of the unit, a document reference
 /// (`省民政厅2025年4月督导检查记录第3号`), or a note. Stored as `{"filing": key}`,
@@ -201,7 +201,7 @@ impl Scheme {
         let closes = known_at + Duration::days(i64::from(self.appeal_window_days));
         if now > closes {
             return Err(DomainError::rule(
-                "appeal_window",
+                Rule::AppealWindow,
                 format!(
                     "the appeal window of {} days closed at {}",
                     self.appeal_window_days,
@@ -221,11 +221,11 @@ impl Scheme {
         }
         match kind {
             AdjustmentKind::Deduction if points > it.full => Err(DomainError::rule(
-                "deduction_cap",
+                Rule::DeductionCap,
                 format!("a deduction of {points} exceeds the full marks of {} ({})", it.name, it.full),
             )),
             AdjustmentKind::Bonus if points > self.bonus_cap => Err(DomainError::rule(
-                "bonus_cap",
+                Rule::BonusCap,
                 format!("a bonus of {points} exceeds the bonus cap of {}", self.bonus_cap),
             )),
             _ => Ok(()),
@@ -401,7 +401,7 @@ mod tests {
         let known = at("2019-09-05T10:00:00+08:00");
         assert!(scheme.check_appeal_in_time(known, at("2019-09-12T10:00:00+08:00")).is_ok());
         let late = scheme.check_appeal_in_time(known, at("2019-09-12T10:00:01+08:00")).unwrap_err();
-        assert!(matches!(late, DomainError::RuleViolated { ref rule, .. } if rule == "appeal_window"), "{late:?}");
+        assert!(late.is(Rule::AppealWindow), "{late:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Direction, DirectionKind, DomainError, Programme, RegionCode, RegionTree};
+use super::{Direction, DirectionKind, DomainError, Programme, RegionCode, RegionTree, Rule};
 
 /// Who leads the pilot in a unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,14 +54,14 @@ pub fn admit(
         tree.get(code).ok_or_else(|| DomainError::invalid("region", format!("unknown region code `{code}`")))?;
     if !tree.is_within(code, &programme.scope) {
         return Err(DomainError::rule(
-            "scope",
+            Rule::Scope,
             format!("{}（{code}）is outside the programme's region {}", region.name, programme.scope),
         ));
     }
     let exception = rules.exception_for(code);
     if region.level != programme.unit_level && !exception.is_some_and(|e| e.any_level) {
         return Err(DomainError::rule(
-            "unit_level",
+            Rule::UnitLevel,
             format!(
                 "{}（{code}）is a {} region; units of this programme are {} regions",
                 region.name,
@@ -72,7 +72,7 @@ pub fn admit(
     }
     if others.iter().any(|u| &u.region == code) {
         return Err(DomainError::rule(
-            "duplicate_unit",
+            Rule::DuplicateUnit,
             format!("{}（{code}）is already a unit of this programme", region.name),
         ));
     }
@@ -102,7 +102,7 @@ pub fn admit(
         let n = chosen.len() as u32;
         if n < b.min || b.max.is_some_and(|m| n > m) {
             return Err(DomainError::rule(
-                "directions_per_unit",
+                Rule::DirectionsPerUnit,
                 format!("{} chose {n} directions; each unit chooses {}", region.name, b.text()),
             ));
         }
@@ -124,7 +124,7 @@ pub fn admit(
         && peers.len() as u32 + 1 > max
     {
         return Err(DomainError::rule(
-            "units_per_group",
+            Rule::UnitsPerGroup,
             format!(
                 "{group_name} would have {} pilot units; the rule allows {} per {}",
                 peers.len() + 1,
@@ -140,7 +140,7 @@ pub fn admit(
         all.extend(chosen.iter().copied());
         if all.len() as u32 > max {
             return Err(DomainError::rule(
-                "directions_per_group",
+                Rule::DirectionsPerGroup,
                 format!(
                     "{group_name} would pilot {} directions ({}); the rule allows {} per {}",
                     all.len(),

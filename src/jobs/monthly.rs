@@ -7,13 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::bulletin::Kind;
 use crate::domain::deadline::YearMonth;
 use crate::service::bulletins::{self, Request, last_month};
-use crate::service::filings::FilingError;
+use crate::service::filings::ServiceError;
 use crate::store::reminders::ReminderRow;
 use crate::store::{Store, StoreError};
 
-fn store_error(e: FilingError) -> StoreError {
+fn store_error(e: ServiceError) -> StoreError {
     match e {
-        FilingError::Store(e) => e,
+        ServiceError::Store(e) => e,
         other => StoreError::Internal(other.to_string()),
     }
 }
@@ -40,8 +40,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError>
                 bulletins::draft(store, None, &p.key, &req, now).await.map_err(store_error)?;
                 made += 1;
             }
-            Err(FilingError::Store(StoreError::Refused(e))) if matches!(&e, crate::domain::DomainError::RuleViolated { rule, .. } if rule == "ranking_not_published") =>
-            {
+            Err(ServiceError::Store(StoreError::Refused(e))) if e.is(crate::domain::Rule::RankingNotPublished) => {
                 let admins: Vec<String> = users
                     .iter()
                     .filter(|u| u.role == "province_admin" && u.region == p.scope.as_str())

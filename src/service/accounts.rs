@@ -14,24 +14,10 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::access::{Principal, Role};
 use crate::domain::{DomainError, RegionCode, RegionLevel};
+pub use crate::service::error::ServiceError;
 use crate::store::accounts::{SessionRow, UserRow};
 use crate::store::audit::Actor;
 use crate::store::{Store, StoreError};
-
-/// Why a login or a token was refused. Deliberately vague towards the caller.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("wrong username or password, or the account is disabled")]
-    BadCredentials,
-    /// Too many failed attempts for this account lately; try again after the pause.
-    #[error("too many failed logins; try again in {retry_after_secs} s")]
-    Throttled { retry_after_secs: i64 },
-    /// Too many password checks at once (a flood): try again shortly.
-    #[error("the server is busy checking passwords; try again shortly")]
-    Busy,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 pub fn hash_password(password: &str) -> Result<String, DomainError> {
     if password.chars().count() < 8 {
@@ -226,7 +212,7 @@ impl LoginThrottle {
     }
 
     /// Is this source paused? (Checked before anything else; counts nothing.)
-    fn source_paused(&self, source: Option<&str>, now: DateTime<Utc>) -> Result<(), AuthError> {
+    fn source_paused(&self, source: Option<&str>, now: DateTime<Utc>) -> Result<(), ServiceError> {
         let (Some(src), n) = (source, self.per_source) else { return Ok(()) };
         if n == 0 {
             return Ok(());
@@ -234,7 +220,7 @@ impl LoginThrottle {
         let map = self.sources.lock().expect("throttle lock");
         match map.get(src) {
             Some(t) if t.failures >= n && now - t.last < Duration::minutes(Self::PAUSE_MINUTES) => {
-                Err(AuthError::Throttled {
+                Err(ServiceError::Throttled {
                     retry_after_secs: (t.last + Duration::minutes(Self::PAUSE_MINUTES) - now).num_seconds().max(1),
                 })
             }
@@ -253,18 +239,18 @@ impl LoginThrottle {
 
     /// Reserves one attempt for the name: in this instance, then in the database (so that
     /// instances sharing it share the count). Refused while the name is paused.
-    async fn reserve(&self, store: &Store, username: &str, now: DateTime<Utc>) -> Result<(), AuthError> {
+    async fn reserve(&self, store: &Store, username: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
         let key = Self::key(username);
         {
             let mut map = self.names.lock().expect("throttle lock");
             reserve(&mut map, &key, Self::MAX_FAILURES, now)
-                .map_err(|retry_after_secs| AuthError::Throttled { retry_after_secs })?;
+                .map_err(|retry_after_secs| ServiceError::Throttled { retry_after_secs })?;
         }
         let pause = Duration::minutes(Self::PAUSE_MINUTES);
         match store.reserve_login(&key, now, Self::MAX_FAILURES, pause).await? {
             Ok(()) => {}
             Err(last) => {
-                return Err(AuthError::Throttled { retry_after_secs: (last + pause - now).num_seconds().max(1) });
+                return Err(ServiceError::Throttled { retry_after_secs: (last + pause - now).num_seconds().max(1) });
             }
         }
         // Now and then, forget names whose pause is long over.
@@ -281,10 +267,10 @@ impl LoginThrottle {
     }
 
     /// Runs a password check on the blocking pool, within the bound on checks at once.
-    async fn hashing<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
-        let _queued = self.queue.try_acquire().map_err(|_| AuthError::Busy)?;
-        let _working = self.work.acquire().await.map_err(|_| AuthError::Busy)?;
-        tokio::task::spawn_blocking(f).await.map_err(|_| AuthError::Busy)
+    async fn hashing<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+        let _queued = self.queue.try_acquire().map_err(|_| ServiceError::Busy)?;
+        let _working = self.work.acquire().await.map_err(|_| ServiceError::Busy)?;
+        tokio::task::spawn_blocking(f).await.map_err(|_| ServiceError::Busy)
     }
 }
 
@@ -299,7 +285,7 @@ pub async fn login(
     source: Option<&str>,
     now: DateTime<Utc>,
     ttl: Duration,
-) -> Result<(String, DateTime<Utc>, Principal), AuthError> {
+) -> Result<(String, DateTime<Utc>, Principal), ServiceError> {
     throttle.source_paused(source, now)?;
     throttle.reserve(store, username, now).await?;
     let user = store.user(username).await?;
@@ -314,7 +300,7 @@ pub async fn login(
         Some(u) if ok && !u.disabled => u,
         _ => {
             throttle.source_failed(source, now);
-            return Err(AuthError::BadCredentials);
+            return Err(ServiceError::BadCredentials);
         }
     };
     throttle.succeeded(store, username).await?;
@@ -411,7 +397,7 @@ mod tests {
         }
         assert_eq!(t.queue.available_permits(), 0, "the worker and the queue are taken");
         let started = std::time::Instant::now();
-        assert!(matches!(t.hashing(|| ()).await, Err(AuthError::Busy)));
+        assert!(matches!(t.hashing(|| ()).await, Err(ServiceError::Busy)));
         assert!(started.elapsed() < std::time::Duration::from_millis(100), "refused without waiting");
         for _ in 0..held.len() {
             release.send(()).unwrap();

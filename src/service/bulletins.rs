@@ -10,9 +10,9 @@ use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::{CityRate, Content, Kind, Named, Practice, RankLine, Summary, Trend, Upcoming, permille};
 use crate::domain::deadline::{YearMonth, local_day};
 use crate::domain::filing::Timeliness;
-use crate::domain::{DomainError, Key, RegionCode};
+use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::service::accounts::actor;
-use crate::service::filings::{FilingError, compliance, gate};
+use crate::service::filings::{ServiceError, compliance, gate};
 use crate::service::scoring::{RankEntry, entries_of};
 use crate::store::Store;
 use crate::store::bulletins::{BulletinRow, content};
@@ -32,7 +32,7 @@ async fn region_of(
     store: &Store,
     scope: &RegionCode,
     region: Option<&RegionCode>,
-) -> Result<(RegionCode, Vec<RegionCode>, String), FilingError> {
+) -> Result<(RegionCode, Vec<RegionCode>, String), ServiceError> {
     let region = region.cloned().unwrap_or_else(|| scope.clone());
     let path = region.implied_path();
     if !path.contains(scope) {
@@ -53,7 +53,7 @@ async fn region_of(
 }
 
 /// The bulletin's figures at `now`. No permission check: callers check (or are the scheduler).
-pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>) -> Result<Content, FilingError> {
+pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>) -> Result<Content, ServiceError> {
     let (stored, parts) = store.board_parts(key).await?;
     let p = &stored.programme;
     let (region, _, region_name) = region_of(store, &p.scope, req.region.as_ref()).await?;
@@ -81,7 +81,7 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
     {
         let row = store.rankings(key, &m.to_string()).await?.pop().ok_or_else(|| {
             DomainError::rule(
-                "ranking_not_published",
+                Rule::RankingNotPublished,
                 format!(
                     "the {m} ranking of `{key}` is not published yet; publish it first \
                      (POST /api/v1/programmes/{key}/rankings/{m}/publish), then draft the bulletin"
@@ -264,7 +264,7 @@ pub async fn score_trends(
     from: YearMonth,
     upto: YearMonth,
     ranking: &[RankLine],
-) -> Result<Vec<Trend>, FilingError> {
+) -> Result<Vec<Trend>, ServiceError> {
     let mut picked: Vec<&RankLine> = ranking.iter().take(3).collect();
     for r in ranking.iter().rev().take(3).rev() {
         if !picked.iter().any(|p| p.unit == r.unit) {
@@ -301,12 +301,12 @@ pub fn title(c: &Content) -> String {
 }
 
 /// May this account write (draft, edit, publish) bulletins about `region_path`?
-fn may_write(p: &Principal, region_path: &[RegionCode]) -> Result<(), FilingError> {
+fn may_write(p: &Principal, region_path: &[RegionCode]) -> Result<(), ServiceError> {
     gate(p, Access::WriteBulletin { region_path }, "bulletin")
 }
 
 /// May this account read this bulletin? (Drafts only for those who may write them.)
-pub fn may_read(p: &Principal, b: &BulletinRow) -> Result<(), FilingError> {
+pub fn may_read(p: &Principal, b: &BulletinRow) -> Result<(), ServiceError> {
     let path = RegionCode::parse_path(&b.region_path);
     gate(p, Access::ReadBulletin { region_path: &path, published: b.status == "published" }, "bulletin")
 }
@@ -319,8 +319,8 @@ pub async fn draft(
     key: &Key,
     req: &Request,
     now: DateTime<Utc>,
-) -> Result<BulletinRow, FilingError> {
-    let stored = store.programme(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+) -> Result<BulletinRow, ServiceError> {
+    let stored = store.programme(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     if let Some(p) = by {
         let reach = store.recent_reach(key).await?.unwrap_or_default();
         gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
@@ -333,7 +333,7 @@ pub async fn draft(
     let existing = store.bulletins(key.as_str()).await?;
     if let Some(b) = existing.iter().find(|b| same(b) && b.status == "published") {
         return Err(DomainError::rule(
-            "already_published",
+            Rule::AlreadyPublished,
             format!("bulletin 第{}期 for {} is published and cannot be redrafted", b.number.unwrap_or(0), req.period),
         )
         .into());
@@ -367,8 +367,8 @@ pub async fn draft(
 }
 
 /// A bulletin this account may read.
-pub async fn get(store: &Store, p: &Principal, id: &str) -> Result<BulletinRow, FilingError> {
-    let b = store.bulletin(id).await?.ok_or_else(|| FilingError::Hidden(format!("bulletin {id}")))?;
+pub async fn get(store: &Store, p: &Principal, id: &str) -> Result<BulletinRow, ServiceError> {
+    let b = store.bulletin(id).await?.ok_or_else(|| ServiceError::Hidden(format!("bulletin {id}")))?;
     may_read(p, &b)?;
     Ok(b)
 }
@@ -382,7 +382,7 @@ pub async fn edit(
     title: Option<&str>,
     remarks: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<BulletinRow, FilingError> {
+) -> Result<BulletinRow, ServiceError> {
     let mut b = get(store, p, id).await?;
     let path = RegionCode::parse_path(&b.region_path);
     may_write(p, &path)?;
@@ -399,10 +399,10 @@ pub async fn edit(
     Ok(b)
 }
 
-fn refuse_published(b: &BulletinRow) -> Result<(), FilingError> {
+fn refuse_published(b: &BulletinRow) -> Result<(), ServiceError> {
     if b.status == "published" {
         return Err(DomainError::rule(
-            "published",
+            Rule::Published,
             format!("bulletin 第{}期 is published; a published bulletin is never changed", b.number.unwrap_or(0)),
         )
         .into());
@@ -417,18 +417,18 @@ pub async fn publish(
     id: &str,
     revision: u32,
     now: DateTime<Utc>,
-) -> Result<BulletinRow, FilingError> {
+) -> Result<BulletinRow, ServiceError> {
     let b = get(store, p, id).await?;
     let path = RegionCode::parse_path(&b.region_path);
     may_write(p, &path)?;
     refuse_published(&b)?;
     store.publish_bulletin(id, revision, &actor(p, now)).await?;
-    store.bulletin(id).await?.ok_or_else(|| FilingError::Hidden(format!("bulletin {id}")))
+    store.bulletin(id).await?.ok_or_else(|| ServiceError::Hidden(format!("bulletin {id}")))
 }
 
 /// The bulletins of a programme this account may read.
-pub async fn list(store: &Store, p: &Principal, key: &Key) -> Result<Vec<BulletinRow>, FilingError> {
-    let reach = store.recent_reach(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+pub async fn list(store: &Store, p: &Principal, key: &Key) -> Result<Vec<BulletinRow>, ServiceError> {
+    let reach = store.recent_reach(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     Ok(store.bulletins(key.as_str()).await?.into_iter().filter(|b| may_read(p, b).is_ok()).collect())
 }

@@ -10,7 +10,7 @@ use crate::domain::deadline::YearMonth;
 use crate::domain::filing::Decision;
 use crate::domain::{Key, RegionCode};
 use crate::service::bulletins::{self, Request};
-use crate::service::filings::{self, FilingError, NewFiling};
+use crate::service::filings::{self, NewFiling, ServiceError};
 use crate::service::scoring;
 use crate::store::{Store, StoreError};
 
@@ -21,7 +21,7 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("demo instants are valid").with_timezone(&Utc)
 }
 
-async fn who(store: &Store, name: &str) -> Result<Principal, FilingError> {
+async fn who(store: &Store, name: &str) -> Result<Principal, ServiceError> {
     let user = store.user(name).await?.ok_or_else(|| StoreError::NotFound(format!("demo account {name}")))?;
     Ok(crate::service::accounts::principal(&user)?)
 }
@@ -36,7 +36,7 @@ async fn file(
     occurrence: &str,
     title: &str,
     when: &str,
-) -> Result<String, FilingError> {
+) -> Result<String, ServiceError> {
     let (programme, unit, deliverable) = (Key::parse(programme)?, RegionCode::parse(unit)?, Key::parse(deliverable)?);
     let new = NewFiling {
         programme: &programme,
@@ -59,13 +59,19 @@ async fn review(
     decision: Decision,
     exemplary: Option<&str>,
     when: &str,
-) -> Result<(), FilingError> {
+) -> Result<(), ServiceError> {
     let f = filings::get(store, reviewer, key).await?;
     filings::review(store, reviewer, key, f.revision, decision, exemplary, at(when)).await?;
     Ok(())
 }
 
-async fn bulletin(store: &Store, by: &Principal, programme: &str, period: &str, when: &str) -> Result<(), FilingError> {
+async fn bulletin(
+    store: &Store,
+    by: &Principal,
+    programme: &str,
+    period: &str,
+    when: &str,
+) -> Result<(), ServiceError> {
     let req = Request { kind: Kind::Monthly, period: period.into(), region: None };
     let b = bulletins::draft(store, Some(by), &Key::parse(programme)?, &req, at(when)).await?;
     bulletins::publish(store, by, &b.key, b.revision, at(when)).await?;
@@ -73,7 +79,7 @@ async fn bulletin(store: &Store, by: &Principal, programme: &str, period: &str, 
 }
 
 /// Plays the demo's history unless it was played before; returns whether it played now.
-pub async fn play(store: &Store) -> Result<bool, FilingError> {
+pub async fn play(store: &Store) -> Result<bool, ServiceError> {
     if !store.bulletins(XIXIU).await?.is_empty() {
         return Ok(false);
     }

@@ -8,11 +8,11 @@ use crate::domain::access::{Access, Principal};
 use crate::domain::compliance::{Cell, CellStatus};
 use crate::domain::deadline::YearMonth;
 use crate::domain::filing::Timeliness;
-use crate::domain::{DomainError, Key, RegionCode};
+use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::render::ical::Deadline;
 use crate::render::table::{Column, Table, Value};
 use crate::service::accounts::{actor, new_token, token_hash};
-use crate::service::filings::{FilingError, compliance, gate, unit_of};
+use crate::service::filings::{ServiceError, compliance, gate, unit_of};
 use crate::service::scoring::{programme_gate, ranking};
 use crate::store::Store;
 use crate::store::bulletins::FeedRow;
@@ -37,9 +37,9 @@ pub async fn ranking_table(
     key: &Key,
     month: YearMonth,
     now: DateTime<Utc>,
-) -> Result<Table, FilingError> {
+) -> Result<Table, ServiceError> {
     programme_gate(store, p, key, false).await?;
-    let stored = store.programme(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+    let stored = store.programme(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     let r = ranking(store, key, month, now).await?;
     let status = match r.version {
         Some(v) => format!("第{v}版"),
@@ -77,9 +77,9 @@ pub async fn compliance_table(
     key: &Key,
     region: Option<&RegionCode>,
     now: DateTime<Utc>,
-) -> Result<Table, FilingError> {
+) -> Result<Table, ServiceError> {
     let m = compliance(store, p, key, region, now).await?;
-    let stored = store.programme(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+    let stored = store.programme(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     let mut columns = vec![Column::new("单位代码", 10.0), Column::new("单位名称", 14.0)];
     columns.extend(m.columns.iter().map(|c| Column::new(&format!("{}（{}）", c.title, c.due_text), 10.0)));
     columns.extend(["应报送", "按时报送", "逾期报送", "未报送", "按时报送率"].map(|h| Column::new(h, 8.0)));
@@ -110,14 +110,14 @@ pub async fn compliance_table(
     })
 }
 
-pub async fn reward_table(store: &Store, p: &Principal, key: &Key, reward: &str) -> Result<Table, FilingError> {
+pub async fn reward_table(store: &Store, p: &Principal, key: &Key, reward: &str) -> Result<Table, ServiceError> {
     programme_gate(store, p, key, false).await?;
     let row = store
         .rewards(key)
         .await?
         .into_iter()
         .find(|r| r.key == reward)
-        .ok_or_else(|| FilingError::Hidden(format!("reward allocation {reward}")))?;
+        .ok_or_else(|| ServiceError::Hidden(format!("reward allocation {reward}")))?;
     let units = store.units(key).await?;
     let mut rows = Vec::new();
     for s in &row.shares {
@@ -152,7 +152,7 @@ pub async fn unit_deadlines(
     key: &Key,
     unit: &RegionCode,
     now: DateTime<Utc>,
-) -> Result<(String, Vec<Deadline>), FilingError> {
+) -> Result<(String, Vec<Deadline>), ServiceError> {
     let m = compliance(store, &Principal::system_reader("calendar-feed"), key, Some(unit), now).await?;
     let Some(row) = m.rows.iter().find(|r| &r.unit == unit) else { return Ok((unit.to_string(), vec![])) };
     let out = m
@@ -181,7 +181,7 @@ pub async fn create_feed(
     key: &Key,
     unit: &RegionCode,
     now: DateTime<Utc>,
-) -> Result<(FeedRow, String), FilingError> {
+) -> Result<(FeedRow, String), ServiceError> {
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::ManageFeed { unit_path: &u.path }, "unit")?;
     let token = new_token();
@@ -199,32 +199,37 @@ pub async fn create_feed(
     Ok((row, token))
 }
 
-pub async fn feeds(store: &Store, p: &Principal, key: &Key, unit: &RegionCode) -> Result<Vec<FeedRow>, FilingError> {
+pub async fn feeds(store: &Store, p: &Principal, key: &Key, unit: &RegionCode) -> Result<Vec<FeedRow>, ServiceError> {
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::ReadUnit { unit_path: &u.path }, "unit")?;
     Ok(store.feeds(key.as_str(), unit.as_str()).await?)
 }
 
-pub async fn revoke_feed(store: &Store, p: &Principal, feed: &str, now: DateTime<Utc>) -> Result<FeedRow, FilingError> {
-    let f = store.feed(feed).await?.ok_or_else(|| FilingError::Hidden(format!("calendar feed {feed}")))?;
+pub async fn revoke_feed(
+    store: &Store,
+    p: &Principal,
+    feed: &str,
+    now: DateTime<Utc>,
+) -> Result<FeedRow, ServiceError> {
+    let f = store.feed(feed).await?.ok_or_else(|| ServiceError::Hidden(format!("calendar feed {feed}")))?;
     let path = RegionCode::parse_path(&f.unit_path);
     gate(p, Access::ManageFeed { unit_path: &path }, "calendar feed")?;
     if f.revoked {
-        return Err(DomainError::rule("revoked", "this calendar feed is already revoked").into());
+        return Err(DomainError::rule(Rule::Revoked, "this calendar feed is already revoked").into());
     }
     store.revoke_feed(feed, &actor(p, now)).await?;
     Ok(FeedRow { revoked: true, ..f })
 }
 
 /// The feed behind a secret token, or none (unknown or revoked: the caller answers 404).
-pub async fn feed_by_token(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Option<String>, FilingError> {
+pub async fn feed_by_token(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Option<String>, ServiceError> {
     if token.len() > 100 {
         return Ok(None);
     }
     let Some(f) = store.feed_by_token(&token_hash(token)).await? else { return Ok(None) };
     let key = Key::parse(&f.programme)?;
     let unit = RegionCode::parse(&f.unit)?;
-    let stored = store.programme(&key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+    let stored = store.programme(&key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     let (name, deadlines) = unit_deadlines(store, &key, &unit, now).await?;
     Ok(Some(crate::render::ical::feed(&format!("{name} · {}", stored.programme.title), &deadlines, now)))
 }

@@ -7,42 +7,16 @@ use std::collections::HashMap;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::domain::access::{Access, Denied, Principal};
+use crate::domain::access::{Access, Principal};
 use crate::domain::compliance::{self, Cell, Tally};
 use crate::domain::filing::{Decision, Filing};
-use crate::domain::{DomainError, Key, RegionCode, RegionLevel};
+use crate::domain::{DomainError, Key, RegionCode, RegionLevel, Rule};
 use crate::service::accounts::actor;
 use crate::store::filings::{AttachmentRow, Extra, Idempotency, Inserted, ReviewRow, VersionRow};
 use crate::store::{Store, StoreError};
 
-/// Why a filing operation did not go ahead.
-#[derive(Debug, thiserror::Error)]
-pub enum FilingError {
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// Not visible to this account, or absent.
-    #[error("not found: {0}")]
-    Hidden(String),
-    /// The same `Idempotency-Key` came with a different request than the first time.
-    #[error("this Idempotency-Key was used for a different request")]
-    IdempotencyKeyReused,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<DomainError> for FilingError {
-    fn from(e: DomainError) -> Self {
-        Self::Store(StoreError::Refused(e))
-    }
-}
-
-/// The permission check as a service error: forbidden, or hidden (named by `what`).
-pub(crate) fn gate(p: &Principal, access: Access<'_>, what: &str) -> Result<(), FilingError> {
-    p.check(access).map_err(|d| match d {
-        Denied::Forbidden(why) => FilingError::Forbidden(why),
-        Denied::Hidden => FilingError::Hidden(what.to_owned()),
-    })
-}
+pub use super::error::ServiceError;
+pub(crate) use super::error::gate;
 
 /// A unit of a programme that the account may read, or a refusal. A region the account may not
 /// read is "not found" whether or not it is a unit (no existence oracle); one it may read but
@@ -52,7 +26,7 @@ pub(crate) async fn unit_of(
     p: &Principal,
     programme: &Key,
     unit: &RegionCode,
-) -> Result<crate::store::rows::StoredUnit, FilingError> {
+) -> Result<crate::store::rows::StoredUnit, ServiceError> {
     match store.units(programme).await?.into_iter().find(|u| &u.unit.region == unit) {
         Some(u) => {
             gate(p, Access::ReadUnit { unit_path: &u.path }, "unit")?;
@@ -83,11 +57,11 @@ pub async fn create(
     p: &Principal,
     new: NewFiling<'_>,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<(Filing, bool), FilingError> {
+) -> Result<(Filing, bool), ServiceError> {
     let reach = store
         .recent_reach(new.programme)
         .await?
-        .ok_or_else(|| FilingError::Hidden(format!("programme `{}`", new.programme)))?;
+        .ok_or_else(|| ServiceError::Hidden(format!("programme `{}`", new.programme)))?;
     gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     let unit = unit_of(store, p, new.programme, new.unit).await?;
     gate(p, Access::File { unit_path: &unit.path }, "unit")?;
@@ -141,13 +115,13 @@ pub async fn create(
     match store.insert_filing(&filing, idempotency, &actor).await {
         Ok(Inserted::Created(f)) => Ok((f, true)),
         Ok(Inserted::Seen { filing, request_hash: seen }) => match seen {
-            Some(h) if h != request_hash => Err(FilingError::IdempotencyKeyReused),
+            Some(h) if h != request_hash => Err(ServiceError::IdempotencyKeyReused),
             _ => Ok((filing, false)),
         },
         Err(StoreError::Conflict { retryable: false, .. }) => {
             let existing = store.filing_for(new.programme, new.unit, new.deliverable, new.occurrence).await?;
             Err(DomainError::rule(
-                "duplicate_filing",
+                Rule::DuplicateFiling,
                 format!(
                     "this deadline already has a filing{}; edit or resubmit it instead",
                     existing.map(|f| format!(" ({})", f.key)).unwrap_or_default()
@@ -164,13 +138,13 @@ fn hex_sha256(s: &str) -> String {
 }
 
 /// Reads a filing this account may see.
-pub async fn get(store: &Store, p: &Principal, key: &str) -> Result<Filing, FilingError> {
-    let f = store.filing(key).await?.ok_or_else(|| FilingError::Hidden(format!("filing `{key}`")))?;
+pub async fn get(store: &Store, p: &Principal, key: &str) -> Result<Filing, ServiceError> {
+    let f = store.filing(key).await?.ok_or_else(|| ServiceError::Hidden(format!("filing `{key}`")))?;
     gate(p, Access::ReadUnit { unit_path: &f.unit_path }, "filing")?;
     Ok(f)
 }
 
-async fn for_lead(store: &Store, p: &Principal, key: &str) -> Result<Filing, FilingError> {
+async fn for_lead(store: &Store, p: &Principal, key: &str) -> Result<Filing, ServiceError> {
     let f = get(store, p, key).await?;
     gate(p, Access::File { unit_path: &f.unit_path }, "filing")?;
     Ok(f)
@@ -184,7 +158,7 @@ pub async fn edit(
     title: &str,
     body: &str,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<Filing, FilingError> {
+) -> Result<Filing, ServiceError> {
     let mut f = for_lead(store, p, key).await?;
     f.edit(title, body)?;
     store.save_filing(&f, revision, vec![], "filing.update", &actor(p, at)).await?;
@@ -224,7 +198,7 @@ pub async fn attach(
     bytes: &[u8],
     limit: usize,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<(Filing, AttachmentRow), FilingError> {
+) -> Result<(Filing, AttachmentRow), ServiceError> {
     let mut f = for_lead(store, p, key).await?;
     let filename = crate::domain::programme::text("filename", filename, 200)?;
     if filename.contains(['/', '\\']) {
@@ -233,14 +207,14 @@ pub async fn attach(
     let content_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if !ALLOWED_TYPES.contains(&content_type.as_str()) {
         return Err(DomainError::rule(
-            "content_type",
+            Rule::ContentType,
             format!("`{content_type}` is not accepted; send PDF, Word, Excel, PowerPoint, images, text or ZIP"),
         )
         .into());
     }
     if bytes.len() > limit {
         return Err(DomainError::rule(
-            "attachment_size",
+            Rule::AttachmentSize,
             format!("{} bytes is over the limit of {limit}", bytes.len()),
         )
         .into());
@@ -262,10 +236,10 @@ pub async fn attach(
 }
 
 /// Reads an attachment (with its bytes) of a filing this account may see.
-pub async fn attachment(store: &Store, p: &Principal, key: &str) -> Result<(AttachmentRow, Vec<u8>), FilingError> {
-    let a = store.attachment(key, true).await?.ok_or_else(|| FilingError::Hidden(format!("attachment `{key}`")))?;
+pub async fn attachment(store: &Store, p: &Principal, key: &str) -> Result<(AttachmentRow, Vec<u8>), ServiceError> {
+    let a = store.attachment(key, true).await?.ok_or_else(|| ServiceError::Hidden(format!("attachment `{key}`")))?;
     get(store, p, &a.filing).await.map_err(|e| match e {
-        FilingError::Hidden(_) => FilingError::Hidden(format!("attachment `{key}`")),
+        ServiceError::Hidden(_) => ServiceError::Hidden(format!("attachment `{key}`")),
         other => other,
     })?;
     let bytes =
@@ -279,7 +253,7 @@ pub async fn submit(
     key: &str,
     revision: u32,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<Filing, FilingError> {
+) -> Result<Filing, ServiceError> {
     let mut f = for_lead(store, p, key).await?;
     let version = f.submit(at)?;
     let row = VersionRow {
@@ -304,7 +278,7 @@ pub async fn review(
     decision: Decision,
     exemplary: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<Filing, FilingError> {
+) -> Result<Filing, ServiceError> {
     let mut f = get(store, p, key).await?;
     // A decision made on an older state is refused as such before anything else is judged: the
     // reviewer has to see what changed (someone else may already have acted at this step).
@@ -315,7 +289,7 @@ pub async fn review(
         Some((_, step)) => step.level,
         None => {
             return Err(DomainError::rule(
-                "filing_state",
+                Rule::FilingState,
                 format!("a {} filing is not awaiting review", f.state.as_str()),
             )
             .into());
@@ -384,10 +358,10 @@ pub async fn compliance(
     programme: &Key,
     region: Option<&RegionCode>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Matrix, FilingError> {
+) -> Result<Matrix, ServiceError> {
     let (_, parts) = store.board_parts(programme).await.map_err(|e| match e {
-        StoreError::NotFound(w) => FilingError::Hidden(w),
-        e => FilingError::Store(e),
+        StoreError::NotFound(w) => ServiceError::Hidden(w),
+        e => ServiceError::Store(e),
     })?;
     let reach = store.recent_reach(programme).await?.unwrap_or_default();
     gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;

@@ -117,7 +117,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Imported
     for (name, text) in DEMO_FIXTURES {
         match import_text(store, text, &Actor::system("demo", now)).await {
             Ok(i) => done.push(i),
-            Err(StoreError::Refused(DomainError::RuleViolated { rule, .. })) if rule == "duplicate_programme" => {}
+            Err(StoreError::Refused(e)) if e.is(crate::domain::Rule::DuplicateProgramme) => {}
             Err(e) => return Err(StoreError::Internal(format!("demo fixture {name}: {e}"))),
         }
     }

@@ -7,6 +7,7 @@ pub mod board;
 pub mod bulletins;
 pub mod demo;
 pub mod document;
+pub mod error;
 pub mod exports;
 pub mod filings;
 pub mod import;

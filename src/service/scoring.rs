@@ -12,16 +12,21 @@ use crate::domain::evaluation::{self, PanelMember, Phase};
 use crate::domain::filing::{Timeliness, timeliness};
 use crate::domain::reward::{self, Method, Share};
 use crate::domain::scoring::{self, AdjustmentKind, AutoRule, Line, Placed, Points, Scheme, UnitScore};
-use crate::domain::{Audience, DomainError, Key, RegionCode};
+use crate::domain::{Audience, DomainError, Key, RegionCode, Rule};
 use crate::service::accounts::actor;
-use crate::service::filings::{FilingError, gate, unit_of};
+use crate::service::filings::{ServiceError, gate, unit_of};
 use crate::store::Store;
 use crate::store::rows::decode_ref;
 use crate::store::scoring::{AdjustmentRow, AppealRow, EvaluationRow, Overturn, RankingRow, RewardRow};
 
 /// The programme's scope path, after checking the account may read it (and define it).
-pub async fn programme_gate(store: &Store, p: &Principal, key: &Key, define: bool) -> Result<Vec<String>, FilingError> {
-    let reach = store.recent_reach(key).await?.ok_or_else(|| FilingError::Hidden(format!("programme `{key}`")))?;
+pub async fn programme_gate(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    define: bool,
+) -> Result<Vec<String>, ServiceError> {
+    let reach = store.recent_reach(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     if define {
         gate(p, Access::DefineProgramme { scope_path: &reach.scope_path }, "programme")?;
@@ -29,11 +34,11 @@ pub async fn programme_gate(store: &Store, p: &Principal, key: &Key, define: boo
     Ok(reach.scope_path.iter().map(|c| c.to_string()).collect())
 }
 
-pub async fn scheme_required(store: &Store, key: &Key) -> Result<Scheme, FilingError> {
+pub async fn scheme_required(store: &Store, key: &Key) -> Result<Scheme, ServiceError> {
     store
         .scheme(key)
         .await?
-        .ok_or_else(|| DomainError::rule("no_scheme", format!("programme `{key}` has no scoring scheme yet")).into())
+        .ok_or_else(|| DomainError::rule(Rule::NoScheme, format!("programme `{key}` has no scoring scheme yet")).into())
 }
 
 /// Every unit's itemised score for a month, in unit-code order, with unit names.
@@ -42,7 +47,7 @@ pub async fn month_scores(
     key: &Key,
     month: YearMonth,
     now: DateTime<Utc>,
-) -> Result<(Scheme, Vec<(UnitScore, String)>), FilingError> {
+) -> Result<(Scheme, Vec<(UnitScore, String)>), ServiceError> {
     let scheme = scheme_required(store, key).await?;
     let ((_, parts), filings, adjustments, voided, returns) = tokio::try_join!(
         store.board_parts(key),
@@ -148,12 +153,12 @@ pub struct Ranking {
     pub entries: Vec<RankEntry>,
 }
 
-async fn published(store: &Store, key: &Key, month: YearMonth) -> Result<Option<RankingRow>, FilingError> {
+async fn published(store: &Store, key: &Key, month: YearMonth) -> Result<Option<RankingRow>, ServiceError> {
     Ok(store.rankings(key, &month.to_string()).await?.pop())
 }
 
 /// The entries of a published ranking row.
-pub(crate) fn entries_of(row: &RankingRow) -> Result<Vec<RankEntry>, FilingError> {
+pub(crate) fn entries_of(row: &RankingRow) -> Result<Vec<RankEntry>, ServiceError> {
     row.entries.iter().map(|e| decode_ref("ranking entry", e).map_err(Into::into)).collect()
 }
 
@@ -163,11 +168,11 @@ pub async fn live_ranking(
     key: &Key,
     month: YearMonth,
     now: DateTime<Utc>,
-) -> Result<Vec<RankEntry>, FilingError> {
+) -> Result<Vec<RankEntry>, ServiceError> {
     let (scheme, scores) = month_scores(store, key, month, now).await?;
     if !scheme.ranks(month) {
         return Err(DomainError::rule(
-            "not_ranked",
+            Rule::NotRanked,
             format!("{month} is outside the ranking months {} to {}", scheme.ranking_from, scheme.ranking_to),
         )
         .into());
@@ -211,7 +216,7 @@ pub async fn live_ranking(
         .collect())
 }
 
-pub async fn ranking(store: &Store, key: &Key, month: YearMonth, now: DateTime<Utc>) -> Result<Ranking, FilingError> {
+pub async fn ranking(store: &Store, key: &Key, month: YearMonth, now: DateTime<Utc>) -> Result<Ranking, ServiceError> {
     let page = ranking_page(store, key, month, now, 0, None).await?;
     let entries = page.entries().to_vec();
     let RankingPage { period, version, published_at, reason, .. } = page;
@@ -271,7 +276,7 @@ pub async fn ranking_page(
     now: DateTime<Utc>,
     offset: usize,
     limit: Option<usize>,
-) -> Result<RankingPage, FilingError> {
+) -> Result<RankingPage, ServiceError> {
     let window = |total: usize| {
         let from = offset.min(total);
         from..limit.map_or(total, |l| from.saturating_add(l).min(total))
@@ -302,7 +307,7 @@ pub async fn ranking_page(
 }
 
 /// Every published version of a month.
-pub async fn ranking_versions(store: &Store, key: &Key, month: YearMonth) -> Result<Vec<Ranking>, FilingError> {
+pub async fn ranking_versions(store: &Store, key: &Key, month: YearMonth) -> Result<Vec<Ranking>, ServiceError> {
     store
         .rankings(key, &month.to_string())
         .await?
@@ -328,21 +333,21 @@ pub async fn publish(
     month: YearMonth,
     correction: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Ranking, FilingError> {
+) -> Result<Ranking, ServiceError> {
     let path = programme_gate(store, p, key, true).await?;
     let versions = store.rankings(key, &month.to_string()).await?;
     let version = match (versions.last(), correction) {
         (None, None) => 1,
         (None, Some(_)) => {
             return Err(DomainError::rule(
-                "not_published",
+                Rule::NotPublished,
                 format!("{month} has not been published; there is nothing to correct"),
             )
             .into());
         }
         (Some(_), None) => {
             return Err(DomainError::rule(
-                "already_published",
+                Rule::AlreadyPublished,
                 format!("{month} is published and frozen; publish a correction with a reason instead"),
             )
             .into());
@@ -389,7 +394,7 @@ pub async fn adjust(
     key: &Key,
     new: NewAdjustment<'_>,
     now: DateTime<Utc>,
-) -> Result<AdjustmentRow, FilingError> {
+) -> Result<AdjustmentRow, ServiceError> {
     programme_gate(store, p, key, false).await?;
     let unit = unit_of(store, p, key, new.unit).await?;
     gate(p, Access::Evaluate { unit_path: &unit.path }, "unit")?;
@@ -434,7 +439,7 @@ pub async fn appeal(
     target: &str,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<AppealRow, FilingError> {
+) -> Result<AppealRow, ServiceError> {
     programme_gate(store, p, key, false).await?;
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::File { unit_path: &u.path }, "unit")?;
@@ -460,17 +465,13 @@ pub async fn appeal(
         };
         let deliverables = store.deliverables(key).await?;
         let stages = store.stages(key).await?;
-        let occ = deliverables
-            .iter()
-            .find(|x| x.key.as_str() == d)
-            .and_then(|x| x.deadline.occurrences(&stages).ok())
-            .and_then(|v| v.into_iter().find(|x| x.key == o))
+        let due = crate::domain::programme::due_on(&deliverables, &stages, d, o)
             .ok_or_else(|| DomainError::invalid("target", format!("`{target}` is not a deduction line")))?;
-        let (_, scores) = month_scores(store, key, YearMonth::of(occ.due_on), now).await?;
+        let (_, scores) = month_scores(store, key, YearMonth::of(due), now).await?;
         if !scores.iter().any(|(s, _)| &s.unit == unit && s.lines.iter().any(|l| l.id == target)) {
             return Err(DomainError::invalid("target", format!("{unit} has no deduction `{target}`")).into());
         }
-        (due_instant(occ.due_on), Some(YearMonth::of(occ.due_on).to_string()))
+        (due_instant(due), Some(YearMonth::of(due).to_string()))
     } else {
         return Err(DomainError::invalid("target", format!("no deduction or evaluation `{target}`")).into());
     };
@@ -492,7 +493,7 @@ pub async fn appeal(
     };
     match store.insert_appeal(&row, &actor(p, now)).await {
         Err(crate::store::StoreError::Conflict { retryable: false, .. }) => {
-            Err(DomainError::rule("duplicate_appeal", "this deduction has already been appealed").into())
+            Err(DomainError::rule(Rule::DuplicateAppeal, "this deduction has already been appealed").into())
         }
         other => other.map(|_| row).map_err(Into::into),
     }
@@ -507,13 +508,13 @@ pub async fn decide(
     overturn: bool,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<AppealRow, FilingError> {
-    let a = store.appeal(appeal_key).await?.ok_or_else(|| FilingError::Hidden(format!("appeal `{appeal_key}`")))?;
+) -> Result<AppealRow, ServiceError> {
+    let a = store.appeal(appeal_key).await?.ok_or_else(|| ServiceError::Hidden(format!("appeal `{appeal_key}`")))?;
     let path = RegionCode::parse_path(&a.unit_path);
     gate(p, Access::ReadUnit { unit_path: &path }, "appeal")?;
     gate(p, Access::Adjudicate { unit_path: &path }, "appeal")?;
     if a.status != "pending" {
-        return Err(DomainError::rule("appeal_decided", "the appeal has been decided; the decision is final").into());
+        return Err(DomainError::rule(Rule::AppealDecided, "the appeal has been decided; the decision is final").into());
     }
     let reason = crate::domain::programme::text("reason", reason, 2000)?;
     let mut decided = a.clone();
@@ -532,9 +533,9 @@ pub async fn decide(
     };
     store.decide_appeal(&decided, effect, &actor(p, now)).await.map_err(|e| match e {
         crate::store::StoreError::Outdated(_) => {
-            DomainError::rule("appeal_decided", "the appeal has been decided; the decision is final").into()
+            DomainError::rule(Rule::AppealDecided, "the appeal has been decided; the decision is final").into()
         }
-        e => FilingError::Store(e),
+        e => ServiceError::Store(e),
     })?;
     Ok(decided)
 }
@@ -549,13 +550,13 @@ pub async fn evaluate(
     panel: Vec<PanelMember>,
     scores: BTreeMap<Key, Points>,
     now: DateTime<Utc>,
-) -> Result<EvaluationRow, FilingError> {
+) -> Result<EvaluationRow, ServiceError> {
     programme_gate(store, p, key, false).await?;
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::Evaluate { unit_path: &u.path }, "unit")?;
     evaluation::check_panel(&panel)?;
     let system = store.indicator_system(key).await?.ok_or_else(|| {
-        DomainError::rule("no_indicator_system", format!("programme `{key}` has no indicator system"))
+        DomainError::rule(Rule::NoIndicatorSystem, format!("programme `{key}` has no indicator system"))
     })?;
     let (total, grade) = system.evaluate(&scores)?;
     let row = EvaluationRow {
@@ -586,7 +587,7 @@ pub async fn annual_scores(
     key: &Key,
     year: i32,
     now: DateTime<Utc>,
-) -> Result<Vec<(RegionCode, String, Option<Points>, Option<Points>, Option<Points>)>, FilingError> {
+) -> Result<Vec<(RegionCode, String, Option<Points>, Option<Points>, Option<Points>)>, ServiceError> {
     if !(1949..=2100).contains(&year) {
         return Err(DomainError::invalid("year", "a year between 1949 and 2100").into());
     }
@@ -628,7 +629,7 @@ pub async fn allocate(
     method: Method,
     cap: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<(RewardRow, Vec<Share>), FilingError> {
+) -> Result<(RewardRow, Vec<Share>), ServiceError> {
     let path = programme_gate(store, p, key, true).await?;
     let label = crate::domain::programme::text("label", label, 100)?;
     let scores: Vec<(RegionCode, Points)> = match &method {

@@ -13,8 +13,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::State;
+use crate::domain::DomainError;
 use crate::domain::access::Principal;
 use crate::service::accounts;
+use crate::service::error::ServiceError;
+use crate::store::StoreError;
 
 pub const COOKIE: &str = "pilotgov_session";
 
@@ -61,6 +64,44 @@ pub fn message(status: StatusCode, title: &str, text: &str) -> Response {
         Err(e) => {
             tracing::error!(error = %e, "error page failed to render");
             html(status, format!("<h1>{title}</h1>"))
+        }
+    }
+}
+
+/// A service error as a page — the dashboard's one mapping. Hidden things are simply not there;
+/// a refusal says why in the domain's words with the status the API would give.
+pub fn failed(e: ServiceError) -> Response {
+    match e {
+        ServiceError::Hidden(_) | ServiceError::Store(StoreError::NotFound(_)) => {
+            message(StatusCode::NOT_FOUND, "未找到", "没有这项内容，或您无权查看。")
+        }
+        ServiceError::Forbidden(_) => message(StatusCode::FORBIDDEN, "无权访问", "您的账号无权进行此操作。"),
+        ServiceError::IdempotencyKeyReused => {
+            message(StatusCode::UNPROCESSABLE_ENTITY, "重复提交", "这次提交与先前的提交内容不同，请刷新后重试。")
+        }
+        ServiceError::BadCredentials => message(StatusCode::UNAUTHORIZED, "登录失败", "用户名或密码错误。"),
+        ServiceError::Throttled { retry_after_secs } => message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "登录尝试过多",
+            &format!("该账号或本机登录失败次数过多，请{}分钟后再试。", (retry_after_secs + 59) / 60),
+        ),
+        ServiceError::Busy => message(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙", "登录的人较多，请稍后再试。"),
+        ServiceError::Store(StoreError::Refused(d)) => {
+            let status = match &d {
+                DomainError::RuleViolated { rule, .. } if rule.is_conflict() => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            message(status, "未能办理", &d.to_string())
+        }
+        ServiceError::Store(StoreError::Outdated(_)) => {
+            message(StatusCode::CONFLICT, "内容已变化", "这项内容在您打开后被他人修改，请刷新后再办理。")
+        }
+        ServiceError::Store(StoreError::Unavailable(_)) => {
+            message(StatusCode::SERVICE_UNAVAILABLE, "暂时无法访问", "数据库暂时不可用，请稍后再试。")
+        }
+        ServiceError::Store(e) => {
+            tracing::error!(error = %e, "dashboard page failed");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "页面生成失败，已记录。")
         }
     }
 }
@@ -177,15 +218,15 @@ async fn login(
             r.headers_mut().insert(header::SET_COOKIE, cookie.parse().expect("a token is header-safe"));
             r
         }
-        Err(accounts::AuthError::BadCredentials) => {
+        Err(accounts::ServiceError::BadCredentials) => {
             login_page(state, StatusCode::UNAUTHORIZED, Some("用户名或密码错误"), username, &f.csrf)
         }
-        Err(accounts::AuthError::Throttled { retry_after_secs }) => message(
+        Err(accounts::ServiceError::Throttled { retry_after_secs }) => message(
             StatusCode::TOO_MANY_REQUESTS,
             "登录尝试过多",
             &format!("该账号或本机登录失败次数过多，请{}分钟后再试。", (retry_after_secs + 59) / 60),
         ),
-        Err(accounts::AuthError::Busy) => {
+        Err(accounts::ServiceError::Busy) => {
             message(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙", "登录的人较多，请稍后再试。")
         }
         Err(e) => {

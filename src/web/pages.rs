@@ -8,7 +8,7 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{html, message, signed_in};
+use super::{failed, html, message, signed_in};
 use crate::api::State;
 use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::{RankLine, chinese_date};
@@ -17,9 +17,8 @@ use crate::domain::{Key, RegionCode, Status};
 use crate::render::{self, Format, arrow, charts};
 use crate::service::board::{Filter, deadline_board};
 use crate::service::bulletins as bulletin_service;
-use crate::service::filings::FilingError;
+use crate::service::filings::ServiceError;
 use crate::service::scoring;
-use crate::store::StoreError;
 
 /// Rows shown on one board page; a national board is filtered by region instead.
 const BOARD_ROWS: usize = 500;
@@ -52,27 +51,6 @@ fn page(name: &str, ctx: &Value) -> Response {
         Ok(b) => html(StatusCode::OK, b),
         Err(e) => {
             tracing::error!(error = %e, "dashboard page failed to render");
-            message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "页面生成失败，已记录。")
-        }
-    }
-}
-
-/// A service error as a page: hidden things are simply not there.
-fn failed(e: FilingError) -> Response {
-    match e {
-        FilingError::Hidden(_) | FilingError::Store(StoreError::NotFound(_)) => {
-            message(StatusCode::NOT_FOUND, "未找到", "没有这项内容，或您无权查看。")
-        }
-        FilingError::Forbidden(_) => message(StatusCode::FORBIDDEN, "无权访问", "您的账号无权进行此操作。"),
-        FilingError::IdempotencyKeyReused => {
-            message(StatusCode::UNPROCESSABLE_ENTITY, "重复提交", "这次提交与先前的提交内容不同，请刷新后重试。")
-        }
-        FilingError::Store(StoreError::Refused(d)) => message(StatusCode::CONFLICT, "暂无内容", &d.to_string()),
-        FilingError::Store(StoreError::Unavailable(_)) => {
-            message(StatusCode::SERVICE_UNAVAILABLE, "暂时无法访问", "数据库暂时不可用，请稍后再试。")
-        }
-        FilingError::Store(e) => {
-            tracing::error!(error = %e, "dashboard page failed");
             message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "页面生成失败，已记录。")
         }
     }
@@ -221,7 +199,7 @@ pub async fn ranking(
     }
     let title = match state.store.programme(&k).await {
         Ok(Some(s)) => s.programme.title,
-        Ok(None) => return failed(FilingError::Hidden(k.to_string())),
+        Ok(None) => return failed(ServiceError::Hidden(k.to_string())),
         Err(e) => return failed(e.into()),
     };
     let scheme = match state.store.scheme(&k).await {

@@ -16,14 +16,7 @@ const DONGJIE: &str = "520402002";
 const FJ: &str = "/api/v1/programmes/fj-2022-reform-pilot";
 
 async fn document(t: &TestApp, id: &str, format: &str) -> String {
-    let resp = t
-        .client
-        .get(format!("/api/v1/bulletins/{id}/document?format={format}"))
-        .header("authorization", format!("Bearer {}", t.token))
-        .send()
-        .await;
-    resp.assert_status_is_ok();
-    resp.0.into_body().into_string().await.unwrap()
+    t.get_text(&format!("/api/v1/bulletins/{id}/document?format={format}")).await
 }
 
 async fn draft(t: &TestApp, token: &str, programme: &str, body: Value) -> (u16, Value) {

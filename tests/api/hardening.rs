@@ -221,12 +221,13 @@ async fn a_burst_of_guesses_gets_at_most_five_checks() {
         accounts::login(store, throttle, "fz-reviewer", "wrong", None, now, ttl)
     });
     let results = futures_join_all(tries).await;
-    let checked = results.iter().filter(|r| matches!(r, Err(accounts::AuthError::BadCredentials))).count();
+    let checked = results.iter().filter(|r| matches!(r, Err(accounts::ServiceError::BadCredentials))).count();
     assert!(checked <= 5, "{checked} guesses were checked across two instances");
     assert!(
-        results
-            .iter()
-            .all(|r| matches!(r, Err(accounts::AuthError::BadCredentials | accounts::AuthError::Throttled { .. }))),
+        results.iter().all(|r| matches!(
+            r,
+            Err(accounts::ServiceError::BadCredentials | accounts::ServiceError::Throttled { .. })
+        )),
         "every other attempt is throttled"
     );
 }
@@ -243,10 +244,10 @@ async fn a_flooding_source_is_paused_and_others_are_not() {
     let ttl = Duration::hours(1);
     for i in 0..10 {
         let r = accounts::login(store, &throttle, &format!("nobody{i}"), "x", Some("203.0.113.7"), now, ttl).await;
-        assert!(matches!(r, Err(accounts::AuthError::BadCredentials)), "{r:?}");
+        assert!(matches!(r, Err(accounts::ServiceError::BadCredentials)), "{r:?}");
     }
     let r = accounts::login(store, &throttle, "fj-leader", PASSWORD, Some("203.0.113.7"), now, ttl).await;
-    assert!(matches!(r, Err(accounts::AuthError::Throttled { .. })), "the flooding address waits: {r:?}");
+    assert!(matches!(r, Err(accounts::ServiceError::Throttled { .. })), "the flooding address waits: {r:?}");
     let r = accounts::login(store, &throttle, "fj-leader", PASSWORD, Some("198.51.100.1"), now, ttl).await;
     assert!(r.is_ok(), "another address logs in: {r:?}");
     let later = now + Duration::minutes(6);
@@ -299,14 +300,7 @@ async fn csv_exports_neutralise_formulas() {
         )
         .await;
     assert_eq!(s, 201, "{b}");
-    let resp = t
-        .client
-        .get(format!("{FJ}/compliance/export?format=csv&as_of=2022-11-05"))
-        .header("authorization", format!("Bearer {}", t.token))
-        .send()
-        .await;
-    resp.assert_status_is_ok();
-    let csv = resp.0.into_body().into_string().await.unwrap();
+    let csv = t.get_text(&format!("{FJ}/compliance/export?format=csv&as_of=2022-11-05")).await;
     assert!(!csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"), "{csv}");
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
 }
@@ -325,14 +319,7 @@ async fn bulletin_markdown_and_chat_text_escape_what_people_typed() {
         .await;
     assert_eq!(s, 200, "{b}");
     for format in ["markdown", "text"] {
-        let resp = t
-            .client
-            .get(format!("/api/v1/bulletins/{id}/document?format={format}"))
-            .header("authorization", format!("Bearer {}", t.token))
-            .send()
-            .await;
-        resp.assert_status_is_ok();
-        let doc = resp.0.into_body().into_string().await.unwrap();
+        let doc = t.get_text(&format!("/api/v1/bulletins/{id}/document?format={format}")).await;
         assert!(!doc.contains("<img"), "{format}: {doc}");
         assert!(!doc.contains("](javascript:") && !doc.contains("javascript:alert"), "{format}: {doc}");
     }

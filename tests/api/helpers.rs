@@ -206,6 +206,13 @@ impl TestApp {
         body
     }
 
+    /// A document (CSV, Markdown, text, iCalendar) as the default account reads it; must be 200.
+    pub async fn get_text(&self, uri: &str) -> String {
+        let resp = self.client.get(uri).header("authorization", format!("Bearer {}", self.token)).send().await;
+        resp.assert_status_is_ok();
+        resp.0.into_body().into_string().await.unwrap()
+    }
+
     pub async fn count(&self, uri: &str) -> usize {
         let (status, body) = self.get(uri).await;
         assert_eq!(status, 200, "{uri}: {body}");
