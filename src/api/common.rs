@@ -43,8 +43,9 @@ pub fn stamp_opt(t: Option<&str>) -> Option<DateTime<FixedOffset>> {
 }
 
 /// A level of the region tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Level {
     Nation,
     Province,

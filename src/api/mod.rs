@@ -7,6 +7,7 @@ mod bulletins;
 mod channels;
 pub mod common;
 mod deadlines;
+mod document_dto;
 mod download;
 pub mod error;
 mod exports;

@@ -4,6 +4,7 @@ use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
 use super::common::{Created, DocDateView, Level, WindowView, doc_date, key, page, region, window};
+use super::document_dto::ProgrammeDocumentDto;
 use super::error::ApiError;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
@@ -270,9 +271,8 @@ impl ProgrammesApi {
     /// Import a whole programme in the fixture format (`pilotgov/programme@1`, see
     /// `fixtures/README.md`): head, stages, catalogue, deliverables and units, all or nothing.
     #[oai(path = "/import", method = "post", operation_id = "importProgramme")]
-    async fn import(&self, auth: Auth, body: Json<serde_json::Value>) -> Result<Created<ImportSummary>, ApiError> {
-        let doc: ProgrammeDocument = serde_json::from_value(body.0)
-            .map_err(|e| ApiError::from(DomainError::invalid("document", e.to_string())))?;
+    async fn import(&self, auth: Auth, body: Json<ProgrammeDocumentDto>) -> Result<Created<ImportSummary>, ApiError> {
+        let doc: ProgrammeDocument = super::scoring_dto::convert("document", &body.0)?;
         auth.may_create(Access::DefineProgramme { scope_path: &doc.programme.scope.implied_path() })?;
         match import_programme(&self.state.store, doc, &auth.actor(&self.state)).await? {
             Imported::Programme { key, stages, directions, deliverables, units } => {

@@ -36,10 +36,20 @@ pub struct LateRule {
     pub cap: f64,
 }
 
-/// Nothing submitted by the deadline, or a filing returned for revision (once per return).
+/// Nothing submitted by the deadline: `points` off the item.
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 #[oai(skip_serializing_if_is_none)]
-pub struct FixedRule {
+pub struct MissingRule {
+    pub item: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliverable: Option<String>,
+    pub points: f64,
+}
+
+/// A filing returned for revision (退回修改): `points` off the item, once per return.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ReturnedRule {
     pub item: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deliverable: Option<String>,
@@ -54,9 +64,9 @@ pub enum AutoRuleDto {
     #[oai(mapping = "late")]
     Late(LateRule),
     #[oai(mapping = "missing")]
-    Missing(FixedRule),
+    Missing(MissingRule),
     #[oai(mapping = "returned")]
-    Returned(FixedRule),
+    Returned(ReturnedRule),
 }
 
 /// The annual score's weights, in percent (they add up to 100).

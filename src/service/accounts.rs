@@ -211,6 +211,12 @@ impl LoginThrottle {
         username.trim().to_lowercase()
     }
 
+    /// The name as the database keeps it: its SHA-256, so that any name (empty, long, odd
+    /// characters) is a valid record id and no name is stored.
+    fn stored(key: &str) -> String {
+        token_hash(key)
+    }
+
     /// Is this source paused? (Checked before anything else; counts nothing.)
     fn source_paused(&self, source: Option<&str>, now: DateTime<Utc>) -> Result<(), ServiceError> {
         let (Some(src), n) = (source, self.per_source) else { return Ok(()) };
@@ -247,7 +253,7 @@ impl LoginThrottle {
                 .map_err(|retry_after_secs| ServiceError::Throttled { retry_after_secs })?;
         }
         let pause = Duration::minutes(Self::PAUSE_MINUTES);
-        match store.reserve_login(&key, now, Self::MAX_FAILURES, pause).await? {
+        match store.reserve_login(&Self::stored(&key), now, Self::MAX_FAILURES, pause).await? {
             Ok(()) => {}
             Err(last) => {
                 return Err(ServiceError::Throttled { retry_after_secs: (last + pause - now).num_seconds().max(1) });
@@ -263,7 +269,7 @@ impl LoginThrottle {
     async fn succeeded(&self, store: &Store, username: &str) -> Result<(), StoreError> {
         let key = Self::key(username);
         self.names.lock().expect("throttle lock").remove(&key);
-        store.clear_login(&key).await
+        store.clear_login(&Self::stored(&key)).await
     }
 
     /// Runs a password check on the blocking pool, within the bound on checks at once.
