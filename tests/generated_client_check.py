@@ -4,7 +4,9 @@ datamodel-code-generator, a programme document (the Shizuishan fixture under a n
 scoring scheme and a reward method are built and validated with those models only, and posted to
 the running demo server as a province admin.
 
-Usage: generated_client_check.py SPEC BASE_URL FIXTURE_YAML
+Usage: generated_client_check.py SPEC BASE_URL FIXTURE_YAML TOKEN
+(TOKEN: a province admin's bearer token for fj-admin, taken before any fuzzing: a fuzzed login
+flood pauses the address, as it should.)
 """
 
 import importlib.util
@@ -32,7 +34,7 @@ def call(base, method, path, body=None, token=None):
 
 
 def main():
-    spec, base, fixture = Path(sys.argv[1]), sys.argv[2].rstrip("/"), Path(sys.argv[3])
+    spec, base, fixture, admin = Path(sys.argv[1]), sys.argv[2].rstrip("/"), Path(sys.argv[3]), sys.argv[4]
     out = Path(tempfile.mkdtemp()) / "models.py"
     subprocess.run(
         [
@@ -54,9 +56,6 @@ def main():
     doc["programme"]["key"] = "generated-client-check"
     scoring = doc.pop("scoring", None)
     typed = models.ProgrammeDocumentDto.model_validate(doc)
-    status, token = call(base, "POST", "/api/v1/auth/login", {"username": "fj-admin", "password": "pilotgov-demo"})
-    assert status == 200, token
-    admin = token["token"]
     # fj-admin is Fujian's: the document gets a Fujian scope and county units of its own.
     body = dump(typed)
     body["programme"]["scope"] = "350000"
