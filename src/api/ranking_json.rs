@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use super::rendered::json;
-use super::scoring::{RankingView, rank_view, shown_at};
+use super::scoring::{RankingView, rank_view};
 use crate::store::scoring::PublishedRanking;
 
 /// Programme/month slots kept; past this the memo starts again (re-rendering is a few ms).
@@ -62,7 +62,7 @@ impl Version {
         let empty = RankingView {
             period: period.to_owned(),
             version: Some(p.version),
-            published_at: shown_at(Some(&p.published_at)),
+            published_at: crate::api::common::stamp_opt(Some(p.published_at.as_str())),
             reason: p.reason.clone(),
             entries: vec![],
             total: 0,
@@ -149,7 +149,7 @@ mod tests {
             let view = RankingView {
                 period: "2022-09".into(),
                 version: Some(2),
-                published_at: shown_at(Some(&p.published_at)),
+                published_at: crate::api::common::stamp_opt(Some(p.published_at.as_str())),
                 reason: p.reason.clone(),
                 entries: p.entries[window.clone()].iter().map(rank_view).collect(),
                 total: 7,

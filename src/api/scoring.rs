@@ -269,7 +269,7 @@ fn ranking_view(r: &Ranking) -> RankingView {
     RankingView {
         period: r.period.to_string(),
         version: r.version,
-        published_at: shown_at(r.published_at.as_deref()),
+        published_at: crate::api::common::stamp_opt(r.published_at.as_deref()),
         reason: r.reason.clone(),
         entries: r.entries.iter().map(rank_view).collect(),
         total: r.entries.len() as u64,
@@ -277,11 +277,6 @@ fn ranking_view(r: &Ranking) -> RankingView {
 }
 
 /// A stored RFC 3339 instant, shown in Asia/Shanghai.
-pub(super) fn shown_at(t: Option<&str>) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| super::common::shanghai(t.with_timezone(&chrono::Utc)))
-}
-
 pub(super) fn rank_view(e: &RankEntry) -> RankView {
     RankView { rank: e.rank, unit: e.unit.to_string(), name: e.name.clone(), score: e.score.as_f64(), change: e.change }
 }
@@ -348,7 +343,7 @@ impl From<&crate::store::scoring::AppealRow> for AppealView {
             status: a.status.clone(),
             decision_reason: a.decision_reason.clone(),
             decided_by: a.decided_by.clone(),
-            decided_at: super::common::stamp_opt(a.decided_at.as_deref()),
+            decided_at: crate::api::common::stamp_opt(a.decided_at.as_deref()),
         }
     }
 }
@@ -658,7 +653,7 @@ impl ScoringApi {
         Ok(Rendered::of(&RankingView {
             period: page.period.to_string(),
             version: page.version,
-            published_at: shown_at(page.published_at.as_deref()),
+            published_at: crate::api::common::stamp_opt(page.published_at.as_deref()),
             reason: page.reason.clone(),
             entries: page.entries().iter().map(rank_view).collect(),
             total: page.total() as u64,
@@ -941,7 +936,7 @@ mod tests {
         let published = RankingView {
             period: "2022-09".into(),
             version: Some(2),
-            published_at: shown_at(Some("2022-10-08T01:30:00.123+00:00")),
+            published_at: crate::api::common::stamp_opt(Some("2022-10-08T01:30:00.123+00:00")),
             reason: Some("补录".into()),
             entries: vec![line(Some(-1)), line(None)],
             total: 84,

@@ -100,7 +100,7 @@ pub async fn create(
     let actor = actor(p, at);
     // What the request asked for, so that a repeat of its key can be told from a different
     // request that reuses the key.
-    let request_hash = hex_sha256(
+    let request_hash = crate::service::accounts::token_hash(
         &serde_json::json!([
             new.programme.as_str(),
             new.unit.as_str(),
@@ -131,10 +131,6 @@ pub async fn create(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-fn hex_sha256(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads a filing this account may see.
