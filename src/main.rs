@@ -97,12 +97,20 @@ enum Command {
     },
 }
 
+/// A job the CLI can run at a chosen instant.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Job {
+    /// The reminder job: reminders, chasing and escalations due since the last run.
+    Reminders,
+    /// The 1st of the month: bulletin drafts, or a notice that a ranking awaits publishing.
+    MonthlyDrafts,
+}
+
 #[derive(Subcommand)]
 enum JobsCommand {
     /// Send the reminders due since the last run up to `--at`.
     Run {
-        /// `reminders`.
-        job: String,
+        job: Job,
         /// RFC 3339 instant, e.g. 2022-09-17T09:00+08:00; default now.
         #[arg(long)]
         at: Option<String>,
@@ -165,7 +173,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             deadlines(config, clock, &programme, as_of, region, status).await
         }
         Command::Jobs { command: JobsCommand::Run { job, at, dry_run } } => {
-            run_job(config, clock, &job, at, dry_run).await
+            run_job(config, clock, job, at, dry_run).await
         }
         Command::User { command } => user(config, clock, command).await,
         Command::Backup { file } => {
@@ -281,18 +289,17 @@ async fn deadlines(
 async fn run_job(
     config: Config,
     clock: Arc<dyn Clock>,
-    job: &str,
+    job: Job,
     at: Option<String>,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(job == "reminders" || job == "monthly-drafts", "unknown job `{job}` (reminders, monthly-drafts)");
     let app = App::build(config, clock.clone()).await?;
     let now = match at {
         Some(s) => pilotgov::api::common::instant("at", &s)?,
         None => clock.now(),
     };
     let store = &app.state.store;
-    if job == "monthly-drafts" {
+    if job == Job::MonthlyDrafts {
         anyhow::ensure!(!dry_run, "monthly-drafts has no dry run");
         let made = pilotgov::jobs::monthly::run(store, now).await?;
         println!("{made} draft(s) and notice(s) made");
@@ -301,7 +308,7 @@ async fn run_job(
     let previous = store.job_last_run("reminders").await?;
     let sent = pilotgov::jobs::reminders::run(store, now, previous, dry_run).await?;
     for r in &sent {
-        println!("{}\t{}\t{}\t{}", r.send_date, r.kind, r.recipients.join(","), r.message);
+        println!("{}\t{}\t{}\t{}", r.send_date, r.notice.code(), r.recipients.join(","), r.message);
     }
     println!("{} reminder(s) {}", sent.len(), if dry_run { "would be sent" } else { "sent" });
     Ok(())
@@ -336,7 +343,7 @@ async fn user(config: Config, clock: Arc<dyn Clock>, command: UserCommand) -> an
         UserCommand::List => {
             for u in store.users().await? {
                 let state = if u.disabled { "disabled" } else { "active" };
-                println!("{:<20} {:<15} {:<10} {state:<9} {}", u.username, u.role, u.region, u.display_name);
+                println!("{:<20} {:<15} {:<10} {state:<9} {}", u.username, u.role.as_str(), u.region, u.display_name);
             }
         }
         UserCommand::Disable { username } => {

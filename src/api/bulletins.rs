@@ -4,14 +4,14 @@
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
-use super::common::{key, region};
+use super::common::{region, shanghai};
 use super::download::{Download, FileDownload};
 use super::error::ApiError;
+use super::params::KeyParam;
 use super::{ApiTags, State};
-use crate::domain::bulletin::Kind;
+use crate::domain::bulletin::{self as domain, Bulletin, Kind, Period};
 use crate::render::{self, Format};
 use crate::service::bulletins::{self as service, Request};
-use crate::store::bulletins::{BulletinRow, content};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -20,6 +20,33 @@ pub enum BulletinKind {
     Monthly,
     /// 阶段通报 (period: a stage key).
     Stage,
+}
+
+impl From<BulletinKind> for Kind {
+    fn from(k: BulletinKind) -> Self {
+        match k {
+            BulletinKind::Monthly => Self::Monthly,
+            BulletinKind::Stage => Self::Stage,
+        }
+    }
+}
+
+impl From<Kind> for BulletinKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Monthly => Self::Monthly,
+            Kind::Stage => Self::Stage,
+        }
+    }
+}
+
+/// Whether a bulletin can still change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum BulletinStatus {
+    Draft,
+    /// Numbered and frozen.
+    Published,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -54,10 +81,9 @@ pub struct BulletinView {
     pub id: String,
     pub programme: String,
     pub region: String,
-    pub kind: String,
+    pub kind: BulletinKind,
     pub period: String,
-    /// `draft` or `published`.
-    pub status: String,
+    pub status: BulletinStatus,
     /// 第N期, once published.
     pub number: Option<u32>,
     pub title: String,
@@ -68,27 +94,232 @@ pub struct BulletinView {
     pub published_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub published_by: Option<String>,
     /// The figures as taken: summary, ranking, units named, good practice, what falls due next.
-    pub content: serde_json::Value,
+    pub content: ContentView,
 }
 
-impl From<&BulletinRow> for BulletinView {
-    fn from(b: &BulletinRow) -> Self {
+impl From<&Bulletin> for BulletinView {
+    fn from(b: &Bulletin) -> Self {
         Self {
             id: b.key.clone(),
-            programme: b.programme.clone(),
-            region: b.region.clone(),
-            kind: b.kind.clone(),
-            period: b.period.clone(),
-            status: b.status.clone(),
-            number: b.number,
+            programme: b.programme.to_string(),
+            region: b.region.to_string(),
+            kind: b.kind().into(),
+            period: b.period.to_string(),
+            status: if b.is_published() { BulletinStatus::Published } else { BulletinStatus::Draft },
+            number: b.published.as_ref().map(|p| p.number),
             title: b.title.clone(),
             remarks: b.remarks.clone(),
             revision: b.revision,
-            created_at: super::common::stamp(&b.created_at),
+            created_at: shanghai(b.created_at),
             created_by: b.created_by.clone(),
-            published_at: super::common::stamp_opt(b.published_at.as_deref()),
-            published_by: b.published_by.clone(),
-            content: b.content.clone(),
+            published_at: b.published.as_ref().map(|p| shanghai(p.at)),
+            published_by: b.published.as_ref().map(|p| p.by.clone()),
+            content: (&b.content).into(),
+        }
+    }
+}
+
+/// Counts over the deadlines a bulletin covers.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct SummaryView {
+    pub units: u32,
+    /// Deadlines (unit × deliverable) due in the period.
+    pub due: u32,
+    pub on_time: u32,
+    pub late: u32,
+    pub missing: u32,
+    /// First submitted on time, in per mille of `due` (absent when nothing was due).
+    pub on_time_permille: Option<u32>,
+    /// Change of the on-time rate since the last published bulletin of the same kind and
+    /// region, in per mille points.
+    pub change_permille: Option<i32>,
+}
+
+/// One line of the ranking a bulletin prints.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct RankLineView {
+    pub rank: u32,
+    pub unit: String,
+    pub name: String,
+    /// Two decimals, as published.
+    pub score: String,
+    /// Places gained (+) or lost (−) since last month.
+    pub change: Option<i32>,
+}
+
+/// A unit named for a missed or late deadline (点名通报).
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct NamedView {
+    pub unit: String,
+    pub name: String,
+    pub deliverable: String,
+    pub due_on: chrono::NaiveDate,
+    pub due_text: String,
+    /// Days late; absent: not filed at all.
+    pub days_late: Option<i64>,
+}
+
+/// Good practice (典型经验) quoted from a filing.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PracticeView {
+    pub unit: String,
+    pub name: String,
+    pub deliverable: String,
+    pub quote: String,
+}
+
+/// A deadline falling due in the two months after the period.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct UpcomingView {
+    pub deliverable: String,
+    pub due_on: chrono::NaiveDate,
+    pub due_text: String,
+    /// Units that still owe it.
+    pub units: u32,
+}
+
+/// One city's on-time rate.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct CityRateView {
+    pub city: String,
+    pub name: String,
+    pub due: u32,
+    pub on_time_permille: Option<u32>,
+}
+
+/// One month of a unit's published scores.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct TrendPointView {
+    pub period: String,
+    pub score: f64,
+}
+
+/// A unit's published scores month by month.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct TrendView {
+    pub name: String,
+    pub points: Vec<TrendPointView>,
+}
+
+/// Everything a bulletin says.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ContentView {
+    pub programme_title: String,
+    pub issuer: String,
+    /// 2019年5月, or the stage's name.
+    pub period_label: String,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub region_name: String,
+    /// The day the figures were taken (Asia/Shanghai).
+    pub as_of: chrono::NaiveDate,
+    pub summary: SummaryView,
+    pub ranking: Vec<RankLineView>,
+    /// The published version of the ranking printed.
+    pub ranking_version: Option<u32>,
+    pub named: Vec<NamedView>,
+    pub practice: Vec<PracticeView>,
+    pub upcoming: Vec<UpcomingView>,
+    pub city_rates: Vec<CityRateView>,
+    /// Top and bottom units' scores over the months published so far.
+    pub trends: Vec<TrendView>,
+}
+
+impl From<&domain::Content> for ContentView {
+    fn from(c: &domain::Content) -> Self {
+        let s = &c.summary;
+        Self {
+            programme_title: c.programme_title.clone(),
+            issuer: c.issuer.clone(),
+            period_label: c.period_label.clone(),
+            from: c.from,
+            to: c.to,
+            region_name: c.region_name.clone(),
+            as_of: c.as_of,
+            summary: SummaryView {
+                units: s.units,
+                due: s.due,
+                on_time: s.on_time,
+                late: s.late,
+                missing: s.missing,
+                on_time_permille: s.on_time_permille,
+                change_permille: s.change_permille,
+            },
+            ranking: c
+                .ranking
+                .iter()
+                .map(|r| RankLineView {
+                    rank: r.rank,
+                    unit: r.unit.clone(),
+                    name: r.name.clone(),
+                    score: r.score.clone(),
+                    change: r.change,
+                })
+                .collect(),
+            ranking_version: c.ranking_version,
+            named: c
+                .named
+                .iter()
+                .map(|n| NamedView {
+                    unit: n.unit.clone(),
+                    name: n.name.clone(),
+                    deliverable: n.deliverable.clone(),
+                    due_on: n.due_on,
+                    due_text: n.due_text.clone(),
+                    days_late: n.days_late,
+                })
+                .collect(),
+            practice: c
+                .practice
+                .iter()
+                .map(|p| PracticeView {
+                    unit: p.unit.clone(),
+                    name: p.name.clone(),
+                    deliverable: p.deliverable.clone(),
+                    quote: p.quote.clone(),
+                })
+                .collect(),
+            upcoming: c
+                .upcoming
+                .iter()
+                .map(|u| UpcomingView {
+                    deliverable: u.deliverable.clone(),
+                    due_on: u.due_on,
+                    due_text: u.due_text.clone(),
+                    units: u.units,
+                })
+                .collect(),
+            city_rates: c
+                .city_rates
+                .iter()
+                .map(|r| CityRateView {
+                    city: r.city.clone(),
+                    name: r.name.clone(),
+                    due: r.due,
+                    on_time_permille: r.on_time_permille,
+                })
+                .collect(),
+            trends: c
+                .trends
+                .iter()
+                .map(|t| TrendView {
+                    name: t.name.clone(),
+                    points: t
+                        .points
+                        .iter()
+                        .map(|(period, score)| TrendPointView { period: period.clone(), score: *score })
+                        .collect(),
+                })
+                .collect(),
         }
     }
 }
@@ -115,9 +346,8 @@ pub struct BulletinsApi {
 }
 
 /// Renders a bulletin in a format.
-pub fn rendered(b: &BulletinRow, format: Format) -> Result<String, ApiError> {
-    let c = content(b)?;
-    render::bulletin(b, &c, format).map_err(|e| ApiError::internal(&e))
+pub fn rendered(b: &Bulletin, format: Format) -> Result<String, ApiError> {
+    render::bulletin(b, format).map_err(|e| ApiError::internal(&e))
 }
 
 #[OpenApi(tag = "ApiTags::Bulletins")]
@@ -129,16 +359,12 @@ impl BulletinsApi {
     async fn draft(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<BulletinInput>,
     ) -> Result<BulletinCreated, ApiError> {
-        let k = self::key("key", &key.0)?;
+        let k = key.0.0;
         let req = Request {
-            kind: match body.0.kind {
-                BulletinKind::Monthly => Kind::Monthly,
-                BulletinKind::Stage => Kind::Stage,
-            },
-            period: body.0.period.trim().to_owned(),
+            period: Period::new(body.0.kind.into(), &body.0.period)?,
             region: body.0.region.as_deref().map(|r| region("region", r)).transpose()?,
         };
         let b = service::draft(&self.state.store, Some(auth.principal()), &k, &req, self.state.clock.now()).await?;
@@ -148,8 +374,8 @@ impl BulletinsApi {
     /// The programme's bulletins you may read: published ones for your region's line of the
     /// tree, drafts only if you may publish them.
     #[oai(path = "/programmes/:key/bulletins", method = "get", operation_id = "listBulletins")]
-    async fn list(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<BulletinView>>, ApiError> {
-        let k = self::key("key", &key.0)?;
+    async fn list(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<BulletinView>>, ApiError> {
+        let k = key.0.0;
         let all = service::list(&self.state.store, auth.principal(), &k).await?;
         Ok(Json(all.iter().map(Into::into).collect()))
     }
@@ -210,8 +436,8 @@ impl BulletinsApi {
             BulletinFormat::Text => (Format::Text, "text/plain; charset=utf-8", "txt"),
         };
         let text = rendered(&b, format)?;
-        let name = match b.number {
-            Some(n) => format!("{}-第{n}期.{ext}", b.programme),
+        let name = match &b.published {
+            Some(p) => format!("{}-第{}期.{ext}", b.programme, p.number),
             None => format!("{}-{}-草稿.{ext}", b.programme, b.period),
         };
         Ok(Download::File(FileDownload::inline(text.into_bytes(), ctype, &name)))

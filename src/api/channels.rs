@@ -4,13 +4,13 @@
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
-use super::common::region;
+use super::common::{region, shanghai};
 use super::error::ApiError;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
+use crate::domain::delivery::{Attempt, Channel, ChannelKind as Kind, Delivery, DeliveryStatus};
 use crate::domain::outbound::{WebhookUrl, masked};
 use crate::domain::{DomainError, RegionCode};
-use crate::store::delivery::{ChannelRow, DeliveryRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -23,6 +23,58 @@ pub enum ChannelKind {
     Generic,
     /// E-mail through the server's SMTP relay; the URL is `mailto:a@x.cn,b@y.cn`.
     Email,
+}
+
+impl From<ChannelKind> for Kind {
+    fn from(k: ChannelKind) -> Self {
+        match k {
+            ChannelKind::Wecom => Self::Wecom,
+            ChannelKind::Dingtalk => Self::Dingtalk,
+            ChannelKind::Generic => Self::Generic,
+            ChannelKind::Email => Self::Email,
+        }
+    }
+}
+
+impl From<Kind> for ChannelKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Wecom => Self::Wecom,
+            Kind::Dingtalk => Self::Dingtalk,
+            Kind::Generic => Self::Generic,
+            Kind::Email => Self::Email,
+        }
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum DeliveryStatusDto {
+    Pending,
+    Delivered,
+    /// Every retry failed: the dead-letter list.
+    Dead,
+}
+
+impl From<DeliveryStatusDto> for DeliveryStatus {
+    fn from(s: DeliveryStatusDto) -> Self {
+        match s {
+            DeliveryStatusDto::Pending => Self::Pending,
+            DeliveryStatusDto::Delivered => Self::Delivered,
+            DeliveryStatusDto::Dead => Self::Dead,
+        }
+    }
+}
+
+impl From<DeliveryStatus> for DeliveryStatusDto {
+    fn from(s: DeliveryStatus) -> Self {
+        match s {
+            DeliveryStatus::Pending => Self::Pending,
+            DeliveryStatus::Delivered => Self::Delivered,
+            DeliveryStatus::Dead => Self::Dead,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -39,7 +91,7 @@ pub struct ChannelInput {
 #[oai(skip_serializing_if_is_none)]
 pub struct ChannelView {
     pub key: String,
-    pub kind: String,
+    pub kind: ChannelKind,
     /// Masked: scheme, host and the last four characters (a robot's key never leaves the
     /// server); e-mail channels show their addresses.
     pub url: String,
@@ -47,13 +99,13 @@ pub struct ChannelView {
     pub created_by: String,
 }
 
-impl From<&ChannelRow> for ChannelView {
-    fn from(c: &ChannelRow) -> Self {
+impl From<&Channel> for ChannelView {
+    fn from(c: &Channel) -> Self {
         Self {
             key: c.key.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind.into(),
             url: masked(&c.url),
-            region: c.region.clone(),
+            region: c.region.to_string(),
             created_by: c.created_by.clone(),
         }
     }
@@ -65,40 +117,44 @@ pub struct DeliveryView {
     pub key: String,
     pub reminder: String,
     pub channel: String,
-    pub kind: String,
-    /// `pending`, `delivered` or `dead`.
-    pub status: String,
+    pub kind: ChannelKind,
+    pub status: DeliveryStatusDto,
     pub attempts: i64,
     pub next_attempt_at: chrono::DateTime<chrono::FixedOffset>,
     /// Every attempt and its outcome.
-    pub log: Vec<serde_json::Value>,
+    pub log: Vec<AttemptView>,
 }
 
-impl From<&DeliveryRow> for DeliveryView {
-    fn from(d: &DeliveryRow) -> Self {
+/// One try at sending.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AttemptView {
+    pub attempt: i64,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
+    pub ok: bool,
+    /// A status code or a fixed message; never what the target answered.
+    pub detail: String,
+}
+
+impl AttemptView {
+    fn of(a: &Attempt, kind: Kind) -> Self {
+        Self { attempt: a.attempt, at: shanghai(a.at), ok: a.ok, detail: a.shown_detail(kind).to_owned() }
+    }
+}
+
+impl From<&Delivery> for DeliveryView {
+    fn from(d: &Delivery) -> Self {
         Self {
             key: d.key.clone(),
             reminder: d.reminder.clone(),
             channel: d.channel.clone(),
-            kind: d.kind.clone(),
-            status: d.status.clone(),
+            kind: d.kind.into(),
+            status: d.status.into(),
             attempts: d.attempts,
-            next_attempt_at: super::common::stamp(&d.next_attempt_at),
-            log: d.log.iter().map(|e| shown_attempt(&d.kind, e)).collect(),
+            next_attempt_at: shanghai(d.next_attempt_at),
+            log: d.log.iter().map(|a| AttemptView::of(a, d.kind)).collect(),
         }
     }
-}
-
-/// An attempt as shown. Attempts are recorded with a status code and a fixed message only; older
-/// records kept the target's answer after a `: `, which is cut here so it is never shown.
-fn shown_attempt(kind: &str, e: &serde_json::Value) -> serde_json::Value {
-    let mut e = e.clone();
-    if kind != "email"
-        && let Some(d) = e.get("detail").and_then(|d| d.as_str()).map(str::to_owned)
-    {
-        e["detail"] = serde_json::Value::String(d.split(": ").next().unwrap_or_default().to_owned());
-    }
-    e
 }
 
 #[derive(ApiResponse)]
@@ -111,8 +167,8 @@ pub struct ChannelsApi {
     pub state: State,
 }
 
-fn covers(auth: &Auth, path: &[String]) -> bool {
-    path.iter().any(|c| c == auth.principal().region.as_str())
+fn covers(auth: &Auth, path: &[RegionCode]) -> bool {
+    path.contains(&auth.principal().region)
 }
 
 #[derive(Debug, Clone, Object)]
@@ -145,16 +201,11 @@ impl ChannelsApi {
         let path = r.implied_path();
         auth.may_create(Access::ManageChannel { region_path: &path })?;
         let url = self.checked_url(body.0.kind, &body.0.url)?;
-        let c = ChannelRow {
+        let c = Channel {
             key: uuid::Uuid::new_v4().simple().to_string(),
-            kind: match body.0.kind {
-                ChannelKind::Wecom => "wecom".into(),
-                ChannelKind::Dingtalk => "dingtalk".into(),
-                ChannelKind::Generic => "generic".into(),
-                ChannelKind::Email => "email".into(),
-            },
+            kind: body.0.kind.into(),
             url,
-            region: r.to_string(),
+            region: r,
             created_by: auth.principal().username.clone(),
         };
         self.state
@@ -171,9 +222,7 @@ impl ChannelsApi {
         Ok(Json(
             all.iter()
                 .filter(|c| {
-                    RegionCode::parse(&c.region).is_ok_and(|r| {
-                        auth.principal().check(Access::ReadChannel { region_path: &r.implied_path() }).is_ok()
-                    })
+                    auth.principal().check(Access::ReadChannel { region_path: &c.region.implied_path() }).is_ok()
                 })
                 .map(Into::into)
                 .collect(),
@@ -191,28 +240,26 @@ impl ChannelsApi {
     ) -> Result<Json<ChannelView>, ApiError> {
         let hidden = || ApiError::not_found(format!("channel `{}` does not exist", key.0));
         let c = self.state.store.channel(&key.0).await?.ok_or_else(hidden)?;
-        let path = RegionCode::parse(&c.region).map_err(|_| hidden())?.implied_path();
+        let path = c.region.implied_path();
         auth.may(Access::ManageChannel { region_path: &path })?;
-        let kind = match c.kind.as_str() {
-            "email" => ChannelKind::Email,
-            "wecom" => ChannelKind::Wecom,
-            "dingtalk" => ChannelKind::Dingtalk,
-            _ => ChannelKind::Generic,
-        };
-        let url = self.checked_url(kind, &body.0.url)?;
+        let url = self.checked_url(c.kind.into(), &body.0.url)?;
         self.state
             .store
             .replace_channel_url(&c, &url, path.iter().map(|c| c.to_string()).collect(), &auth.actor(&self.state))
             .await?;
-        Ok(Json((&ChannelRow { url, ..c }).into()))
+        Ok(Json((&Channel { url, ..c }).into()))
     }
 
     /// Deliveries about units inside your region, optionally by status (`dead`: the dead-letter
     /// list). Province admins.
     #[oai(path = "/deliveries", method = "get", operation_id = "listDeliveries")]
-    async fn deliveries(&self, auth: Auth, status: Query<Option<String>>) -> Result<Json<Vec<DeliveryView>>, ApiError> {
+    async fn deliveries(
+        &self,
+        auth: Auth,
+        status: Query<Option<DeliveryStatusDto>>,
+    ) -> Result<Json<Vec<DeliveryView>>, ApiError> {
         auth.may(Access::ReadAudit)?;
-        let all = self.state.store.deliveries(status.0.as_deref()).await?;
+        let all = self.state.store.deliveries(status.0.map(Into::into)).await?;
         Ok(Json(all.iter().filter(|d| covers(&auth, &d.region_path)).map(Into::into).collect()))
     }
 
@@ -229,7 +276,12 @@ impl ChannelsApi {
             .ok_or_else(|| ApiError::not_found(format!("delivery `{}` does not exist", key.0)))?;
         self.state
             .store
-            .replay_delivery(&d.key, self.state.clock.now(), d.region_path.clone(), &auth.actor(&self.state))
+            .replay_delivery(
+                &d.key,
+                self.state.clock.now(),
+                d.region_path.iter().map(ToString::to_string).collect(),
+                &auth.actor(&self.state),
+            )
             .await?;
         let d = self.state.store.delivery(&key.0).await?.ok_or_else(|| ApiError::not_found("delivery vanished"))?;
         Ok(Json((&d).into()))

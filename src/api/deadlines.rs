@@ -5,10 +5,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
-use super::common::{key as parse_key, page, shanghai};
+use super::common::{page, shanghai};
 use super::error::ApiError;
+use super::params::{KeyParam, RegionParam};
 use super::parts::RouteStepDto;
-use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::Status;
 use crate::domain::deadline::due_instant;
@@ -53,7 +53,7 @@ impl From<StatusDto> for Status {
 /// One concrete deadline of one unit.
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
-pub struct DeadlineRow {
+pub struct DeadlineLine {
     pub unit: String,
     pub unit_name: String,
     pub deliverable: String,
@@ -103,7 +103,7 @@ pub struct DeadlineBoard {
     pub offset: u64,
     pub limit: u64,
     /// Ordered by due day, then unit code.
-    pub rows: Vec<DeadlineRow>,
+    pub rows: Vec<DeadlineLine>,
 }
 
 pub struct DeadlinesApi {
@@ -119,26 +119,26 @@ impl DeadlinesApi {
     async fn board(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
         as_of: Query<Option<String>>,
         /// Only units inside this region (a city's code gives its counties).
-        region: Query<Option<String>>,
+        region: Query<Option<RegionParam>>,
         /// Only rows with this status.
         status: Query<Option<StatusDto>>,
         /// Only this deliverable.
-        deliverable: Query<Option<String>>,
+        deliverable: Query<Option<KeyParam>>,
         offset: Query<Option<u64>>,
         /// Rows to return (1–500, default 50).
         limit: Query<Option<u64>>,
     ) -> Result<Json<DeadlineBoard>, ApiError> {
-        let k = parse_key("key", &key.0).map_err(|_| not_found(&key.0))?;
+        let k = key.0.0.clone();
         let (offset, limit) = page(offset.0, limit.0)?;
         let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
         let filter = Filter {
-            region: region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?,
+            region: region.0.map(|r| r.0),
             status: status.0.map(Into::into),
-            deliverable: deliverable.0.as_deref().map(|d| parse_key("deliverable", d)).transpose()?,
+            deliverable: deliverable.0.map(|d| d.0),
         };
         let board = deadline_board(&self.state.store, &k, as_of, &filter, auth.principal()).await?;
         let total = board.rows.len() as u64;
@@ -149,7 +149,7 @@ impl DeadlinesApi {
             .take(limit as usize)
             .map(|r| {
                 let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
-                DeadlineRow {
+                DeadlineLine {
                     unit: u.region.to_string(),
                     unit_name: u.name.clone(),
                     deliverable: d.key.to_string(),

@@ -4,15 +4,13 @@
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
-use super::common::{key, region};
 use super::download::{CSV, Download, FileDownload, XLSX};
 use super::error::ApiError;
+use super::params::{KeyParam, MonthParam, RegionParam};
 use super::{ApiTags, State};
-use crate::domain::DomainError;
-use crate::domain::deadline::YearMonth;
+use crate::domain::feed::Feed;
 use crate::render::table::Table;
 use crate::service::exports as service;
-use crate::store::bulletins::FeedRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -43,14 +41,14 @@ pub struct FeedView {
     pub revoked: bool,
 }
 
-impl From<&FeedRow> for FeedView {
-    fn from(f: &FeedRow) -> Self {
+impl From<&Feed> for FeedView {
+    fn from(f: &Feed) -> Self {
         Self {
             id: f.key.clone(),
-            programme: f.programme.clone(),
-            unit: f.unit.clone(),
+            programme: f.programme.to_string(),
+            unit: f.unit.to_string(),
             created_by: f.created_by.clone(),
-            created_at: super::common::stamp(&f.created_at),
+            created_at: super::common::shanghai(f.created_at),
             revoked: f.revoked,
         }
     }
@@ -90,12 +88,12 @@ impl ExportsApi {
     async fn ranking(
         &self,
         auth: Auth,
-        key: Path<String>,
-        period: Path<String>,
+        key: Path<KeyParam>,
+        period: Path<MonthParam>,
         format: Query<Option<SheetFormat>>,
     ) -> Result<Download, ApiError> {
-        let k = self::key("key", &key.0)?;
-        let m = YearMonth::parse(&period.0).map_err(|e| DomainError::invalid("period", e.to_string()))?;
+        let k = key.0.0;
+        let m = period.0.0;
         let t = service::ranking_table(&self.state.store, auth.principal(), &k, m, self.state.clock.now()).await?;
         sheet(&t, format.0, &format!("{k}-{m}-排名"))
     }
@@ -105,15 +103,15 @@ impl ExportsApi {
     async fn compliance(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
         as_of: Query<Option<String>>,
         /// Only units inside this region.
-        region: Query<Option<String>>,
+        region: Query<Option<RegionParam>>,
         format: Query<Option<SheetFormat>>,
     ) -> Result<Download, ApiError> {
-        let k = self::key("key", &key.0)?;
-        let r = region.0.as_deref().map(|r| self::region("region", r)).transpose()?;
+        let k = key.0.0;
+        let r = region.0.map(|r| r.0);
         let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
         let t = service::compliance_table(&self.state.store, auth.principal(), &k, r.as_ref(), as_of).await?;
         sheet(&t, format.0, &format!("{k}-报送情况"))
@@ -124,11 +122,11 @@ impl ExportsApi {
     async fn reward(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         id: Path<String>,
         format: Query<Option<SheetFormat>>,
     ) -> Result<Download, ApiError> {
-        let k = self::key("key", &key.0)?;
+        let k = key.0.0;
         let t = service::reward_table(&self.state.store, auth.principal(), &k, &id.0).await?;
         sheet(&t, format.0, &format!("{k}-奖补资金分配"))
     }
@@ -136,9 +134,14 @@ impl ExportsApi {
     /// A secret calendar URL with the unit's deadlines, for Outlook or WPS (anyone who may read
     /// the unit, except leaders, who change nothing). The URL is shown once.
     #[oai(path = "/programmes/:key/units/:region/calendar-feeds", method = "post", operation_id = "createCalendarFeed")]
-    async fn create_feed(&self, auth: Auth, key: Path<String>, region: Path<String>) -> Result<FeedCreated, ApiError> {
-        let k = self::key("key", &key.0)?;
-        let u = self::region("region", &region.0)?;
+    async fn create_feed(
+        &self,
+        auth: Auth,
+        key: Path<KeyParam>,
+        region: Path<RegionParam>,
+    ) -> Result<FeedCreated, ApiError> {
+        let k = key.0.0;
+        let u = region.0.0.clone();
         let (f, token) =
             service::create_feed(&self.state.store, auth.principal(), &k, &u, self.state.clock.now()).await?;
         Ok(FeedCreated::Created(Json(FeedCreatedView {
@@ -152,11 +155,11 @@ impl ExportsApi {
     async fn feeds(
         &self,
         auth: Auth,
-        key: Path<String>,
-        region: Path<String>,
+        key: Path<KeyParam>,
+        region: Path<RegionParam>,
     ) -> Result<Json<Vec<FeedView>>, ApiError> {
-        let k = self::key("key", &key.0)?;
-        let u = self::region("region", &region.0)?;
+        let k = key.0.0;
+        let u = region.0.0.clone();
         let all = service::feeds(&self.state.store, auth.principal(), &k, &u).await?;
         Ok(Json(all.iter().map(Into::into).collect()))
     }

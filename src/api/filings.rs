@@ -10,17 +10,18 @@ use super::auth::Auth;
 use super::common::{instant, key as parse_key, page, region, shanghai};
 use super::download::{Download, FileDownload};
 use super::error::ApiError;
+use super::params::{KeyParam, RegionParam};
 use super::parts::RouteStepDto;
 use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::compliance::Tally;
+use crate::domain::filing::Attachment;
 use crate::domain::filing::{Decision, Filing, FilingState, Timeliness, timeliness};
 use crate::domain::programme::due_on;
-use crate::domain::{DomainError, Key, Rule};
+use crate::domain::{DomainError, Rule};
 use crate::service::filings::{self as service, NewFiling};
 use crate::store::audit::AuditFilter;
-use crate::store::filings::AttachmentRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -120,8 +121,8 @@ pub struct AttachmentView {
     pub uploaded_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
-impl From<&AttachmentRow> for AttachmentView {
-    fn from(a: &AttachmentRow) -> Self {
+impl From<&Attachment> for AttachmentView {
+    fn from(a: &Attachment) -> Self {
         Self {
             key: a.key.clone(),
             filename: a.filename.clone(),
@@ -129,7 +130,7 @@ impl From<&AttachmentRow> for AttachmentView {
             size: a.size,
             sha256: a.sha256.clone(),
             uploaded_by: a.uploaded_by.clone(),
-            uploaded_at: super::common::stamp(&a.uploaded_at),
+            uploaded_at: shanghai(a.uploaded_at),
         }
     }
 }
@@ -187,7 +188,7 @@ pub struct FilingView {
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct VersionView {
-    pub version: i64,
+    pub version: u32,
     pub title: String,
     pub body: String,
     pub attachments: Vec<String>,
@@ -198,10 +199,11 @@ pub struct VersionView {
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ReviewView {
-    pub version: i64,
-    pub step: i64,
-    pub level: String,
-    pub decision: String,
+    pub version: u32,
+    /// The step of the route decided at (0 first).
+    pub step: u32,
+    pub level: super::common::Level,
+    pub decision: DecisionDto,
     pub reason: Option<String>,
     pub reviewer: String,
     pub decided_at: chrono::DateTime<chrono::FixedOffset>,
@@ -291,7 +293,7 @@ pub struct CellDto {
 
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
-pub struct ComplianceRow {
+pub struct ComplianceLine {
     pub unit: String,
     pub name: String,
     pub city: Option<String>,
@@ -313,7 +315,7 @@ pub struct ComplianceMatrix {
     pub programme: String,
     pub as_of: DateTime<FixedOffset>,
     pub columns: Vec<ColumnDto>,
-    pub rows: Vec<ComplianceRow>,
+    pub rows: Vec<ComplianceLine>,
     pub cities: Vec<CityTotals>,
     pub overall: TallyDto,
 }
@@ -327,8 +329,42 @@ pub struct AuditView {
     pub action: String,
     pub entity: String,
     pub programme: Option<String>,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+    /// The fields the change touched, each before and after (a creation lists every field).
+    pub changes: Vec<FieldChange>,
+}
+
+/// One field of an audited record, before and after the change.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct FieldChange {
+    /// The field's name (empty when the record is not an object).
+    pub field: String,
+    /// The old value as JSON text (`"submitted"`, `3`, `{"filing":"…"}`); absent: the field was
+    /// not there.
+    pub before: Option<String>,
+    /// The new value as JSON text; absent: the field is gone.
+    pub after: Option<String>,
+}
+
+/// What changed between two snapshots of a record, field by field, in field order.
+fn changes(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<FieldChange> {
+    use serde_json::{Map, Value};
+    let text = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(Value::to_string);
+    let empty = Map::new();
+    match (before, after) {
+        (None | Some(Value::Object(_)) | Some(Value::Null), None | Some(Value::Object(_)) | Some(Value::Null)) => {
+            let b = before.and_then(Value::as_object).unwrap_or(&empty);
+            let a = after.and_then(Value::as_object).unwrap_or(&empty);
+            let mut fields: Vec<&String> = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))).collect();
+            fields.sort();
+            fields
+                .into_iter()
+                .filter(|f| b.get(*f) != a.get(*f))
+                .map(|f| FieldChange { field: f.clone(), before: text(b.get(f)), after: text(a.get(f)) })
+                .collect()
+        }
+        (b, a) => vec![FieldChange { field: String::new(), before: text(b), after: text(a) }],
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -359,7 +395,7 @@ impl FilingsApi {
         let (versions, reviews) = tokio::try_join!(store.filing_versions(&f.key), store.reviews(&f.key))?;
         let mut attachments = Vec::new();
         for k in &f.attachments {
-            if let Some(a) = store.attachment(k, false).await? {
+            if let Some((a, _)) = store.attachment(k, false).await? {
                 attachments.push((&a).into());
             }
         }
@@ -373,7 +409,7 @@ impl FilingsApi {
                     body: v.body,
                     attachments: v.attachments,
                     submitted_by: v.submitted_by,
-                    submitted_at: super::common::stamp(&v.submitted_at),
+                    submitted_at: shanghai(v.submitted_at),
                 })
                 .collect(),
             reviews: reviews
@@ -381,11 +417,18 @@ impl FilingsApi {
                 .map(|r| ReviewView {
                     version: r.version,
                     step: r.step,
-                    level: r.level,
-                    decision: r.decision,
-                    reason: r.reason,
+                    level: r.level.into(),
+                    decision: match &r.decision {
+                        Decision::Approve => DecisionDto::Approve,
+                        Decision::File => DecisionDto::File,
+                        Decision::Return(_) => DecisionDto::Return,
+                    },
+                    reason: match r.decision {
+                        Decision::Return(reason) => Some(reason),
+                        _ => None,
+                    },
                     reviewer: r.reviewer,
-                    decided_at: super::common::stamp(&r.decided_at),
+                    decided_at: shanghai(r.decided_at),
                 })
                 .collect(),
             attachments,
@@ -426,11 +469,11 @@ impl FilingsApi {
     async fn create(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
         body: Json<FilingInput>,
     ) -> Result<FilingCreated, ApiError> {
-        let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
+        let programme = key.0.0.clone();
         let unit = region("unit", &body.0.unit)?;
         let deliverable = parse_key("deliverable", &body.0.deliverable)?;
         let occurrence = body.0.occurrence.clone().unwrap_or_else(|| "once".into());
@@ -463,19 +506,19 @@ impl FilingsApi {
     async fn list(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         /// Only this unit.
-        unit: Query<Option<String>>,
+        unit: Query<Option<RegionParam>>,
         /// Only this deliverable.
-        deliverable: Query<Option<String>>,
+        deliverable: Query<Option<KeyParam>>,
         /// Only filings in this state.
         state: Query<Option<StateDto>>,
         offset: Query<Option<u64>>,
         limit: Query<Option<u64>>,
     ) -> Result<Json<FilingPage>, ApiError> {
-        let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
+        let programme = key.0.0.clone();
         let (offset, limit) = page(offset.0, limit.0)?;
-        let reach = self.state.store.recent_reach(&programme).await?.ok_or_else(|| not_found(&key.0))?;
+        let reach = self.state.store.recent_reach(&programme).await?.ok_or_else(|| not_found(key.0.as_str()))?;
         auth.may(Access::ReadProgramme { reach: &reach })?;
         let (stages, deliverables) =
             tokio::try_join!(self.state.store.stages(&programme), self.state.store.deliverables(&programme))?;
@@ -487,8 +530,8 @@ impl FilingsApi {
             .await?
             .into_iter()
             .filter(|f| auth.principal().can_read_unit(&f.unit_path))
-            .filter(|f| unit.0.as_deref().is_none_or(|u| f.unit.as_str() == u))
-            .filter(|f| deliverable.0.as_deref().is_none_or(|d| f.deliverable.as_str() == d))
+            .filter(|f| unit.0.as_ref().is_none_or(|u| f.unit == u.0))
+            .filter(|f| deliverable.0.as_ref().is_none_or(|d| f.deliverable == d.0))
             .filter(|f| state.0.is_none_or(|s| StateDto::from(f.state) == s))
             .collect();
         let due = |f: &Filing| due_on(&deliverables, &stages, f.deliverable.as_str(), &f.occurrence);
@@ -607,15 +650,15 @@ impl FilingsApi {
     async fn compliance(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
         as_of: Query<Option<String>>,
         /// Only units inside this region.
-        region: Query<Option<String>>,
+        region: Query<Option<RegionParam>>,
     ) -> Result<Json<ComplianceMatrix>, ApiError> {
-        let programme = Key::parse(&key.0).map_err(|_| not_found(&key.0))?;
+        let programme = key.0.0.clone();
         let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
-        let within = region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?;
+        let within = region.0.map(|r| r.0);
         let m = service::compliance(&self.state.store, auth.principal(), &programme, within.as_ref(), as_of).await?;
         Ok(Json(ComplianceMatrix {
             programme: programme.to_string(),
@@ -632,9 +675,9 @@ impl FilingsApi {
                 })
                 .collect(),
             rows: m
-                .rows
+                .lines
                 .iter()
-                .map(|r| ComplianceRow {
+                .map(|r| ComplianceLine {
                     unit: r.unit.to_string(),
                     name: r.name.clone(),
                     city: r.city.as_ref().map(|c| c.to_string()),
@@ -699,9 +742,8 @@ impl FilingsApi {
                     role: e.role,
                     action: e.action,
                     entity: e.entity,
+                    changes: changes(e.before.as_ref(), e.after.as_ref()),
                     programme: e.programme,
-                    before: e.before,
-                    after: e.after,
                 })
                 .collect(),
             total,

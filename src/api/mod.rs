@@ -14,6 +14,7 @@ mod exports;
 mod filings;
 pub mod limit;
 pub mod observe;
+mod params;
 mod parts;
 mod programmes;
 mod ranking_json;

@@ -7,6 +7,7 @@ use super::auth::Auth;
 use super::common::Created;
 use super::common::{Level, WindowView, key, region, window};
 use super::error::ApiError;
+use super::params::KeyParam;
 use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
@@ -392,10 +393,9 @@ pub struct PartsApi {
 
 impl PartsApi {
     /// The programme, if this account may read it (`define`: and change its parts).
-    async fn programme(&self, auth: &Auth, k: &str, define: bool) -> Result<crate::domain::Programme, ApiError> {
-        let key = Key::parse(k).map_err(|_| not_found(k))?;
-        let p = self.state.store.programme(&key).await?.ok_or_else(|| not_found(k))?.programme;
-        let reach = self.state.store.recent_reach(&key).await?.unwrap_or_default();
+    async fn programme(&self, auth: &Auth, key: &Key, define: bool) -> Result<crate::domain::Programme, ApiError> {
+        let p = self.state.store.programme(key).await?.ok_or_else(|| not_found(key.as_str()))?.programme;
+        let reach = self.state.store.recent_reach(key).await?.unwrap_or_default();
         auth.may(Access::ReadProgramme { reach: &reach })?;
         if define {
             auth.may(Access::DefineProgramme { scope_path: &reach.scope_path })?;
@@ -408,7 +408,7 @@ impl PartsApi {
 impl PartsApi {
     /// List a programme's stages in plan order.
     #[oai(path = "/:key/stages", method = "get", operation_id = "listStages")]
-    async fn list_stages(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<StageView>>, ApiError> {
+    async fn list_stages(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<StageView>>, ApiError> {
         let p = self.programme(&auth, &key.0, false).await?;
         Ok(Json(self.state.store.stages(&p.key).await?.iter().map(Into::into).collect()))
     }
@@ -418,7 +418,7 @@ impl PartsApi {
     async fn create_stage(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<StageInput>,
     ) -> Result<Created<StageView>, ApiError> {
         let p = self.programme(&auth, &key.0, true).await?;
@@ -430,10 +430,15 @@ impl PartsApi {
 
     /// Read one stage.
     #[oai(path = "/:key/stages/:stage", method = "get", operation_id = "getStage")]
-    async fn get_stage(&self, auth: Auth, key: Path<String>, stage: Path<String>) -> Result<Json<StageView>, ApiError> {
+    async fn get_stage(
+        &self,
+        auth: Auth,
+        key: Path<KeyParam>,
+        stage: Path<KeyParam>,
+    ) -> Result<Json<StageView>, ApiError> {
         let p = self.programme(&auth, &key.0, false).await?;
         let stages = self.state.store.stages(&p.key).await?;
-        let s = stages.iter().find(|s| s.key.as_str() == stage.0).ok_or_else(|| {
+        let s = stages.iter().find(|s| s.key == stage.0.0).ok_or_else(|| {
             ApiError::not_found(format!("stage `{}` of programme `{}` does not exist", stage.0, key.0))
         })?;
         Ok(Json(s.into()))
@@ -444,13 +449,13 @@ impl PartsApi {
     async fn update_stage(
         &self,
         auth: Auth,
-        key: Path<String>,
-        stage: Path<String>,
+        key: Path<KeyParam>,
+        stage: Path<KeyParam>,
         body: Json<StageInput>,
     ) -> Result<Json<StageView>, ApiError> {
         let p = self.programme(&auth, &key.0, true).await?;
         let s = body.0.into_domain()?;
-        if s.key.as_str() != stage.0 {
+        if s.key != stage.0.0 {
             return Err(DomainError::invalid("key", "a stage's key cannot change").into());
         }
         bundle::check_stage(&p, &s)?;
@@ -460,7 +465,7 @@ impl PartsApi {
 
     /// List the direction catalogue (directions to choose and assigned tasks) by number.
     #[oai(path = "/:key/directions", method = "get", operation_id = "listDirections")]
-    async fn list_directions(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<DirectionDto>>, ApiError> {
+    async fn list_directions(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<DirectionDto>>, ApiError> {
         let p = self.programme(&auth, &key.0, false).await?;
         Ok(Json(self.state.store.directions(&p.key).await?.iter().map(Into::into).collect()))
     }
@@ -470,7 +475,7 @@ impl PartsApi {
     async fn create_direction(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<DirectionDto>,
     ) -> Result<Created<DirectionDto>, ApiError> {
         let p = self.programme(&auth, &key.0, true).await?;
@@ -484,7 +489,7 @@ impl PartsApi {
     async fn get_direction(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         number: Path<u32>,
     ) -> Result<Json<DirectionDto>, ApiError> {
         let p = self.programme(&auth, &key.0, false).await?;
@@ -500,7 +505,7 @@ impl PartsApi {
     async fn update_direction(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         number: Path<u32>,
         body: Json<DirectionDto>,
     ) -> Result<Json<DirectionDto>, ApiError> {
@@ -515,7 +520,7 @@ impl PartsApi {
 
     /// List deliverables by key.
     #[oai(path = "/:key/deliverables", method = "get", operation_id = "listDeliverables")]
-    async fn list_deliverables(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<DeliverableDto>>, ApiError> {
+    async fn list_deliverables(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<DeliverableDto>>, ApiError> {
         let p = self.programme(&auth, &key.0, false).await?;
         Ok(Json(self.state.store.deliverables(&p.key).await?.iter().map(Into::into).collect()))
     }
@@ -525,7 +530,7 @@ impl PartsApi {
     async fn create_deliverable(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<DeliverableDto>,
     ) -> Result<Created<DeliverableDto>, ApiError> {
         let p = self.programme(&auth, &key.0, true).await?;
@@ -541,8 +546,8 @@ impl PartsApi {
     async fn get_deliverable(
         &self,
         auth: Auth,
-        key: Path<String>,
-        deliverable: Path<String>,
+        key: Path<KeyParam>,
+        deliverable: Path<KeyParam>,
     ) -> Result<Json<DeliverableDto>, ApiError> {
         let p = self.programme(&auth, &key.0, false).await?;
         let all = self.state.store.deliverables(&p.key).await?;
@@ -555,13 +560,13 @@ impl PartsApi {
     async fn update_deliverable(
         &self,
         auth: Auth,
-        key: Path<String>,
-        deliverable: Path<String>,
+        key: Path<KeyParam>,
+        deliverable: Path<KeyParam>,
         body: Json<DeliverableDto>,
     ) -> Result<Json<DeliverableDto>, ApiError> {
         let p = self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
-        if d.key.as_str() != deliverable.0 {
+        if d.key != deliverable.0.0 {
             return Err(DomainError::invalid("key", "a deliverable's key cannot change").into());
         }
         let stages = self.state.store.stages(&p.key).await?;
@@ -575,8 +580,8 @@ impl PartsApi {
     async fn occurrences(
         &self,
         auth: Auth,
-        key: Path<String>,
-        deliverable: Path<String>,
+        key: Path<KeyParam>,
+        deliverable: Path<KeyParam>,
     ) -> Result<Json<Vec<OccurrenceView>>, ApiError> {
         let p = self.programme(&auth, &key.0, false).await?;
         let all = self.state.store.deliverables(&p.key).await?;
@@ -591,8 +596,8 @@ impl PartsApi {
     }
 }
 
-fn find_deliverable<'a>(all: &'a [Deliverable], programme: &str, k: &str) -> Result<&'a Deliverable, ApiError> {
+fn find_deliverable<'a>(all: &'a [Deliverable], programme: &Key, k: &Key) -> Result<&'a Deliverable, ApiError> {
     all.iter()
-        .find(|d| d.key.as_str() == k)
+        .find(|d| &d.key == k)
         .ok_or_else(|| ApiError::not_found(format!("deliverable `{k}` of programme `{programme}` does not exist")))
 }

@@ -6,6 +6,7 @@ use super::auth::Auth;
 use super::common::{Created, DocDateView, Level, WindowView, doc_date, key, page, region, window};
 use super::document_dto::ProgrammeDocumentDto;
 use super::error::ApiError;
+use super::params::KeyParam;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::{Bounds, DomainError, Programme, RuleException, SelectionRules, bundle};
@@ -292,11 +293,11 @@ impl ProgrammesApi {
 
     /// Read one programme.
     #[oai(path = "/:key", method = "get", operation_id = "getProgramme")]
-    async fn get(&self, auth: Auth, key: Path<String>) -> Result<Json<ProgrammeView>, ApiError> {
-        let k = super::common::key("key", &key.0).map_err(|_| not_found(&key.0))?;
-        let reach = self.state.store.recent_reach(&k).await?.ok_or_else(|| not_found(&key.0))?;
+    async fn get(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<ProgrammeView>, ApiError> {
+        let k = key.0.0.clone();
+        let reach = self.state.store.recent_reach(&k).await?.ok_or_else(|| not_found(key.0.as_str()))?;
         auth.may(Access::ReadProgramme { reach: &reach })?;
-        let stored = self.state.store.programme(&k).await?.ok_or_else(|| not_found(&key.0))?;
+        let stored = self.state.store.programme(&k).await?.ok_or_else(|| not_found(key.0.as_str()))?;
         Ok(Json((&stored).into()))
     }
 
@@ -305,15 +306,15 @@ impl ProgrammesApi {
     async fn update(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<ProgrammeInput>,
     ) -> Result<Json<ProgrammeView>, ApiError> {
-        let k = super::common::key("key", &key.0).map_err(|_| not_found(&key.0))?;
+        let k = key.0.0.clone();
         let store = &self.state.store;
-        let current = store.programme(&k).await?.ok_or_else(|| not_found(&key.0))?;
+        let current = store.programme(&k).await?.ok_or_else(|| not_found(key.0.as_str()))?;
         auth.may(Access::DefineProgramme { scope_path: &current.programme.scope.implied_path() })?;
         let programme = body.0.into_domain()?;
-        if programme.key.as_str() != key.0 {
+        if programme.key != key.0.0 {
             return Err(DomainError::invalid("key", "a programme's key cannot change").into());
         }
         auth.may_create(Access::DefineProgramme { scope_path: &programme.scope.implied_path() })?;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::rendered::json;
 use super::scoring::{RankingView, rank_view};
-use crate::store::scoring::PublishedRanking;
+use crate::domain::scoring::PublishedRanking;
 
 /// Programme/month slots kept; past this the memo starts again (re-rendering is a few ms).
 const SLOTS: usize = 256;
@@ -24,7 +24,7 @@ pub struct RankingJson {
 /// One version: `{"period":…,"entries":[` then the lines, comma-separated, then the closing.
 struct Version {
     version: i64,
-    published_at: String,
+    published_at: chrono::DateTime<chrono::Utc>,
     head: Vec<u8>,
     lines: Vec<u8>,
     /// Where each line ends in `lines` (the next one starts one comma later).
@@ -62,7 +62,7 @@ impl Version {
         let empty = RankingView {
             period: period.to_owned(),
             version: Some(p.version),
-            published_at: crate::api::common::stamp_opt(Some(p.published_at.as_str())),
+            published_at: Some(crate::api::common::shanghai(p.published_at)),
             reason: p.reason.clone(),
             entries: vec![],
             total: 0,
@@ -80,7 +80,7 @@ impl Version {
             lines.extend_from_slice(&json(&rank_view(e)));
             ends.push(lines.len());
         }
-        Self { version: p.version, published_at: p.published_at.clone(), head, lines, ends }
+        Self { version: p.version, published_at: p.published_at, head, lines, ends }
     }
 
     fn page(&self, window: Range<usize>) -> Vec<u8> {
@@ -131,8 +131,11 @@ mod tests {
             })
             .collect();
         PublishedRanking {
+            programme: crate::domain::Key::parse("fuzhou-2022").unwrap(),
+            period: crate::domain::YearMonth { year: 2022, month: 9 },
+            published_by: "fz-admin".into(),
             version: 2,
-            published_at: "2022-10-08T01:30:00.123+00:00".into(),
+            published_at: "2022-10-08T01:30:00.123+00:00".parse().unwrap(),
             reason: Some("补录 \"entries\":[]".into()),
             entries,
         }
@@ -149,7 +152,7 @@ mod tests {
             let view = RankingView {
                 period: "2022-09".into(),
                 version: Some(2),
-                published_at: crate::api::common::stamp_opt(Some(p.published_at.as_str())),
+                published_at: Some(crate::api::common::shanghai(p.published_at)),
                 reason: p.reason.clone(),
                 entries: p.entries[window.clone()].iter().map(rank_view).collect(),
                 total: 7,

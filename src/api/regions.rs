@@ -4,8 +4,9 @@
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
-use super::common::{Level, page, region};
+use super::common::{Level, page};
 use super::error::ApiError;
+use super::params::RegionParam;
 use super::{ApiTags, State};
 use crate::domain::{Region, RegionCode};
 
@@ -51,21 +52,21 @@ impl RegionsApi {
         &self,
         _auth: Auth,
         /// Parent region code.
-        parent: Query<Option<String>>,
+        parent: Query<Option<RegionParam>>,
         offset: Query<Option<u64>>,
         limit: Query<Option<u64>>,
     ) -> Result<Json<RegionPage>, ApiError> {
         let (offset, limit) = page(offset.0, limit.0)?;
-        let parent: Option<RegionCode> = parent.0.as_deref().map(|p| region("parent", p)).transpose()?;
+        let parent: Option<RegionCode> = parent.0.map(|p| p.0);
         let (list, total) = self.state.store.child_regions(parent.as_ref(), offset, limit).await?;
         Ok(Json(RegionPage { items: list.iter().map(Into::into).collect(), total, offset, limit }))
     }
 
     /// One region.
     #[oai(path = "/:code", method = "get", operation_id = "getRegion")]
-    async fn get(&self, _auth: Auth, code: Path<String>) -> Result<Json<RegionView>, ApiError> {
+    async fn get(&self, _auth: Auth, code: Path<RegionParam>) -> Result<Json<RegionView>, ApiError> {
         let missing = || ApiError::not_found(format!("region {} does not exist", code.0));
-        let c = RegionCode::parse(&code.0).map_err(|_| missing())?;
+        let c = code.0.0.clone();
         let r = self.state.store.region(&c).await?.ok_or_else(missing)?;
         Ok(Json((&r).into()))
     }

@@ -6,12 +6,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payl
 use super::auth::Auth;
 use super::common::instant;
 use super::error::ApiError;
+use super::params::KeyParam;
 use super::{ApiTags, State};
 use crate::domain::Key;
-use crate::domain::RegionCode;
 use crate::domain::access::Access;
-use crate::domain::reminder::ReminderRules;
-use crate::store::reminders::ReminderRow;
+use crate::domain::reminder::Reminder;
+use crate::domain::reminder::{Audience, ReminderRules};
 
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -23,12 +23,13 @@ pub struct ReminderView {
     pub unit_name: String,
     pub deliverable: String,
     pub occurrence: String,
-    pub due_on: String,
-    /// `before-7`, `before-3`, `before-1`, `on-the-day`, `overdue`, `escalate-city`, `escalate-province`.
+    pub due_on: chrono::NaiveDate,
+    /// `before-7`, `before-3`, `before-1`, `on-the-day`, `overdue`, `escalate-city`,
+    /// `escalate-province`, or `ranking-due` (a month's ranking awaits publishing).
+    #[oai(validator(pattern = r"^(before-[0-9]+|on-the-day|overdue|escalate-city|escalate-province|ranking-due)$"))]
     pub kind: String,
-    /// `lead`, `city` or `province`.
-    pub audience: String,
-    pub send_date: String,
+    pub audience: ReminderAudience,
+    pub send_date: chrono::NaiveDate,
     pub message: String,
     pub recipients: Vec<String>,
     pub sent_at: chrono::DateTime<chrono::FixedOffset>,
@@ -36,22 +37,44 @@ pub struct ReminderView {
     pub read: bool,
 }
 
-fn view(r: &ReminderRow, me: &str) -> ReminderView {
+/// Who a reminder is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ReminderAudience {
+    /// The unit's own lead.
+    Lead,
+    /// The reviewers of the unit's city.
+    City,
+    /// The province (or the region the programme escalates to).
+    Province,
+}
+
+impl From<Audience> for ReminderAudience {
+    fn from(a: Audience) -> Self {
+        match a {
+            Audience::Lead => Self::Lead,
+            Audience::City => Self::City,
+            Audience::Province => Self::Province,
+        }
+    }
+}
+
+fn view(r: &Reminder, me: &str) -> ReminderView {
     ReminderView {
         id: r.identity.clone(),
-        programme: r.programme.clone(),
-        unit: r.unit.clone(),
+        programme: r.programme.to_string(),
+        unit: r.unit.to_string(),
         unit_name: r.unit_name.clone(),
         deliverable: r.deliverable.clone(),
         occurrence: r.occurrence.clone(),
-        due_on: r.due_on.clone(),
-        kind: r.kind.clone(),
-        audience: r.audience.clone(),
-        send_date: r.send_date.clone(),
+        due_on: r.due_on,
+        kind: r.notice.code(),
+        audience: r.audience.into(),
+        send_date: r.send_date,
         message: r.message.clone(),
         recipients: r.recipients.clone(),
-        sent_at: super::common::stamp(&r.sent_at),
-        read: r.read_by.iter().any(|u| u == me),
+        sent_at: super::common::shanghai(r.sent_at),
+        read: r.is_read_by(me),
     }
 }
 
@@ -67,17 +90,16 @@ pub struct RemindersApi {
 }
 
 impl RemindersApi {
-    async fn gate(&self, auth: &Auth, key: &str) -> Result<Key, ApiError> {
-        let k = Key::parse(key).map_err(|_| super::programmes::not_found(key))?;
-        let reach = self.state.store.recent_reach(&k).await?.ok_or_else(|| super::programmes::not_found(key))?;
+    async fn gate(&self, auth: &Auth, k: &Key) -> Result<Key, ApiError> {
+        let k = k.clone();
+        let reach = self.state.store.recent_reach(&k).await?.ok_or_else(|| super::programmes::not_found(k.as_str()))?;
         auth.may(Access::ReadProgramme { reach: &reach })?;
         Ok(k)
     }
 }
 
-fn visible(auth: &Auth, r: &ReminderRow) -> bool {
-    let path = RegionCode::parse_path(&r.unit_path);
-    auth.principal().can_read_unit(&path)
+fn visible(auth: &Auth, r: &Reminder) -> bool {
+    auth.principal().can_read_unit(&r.unit_path)
 }
 
 /// When units and the levels above are reminded.
@@ -121,7 +143,7 @@ impl From<&ReminderRules> for ReminderRulesDto {
 impl RemindersApi {
     /// The programme's reminder rules (the defaults unless it set its own).
     #[oai(path = "/programmes/:key/reminder-rules", method = "get", operation_id = "getReminderRules")]
-    async fn get_rules(&self, auth: Auth, key: Path<String>) -> Result<Json<ReminderRulesDto>, ApiError> {
+    async fn get_rules(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<ReminderRulesDto>, ApiError> {
         let k = self.gate(&auth, &key.0).await?;
         let rules = self.state.store.reminder_rules(k.as_str()).await?.unwrap_or_default();
         Ok(Json((&rules).into()))
@@ -132,7 +154,7 @@ impl RemindersApi {
     async fn put_rules(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<ReminderRulesDto>,
     ) -> Result<Json<ReminderRulesDto>, ApiError> {
         let k = self.gate(&auth, &key.0).await?;
@@ -172,18 +194,11 @@ impl RemindersApi {
 
     /// Reminders sent for a programme's units that you may see, in the order sent.
     #[oai(path = "/programmes/:key/reminders", method = "get", operation_id = "listReminders")]
-    async fn list(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<ReminderView>>, ApiError> {
+    async fn list(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<ReminderView>>, ApiError> {
         let k = self.gate(&auth, &key.0).await?;
         let me = auth.principal().username.clone();
         Ok(Json(
-            self.state
-                .store
-                .reminders(k.as_str())
-                .await?
-                .iter()
-                .filter(|r| visible(&auth, r))
-                .map(|r| view(r, &me))
-                .collect(),
+            self.state.store.reminders(&k).await?.iter().filter(|r| visible(&auth, r)).map(|r| view(r, &me)).collect(),
         ))
     }
 
@@ -192,7 +207,7 @@ impl RemindersApi {
     async fn preview(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         at: Query<Option<String>>,
     ) -> Result<Json<Vec<ReminderView>>, ApiError> {
         let k = self.gate(&auth, &key.0).await?;

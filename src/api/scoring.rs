@@ -13,23 +13,20 @@ use poem_openapi::registry::MetaSchemaRef;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union, param::Path, param::Query};
 
 use super::auth::Auth;
-use super::common::{Created, region};
+use super::common::{Created, region, shanghai};
 use super::error::ApiError;
-use super::programmes::not_found;
+use super::params::{KeyParam, MonthParam, RegionParam};
 use super::rendered::Rendered;
 use super::scoring_dto::{IndicatorSystemDto, RewardMethodDto, SchemeDto, convert};
 use super::{ApiTags, State};
 use crate::domain::access::Access;
+use crate::domain::appeal::{Appeal, AppealStatus};
 use crate::domain::deadline::YearMonth;
-use crate::domain::evaluation::{IndicatorSystem, PanelMember, Phase, Title};
-use crate::domain::reward::Method;
-use crate::domain::scoring::{AdjustmentKind, Evidence, Points, Scheme, UnitScore};
+use crate::domain::evaluation::{Evaluation, IndicatorSystem, PanelMember, Phase, Title};
+use crate::domain::reward::{Allocation, Method};
+use crate::domain::scoring::{Adjustment, AdjustmentKind, Evidence, Points, Scheme, UnitScore};
 use crate::domain::{DomainError, Key, RegionCode};
 use crate::service::scoring::{self as service, NewAdjustment, RankEntry, Ranking};
-
-fn key(k: &str) -> Result<Key, ApiError> {
-    Key::parse(k).map_err(|_| not_found(k))
-}
 
 fn month(s: &str) -> Result<YearMonth, ApiError> {
     YearMonth::parse(s).map_err(|e| ApiError::from(DomainError::invalid("period", e.to_string())))
@@ -44,6 +41,24 @@ fn points(field: &str, v: f64) -> Result<Points, ApiError> {
 pub enum KindDto {
     Deduction,
     Bonus,
+}
+
+impl From<KindDto> for AdjustmentKind {
+    fn from(k: KindDto) -> Self {
+        match k {
+            KindDto::Deduction => Self::Deduction,
+            KindDto::Bonus => Self::Bonus,
+        }
+    }
+}
+
+impl From<AdjustmentKind> for KindDto {
+    fn from(k: AdjustmentKind) -> Self {
+        match k {
+            AdjustmentKind::Deduction => Self::Deduction,
+            AdjustmentKind::Bonus => Self::Bonus,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -131,7 +146,7 @@ pub struct AdjustmentView {
     pub unit: String,
     pub period: String,
     pub item: String,
-    pub kind: String,
+    pub kind: KindDto,
     pub points: f64,
     pub reason: String,
     pub evidence: Option<EvidenceView>,
@@ -141,19 +156,19 @@ pub struct AdjustmentView {
     pub voided: bool,
 }
 
-impl From<&crate::store::scoring::AdjustmentRow> for AdjustmentView {
-    fn from(a: &crate::store::scoring::AdjustmentRow) -> Self {
+impl From<&Adjustment> for AdjustmentView {
+    fn from(a: &Adjustment) -> Self {
         Self {
             key: a.key.clone(),
-            unit: a.unit.clone(),
-            period: a.period.clone(),
-            item: a.item.clone(),
-            kind: a.kind.clone(),
-            points: Points(a.points).as_f64(),
+            unit: a.unit.to_string(),
+            period: a.period.to_string(),
+            item: a.item.to_string(),
+            kind: a.kind.into(),
+            points: a.points.as_f64(),
             reason: a.reason.clone(),
-            evidence: a.evidence.as_ref().map(|e| Evidence::from_stored(e).into()),
+            evidence: a.evidence.clone().map(Into::into),
             entered_by: a.entered_by.clone(),
-            entered_at: super::common::stamp(&a.entered_at),
+            entered_at: shanghai(a.entered_at),
             voided: a.voided,
         }
     }
@@ -167,7 +182,7 @@ pub struct LineView {
     /// by this id.
     pub id: String,
     pub item: String,
-    pub kind: String,
+    pub kind: KindDto,
     pub points: f64,
     pub reason: String,
 }
@@ -214,10 +229,7 @@ fn score_view(s: &UnitScore, name: &str) -> ScoreView {
             .map(|l| LineView {
                 id: l.id.clone(),
                 item: l.item.to_string(),
-                kind: match l.kind {
-                    AdjustmentKind::Deduction => "deduction".into(),
-                    AdjustmentKind::Bonus => "bonus".into(),
-                },
+                kind: l.kind.into(),
                 points: l.points.as_f64(),
                 reason: l.reason.clone(),
             })
@@ -269,7 +281,7 @@ fn ranking_view(r: &Ranking) -> RankingView {
     RankingView {
         period: r.period.to_string(),
         version: r.version,
-        published_at: crate::api::common::stamp_opt(r.published_at.as_deref()),
+        published_at: r.published_at.map(shanghai),
         reason: r.reason.clone(),
         entries: r.entries.iter().map(rank_view).collect(),
         total: r.entries.len() as u64,
@@ -323,27 +335,48 @@ pub struct AppealView {
     pub reason: String,
     pub filed_by: String,
     pub filed_at: chrono::DateTime<chrono::FixedOffset>,
-    /// `pending`, `upheld` or `overturned` (final).
-    pub status: String,
+    /// Upheld and overturned are final.
+    pub status: AppealStatusDto,
     pub decision_reason: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
-impl From<&crate::store::scoring::AppealRow> for AppealView {
-    fn from(a: &crate::store::scoring::AppealRow) -> Self {
+/// Where an appeal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AppealStatusDto {
+    Pending,
+    /// The deduction or evaluation stands.
+    Upheld,
+    /// It is voided.
+    Overturned,
+}
+
+impl From<AppealStatus> for AppealStatusDto {
+    fn from(s: AppealStatus) -> Self {
+        match s {
+            AppealStatus::Pending => Self::Pending,
+            AppealStatus::Upheld => Self::Upheld,
+            AppealStatus::Overturned => Self::Overturned,
+        }
+    }
+}
+
+impl From<&Appeal> for AppealView {
+    fn from(a: &Appeal) -> Self {
         Self {
             key: a.key.clone(),
-            unit: a.unit.clone(),
+            unit: a.unit.to_string(),
             target: a.target.clone(),
-            period: a.period.clone(),
+            period: a.period.map(|p| p.to_string()),
             reason: a.reason.clone(),
             filed_by: a.filed_by.clone(),
-            filed_at: super::common::stamp(&a.filed_at),
-            status: a.status.clone(),
-            decision_reason: a.decision_reason.clone(),
-            decided_by: a.decided_by.clone(),
-            decided_at: crate::api::common::stamp_opt(a.decided_at.as_deref()),
+            filed_at: shanghai(a.filed_at),
+            status: a.status.into(),
+            decision_reason: a.decision.as_ref().map(|d| d.reason.clone()),
+            decided_by: a.decision.as_ref().map(|d| d.by.clone()),
+            decided_at: a.decision.as_ref().map(|d| shanghai(d.at)),
         }
     }
 }
@@ -353,6 +386,15 @@ impl From<&crate::store::scoring::AppealRow> for AppealView {
 pub enum PhaseDto {
     MidTerm,
     Final,
+}
+
+impl From<Phase> for PhaseDto {
+    fn from(p: Phase) -> Self {
+        match p {
+            Phase::MidTerm => Self::MidTerm,
+            Phase::Final => Self::Final,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -391,20 +433,20 @@ pub struct EvaluationInput {
 pub struct EvaluationView {
     pub key: String,
     pub unit: String,
-    pub phase: String,
+    pub phase: PhaseDto,
     pub total: f64,
     pub grade: String,
     pub entered_by: String,
     pub voided: bool,
 }
 
-impl From<&crate::store::scoring::EvaluationRow> for EvaluationView {
-    fn from(e: &crate::store::scoring::EvaluationRow) -> Self {
+impl From<&Evaluation> for EvaluationView {
+    fn from(e: &Evaluation) -> Self {
         Self {
             key: e.key.clone(),
-            unit: e.unit.clone(),
-            phase: e.phase.clone(),
-            total: Points(e.total).as_f64(),
+            unit: e.unit.to_string(),
+            phase: e.phase.into(),
+            total: e.total.as_f64(),
             grade: e.grade.clone(),
             entered_by: e.entered_by.clone(),
             voided: e.voided,
@@ -452,33 +494,34 @@ pub struct RewardView {
     pub key: String,
     pub label: String,
     pub fund: i64,
-    /// How it was split (absent only for a stored method that no longer reads).
-    pub method: Option<RewardMethodDto>,
+    /// How it was split.
+    pub method: RewardMethodDto,
     pub cap: Option<i64>,
     pub shares: Vec<ShareView>,
     pub computed_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
-impl From<&crate::store::scoring::RewardRow> for RewardView {
-    fn from(r: &crate::store::scoring::RewardRow) -> Self {
-        Self {
+impl RewardView {
+    /// The allocation with the shares of the units `shown` accepts.
+    fn of(r: &Allocation, shown: impl Fn(&RegionCode) -> bool) -> Result<Self, ApiError> {
+        Ok(Self {
             key: r.key.clone(),
             label: r.label.clone(),
             fund: r.fund,
-            method: serde_json::from_value(r.method.clone()).ok(),
+            method: convert("method", &r.method)?,
             cap: r.cap,
             shares: r
                 .shares
                 .iter()
-                .filter_map(|s| serde_json::from_value::<crate::domain::reward::Share>(s.clone()).ok())
+                .filter(|s| shown(&s.unit))
                 .map(|s| ShareView {
                     unit: s.unit.to_string(),
                     amount: s.amount,
                     explanation: s.explanation.to_string(),
                 })
                 .collect(),
-            computed_at: super::common::stamp(&r.computed_at),
-        }
+            computed_at: shanghai(r.computed_at),
+        })
     }
 }
 
@@ -521,8 +564,8 @@ impl ScoringApi {
 impl ScoringApi {
     /// The programme's scoring scheme.
     #[oai(path = "/programmes/:key/scheme", method = "get", operation_id = "getScheme")]
-    async fn get_scheme(&self, auth: Auth, key: Path<String>) -> Result<Json<SchemeDto>, ApiError> {
-        let k = self::key(&key.0)?;
+    async fn get_scheme(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<SchemeDto>, ApiError> {
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let s = service::scheme_required(&self.state.store, &k).await?;
         Ok(Json(convert("scheme", &s)?))
@@ -534,10 +577,10 @@ impl ScoringApi {
     async fn put_scheme(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<SchemeDto>,
     ) -> Result<Json<SchemeDto>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let path = service::programme_gate(&self.state.store, auth.principal(), &k, true).await?;
         let scheme: Scheme = convert("scheme", &body.0)?;
         scheme.validate()?;
@@ -550,10 +593,10 @@ impl ScoringApi {
     async fn create_adjustment(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<AdjustmentInput>,
     ) -> Result<Created<AdjustmentView>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let b = body.0;
         let unit = region("unit", &b.unit)?;
         let item = Key::parse(&b.item).map_err(|e| ApiError::from(DomainError::invalid("item", e.to_string())))?;
@@ -565,10 +608,7 @@ impl ScoringApi {
                 unit: &unit,
                 period: month(&b.period)?,
                 item: &item,
-                kind: match b.kind {
-                    KindDto::Deduction => AdjustmentKind::Deduction,
-                    KindDto::Bonus => AdjustmentKind::Bonus,
-                },
+                kind: b.kind.into(),
                 points: points("points", b.points)?,
                 reason: &b.reason,
                 evidence: b.evidence.map(EvidenceInput::into_domain).transpose()?,
@@ -584,18 +624,18 @@ impl ScoringApi {
     async fn list_adjustments(
         &self,
         auth: Auth,
-        key: Path<String>,
-        period: Query<Option<String>>,
-        unit: Query<Option<String>>,
+        key: Path<KeyParam>,
+        period: Query<Option<MonthParam>>,
+        unit: Query<Option<RegionParam>>,
     ) -> Result<Json<Vec<AdjustmentView>>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let rows = self.state.store.adjustments(&k).await?;
         Ok(Json(
             rows.iter()
                 .filter(|a| visible(&auth, &a.unit_path))
-                .filter(|a| period.0.as_deref().is_none_or(|p| a.period == p))
-                .filter(|a| unit.0.as_deref().is_none_or(|u| a.unit == u))
+                .filter(|a| period.0.as_ref().is_none_or(|p| a.period == p.0))
+                .filter(|a| unit.0.as_ref().is_none_or(|u| a.unit == u.0))
                 .map(Into::into)
                 .collect(),
         ))
@@ -606,13 +646,13 @@ impl ScoringApi {
     async fn scores(
         &self,
         auth: Auth,
-        key: Path<String>,
-        period: Path<String>,
-        unit: Query<Option<String>>,
+        key: Path<KeyParam>,
+        period: Path<MonthParam>,
+        unit: Query<Option<RegionParam>>,
     ) -> Result<Json<Vec<ScoreView>>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
-        let m = month(&period.0)?;
+        let m = period.0.0;
         let (_, scores) = service::month_scores(&self.state.store, &k, m, self.now()).await?;
         let units = self.state.store.units(&k).await?;
         Ok(Json(
@@ -621,7 +661,7 @@ impl ScoringApi {
                 .filter(|(s, _)| {
                     units.iter().any(|u| u.unit.region == s.unit && auth.principal().can_read_unit(&u.path))
                 })
-                .filter(|(s, _)| unit.0.as_deref().is_none_or(|x| s.unit.as_str() == x))
+                .filter(|(s, _)| unit.0.as_ref().is_none_or(|x| s.unit == x.0))
                 .map(|(s, n)| score_view(s, n))
                 .collect(),
         ))
@@ -634,18 +674,18 @@ impl ScoringApi {
     async fn ranking(
         &self,
         auth: Auth,
-        key: Path<String>,
-        period: Path<String>,
+        key: Path<KeyParam>,
+        period: Path<MonthParam>,
         /// Lines to skip (a page's start).
         offset: Query<Option<u64>>,
         /// Lines to return (1–500); all when absent.
         limit: Query<Option<u64>>,
     ) -> Result<Rendered<RankingView>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let limit = limit.0.map(|l| super::common::page(None, Some(l)).map(|(_, l)| l as usize)).transpose()?;
         let offset = usize::try_from(offset.0.unwrap_or(0)).unwrap_or(usize::MAX);
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
-        let page = service::ranking_page(&self.state.store, &k, month(&period.0)?, self.now(), offset, limit).await?;
+        let page = service::ranking_page(&self.state.store, &k, period.0.0, self.now(), offset, limit).await?;
         if let Some((published, window)) = page.published() {
             let period = page.period.to_string();
             return Ok(Rendered::from_bytes(self.state.ranking_json.page(k.as_str(), &period, published, window)));
@@ -653,7 +693,7 @@ impl ScoringApi {
         Ok(Rendered::of(&RankingView {
             period: page.period.to_string(),
             version: page.version,
-            published_at: crate::api::common::stamp_opt(page.published_at.as_deref()),
+            published_at: page.published_at.map(shanghai),
             reason: page.reason.clone(),
             entries: page.entries().iter().map(rank_view).collect(),
             total: page.total() as u64,
@@ -665,12 +705,12 @@ impl ScoringApi {
     async fn versions(
         &self,
         auth: Auth,
-        key: Path<String>,
-        period: Path<String>,
+        key: Path<KeyParam>,
+        period: Path<MonthParam>,
     ) -> Result<Json<Vec<RankingView>>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
-        let v = service::ranking_versions(&self.state.store, &k, month(&period.0)?).await?;
+        let v = service::ranking_versions(&self.state.store, &k, period.0.0).await?;
         Ok(Json(v.iter().map(ranking_view).collect()))
     }
 
@@ -680,16 +720,16 @@ impl ScoringApi {
     async fn publish(
         &self,
         auth: Auth,
-        key: Path<String>,
-        period: Path<String>,
+        key: Path<KeyParam>,
+        period: Path<MonthParam>,
         body: Json<PublishInput>,
     ) -> Result<Created<RankingView>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let r = service::publish(
             &self.state.store,
             auth.principal(),
             &k,
-            month(&period.0)?,
+            period.0.0,
             body.0.correction_reason.as_deref(),
             self.now(),
         )
@@ -699,17 +739,11 @@ impl ScoringApi {
 
     /// A month's ranking as CSV.
     #[oai(path = "/programmes/:key/rankings/:period/csv", method = "get", operation_id = "rankingCsv")]
-    async fn csv(&self, auth: Auth, key: Path<String>, period: Path<String>) -> Result<CsvResponse, ApiError> {
-        let k = self::key(&key.0)?;
+    async fn csv(&self, auth: Auth, key: Path<KeyParam>, period: Path<MonthParam>) -> Result<CsvResponse, ApiError> {
+        let k = key.0.0;
         // The same table as the ranking export, through the one CSV writer.
-        let t = crate::service::exports::ranking_table(
-            &self.state.store,
-            auth.principal(),
-            &k,
-            month(&period.0)?,
-            self.now(),
-        )
-        .await?;
+        let t = crate::service::exports::ranking_table(&self.state.store, auth.principal(), &k, period.0.0, self.now())
+            .await?;
         Ok(CsvResponse::Ok(Csv(t.to_csv())))
     }
 
@@ -718,10 +752,10 @@ impl ScoringApi {
     async fn appeal(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<AppealInput>,
     ) -> Result<Created<AppealView>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let unit = region("unit", &body.0.unit)?;
         let a =
             service::appeal(&self.state.store, auth.principal(), &k, &unit, &body.0.target, &body.0.reason, self.now())
@@ -731,8 +765,8 @@ impl ScoringApi {
 
     /// Appeals about the units this account may see.
     #[oai(path = "/programmes/:key/appeals", method = "get", operation_id = "listAppeals")]
-    async fn appeals(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<AppealView>>, ApiError> {
-        let k = self::key(&key.0)?;
+    async fn appeals(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<AppealView>>, ApiError> {
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let rows = self.state.store.appeals(&k).await?;
         Ok(Json(rows.iter().filter(|a| visible(&auth, &a.unit_path)).map(Into::into).collect()))
@@ -761,8 +795,8 @@ impl ScoringApi {
 
     /// The programme's evaluation indicator system.
     #[oai(path = "/programmes/:key/indicator-system", method = "get", operation_id = "getIndicatorSystem")]
-    async fn get_system(&self, auth: Auth, key: Path<String>) -> Result<Json<IndicatorSystemDto>, ApiError> {
-        let k = self::key(&key.0)?;
+    async fn get_system(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<IndicatorSystemDto>, ApiError> {
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let s = self
             .state
@@ -779,10 +813,10 @@ impl ScoringApi {
     async fn put_system(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<IndicatorSystemDto>,
     ) -> Result<Json<IndicatorSystemDto>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let path = service::programme_gate(&self.state.store, auth.principal(), &k, true).await?;
         let s: IndicatorSystem = convert("indicator_system", &body.0)?;
         s.validate()?;
@@ -795,10 +829,10 @@ impl ScoringApi {
     async fn evaluate(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<EvaluationInput>,
     ) -> Result<Created<EvaluationView>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let b = body.0;
         let unit = region("unit", &b.unit)?;
         let panel = b
@@ -831,8 +865,8 @@ impl ScoringApi {
 
     /// Evaluations of the units this account may see.
     #[oai(path = "/programmes/:key/evaluations", method = "get", operation_id = "listEvaluations")]
-    async fn evaluations(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<EvaluationView>>, ApiError> {
-        let k = self::key(&key.0)?;
+    async fn evaluations(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<EvaluationView>>, ApiError> {
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let rows = self.state.store.evaluations(&k).await?;
         Ok(Json(rows.iter().filter(|e| visible(&auth, &e.unit_path)).map(Into::into).collect()))
@@ -843,10 +877,10 @@ impl ScoringApi {
     async fn annual(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         year: Query<i32>,
     ) -> Result<Json<Vec<AnnualScore>>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let v = service::annual_scores(&self.state.store, &k, year.0, self.now()).await?;
         // The same read rule as /evaluations: a lead sees its own unit's line only.
@@ -873,13 +907,13 @@ impl ScoringApi {
     async fn allocate(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<RewardInput>,
     ) -> Result<Created<RewardView>, ApiError> {
-        let k = self::key(&key.0)?;
+        let k = key.0.0;
         let b = body.0;
         let method: Method = convert("method", &b.method)?;
-        let (row, _) = service::allocate(
+        let allocation = service::allocate(
             &self.state.store,
             auth.principal(),
             &k,
@@ -891,35 +925,24 @@ impl ScoringApi {
             self.now(),
         )
         .await?;
-        Ok(Created::Created(Json((&row).into())))
+        Ok(Created::Created(Json(RewardView::of(&allocation, |_| true)?)))
     }
 
     /// Reward allocations made so far (their shares, for the units this account may see).
     #[oai(path = "/programmes/:key/rewards", method = "get", operation_id = "listRewards")]
-    async fn rewards(&self, auth: Auth, key: Path<String>) -> Result<Json<Vec<RewardView>>, ApiError> {
-        let k = self::key(&key.0)?;
+    async fn rewards(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<Vec<RewardView>>, ApiError> {
+        let k = key.0.0;
         service::programme_gate(&self.state.store, auth.principal(), &k, false).await?;
         let rows = self.state.store.rewards(&k).await?;
         let units = self.state.store.units(&k).await?;
-        Ok(Json(
-            rows.iter()
-                .map(|r| {
-                    let mut v: RewardView = r.into();
-                    v.shares.retain(|s| {
-                        units
-                            .iter()
-                            .any(|u| u.unit.region.as_str() == s.unit && auth.principal().can_read_unit(&u.path))
-                    });
-                    v
-                })
-                .collect(),
-        ))
+        let shown =
+            |c: &RegionCode| units.iter().any(|u| &u.unit.region == c && auth.principal().can_read_unit(&u.path));
+        Ok(Json(rows.iter().map(|r| RewardView::of(r, shown)).collect::<Result<_, _>>()?))
     }
 }
 
-fn visible(auth: &Auth, path: &[String]) -> bool {
-    let path = RegionCode::parse_path(path);
-    auth.may(Access::ReadUnit { unit_path: &path }).is_ok()
+fn visible(auth: &Auth, path: &[RegionCode]) -> bool {
+    auth.may(Access::ReadUnit { unit_path: path }).is_ok()
 }
 
 #[cfg(test)]
@@ -936,7 +959,7 @@ mod tests {
         let published = RankingView {
             period: "2022-09".into(),
             version: Some(2),
-            published_at: crate::api::common::stamp_opt(Some("2022-10-08T01:30:00.123+00:00")),
+            published_at: Some(crate::api::common::stamp("2022-10-08T01:30:00.123+00:00")),
             reason: Some("补录".into()),
             entries: vec![line(Some(-1)), line(None)],
             total: 84,

@@ -7,6 +7,7 @@ use super::auth::Auth;
 use super::common::Created;
 use super::common::{page, region};
 use super::error::ApiError;
+use super::params::{KeyParam, RegionParam};
 use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
@@ -105,10 +106,9 @@ pub struct UnitsApi {
 
 impl UnitsApi {
     /// The programme, if this account may read it.
-    async fn programme(&self, auth: &Auth, k: &str) -> Result<Programme, ApiError> {
-        let key = Key::parse(k).map_err(|_| not_found(k))?;
-        let p = self.state.store.programme(&key).await?.ok_or_else(|| not_found(k))?.programme;
-        let reach = self.state.store.recent_reach(&key).await?.unwrap_or_default();
+    async fn programme(&self, auth: &Auth, key: &Key) -> Result<Programme, ApiError> {
+        let p = self.state.store.programme(key).await?.ok_or_else(|| not_found(key.as_str()))?.programme;
+        let reach = self.state.store.recent_reach(key).await?.unwrap_or_default();
         auth.may(Access::ReadProgramme { reach: &reach })?;
         Ok(p)
     }
@@ -146,16 +146,16 @@ impl UnitsApi {
     async fn list(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         /// Only units inside this region (a city's code gives its counties).
-        region: Query<Option<String>>,
+        region: Query<Option<RegionParam>>,
         offset: Query<Option<u64>>,
         /// Rows to return (1–500, default 50).
         limit: Query<Option<u64>>,
     ) -> Result<Json<UnitPage>, ApiError> {
         let p = self.programme(&auth, &key.0).await?;
         let (offset, limit) = page(offset.0, limit.0)?;
-        let within = region.0.as_deref().map(|r| super::common::region("region", r)).transpose()?;
+        let within = region.0.map(|r| r.0);
         let units: Vec<_> = self
             .state
             .store
@@ -179,7 +179,7 @@ impl UnitsApi {
     async fn create(
         &self,
         auth: Auth,
-        key: Path<String>,
+        key: Path<KeyParam>,
         body: Json<UnitInput>,
     ) -> Result<Created<UnitView>, ApiError> {
         let p = self.programme(&auth, &key.0).await?;
@@ -190,11 +190,16 @@ impl UnitsApi {
 
     /// Read one unit.
     #[oai(path = "/:key/units/:region", method = "get", operation_id = "getUnit")]
-    async fn get(&self, auth: Auth, key: Path<String>, region: Path<String>) -> Result<Json<UnitView>, ApiError> {
+    async fn get(
+        &self,
+        auth: Auth,
+        key: Path<KeyParam>,
+        region: Path<RegionParam>,
+    ) -> Result<Json<UnitView>, ApiError> {
         let p = self.programme(&auth, &key.0).await?;
         let units = self.state.store.units(&p.key).await?;
         let missing = || ApiError::not_found(format!("unit {} of programme `{}` does not exist", region.0, key.0));
-        let u = units.iter().find(|u| u.unit.region.as_str() == region.0).ok_or_else(missing)?;
+        let u = units.iter().find(|u| u.unit.region == region.0.0).ok_or_else(missing)?;
         auth.may(Access::ReadUnit { unit_path: &u.path })?;
         Ok(Json(u.into()))
     }
@@ -204,13 +209,12 @@ impl UnitsApi {
     async fn update(
         &self,
         auth: Auth,
-        key: Path<String>,
-        region: Path<String>,
+        key: Path<KeyParam>,
+        region: Path<RegionParam>,
         body: Json<UnitInput>,
     ) -> Result<Json<UnitView>, ApiError> {
         let p = self.programme(&auth, &key.0).await?;
-        let code = RegionCode::parse(&region.0)
-            .map_err(|_| ApiError::not_found(format!("unit {} does not exist", region.0)))?;
+        let code = region.0.0.clone();
         auth.may(Access::ReadUnit { unit_path: &code.implied_path() })?;
         let candidate = body.0.into_domain()?;
         if candidate.region != code {

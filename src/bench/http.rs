@@ -119,10 +119,10 @@ pub async fn measure(
     };
     // (c) The rows the ranking route reads, straight from SurrealDB.
     let bare: Op = {
-        let (store, key, month) = (store.clone(), key.clone(), month.to_owned());
+        let (store, key, month) = (store.clone(), key.clone(), crate::domain::YearMonth::parse(month)?);
         Arc::new(move || {
-            let (store, key, month) = (store.clone(), key.clone(), month.clone());
-            Box::pin(async move { store.rankings(&key, &month).await.is_ok() })
+            let (store, key) = (store.clone(), key.clone());
+            Box::pin(async move { store.rankings(&key, month).await.is_ok() })
         })
     };
     let routes: Vec<(&str, Op)> = vec![

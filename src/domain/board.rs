@@ -35,7 +35,7 @@ pub struct Expanded {
 
 /// One concrete deadline of one unit, by index into the board's units and deliverables.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BoardRow {
+pub struct BoardLine {
     pub unit: usize,
     pub deliverable: usize,
     pub occurrence: usize,
@@ -71,7 +71,7 @@ pub fn board(
     filings: &Filings,
     now: DateTime<Utc>,
     keep: impl Fn(usize, Status) -> bool,
-) -> Vec<BoardRow> {
+) -> Vec<BoardLine> {
     let now = Now::new(now);
     let mut rows = Vec::new();
     for (ui, u) in units.iter().enumerate() {
@@ -85,13 +85,13 @@ pub fn board(
                     filed.iter().find(|(d, occ, _)| d == &e.deliverable.key && occ == &o.key).map(|(_, _, at)| *at);
                 let standing = assess_at(o.due_on, e.due_at[oi], filed_at, now);
                 if keep(ui, standing.status) {
-                    rows.push(BoardRow { unit: ui, deliverable: di, occurrence: oi, standing, filed_at });
+                    rows.push(BoardLine { unit: ui, deliverable: di, occurrence: oi, standing, filed_at });
                 }
             }
         }
     }
     rows.sort_by(|a, b| {
-        let key = |r: &BoardRow| {
+        let key = |r: &BoardLine| {
             let e = &expanded[r.deliverable];
             (
                 e.occurrences[r.occurrence].due_on,

@@ -2,8 +2,17 @@
 //! record at one instant; templates only lay it out. A draft can be recomputed and annotated; a
 //! published one is frozen with its number (第N期) and never changes.
 
-use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::compliance::Matrix;
+use super::deadline::{YearMonth, local_day};
+use super::filing::{Filing, Timeliness};
+use super::programme::text;
+use super::scoring::{PublishedRanking, RankEntry};
+use super::{DomainError, Key, Programme, RegionCode, Rule, Stage};
 
 /// Which bulletin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +156,375 @@ pub fn permille(part: u32, whole: u32) -> Option<u32> {
 pub fn chinese_date(d: NaiveDate) -> String {
     use chrono::Datelike;
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+/// What a bulletin is about in time: a month, or a stage of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Period {
+    Month(YearMonth),
+    Stage(Key),
+}
+
+impl Period {
+    /// Reads `2019-05` for a monthly bulletin, a stage key for a stage bulletin.
+    pub fn new(kind: Kind, text: &str) -> Result<Self, DomainError> {
+        let text = text.trim();
+        let bad = |e: DomainError| DomainError::invalid("period", e.to_string());
+        match kind {
+            Kind::Monthly => YearMonth::parse(text).map(Self::Month).map_err(bad),
+            Kind::Stage => Key::parse(text).map(Self::Stage).map_err(bad),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Month(_) => Kind::Monthly,
+            Self::Stage(_) => Kind::Stage,
+        }
+    }
+
+    /// Where the period falls in time among periods of its kind: months as months, stages by
+    /// their place in the plan (never by key: Shizuishan's `carry-out` comes after `plan`).
+    fn order(&self, stages: &[Stage]) -> Option<i64> {
+        match self {
+            Self::Month(m) => Some(i64::from(m.year) * 12 + i64::from(m.month)),
+            Self::Stage(k) => stages.iter().position(|s| &s.key == k).map(|i| i as i64),
+        }
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Month(m) => m.fmt(f),
+            Self::Stage(k) => k.fmt(f),
+        }
+    }
+}
+
+/// A published bulletin's number (第N期) and who published it when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    pub number: u32,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// A bulletin: a draft that can be recomputed and annotated, or a published issue, frozen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bulletin {
+    pub key: String,
+    pub programme: Key,
+    /// The region it is about (the programme's, or a city in it) and its path, root first.
+    pub region: RegionCode,
+    pub region_path: Vec<RegionCode>,
+    pub period: Period,
+    pub title: String,
+    pub remarks: Option<String>,
+    /// The figures, as taken when drafted.
+    pub content: Content,
+    /// Bumped by every change; a change names the revision it was made on.
+    pub revision: u32,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    /// Present once published.
+    pub published: Option<Publication>,
+}
+
+impl Bulletin {
+    pub fn kind(&self) -> Kind {
+        self.period.kind()
+    }
+
+    pub fn is_published(&self) -> bool {
+        self.published.is_some()
+    }
+
+    /// Is this the bulletin for `period` about `region`?
+    pub fn is_issue(&self, period: &Period, region: &RegionCode) -> bool {
+        &self.period == period && &self.region == region
+    }
+
+    /// A published bulletin is never changed.
+    pub fn refuse_published(&self) -> Result<(), DomainError> {
+        match &self.published {
+            Some(p) => Err(DomainError::rule(
+                Rule::Published,
+                format!("bulletin 第{}期 is published; a published bulletin is never changed", p.number),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The draft with a new title or remarks (empty remarks remove them), one revision on.
+    pub fn edited(&self, title: Option<&str>, remarks: Option<&str>) -> Result<Self, DomainError> {
+        self.refuse_published()?;
+        let mut b = self.clone();
+        if let Some(t) = title {
+            b.title = text("title", t, 200)?;
+        }
+        if let Some(r) = remarks {
+            b.remarks = Some(text("remarks", r, 5000)?).filter(|r| !r.is_empty());
+        }
+        b.revision += 1;
+        Ok(b)
+    }
+}
+
+/// A month's ranking as a bulletin needs it.
+#[derive(Debug, Clone, Copy)]
+pub enum Ranked<'a> {
+    /// The programme does not rank this period (a stage, an unscored programme, a month outside
+    /// the ranking months).
+    No,
+    /// It does, and the month has not been published: a bulletin must wait for it.
+    Unpublished,
+    Published(&'a PublishedRanking),
+}
+
+/// Everything a bulletin is composed from, gathered by the service.
+pub struct Sources<'a> {
+    pub programme: &'a Programme,
+    pub stages: &'a [Stage],
+    pub period: &'a Period,
+    pub region: &'a RegionCode,
+    pub region_name: &'a str,
+    /// The compliance matrix at `now` over the region's units.
+    pub matrix: &'a Matrix,
+    pub ranking: Ranked<'a>,
+    /// The newest published version of each month from the first ranked month to the period.
+    pub history: &'a [PublishedRanking],
+    /// Names of the cities in the matrix.
+    pub city_names: &'a HashMap<RegionCode, String>,
+    pub filings: &'a [Filing],
+    /// The programme's bulletins (the last published one of the same kind and region before
+    /// this period gives the change in the on-time rate).
+    pub bulletins: &'a [Bulletin],
+    pub now: DateTime<Utc>,
+}
+
+/// What the bulletin says: the period's deadlines counted, late and missing units named, good
+/// practice quoted, what falls due next, rates by city, the published ranking with trends, and
+/// the change since the last bulletin.
+pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
+    let (from, to, period_label) = match s.period {
+        Period::Month(m) => (m.first_day(), m.last_day(), format!("{}年{}月", m.year, m.month)),
+        Period::Stage(k) => {
+            let stage = s.stages.iter().find(|st| &st.key == k).ok_or_else(|| {
+                DomainError::invalid("period", format!("programme `{}` has no stage `{k}`", s.programme.key))
+            })?;
+            (stage.window.first(), stage.window.last(), stage.name.clone())
+        }
+    };
+    let (ranking, ranking_version, trends) = match (s.ranking, s.period) {
+        (Ranked::Unpublished, Period::Month(m)) => {
+            let key = &s.programme.key;
+            return Err(DomainError::rule(
+                Rule::RankingNotPublished,
+                format!(
+                    "the {m} ranking of `{key}` is not published yet; publish it first \
+                     (POST /api/v1/programmes/{key}/rankings/{m}/publish), then draft the bulletin"
+                ),
+            ));
+        }
+        (Ranked::Published(r), _) => {
+            let in_region = |u: &RegionCode| u.implied_path().contains(s.region);
+            let lines: Vec<RankLine> = r.entries.iter().filter(|e| in_region(&e.unit)).map(RankLine::from).collect();
+            let trends = trends(s.history, &lines);
+            (lines, Some(r.version as u32), trends)
+        }
+        _ => (vec![], None, vec![]),
+    };
+
+    let m = s.matrix;
+    let in_period = |d: NaiveDate| from <= d && d <= to;
+    // "What falls due next": the two months after the period, so a bulletin issued early in a
+    // month still announces a deadline on the 1st of the month after.
+    let next_to = to.checked_add_months(Months::new(2)).expect("dates stay in range");
+    let mut summary = Summary { units: m.lines.len() as u32, ..Summary::default() };
+    let mut named = Vec::new();
+    let mut upcoming: BTreeMap<(NaiveDate, usize), Upcoming> = BTreeMap::new();
+    let mut by_city: BTreeMap<&RegionCode, (u32, u32)> = BTreeMap::new();
+    for line in &m.lines {
+        for (i, (col, cell)) in m.columns.iter().zip(&line.cells).enumerate() {
+            let Some((cell, _)) = cell else { continue };
+            if in_period(col.due_on) && cell.timeliness != Timeliness::NotDue {
+                summary.due += 1;
+                let mut city = line.city.as_ref().map(|c| by_city.entry(c).or_default());
+                if let Some(c) = city.as_mut() {
+                    c.0 += 1;
+                }
+                match cell.timeliness {
+                    Timeliness::OnTime => {
+                        summary.on_time += 1;
+                        if let Some(c) = city {
+                            c.1 += 1;
+                        }
+                    }
+                    Timeliness::Late(_) => summary.late += 1,
+                    _ => summary.missing += 1,
+                }
+                if let Timeliness::Late(_) | Timeliness::Missing = cell.timeliness {
+                    named.push(Named {
+                        unit: line.unit.to_string(),
+                        name: line.name.clone(),
+                        deliverable: col.title.clone(),
+                        due_on: col.due_on,
+                        due_text: col.due_text.clone(),
+                        days_late: match cell.timeliness {
+                            Timeliness::Late(d) => Some(d),
+                            _ => None,
+                        },
+                    });
+                }
+            }
+            // Still owed (nothing submitted yet) and falling due soon after the period.
+            if to < col.due_on && col.due_on <= next_to && cell.timeliness == Timeliness::NotDue {
+                upcoming
+                    .entry((col.due_on, i))
+                    .or_insert_with(|| Upcoming {
+                        deliverable: col.title.clone(),
+                        due_on: col.due_on,
+                        due_text: col.due_text.clone(),
+                        units: 0,
+                    })
+                    .units += 1;
+            }
+        }
+    }
+    summary.on_time_permille = permille(summary.on_time, summary.due);
+    // Missing first, then the latest; then by unit code, so the list reads the same every time.
+    named.sort_by(|a, b| {
+        (a.days_late.is_some(), std::cmp::Reverse(a.days_late), a.due_on, &a.unit).cmp(&(
+            b.days_late.is_some(),
+            std::cmp::Reverse(b.days_late),
+            b.due_on,
+            &b.unit,
+        ))
+    });
+    let city_rates = by_city
+        .into_iter()
+        .map(|(city, (due, on_time))| CityRate {
+            city: city.to_string(),
+            name: s.city_names.get(city).cloned().unwrap_or_else(|| city.to_string()),
+            due,
+            on_time_permille: permille(on_time, due),
+        })
+        .collect();
+
+    let columns_in_period: HashMap<(&Key, &str), &str> = m
+        .columns
+        .iter()
+        .filter(|c| in_period(c.due_on))
+        .map(|c| ((&c.deliverable, c.occurrence.as_str()), c.title.as_str()))
+        .collect();
+    let names: HashMap<&RegionCode, &str> = m.lines.iter().map(|r| (&r.unit, r.name.as_str())).collect();
+    let mut practice: Vec<Practice> = s
+        .filings
+        .iter()
+        .filter_map(|f| {
+            let quote = f.exemplary_quote.as_ref()?;
+            let title = columns_in_period.get(&(&f.deliverable, f.occurrence.as_str()))?;
+            let name = names.get(&f.unit)?;
+            Some(Practice {
+                unit: f.unit.to_string(),
+                name: (*name).to_owned(),
+                deliverable: (*title).to_owned(),
+                quote: quote.clone(),
+            })
+        })
+        .collect();
+    practice.sort_by(|a, b| a.unit.cmp(&b.unit));
+
+    // The change since the last published bulletin of the same kind and region.
+    let this = s.period.order(s.stages);
+    let previous = s
+        .bulletins
+        .iter()
+        .filter(|b| {
+            b.is_published()
+                && b.kind() == s.period.kind()
+                && &b.region == s.region
+                && b.period.order(s.stages).is_some_and(|o| this.is_some_and(|t| o < t))
+        })
+        .max_by_key(|b| (b.period.order(s.stages), b.published.as_ref().map(|p| p.number)));
+    if let (Some(prev), Some(now_rate)) = (previous, summary.on_time_permille)
+        && let Some(before) = prev.content.summary.on_time_permille
+    {
+        summary.change_permille = Some(now_rate as i32 - before as i32);
+    }
+
+    let p = s.programme;
+    Ok(Content {
+        programme: p.key.to_string(),
+        programme_title: p.title.clone(),
+        issuer: p.issuer.clone(),
+        kind: s.period.kind(),
+        period: s.period.to_string(),
+        period_label,
+        from,
+        to,
+        region: s.region.to_string(),
+        region_name: s.region_name.to_owned(),
+        as_of: local_day(s.now),
+        summary,
+        ranking,
+        ranking_version,
+        named,
+        practice,
+        upcoming: upcoming.into_values().collect(),
+        city_rates,
+        trends,
+    })
+}
+
+impl From<&RankEntry> for RankLine {
+    fn from(e: &RankEntry) -> Self {
+        Self {
+            rank: e.rank,
+            unit: e.unit.to_string(),
+            name: e.name.clone(),
+            score: e.score.to_string(),
+            change: e.change.map(|c| c as i32),
+        }
+    }
+}
+
+/// The published scores, month by month through `history`, of the top three and bottom three
+/// units of `ranking`.
+pub fn trends(history: &[PublishedRanking], ranking: &[RankLine]) -> Vec<Trend> {
+    let mut picked: Vec<&RankLine> = ranking.iter().take(3).collect();
+    for r in ranking.iter().rev().take(3).rev() {
+        if !picked.iter().any(|p| p.unit == r.unit) {
+            picked.push(r);
+        }
+    }
+    picked
+        .iter()
+        .map(|r| Trend {
+            name: r.name.clone(),
+            points: history
+                .iter()
+                .filter_map(|h| {
+                    let e = h.entries.iter().find(|e| e.unit.as_str() == r.unit)?;
+                    Some((h.period.to_string(), f64::from(e.score)))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The bulletin's title, in the style of a 通报.
+pub fn title(c: &Content) -> String {
+    let region = if c.region_name.is_empty() || c.programme_title.starts_with(&c.region_name) {
+        String::new()
+    } else {
+        c.region_name.clone()
+    };
+    match c.kind {
+        Kind::Monthly => format!("关于{}{}{}进展情况的通报", c.period_label, region, c.programme_title),
+        Kind::Stage => format!("关于{}{}{}阶段进展情况的通报", region, c.programme_title, c.period_label),
+    }
 }
 
 #[cfg(test)]

@@ -7,10 +7,14 @@
 //! counts timeliness alone (first submission against the deadline) over the deadlines that are
 //! due: a filing submitted on time and still in review counts as on time.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::filing::{FilingState, Timeliness, timeliness};
+use super::board::BoardUnit;
+use super::filing::{Filing, FilingState, Timeliness, timeliness};
+use super::{Audience, Deliverable, DomainError, Key, RegionCode, RegionLevel, Stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,4 +99,88 @@ impl Tally {
     pub fn on_time_rate(&self) -> Option<f64> {
         (self.due > 0).then(|| f64::from(self.met_on_time) / f64::from(self.due))
     }
+}
+/// One column of the matrix: a deliverable's occurrence.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub deliverable: Key,
+    pub title: String,
+    pub occurrence: String,
+    pub due_on: NaiveDate,
+    pub due_text: String,
+}
+
+/// One line: a unit and its cells (none where the deliverable is not asked of the unit), each
+/// with the key of the filing behind it.
+#[derive(Debug, Clone)]
+pub struct MatrixLine {
+    pub unit: RegionCode,
+    pub name: String,
+    pub city: Option<RegionCode>,
+    pub cells: Vec<Option<(Cell, Option<String>)>>,
+    pub tally: Tally,
+}
+
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub columns: Vec<Column>,
+    pub lines: Vec<MatrixLine>,
+    pub by_city: Vec<(RegionCode, Tally)>,
+    pub overall: Tally,
+}
+
+/// The matrix at `now` over the units `shown` accepts: a column per deliverable occurrence (in
+/// plan order), a line per unit, tallies per line, per city and overall.
+pub fn matrix(
+    stages: &[Stage],
+    deliverables: &[Deliverable],
+    units: &[BoardUnit],
+    filings: &[Filing],
+    shown: impl Fn(&BoardUnit) -> bool,
+    now: DateTime<Utc>,
+) -> Result<Matrix, DomainError> {
+    let filings: HashMap<(&RegionCode, &Key, &str), &Filing> =
+        filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f)).collect();
+    let mut columns = Vec::new();
+    let mut audience = Vec::new();
+    for d in deliverables {
+        for o in d.deadline.occurrences(stages)? {
+            columns.push(Column {
+                deliverable: d.key.clone(),
+                title: d.title.clone(),
+                occurrence: o.key,
+                due_on: o.due_on,
+                due_text: o.due_text,
+            });
+            audience.push(d.audience);
+        }
+    }
+    let mut lines = Vec::new();
+    let mut cities: HashMap<RegionCode, Tally> = HashMap::new();
+    let mut overall = Tally::default();
+    for u in units.iter().filter(|u| shown(u)) {
+        let city = u.path.iter().find(|c| c.level() == RegionLevel::City).cloned();
+        let mut tally = Tally::default();
+        let cells = columns
+            .iter()
+            .zip(&audience)
+            .map(|(c, a)| {
+                if *a == Audience::Demonstration && !u.demonstration {
+                    return None;
+                }
+                let f = filings.get(&(&u.region, &c.deliverable, c.occurrence.as_str()));
+                let cell = cell(c.due_on, f.map(|f| (f.state, f.first_submitted_at)), now);
+                tally.add(cell);
+                overall.add(cell);
+                if let Some(city) = &city {
+                    cities.entry(city.clone()).or_default().add(cell);
+                }
+                Some((cell, f.map(|f| f.key.clone())))
+            })
+            .collect();
+        lines.push(MatrixLine { unit: u.region.clone(), name: u.name.clone(), city, cells, tally });
+    }
+    let mut by_city: Vec<_> = cities.into_iter().collect();
+    by_city.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Matrix { columns, lines, by_city, overall })
 }

@@ -49,6 +49,19 @@ impl YearMonth {
         }
     }
 
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("valid month")
+    }
+
+    /// The month before.
+    pub fn previous(self) -> Self {
+        if self.month == 1 {
+            Self { year: self.year - 1, month: 12 }
+        } else {
+            Self { year: self.year, month: self.month - 1 }
+        }
+    }
+
     pub fn last_day(self) -> NaiveDate {
         month_end(self.year, self.month).expect("valid month")
     }

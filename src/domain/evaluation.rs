@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::scoring::Points;
-use super::{DomainError, Key, Rule};
+use super::{DomainError, Key, RegionCode, Rule};
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Indicator {
@@ -123,4 +124,38 @@ pub fn check_panel(members: &[PanelMember]) -> Result<(), DomainError> {
 pub enum Phase {
     MidTerm,
     Final,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MidTerm => "mid_term",
+            Self::Final => "final",
+        }
+    }
+}
+
+/// A mid-term or final evaluation of one unit by a panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub key: String,
+    pub programme: Key,
+    pub unit: RegionCode,
+    /// The unit's region path, root first.
+    pub unit_path: Vec<RegionCode>,
+    pub phase: Phase,
+    pub panel: Vec<PanelMember>,
+    /// Per indicator.
+    pub scores: BTreeMap<Key, Points>,
+    pub total: Points,
+    pub grade: String,
+    pub entered_by: String,
+    pub entered_at: DateTime<Utc>,
+    /// Overturned on appeal.
+    pub voided: bool,
+}
+
+/// The total of the unit's latest final evaluation that stands (evaluations oldest first).
+pub fn latest_final(evaluations: &[Evaluation], unit: &RegionCode) -> Option<Points> {
+    evaluations.iter().rev().find(|e| &e.unit == unit && e.phase == Phase::Final && !e.voided).map(|e| e.total)
 }

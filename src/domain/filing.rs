@@ -62,6 +62,66 @@ pub enum Decision {
     Return(String),
 }
 
+impl Decision {
+    /// `approve`, `file` or `return`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::File => "file",
+            Self::Return(_) => "return",
+        }
+    }
+
+    /// A decision from its code and, for a return, its reason.
+    pub fn from_code(code: &str, reason: Option<String>) -> Option<Self> {
+        match (code, reason) {
+            ("approve", _) => Some(Self::Approve),
+            ("file", _) => Some(Self::File),
+            ("return", Some(r)) => Some(Self::Return(r)),
+            _ => None,
+        }
+    }
+}
+
+/// What one submission contained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub filing: String,
+    pub version: u32,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<String>,
+    pub submitted_by: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// One review decision at one step of the route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub filing: String,
+    /// The version decided on.
+    pub version: u32,
+    pub step: u32,
+    pub level: super::RegionLevel,
+    pub decision: Decision,
+    pub reviewer: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// An attachment's description; its bytes are kept beside it and read only when asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub key: String,
+    pub filing: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    /// SHA-256 hex of the bytes.
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
 /// A filing: one per unit and deadline, with its current content and review position.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Filing {

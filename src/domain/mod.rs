@@ -2,15 +2,19 @@
 //! I/O and no clock of its own; every constructor validates, so an invalid value cannot be built.
 
 pub mod access;
+pub mod account;
+pub mod appeal;
 pub mod board;
 pub mod bulletin;
 pub mod bundle;
 pub mod calendar;
 pub mod compliance;
 pub mod deadline;
+pub mod delivery;
 pub mod docdate;
 mod error;
 pub mod evaluation;
+pub mod feed;
 pub mod filing;
 pub mod outbound;
 pub mod programme;

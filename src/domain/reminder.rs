@@ -7,11 +7,15 @@
 //! city's reviewers) is told once 3 days after the due day, the province once 7 days after. A
 //! filing stops everything still to come.
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::access::Role;
+use super::account::Account;
 use super::calendar::Calendar;
-use super::region::RegionCode;
+use super::deadline::{YearMonth, local_day};
+use super::region::{RegionCode, RegionLevel};
+use super::{Key, Programme};
 
 /// A programme's reminder rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,6 +231,195 @@ pub fn collapse(due: Vec<Due>) -> Vec<Due> {
     }
     latest.sort_by_key(|d| (d.date, d.kind));
     latest
+}
+
+impl Kind {
+    /// Reads a [`Kind::code`].
+    pub fn parse(code: &str) -> Option<Self> {
+        Some(match code {
+            "on-the-day" => Self::OnTheDay,
+            "overdue" => Self::Overdue,
+            "escalate-city" => Self::EscalateCity,
+            "escalate-province" => Self::EscalateProvince,
+            other => Self::Before(other.strip_prefix("before-")?.parse().ok()?),
+        })
+    }
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lead => "lead",
+            Self::City => "city",
+            Self::Province => "province",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Lead, Self::City, Self::Province].into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// What a reminder is about: a deadline (by the rule that calls for it), or a month's ranking
+/// waiting to be published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    Deadline(Kind),
+    RankingDue,
+}
+
+impl Notice {
+    /// `before-3`, `on-the-day`, `overdue`, `escalate-city`, `escalate-province`, `ranking-due`.
+    pub fn code(self) -> String {
+        match self {
+            Self::Deadline(k) => k.code(),
+            Self::RankingDue => "ranking-due".into(),
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "ranking-due" => Some(Self::RankingDue),
+            other => Kind::parse(other).map(Self::Deadline),
+        }
+    }
+}
+
+/// A reminder as sent: to whom, about what, saying what; created once per identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    /// Stable and URL-safe: `programme~unit~deliverable~occurrence~rule`.
+    pub identity: String,
+    pub programme: Key,
+    pub unit: RegionCode,
+    pub unit_name: String,
+    /// The unit's region path, root first.
+    pub unit_path: Vec<RegionCode>,
+    /// A deliverable key (or `ranking` for a ranking notice).
+    pub deliverable: String,
+    pub occurrence: String,
+    pub due_on: NaiveDate,
+    pub notice: Notice,
+    pub audience: Audience,
+    pub send_date: NaiveDate,
+    pub message: String,
+    pub recipients: Vec<String>,
+    pub read_by: Vec<String>,
+    pub sent_at: DateTime<Utc>,
+}
+
+impl Reminder {
+    pub fn is_read_by(&self, username: &str) -> bool {
+        self.read_by.iter().any(|u| u == username)
+    }
+}
+
+/// One unmet deadline of one unit, as a reminder names it.
+pub struct Deadline<'a> {
+    pub programme: &'a Key,
+    pub unit: &'a RegionCode,
+    pub unit_name: &'a str,
+    pub unit_path: &'a [RegionCode],
+    pub deliverable: &'a Key,
+    pub title: &'a str,
+    pub occurrence: &'a str,
+    pub due_on: NaiveDate,
+    pub due_text: &'a str,
+}
+
+/// The reminder `due` calls for about deadline `d`, addressed among `accounts`.
+pub fn deadline_reminder(
+    d: &Deadline<'_>,
+    due: Due,
+    escalate_to: Option<&RegionCode>,
+    accounts: &[Account],
+    now: DateTime<Utc>,
+) -> Reminder {
+    let audience = due.kind.audience();
+    let (unit_name, title, due_text) = (d.unit_name, d.title, d.due_text);
+    let message = match due.kind {
+        Kind::Before(n) => format!("【临近提醒】{unit_name}：{title}（{due_text}）还有{n}个工作日到期，请按时报送。"),
+        Kind::OnTheDay => format!("【到期提醒】{unit_name}：{title}（{due_text}）今日到期，请于今日内报送。"),
+        Kind::Overdue => format!("【催办】{unit_name}：{title}（{due_text}）已逾期未报送，请尽快报送。"),
+        Kind::EscalateCity => format!("【逾期报告】{unit_name}的{title}（{due_text}）逾期未报送，请市级督促。"),
+        Kind::EscalateProvince => {
+            format!("【逾期报告】{unit_name}的{title}（{due_text}）逾期未报送，请省级督办。")
+        }
+    };
+    Reminder {
+        identity: format!("{}~{}~{}~{}~{}", d.programme, d.unit, d.deliverable, d.occurrence, due.identity()),
+        programme: d.programme.clone(),
+        unit: d.unit.clone(),
+        unit_name: unit_name.to_owned(),
+        unit_path: d.unit_path.to_vec(),
+        deliverable: d.deliverable.to_string(),
+        occurrence: d.occurrence.to_owned(),
+        due_on: d.due_on,
+        notice: Notice::Deadline(due.kind),
+        audience,
+        send_date: due.date,
+        message,
+        recipients: recipients(audience, d.unit, d.unit_path, escalate_to, accounts),
+        read_by: vec![],
+        sent_at: now,
+    }
+}
+
+/// Who hears of a unit's deadline: its lead; the reviewers of its city; and last, the region a
+/// programme names to escalate to (its departments and leaders) or else the province's admins.
+pub fn recipients(
+    audience: Audience,
+    unit: &RegionCode,
+    unit_path: &[RegionCode],
+    escalate_to: Option<&RegionCode>,
+    accounts: &[Account],
+) -> Vec<String> {
+    let at_level = |level: RegionLevel| unit_path.iter().find(|c| c.level() == level);
+    let pick =
+        |keep: &dyn Fn(&Account) -> bool| accounts.iter().filter(|a| keep(a)).map(|a| a.username.clone()).collect();
+    match audience {
+        Audience::Lead => pick(&|a| a.is(Role::UnitLead, unit)),
+        Audience::City => match at_level(RegionLevel::City) {
+            Some(city) => pick(&|a| a.is(Role::CityReviewer, city)),
+            None => vec![],
+        },
+        Audience::Province => match escalate_to {
+            Some(to) => pick(&|a| &a.region == to && !matches!(a.role, Role::UnitLead | Role::Evaluator)),
+            None => match at_level(RegionLevel::Province) {
+                Some(province) => pick(&|a| a.is(Role::ProvinceAdmin, province)),
+                None => vec![],
+            },
+        },
+    }
+}
+
+/// "Last month's ranking awaits publishing", to the admins of the programme's region, once per
+/// programme and month.
+pub fn ranking_notice(p: &Programme, month: YearMonth, accounts: &[Account], now: DateTime<Utc>) -> Reminder {
+    Reminder {
+        identity: format!("{}~ranking~{month}~publish", p.key),
+        programme: p.key.clone(),
+        unit: p.scope.clone(),
+        unit_name: p.issuer.clone(),
+        unit_path: p.scope.implied_path(),
+        deliverable: "ranking".into(),
+        occurrence: month.to_string(),
+        due_on: month.last_day(),
+        notice: Notice::RankingDue,
+        audience: Audience::Province,
+        send_date: local_day(now),
+        message: format!(
+            "【待发布】{}{}年{}月排名已可审核，请核对后发布，发布后生成本月进展通报草稿。",
+            p.title, month.year, month.month
+        ),
+        recipients: accounts
+            .iter()
+            .filter(|a| a.is(Role::ProvinceAdmin, &p.scope))
+            .map(|a| a.username.clone())
+            .collect(),
+        read_by: vec![],
+        sent_at: now,
+    }
 }
 
 #[cfg(test)]

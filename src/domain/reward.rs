@@ -44,6 +44,23 @@ pub struct Share {
     pub explanation: Explanation,
 }
 
+/// A recorded allocation of a fund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    pub key: String,
+    pub programme: super::Key,
+    /// `2019年度以奖代补`.
+    pub label: String,
+    /// In fen.
+    pub fund: i64,
+    pub method: Method,
+    /// Most any one unit may get, in fen.
+    pub cap: Option<i64>,
+    pub shares: Vec<Share>,
+    pub computed_at: chrono::DateTime<chrono::Utc>,
+    pub computed_by: String,
+}
+
 /// Why a unit got its share; shown as a sentence (kept structured so that splitting among tens
 /// of thousands of units does not spend its time writing sentences).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,8 +12,10 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::board::BoardUnit;
 use super::deadline::YearMonth;
-use super::{DomainError, Key, RegionCode, Rule};
+use super::filing::{Filing, Timeliness, timeliness};
+use super::{Audience, Deliverable, DomainError, Key, RegionCode, Rule, Stage};
 
 /// What backs a manual deduction or bonus: a filing of the unit, a document reference
 /// (`省民政厅2025年4月督导检查记录第3号`), or a note. Stored as `{"filing": key}`,
@@ -240,6 +242,91 @@ pub enum AdjustmentKind {
     Bonus,
 }
 
+impl AdjustmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deduction => "deduction",
+            Self::Bonus => "bonus",
+        }
+    }
+
+    /// As a score sheet says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Deduction => "扣分",
+            Self::Bonus => "加分",
+        }
+    }
+}
+
+/// A manual deduction or bonus, as an evaluator entered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    pub key: String,
+    pub programme: Key,
+    pub unit: RegionCode,
+    /// The unit's region path, root first (decides who may see it).
+    pub unit_path: Vec<RegionCode>,
+    pub period: YearMonth,
+    pub item: Key,
+    pub kind: AdjustmentKind,
+    pub points: Points,
+    pub reason: String,
+    pub evidence: Option<Evidence>,
+    pub entered_by: String,
+    pub entered_at: DateTime<Utc>,
+    /// Overturned on appeal.
+    pub voided: bool,
+}
+
+impl Adjustment {
+    /// The line it adds to its unit's score.
+    pub fn line(&self) -> Line {
+        Line {
+            id: self.key.clone(),
+            item: self.item.clone(),
+            kind: self.kind,
+            points: self.points,
+            reason: self.reason.clone(),
+        }
+    }
+
+    /// Whether it counts in `month`'s score.
+    pub fn counts_in(&self, month: YearMonth) -> bool {
+        self.period == month && !self.voided
+    }
+}
+
+/// A version of a month's ranking as published: frozen, served as it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedRanking {
+    pub programme: Key,
+    pub period: YearMonth,
+    /// 1 for the first publication; each correction is the next.
+    pub version: i64,
+    pub published_at: DateTime<Utc>,
+    pub published_by: String,
+    /// Why this version corrects the one before (none for version 1).
+    pub reason: Option<String>,
+    pub entries: Vec<RankEntry>,
+}
+
+/// The id of an automatic deduction line: `auto:<rule>:<deliverable>:<occurrence>[:n]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoLineId<'a> {
+    pub rule: &'a str,
+    pub deliverable: &'a str,
+    pub occurrence: &'a str,
+}
+
+impl<'a> AutoLineId<'a> {
+    /// Reads a line id; none when it is not an automatic line's.
+    pub fn parse(id: &'a str) -> Option<Self> {
+        let mut parts = id.strip_prefix("auto:")?.split(':');
+        Some(Self { rule: parts.next()?, deliverable: parts.next()?, occurrence: parts.next()? })
+    }
+}
+
 /// One line of a unit's itemised score: a deduction or bonus with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Line {
@@ -293,6 +380,118 @@ pub fn score(scheme: &Scheme, unit: &RegionCode, lines: Vec<Line>) -> UnitScore 
     let bonus = Points(bonus.min(scheme.bonus_cap.0));
     let total = Points(items.iter().map(|i| i.3.0).sum::<i64>() + bonus.0);
     UnitScore { unit: unit.clone(), total, items, bonus, lines }
+}
+
+/// What a month's scores are worked out from, as the service gathers it.
+pub struct Record<'a> {
+    pub stages: &'a [Stage],
+    pub deliverables: &'a [Deliverable],
+    /// The programme's units, in the order the scores come out.
+    pub units: &'a [BoardUnit],
+    pub filings: &'a [Filing],
+    /// How many times each filing (by key) was returned for revision.
+    pub returns: &'a HashMap<String, u32>,
+    pub adjustments: &'a [Adjustment],
+    /// Automatic lines overturned on appeal: (unit, line id).
+    pub voided: &'a [(RegionCode, String)],
+}
+
+/// Every unit's itemised score for `month` at `now`: the automatic lines the scheme's rules
+/// draw from the record (late, missing, returned), the manual adjustments of the month, less
+/// what appeals overturned.
+pub fn month_scores(
+    scheme: &Scheme,
+    record: &Record<'_>,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<Vec<UnitScore>, DomainError> {
+    let mut lines = auto_lines(scheme, record, month, now)?;
+    for a in record.adjustments.iter().filter(|a| a.counts_in(month)) {
+        if let Some(mine) = lines.get_mut(&a.unit) {
+            mine.push(a.line());
+        }
+    }
+    Ok(record
+        .units
+        .iter()
+        .map(|u| {
+            let mine: Vec<Line> = lines
+                .remove(&u.region)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|l| !record.voided.iter().any(|(vu, vl)| vu == &u.region && vl == &l.id))
+                .collect();
+            score(scheme, &u.region, mine)
+        })
+        .collect())
+}
+
+/// The automatic deduction lines of `month` per unit (every unit has an entry): one per late or
+/// missing deliverable whose deadline falls in the month, one per return of its filing.
+pub fn auto_lines<'r>(
+    scheme: &Scheme,
+    record: &Record<'r>,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<HashMap<RegionCode, Vec<Line>>, DomainError> {
+    let filings: HashMap<(&RegionCode, &Key, &str), &Filing> =
+        record.filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f)).collect();
+    let mut lines: HashMap<RegionCode, Vec<Line>> =
+        record.units.iter().map(|u| (u.region.clone(), Vec::new())).collect();
+    for d in record.deliverables {
+        let rules: Vec<&AutoRule> =
+            scheme.auto_rules.iter().filter(|r| r.deliverable().is_none_or(|k| k == &d.key)).collect();
+        if rules.is_empty() {
+            continue;
+        }
+        for o in d.deadline.occurrences(record.stages)? {
+            if YearMonth::of(o.due_on) != month {
+                continue;
+            }
+            let what = format!("{}（{}）", d.title, o.due_text);
+            for u in record.units {
+                if d.audience == Audience::Demonstration && !u.demonstration {
+                    continue;
+                }
+                let f = filings.get(&(&u.region, &d.key, o.key.as_str()));
+                let t = timeliness(o.due_on, f.and_then(|f| f.first_submitted_at), now);
+                let mine = lines.entry(u.region.clone()).or_default();
+                for r in &rules {
+                    let deduct = |id: String, points: Points, reason: String| Line {
+                        id,
+                        item: r.item().clone(),
+                        kind: AdjustmentKind::Deduction,
+                        points,
+                        reason,
+                    };
+                    match (r, t) {
+                        (AutoRule::Late { per_day, cap, .. }, Timeliness::Late(days)) => mine.push(deduct(
+                            format!("auto:late:{}:{}", d.key, o.key),
+                            Points(per_day.0.saturating_mul(days).min(cap.0)),
+                            format!("{what}迟报 {days} 天"),
+                        )),
+                        (AutoRule::Missing { points, .. }, Timeliness::Missing) => mine.push(deduct(
+                            format!("auto:missing:{}:{}", d.key, o.key),
+                            *points,
+                            format!("{what}未报送"),
+                        )),
+                        (AutoRule::Returned { points, .. }, _) => {
+                            let n = f.and_then(|f| record.returns.get(&f.key)).copied().unwrap_or(0);
+                            mine.extend((1..=n).map(|i| {
+                                deduct(
+                                    format!("auto:returned:{}:{}:{i}", d.key, o.key),
+                                    *points,
+                                    format!("{what}第 {i} 次退回修改"),
+                                )
+                            }));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// One place in a ranking.

@@ -9,11 +9,10 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde_json::json;
 
+use crate::domain::delivery::{Attempt, ChannelKind, Delivery, DeliveryStatus};
 use crate::domain::outbound::WebhookUrl;
-use crate::store::delivery::DeliveryRow;
-use crate::store::reminders::ReminderRow;
+use crate::domain::reminder::Reminder;
 use crate::store::{Store, StoreError};
 
 /// Pauses after the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
@@ -62,47 +61,13 @@ pub fn mail_recipients(url: &str) -> Result<Vec<Mailbox>, String> {
     Ok(out)
 }
 
-/// The body a channel of `kind` expects for a reminder.
-pub fn payload(kind: &str, r: &ReminderRow) -> String {
-    match kind {
-        // The subject names the kind of notice and the unit, so a mailbox reads like a list.
-        "email" => json!({
-            "subject": format!("{}{}", r.message.split('】').next().map(|t| format!("{t}】")).unwrap_or_default(), r.unit_name),
-            "text": format!("{}\n\n截止：{}\n—— pilotgov 试点工作督办", r.message, r.due_on),
-        }),
-        // 企业微信群机器人: https://developer.work.weixin.qq.com/document/path/91770 (text message).
-        "wecom" => json!({ "msgtype": "text", "text": { "content": r.message } }),
-        // 钉钉自定义机器人 (text message).
-        "dingtalk" => json!({ "msgtype": "text", "text": { "content": r.message }, "at": { "isAtAll": false } }),
-        _ => json!({
-            "id": r.identity, "programme": r.programme, "unit": r.unit, "unit_name": r.unit_name,
-            "deliverable": r.deliverable, "occurrence": r.occurrence, "due_on": r.due_on, "kind": r.kind,
-            "audience": r.audience, "message": r.message, "recipients": r.recipients, "sent_at": r.sent_at,
-        }),
-    }
-    .to_string()
-}
-
 /// Queues the new reminders for the channels that cover them.
-pub async fn enqueue(store: &Store, reminders: &[ReminderRow]) -> Result<usize, StoreError> {
+pub async fn enqueue(store: &Store, reminders: &[Reminder]) -> Result<usize, StoreError> {
     let channels = store.channels().await?;
     let mut n = 0;
     for r in reminders {
         for c in channels.iter().filter(|c| r.unit_path.contains(&c.region)) {
-            let d = DeliveryRow {
-                key: format!("{}@{}", r.identity, c.key),
-                reminder: r.identity.clone(),
-                channel: c.key.clone(),
-                region_path: r.unit_path.clone(),
-                kind: c.kind.clone(),
-                url: c.url.clone(),
-                payload: payload(&c.kind, r),
-                status: "pending".into(),
-                attempts: 0,
-                next_attempt_at: r.sent_at.clone(),
-                log: vec![],
-            };
-            if store.enqueue_delivery(&d).await? {
+            if store.enqueue_delivery(&Delivery::queued(r, c)).await? {
                 n += 1;
             }
         }
@@ -118,29 +83,36 @@ pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Resu
             continue; // another worker has this attempt
         }
         let attempt = d.attempts + 1;
-        let outcome = match d.kind.as_str() {
-            "email" => send_mail(outbox, &d).await,
+        let outcome = match d.kind {
+            ChannelKind::Email => send_mail(outbox, &d).await,
             _ => send(&d, &outbox.allow_hosts).await,
         };
-        let entry = json!({ "attempt": attempt, "at": now.to_rfc3339(), "ok": outcome.is_ok(), "detail": match &outcome { Ok(s) | Err(s) => s.clone() } });
-        let (status, next) = match outcome {
-            Ok(_) => ("delivered", now),
-            Err(_) if attempt as usize > BACKOFF_MINUTES.len() => ("dead", now),
-            Err(_) => ("pending", now + Duration::minutes(BACKOFF_MINUTES[(attempt - 1) as usize])),
+        let entry = Attempt {
+            attempt,
+            at: now,
+            ok: outcome.is_ok(),
+            detail: match &outcome {
+                Ok(s) | Err(s) => s.clone(),
+            },
         };
-        crate::metrics::delivery_attempt(&d.kind, status);
-        if status == "delivered" {
+        let (status, next) = match outcome {
+            Ok(_) => (DeliveryStatus::Delivered, now),
+            Err(_) if attempt as usize > BACKOFF_MINUTES.len() => (DeliveryStatus::Dead, now),
+            Err(_) => (DeliveryStatus::Pending, now + Duration::minutes(BACKOFF_MINUTES[(attempt - 1) as usize])),
+        };
+        crate::metrics::delivery_attempt(d.kind.as_str(), status.as_str());
+        if status == DeliveryStatus::Delivered {
             delivered += 1;
         } else {
-            tracing::warn!(delivery = %d.key, kind = %d.kind, attempt, status, "delivery failed");
+            tracing::warn!(delivery = %d.key, kind = d.kind.as_str(), attempt, status = status.as_str(), "delivery failed");
         }
-        store.record_attempt(&d.key, status, next, entry).await?;
+        store.record_attempt(&d.key, status, next, &entry).await?;
     }
     Ok(delivered)
 }
 
 /// One message through the relay; the relay's answer is the outcome.
-async fn send_mail(outbox: &Outbox, d: &DeliveryRow) -> Result<String, String> {
+async fn send_mail(outbox: &Outbox, d: &Delivery) -> Result<String, String> {
     let mail = outbox.mail.as_ref().ok_or("e-mail is not configured on this server (smtp_url)")?;
     let body: serde_json::Value = serde_json::from_str(&d.payload).map_err(|e| format!("bad payload: {e}"))?;
     let mut builder =
@@ -162,7 +134,7 @@ const ANSWER_LIMIT: usize = 64 * 1024;
 /// One POST to the address checked just now; robots answer 200 with `errcode` 0 when they accept
 /// the message. Redirects are not followed, and what is recorded is the status code and a fixed
 /// message — never the target's answer, which could carry what a probe of the network found.
-async fn send(d: &DeliveryRow, allow: &[String]) -> Result<String, String> {
+async fn send(d: &Delivery, allow: &[String]) -> Result<String, String> {
     let url = WebhookUrl::parse(&d.url, allow).map_err(|_| "the channel's address is not allowed".to_owned())?;
     let candidates: Vec<IpAddr> = match url.literal() {
         Some(ip) => vec![ip],
@@ -203,7 +175,7 @@ async fn send(d: &DeliveryRow, allow: &[String]) -> Result<String, String> {
     if !status.is_success() {
         return Err(format!("HTTP {}", status.as_u16()));
     }
-    if d.kind != "generic" {
+    if d.kind != ChannelKind::Generic {
         let mut body = Vec::new();
         while body.len() < ANSWER_LIMIT {
             match resp.chunk().await {

@@ -7,9 +7,7 @@ use chrono::{DateTime, Days, Utc};
 
 use crate::domain::Audience as DeliverableAudience;
 use crate::domain::deadline::local_day;
-use crate::domain::reminder::{Audience, Due, ReminderRules, collapse, due_between};
-use crate::domain::{Key, RegionCode, RegionLevel};
-use crate::store::reminders::ReminderRow;
+use crate::domain::reminder::{Deadline, Reminder, ReminderRules, collapse, deadline_reminder, due_between};
 use crate::store::{Store, StoreError};
 
 /// Chasing stops this many days after a programme's period ends.
@@ -43,7 +41,7 @@ pub async fn run(
     now: DateTime<Utc>,
     previous: Option<DateTime<Utc>>,
     dry_run: bool,
-) -> Result<Vec<ReminderRow>, StoreError> {
+) -> Result<Vec<Reminder>, StoreError> {
     run_scoped(store, now, previous, dry_run, Scope::All).await
 }
 
@@ -54,7 +52,7 @@ pub async fn run_scoped(
     previous: Option<DateTime<Utc>>,
     dry_run: bool,
     scope: Scope<'_>,
-) -> Result<Vec<ReminderRow>, StoreError> {
+) -> Result<Vec<Reminder>, StoreError> {
     let today = local_day(now);
     let yesterday = today.pred_opt().expect("dates stay in range");
     let after = previous.map(local_day).unwrap_or(yesterday).min(yesterday);
@@ -93,24 +91,21 @@ pub async fn run_scoped(
                     if catching_up {
                         due = collapse(due);
                     }
+                    let deadline = Deadline {
+                        programme: &p.key,
+                        unit: &u.region,
+                        unit_name: &u.name,
+                        unit_path: &u.path,
+                        deliverable: &d.key,
+                        title: &d.title,
+                        occurrence: &o.key,
+                        due_on: o.due_on,
+                        due_text: &o.due_text,
+                    };
                     for r in due {
-                        let row = reminder(
-                            &p.key,
-                            &u.region,
-                            &u.name,
-                            &u.path,
-                            &d.key,
-                            &d.title,
-                            &o.key,
-                            o.due_on,
-                            &o.due_text,
-                            r,
-                            rules.escalate_to.as_ref(),
-                            &users,
-                            now,
-                        );
-                        if dry_run || store.insert_reminder(&row).await? {
-                            created.push(row);
+                        let reminder = deadline_reminder(&deadline, r, rules.escalate_to.as_ref(), &users, now);
+                        if dry_run || store.insert_reminder(&reminder).await? {
+                            created.push(reminder);
                         }
                     }
                 }
@@ -120,100 +115,11 @@ pub async fn run_scoped(
     Ok(created)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn reminder(
-    programme: &Key,
-    unit: &RegionCode,
-    unit_name: &str,
-    path: &[RegionCode],
-    deliverable: &Key,
-    title: &str,
-    occurrence: &str,
-    due_on: chrono::NaiveDate,
-    due_text: &str,
-    r: Due,
-    escalate_to: Option<&RegionCode>,
-    users: &[crate::store::accounts::UserRow],
-    now: DateTime<Utc>,
-) -> ReminderRow {
-    let audience = r.kind.audience();
-    let level_code = |level: RegionLevel| path.iter().find(|c| c.level() == level).map(|c| c.to_string());
-    let recipients: Vec<String> = match audience {
-        Audience::Lead => users
-            .iter()
-            .filter(|u| u.role == "unit_lead" && u.region == unit.as_str())
-            .map(|u| u.username.clone())
-            .collect(),
-        Audience::City => {
-            let city = level_code(RegionLevel::City);
-            users
-                .iter()
-                .filter(|u| u.role == "city_reviewer" && Some(&u.region) == city.as_ref())
-                .map(|u| u.username.clone())
-                .collect()
-        }
-        // The programme may name who is told last: that region's reviewers, admins and leaders.
-        Audience::Province => match escalate_to {
-            Some(to) => users
-                .iter()
-                .filter(|u| u.region == to.as_str() && !matches!(u.role.as_str(), "unit_lead" | "evaluator"))
-                .map(|u| u.username.clone())
-                .collect(),
-            None => {
-                let province = level_code(RegionLevel::Province);
-                users
-                    .iter()
-                    .filter(|u| u.role == "province_admin" && Some(&u.region) == province.as_ref())
-                    .map(|u| u.username.clone())
-                    .collect()
-            }
-        },
-    };
-    let message = match r.kind {
-        crate::domain::reminder::Kind::Before(n) => {
-            format!("【临近提醒】{unit_name}：{title}（{due_text}）还有{n}个工作日到期，请按时报送。")
-        }
-        crate::domain::reminder::Kind::OnTheDay => {
-            format!("【到期提醒】{unit_name}：{title}（{due_text}）今日到期，请于今日内报送。")
-        }
-        crate::domain::reminder::Kind::Overdue => {
-            format!("【催办】{unit_name}：{title}（{due_text}）已逾期未报送，请尽快报送。")
-        }
-        crate::domain::reminder::Kind::EscalateCity => {
-            format!("【逾期报告】{unit_name}的{title}（{due_text}）逾期未报送，请市级督促。")
-        }
-        crate::domain::reminder::Kind::EscalateProvince => {
-            format!("【逾期报告】{unit_name}的{title}（{due_text}）逾期未报送，请省级督办。")
-        }
-    };
-    ReminderRow {
-        identity: format!("{programme}~{unit}~{deliverable}~{occurrence}~{}", r.identity()),
-        programme: programme.to_string(),
-        unit: unit.to_string(),
-        unit_name: unit_name.to_owned(),
-        unit_path: path.iter().map(|c| c.to_string()).collect(),
-        deliverable: deliverable.to_string(),
-        occurrence: occurrence.to_owned(),
-        due_on: due_on.to_string(),
-        kind: r.kind.code(),
-        audience: match audience {
-            Audience::Lead => "lead".into(),
-            Audience::City => "city".into(),
-            Audience::Province => "province".into(),
-        },
-        send_date: r.date.to_string(),
-        message,
-        recipients,
-        read_by: vec![],
-        sent_at: now.to_rfc3339(),
-    }
-}
-
 /// The reminders each unit would get at `now` (a preview; nothing is stored).
-pub async fn preview(store: &Store, now: DateTime<Utc>) -> Result<HashMap<String, Vec<ReminderRow>>, StoreError> {
-    let mut by_programme: HashMap<String, Vec<ReminderRow>> = HashMap::new();
+pub async fn preview(store: &Store, now: DateTime<Utc>) -> Result<HashMap<String, Vec<Reminder>>, StoreError> {
+    let mut by_programme: HashMap<String, Vec<Reminder>> = HashMap::new();
     for r in run(store, now, None, true).await? {
-        by_programme.entry(r.programme.clone()).or_default().push(r);
+        by_programme.entry(r.programme.to_string()).or_default().push(r);
     }
     Ok(by_programme)
 }

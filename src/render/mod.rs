@@ -8,13 +8,12 @@ pub mod table;
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use crate::domain::bulletin::Bulletin;
 use crate::domain::bulletin::{Content, Kind, chinese_date, percent};
 use crate::domain::deadline::local_day;
-use crate::store::bulletins::BulletinRow;
 
 /// The templates, compiled into the binary so a deployment is one file.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -216,7 +215,8 @@ fn change_text(change: Option<i32>) -> String {
 }
 
 /// Renders a bulletin; `format` decides the template and how much a short format leaves out.
-pub fn bulletin(row: &BulletinRow, c: &Content, format: Format) -> Result<String, String> {
+pub fn bulletin(row: &Bulletin, format: Format) -> Result<String, String> {
+    let c = &row.content;
     let short = format == Format::Text;
     let (rank_limit, named_limit) = if short { (5, 8) } else { (usize::MAX, usize::MAX) };
     let ranking: Vec<Line> = c
@@ -269,15 +269,14 @@ pub fn bulletin(row: &BulletinRow, c: &Content, format: Format) -> Result<String
     for (s, n) in sections.iter_mut().zip(NUMERALS) {
         s.numeral = n;
     }
-    let published = row.published_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-    let date = published.map(|t| local_day(t.with_timezone(&Utc))).unwrap_or(c.as_of);
+    let date = row.published.as_ref().map_or(c.as_of, |p| local_day(p.at));
     let html = format == Format::Html;
     let view = View {
         c,
         title: &row.title,
-        draft: row.status != "published",
-        number: match row.number {
-            Some(n) => format!("第{n}期"),
+        draft: !row.is_published(),
+        number: match &row.published {
+            Some(p) => format!("第{}期", p.number),
             None => "（草稿）".into(),
         },
         date: chinese_date(date),

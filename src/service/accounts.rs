@@ -13,9 +13,9 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::domain::access::{Principal, Role};
-use crate::domain::{DomainError, RegionCode, RegionLevel};
+use crate::domain::account::{Account, Session};
+use crate::domain::{DomainError, RegionCode};
 pub use crate::service::error::ServiceError;
-use crate::store::accounts::{SessionRow, UserRow};
 use crate::store::audit::Actor;
 use crate::store::{Store, StoreError};
 
@@ -76,32 +76,21 @@ pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Resu
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| StoreError::Internal(format!("password hashing: {e}")))??;
-    let mut path: Vec<String> = tree.ancestors(new.region).iter().map(|r| r.code.to_string()).collect();
+    let mut path: Vec<RegionCode> = tree.ancestors(new.region).iter().map(|r| r.code.clone()).collect();
     path.reverse();
-    path.push(new.region.to_string());
-    let row = UserRow {
+    path.push(new.region.clone());
+    let account = Account {
         username: username.to_owned(),
         display_name: crate::domain::programme::text("display_name", new.display_name, 64)?,
-        role: new.role.as_str().to_owned(),
-        region: new.region.to_string(),
+        role: new.role,
+        region: new.region.clone(),
         region_path: path,
-        region_level: region.level.as_str().to_owned(),
+        region_level: region.level,
         password_hash,
         disabled: false,
-        created_at: actor.at.to_rfc3339(),
+        created_at: actor.at,
     };
-    store.create_user(&row, actor).await
-}
-
-pub(crate) fn principal(user: &UserRow) -> Result<Principal, StoreError> {
-    let bad = |e: DomainError| StoreError::corrupt("user", e);
-    Ok(Principal {
-        username: user.username.clone(),
-        role: Role::parse(&user.role).map_err(bad)?,
-        region: RegionCode::parse(&user.region).map_err(bad)?,
-        region_level: RegionLevel::parse(&user.region_level).map_err(bad)?,
-        region_path: user.region_path.iter().map(|c| RegionCode::parse(c)).collect::<Result<_, _>>().map_err(bad)?,
-    })
+    store.create_user(&account, actor).await
 }
 
 /// The actor record for a principal's mutations.
@@ -310,14 +299,14 @@ pub async fn login(
         }
     };
     throttle.succeeded(store, username).await?;
-    let p = principal(&user)?;
+    let p = user.principal();
     let token = new_token();
     let expires = now + ttl;
-    let session = SessionRow {
+    let session = Session {
         token_hash: token_hash(&token),
         username: user.username.clone(),
-        created_at: now.to_rfc3339(),
-        expires_at: expires.to_rfc3339(),
+        created_at: now,
+        expires_at: expires,
         revoked: false,
     };
     store.create_session(&session, &actor(&p, now)).await?;
@@ -329,10 +318,10 @@ pub async fn login(
 pub async fn authenticate(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Option<Principal>, StoreError> {
     let Some(signed_in) = store.recent_sign_in(&token_hash(token)).await? else { return Ok(None) };
     let (session, user) = &*signed_in;
-    if session.revoked || session.expires()? <= now || user.disabled {
+    if !session.is_live(now) || user.disabled {
         return Ok(None);
     }
-    principal(user).map(Some)
+    Ok(Some(user.principal()))
 }
 
 pub async fn logout(store: &Store, token: &str, p: &Principal, now: DateTime<Utc>) -> Result<(), StoreError> {

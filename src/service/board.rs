@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::access::{Access, Principal};
-use crate::domain::board::{self, BoardRow, BoardUnit, Expanded};
+use crate::domain::board::{self, BoardLine, BoardUnit, Expanded};
 use crate::domain::deadline::Occurrence;
 use crate::domain::{Deliverable, Key, RegionCode, RouteStep, Status};
 use crate::store::{BoardParts, Store, StoreError, programmes::StoredProgramme};
@@ -28,26 +28,26 @@ pub struct Board {
     pub as_of: DateTime<Utc>,
     pub parts: Arc<BoardParts>,
     pub expanded: Vec<Expanded>,
-    pub rows: Vec<BoardRow>,
+    pub rows: Vec<BoardLine>,
     pub totals: HashMap<Status, usize>,
     pub calendar: crate::domain::calendar::Calendar,
 }
 
 impl Board {
-    pub fn unit(&self, r: &BoardRow) -> &BoardUnit {
+    pub fn unit(&self, r: &BoardLine) -> &BoardUnit {
         &self.parts.units[r.unit]
     }
 
-    pub fn deliverable(&self, r: &BoardRow) -> &Deliverable {
+    pub fn deliverable(&self, r: &BoardLine) -> &Deliverable {
         &self.expanded[r.deliverable].deliverable
     }
 
-    pub fn occurrence(&self, r: &BoardRow) -> &Occurrence {
+    pub fn occurrence(&self, r: &BoardLine) -> &Occurrence {
         &self.expanded[r.deliverable].occurrences[r.occurrence]
     }
 
     /// The route this row's unit files along.
-    pub fn route(&self, r: &BoardRow) -> &[RouteStep] {
+    pub fn route(&self, r: &BoardLine) -> &[RouteStep] {
         let e = &self.expanded[r.deliverable];
         if self.parts.units[r.unit].files_directly { &e.direct_route } else { &e.route }
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::access::Principal;
-use crate::domain::bulletin::Kind;
+use crate::domain::bulletin::{Kind, Period};
 use crate::domain::deadline::YearMonth;
 use crate::domain::filing::Decision;
 use crate::domain::{Key, RegionCode};
@@ -23,7 +23,7 @@ fn at(s: &str) -> DateTime<Utc> {
 
 async fn who(store: &Store, name: &str) -> Result<Principal, ServiceError> {
     let user = store.user(name).await?.ok_or_else(|| StoreError::NotFound(format!("demo account {name}")))?;
-    Ok(crate::service::accounts::principal(&user)?)
+    Ok(user.principal())
 }
 
 /// Files (creates and submits) one deadline as `lead`; returns the filing's key.
@@ -72,7 +72,7 @@ async fn bulletin(
     period: &str,
     when: &str,
 ) -> Result<(), ServiceError> {
-    let req = Request { kind: Kind::Monthly, period: period.into(), region: None };
+    let req = Request { period: Period::new(Kind::Monthly, period)?, region: None };
     let b = bulletins::draft(store, Some(by), &Key::parse(programme)?, &req, at(when)).await?;
     bulletins::publish(store, by, &b.key, b.revision, at(when)).await?;
     Ok(())
@@ -80,7 +80,7 @@ async fn bulletin(
 
 /// Plays the demo's history unless it was played before; returns whether it played now.
 pub async fn play(store: &Store) -> Result<bool, ServiceError> {
-    if !store.bulletins(XIXIU).await?.is_empty() {
+    if !store.bulletins(&Key::parse(XIXIU)?).await?.is_empty() {
         return Ok(false);
     }
     // 西秀区, April–June 2019: 旧州镇 files every month on time and the district files

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::access::{Access, Principal};
 use crate::domain::compliance::{Cell, CellStatus};
 use crate::domain::deadline::YearMonth;
+use crate::domain::feed::Feed;
 use crate::domain::filing::Timeliness;
 use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::render::ical::Deadline;
@@ -15,7 +16,6 @@ use crate::service::accounts::{actor, new_token, token_hash};
 use crate::service::filings::{ServiceError, compliance, gate, unit_of};
 use crate::service::scoring::{programme_gate, ranking};
 use crate::store::Store;
-use crate::store::bulletins::FeedRow;
 
 /// How a compliance cell reads in Chinese.
 pub fn cell_text(cell: Option<&Cell>) -> String {
@@ -84,7 +84,7 @@ pub async fn compliance_table(
     columns.extend(m.columns.iter().map(|c| Column::new(&format!("{}（{}）", c.title, c.due_text), 10.0)));
     columns.extend(["应报送", "按时报送", "逾期报送", "未报送", "按时报送率"].map(|h| Column::new(h, 8.0)));
     let rows = m
-        .rows
+        .lines
         .iter()
         .map(|r| {
             let mut row = vec![Value::Text(r.unit.to_string()), Value::Text(r.name.clone())];
@@ -120,8 +120,7 @@ pub async fn reward_table(store: &Store, p: &Principal, key: &Key, reward: &str)
         .ok_or_else(|| ServiceError::Hidden(format!("reward allocation {reward}")))?;
     let units = store.units(key).await?;
     let mut rows = Vec::new();
-    for s in &row.shares {
-        let share: crate::domain::reward::Share = crate::store::rows::decode("reward share", s.clone())?;
+    for share in &row.shares {
         let Some(u) = units.iter().find(|u| u.unit.region == share.unit) else { continue };
         if !p.can_read_unit(&u.path) {
             continue;
@@ -154,7 +153,7 @@ pub async fn unit_deadlines(
     now: DateTime<Utc>,
 ) -> Result<(String, Vec<Deadline>), ServiceError> {
     let m = compliance(store, &Principal::system_reader("calendar-feed"), key, Some(unit), now).await?;
-    let Some(row) = m.rows.iter().find(|r| &r.unit == unit) else { return Ok((unit.to_string(), vec![])) };
+    let Some(row) = m.lines.iter().find(|r| &r.unit == unit) else { return Ok((unit.to_string(), vec![])) };
     let out = m
         .columns
         .iter()
@@ -181,44 +180,38 @@ pub async fn create_feed(
     key: &Key,
     unit: &RegionCode,
     now: DateTime<Utc>,
-) -> Result<(FeedRow, String), ServiceError> {
+) -> Result<(Feed, String), ServiceError> {
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::ManageFeed { unit_path: &u.path }, "unit")?;
     let token = new_token();
-    let row = FeedRow {
+    let feed = Feed {
         key: uuid::Uuid::new_v4().simple().to_string(),
         token_hash: token_hash(&token),
-        programme: key.to_string(),
-        unit: unit.to_string(),
-        unit_path: u.path.iter().map(ToString::to_string).collect(),
+        programme: key.clone(),
+        unit: unit.clone(),
+        unit_path: u.path,
         created_by: p.username.clone(),
-        created_at: now.to_rfc3339(),
+        created_at: now,
         revoked: false,
     };
-    store.create_feed(&row, &actor(p, now)).await?;
-    Ok((row, token))
+    store.create_feed(&feed, &actor(p, now)).await?;
+    Ok((feed, token))
 }
 
-pub async fn feeds(store: &Store, p: &Principal, key: &Key, unit: &RegionCode) -> Result<Vec<FeedRow>, ServiceError> {
+pub async fn feeds(store: &Store, p: &Principal, key: &Key, unit: &RegionCode) -> Result<Vec<Feed>, ServiceError> {
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::ReadUnit { unit_path: &u.path }, "unit")?;
-    Ok(store.feeds(key.as_str(), unit.as_str()).await?)
+    Ok(store.feeds(key, unit).await?)
 }
 
-pub async fn revoke_feed(
-    store: &Store,
-    p: &Principal,
-    feed: &str,
-    now: DateTime<Utc>,
-) -> Result<FeedRow, ServiceError> {
+pub async fn revoke_feed(store: &Store, p: &Principal, feed: &str, now: DateTime<Utc>) -> Result<Feed, ServiceError> {
     let f = store.feed(feed).await?.ok_or_else(|| ServiceError::Hidden(format!("calendar feed {feed}")))?;
-    let path = RegionCode::parse_path(&f.unit_path);
-    gate(p, Access::ManageFeed { unit_path: &path }, "calendar feed")?;
+    gate(p, Access::ManageFeed { unit_path: &f.unit_path }, "calendar feed")?;
     if f.revoked {
         return Err(DomainError::rule(Rule::Revoked, "this calendar feed is already revoked").into());
     }
     store.revoke_feed(feed, &actor(p, now)).await?;
-    Ok(FeedRow { revoked: true, ..f })
+    Ok(Feed { revoked: true, ..f })
 }
 
 /// The feed behind a secret token, or none (unknown or revoked: the caller answers 404).
@@ -227,8 +220,7 @@ pub async fn feed_by_token(store: &Store, token: &str, now: DateTime<Utc>) -> Re
         return Ok(None);
     }
     let Some(f) = store.feed_by_token(&token_hash(token)).await? else { return Ok(None) };
-    let key = Key::parse(&f.programme)?;
-    let unit = RegionCode::parse(&f.unit)?;
+    let (key, unit) = (f.programme, f.unit);
     let stored = store.programme(&key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     let (name, deadlines) = unit_deadlines(store, &key, &unit, now).await?;
     Ok(Some(crate::render::ical::feed(&format!("{name} · {}", stored.programme.title), &deadlines, now)))

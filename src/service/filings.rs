@@ -2,17 +2,15 @@
 //! what it needs, asks the access rules and the domain, and stores the change with its audit
 //! record.
 
-use std::collections::HashMap;
-
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::domain::access::{Access, Principal};
-use crate::domain::compliance::{self, Cell, Tally};
+use crate::domain::compliance::{self, Matrix};
+use crate::domain::filing::{Attachment, Review, Version};
 use crate::domain::filing::{Decision, Filing};
-use crate::domain::{DomainError, Key, RegionCode, RegionLevel, Rule};
+use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::service::accounts::actor;
-use crate::store::filings::{AttachmentRow, Extra, Idempotency, Inserted, ReviewRow, VersionRow};
+use crate::store::filings::{Extra, Idempotency, Inserted};
 use crate::store::{Store, StoreError};
 
 pub use super::error::ServiceError;
@@ -194,7 +192,7 @@ pub async fn attach(
     bytes: &[u8],
     limit: usize,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<(Filing, AttachmentRow), ServiceError> {
+) -> Result<(Filing, Attachment), ServiceError> {
     let mut f = for_lead(store, p, key).await?;
     let filename = crate::domain::programme::text("filename", filename, 200)?;
     if filename.contains(['/', '\\']) {
@@ -215,32 +213,31 @@ pub async fn attach(
         )
         .into());
     }
-    let row = AttachmentRow {
+    let attachment = Attachment {
         key: uuid::Uuid::new_v4().simple().to_string(),
         filing: f.key.clone(),
         filename,
         content_type,
         size: bytes.len() as i64,
         sha256: Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect(),
-        data: base64::engine::general_purpose::STANDARD.encode(bytes),
         uploaded_by: p.username.clone(),
-        uploaded_at: at.to_rfc3339(),
+        uploaded_at: at,
     };
-    f.attach(row.key.clone())?;
-    store.save_filing(&f, revision, vec![Extra::Attachment(row.clone())], "filing.attach", &actor(p, at)).await?;
-    Ok((f, AttachmentRow { data: String::new(), ..row }))
+    f.attach(attachment.key.clone())?;
+    let extra = Extra::Attachment(attachment.clone(), bytes);
+    store.save_filing(&f, revision, vec![extra], "filing.attach", &actor(p, at)).await?;
+    Ok((f, attachment))
 }
 
 /// Reads an attachment (with its bytes) of a filing this account may see.
-pub async fn attachment(store: &Store, p: &Principal, key: &str) -> Result<(AttachmentRow, Vec<u8>), ServiceError> {
-    let a = store.attachment(key, true).await?.ok_or_else(|| ServiceError::Hidden(format!("attachment `{key}`")))?;
+pub async fn attachment(store: &Store, p: &Principal, key: &str) -> Result<(Attachment, Vec<u8>), ServiceError> {
+    let (a, bytes) =
+        store.attachment(key, true).await?.ok_or_else(|| ServiceError::Hidden(format!("attachment `{key}`")))?;
     get(store, p, &a.filing).await.map_err(|e| match e {
         ServiceError::Hidden(_) => ServiceError::Hidden(format!("attachment `{key}`")),
         other => other,
     })?;
-    let bytes =
-        base64::engine::general_purpose::STANDARD.decode(&a.data).map_err(|e| StoreError::corrupt("attachment", e))?;
-    Ok((AttachmentRow { data: String::new(), ..a }, bytes))
+    Ok((a, bytes))
 }
 
 pub async fn submit(
@@ -252,14 +249,14 @@ pub async fn submit(
 ) -> Result<Filing, ServiceError> {
     let mut f = for_lead(store, p, key).await?;
     let version = f.submit(at)?;
-    let row = VersionRow {
+    let row = Version {
         filing: f.key.clone(),
-        version: i64::from(version),
+        version,
         title: f.title.clone(),
         body: f.body.clone(),
         attachments: f.attachments.clone(),
         submitted_by: p.username.clone(),
-        submitted_at: at.to_rfc3339(),
+        submitted_at: at,
     };
     store.save_filing(&f, revision, vec![Extra::Version(row)], "filing.submit", &actor(p, at)).await?;
     Ok(f)
@@ -296,55 +293,18 @@ pub async fn review(
         f.mark_exemplary(&decision, quote)?;
     }
     let (step, s) = f.review(&decision)?;
-    let row = ReviewRow {
+    let action = format!("filing.review.{}", decision.code());
+    let row = Review {
         filing: f.key.clone(),
-        version: i64::from(f.version),
-        step: step as i64,
-        level: s.level.as_str().to_owned(),
-        decision: match &decision {
-            Decision::Approve => "approve",
-            Decision::File => "file",
-            Decision::Return(_) => "return",
-        }
-        .to_owned(),
-        reason: match &decision {
-            Decision::Return(r) => Some(r.clone()),
-            _ => None,
-        },
+        version: f.version,
+        step: step as u32,
+        level: s.level,
+        decision,
         reviewer: p.username.clone(),
-        decided_at: at.to_rfc3339(),
+        decided_at: at,
     };
-    let action = format!("filing.review.{}", row.decision);
     store.save_filing(&f, revision, vec![Extra::Review(row)], &action, &actor(p, at)).await?;
     Ok(f)
-}
-
-/// One column of the matrix: a deliverable's occurrence.
-#[derive(Debug, Clone)]
-pub struct Column {
-    pub deliverable: Key,
-    pub title: String,
-    pub occurrence: String,
-    pub due_on: chrono::NaiveDate,
-    pub due_text: String,
-}
-
-/// One row: a unit and its cells (None where the deliverable is not asked of the unit).
-#[derive(Debug, Clone)]
-pub struct MatrixRow {
-    pub unit: RegionCode,
-    pub name: String,
-    pub city: Option<RegionCode>,
-    pub cells: Vec<Option<(Cell, Option<String>)>>,
-    pub tally: Tally,
-}
-
-#[derive(Debug, Clone)]
-pub struct Matrix {
-    pub columns: Vec<Column>,
-    pub rows: Vec<MatrixRow>,
-    pub by_city: Vec<(RegionCode, Tally)>,
-    pub overall: Tally,
 }
 
 /// The compliance matrix at `now`, over the units this account may read (inside `region`).
@@ -361,52 +321,8 @@ pub async fn compliance(
     })?;
     let reach = store.recent_reach(programme).await?.unwrap_or_default();
     gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
-    let filings: HashMap<(RegionCode, Key, String), Filing> = store
-        .programme_filings(programme)
-        .await?
-        .into_iter()
-        .map(|f| ((f.unit.clone(), f.deliverable.clone(), f.occurrence.clone()), f))
-        .collect();
-    let mut columns = Vec::new();
-    let mut audience = Vec::new();
-    for d in &parts.deliverables {
-        for o in d.deadline.occurrences(&parts.stages)? {
-            columns.push(Column {
-                deliverable: d.key.clone(),
-                title: d.title.clone(),
-                occurrence: o.key,
-                due_on: o.due_on,
-                due_text: o.due_text,
-            });
-            audience.push(d.audience);
-        }
-    }
-    let mut rows = Vec::new();
-    let mut cities: HashMap<RegionCode, Tally> = HashMap::new();
-    let mut overall = Tally::default();
-    for u in parts.units.iter().filter(|u| p.can_read_unit(&u.path) && region.is_none_or(|r| u.path.contains(r))) {
-        let city = u.path.iter().find(|c| c.level() == RegionLevel::City).cloned();
-        let mut tally = Tally::default();
-        let cells = columns
-            .iter()
-            .zip(&audience)
-            .map(|(c, a)| {
-                if *a == crate::domain::Audience::Demonstration && !u.demonstration {
-                    return None;
-                }
-                let f = filings.get(&(u.region.clone(), c.deliverable.clone(), c.occurrence.clone()));
-                let cell = compliance::cell(c.due_on, f.map(|f| (f.state, f.first_submitted_at)), now);
-                tally.add(cell);
-                overall.add(cell);
-                if let Some(city) = &city {
-                    cities.entry(city.clone()).or_default().add(cell);
-                }
-                Some((cell, f.map(|f| f.key.clone())))
-            })
-            .collect();
-        rows.push(MatrixRow { unit: u.region.clone(), name: u.name.clone(), city, cells, tally });
-    }
-    let mut by_city: Vec<_> = cities.into_iter().collect();
-    by_city.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Matrix { columns, rows, by_city, overall })
+    let filings = store.programme_filings(programme).await?;
+    let shown =
+        |u: &crate::domain::board::BoardUnit| p.can_read_unit(&u.path) && region.is_none_or(|r| u.path.contains(r));
+    Ok(compliance::matrix(&parts.stages, &parts.deliverables, &parts.units, &filings, shown, now)?)
 }

@@ -7,17 +7,23 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::domain::access::{Access, Principal};
+use crate::domain::appeal::{self, Appeal, AppealStatus};
 use crate::domain::deadline::{YearMonth, due_instant};
-use crate::domain::evaluation::{self, PanelMember, Phase};
-use crate::domain::filing::{Timeliness, timeliness};
-use crate::domain::reward::{self, Method, Share};
-use crate::domain::scoring::{self, AdjustmentKind, AutoRule, Line, Placed, Points, Scheme, UnitScore};
-use crate::domain::{Audience, DomainError, Key, RegionCode, Rule};
+use crate::domain::evaluation::{self, Evaluation, PanelMember, Phase};
+use crate::domain::reward::{self, Allocation, Method};
+use crate::domain::scoring::{
+    self, Adjustment, AdjustmentKind, AutoLineId, Placed, Points, PublishedRanking, Scheme, UnitScore,
+};
+use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::service::accounts::actor;
 use crate::service::filings::{ServiceError, gate, unit_of};
 use crate::store::Store;
-use crate::store::rows::decode_ref;
-use crate::store::scoring::{AdjustmentRow, AppealRow, EvaluationRow, Overturn, RankingRow, RewardRow};
+use crate::store::scoring::Overturn;
+
+/// A new record's key.
+fn new_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
 
 /// The programme's scope path, after checking the account may read it (and define it).
 pub async fn programme_gate(
@@ -41,7 +47,8 @@ pub async fn scheme_required(store: &Store, key: &Key) -> Result<Scheme, Service
         .ok_or_else(|| DomainError::rule(Rule::NoScheme, format!("programme `{key}` has no scoring scheme yet")).into())
 }
 
-/// Every unit's itemised score for a month, in unit-code order, with unit names.
+/// Every unit's itemised score for a month, in unit-code order, with unit names: the record
+/// gathered here, the lines and scores decided by `scoring::month_scores`.
 pub async fn month_scores(
     store: &Store,
     key: &Key,
@@ -56,89 +63,18 @@ pub async fn month_scores(
         store.voided_lines(key),
         store.returns(key),
     )?;
-    let filings: HashMap<(&RegionCode, &Key, &str), &crate::domain::filing::Filing> =
-        filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f)).collect();
-    let mut lines: HashMap<&RegionCode, Vec<Line>> = HashMap::new();
-    for d in &parts.deliverables {
-        let rules: Vec<&AutoRule> =
-            scheme.auto_rules.iter().filter(|r| r.deliverable().is_none_or(|k| k == &d.key)).collect();
-        if rules.is_empty() {
-            continue;
-        }
-        for o in d.deadline.occurrences(&parts.stages)? {
-            if YearMonth::of(o.due_on) != month {
-                continue;
-            }
-            for u in &parts.units {
-                if d.audience == Audience::Demonstration && !u.demonstration {
-                    continue;
-                }
-                let f = filings.get(&(&u.region, &d.key, o.key.as_str()));
-                let t = timeliness(o.due_on, f.and_then(|f| f.first_submitted_at), now);
-                for r in &rules {
-                    let (id, points, reason) = match (r, t) {
-                        (AutoRule::Late { per_day, cap, .. }, Timeliness::Late(days)) => (
-                            format!("auto:late:{}:{}", d.key, o.key),
-                            Points((per_day.0 * days).min(cap.0)),
-                            format!("{}（{}）迟报 {days} 天", d.title, o.due_text),
-                        ),
-                        (AutoRule::Missing { points, .. }, Timeliness::Missing) => (
-                            format!("auto:missing:{}:{}", d.key, o.key),
-                            *points,
-                            format!("{}（{}）未报送", d.title, o.due_text),
-                        ),
-                        (AutoRule::Returned { points, .. }, _) => {
-                            let n = f.and_then(|f| returns.get(&f.key)).copied().unwrap_or(0);
-                            for i in 1..=n {
-                                lines.entry(&u.region).or_default().push(Line {
-                                    id: format!("auto:returned:{}:{}:{i}", d.key, o.key),
-                                    item: r.item().clone(),
-                                    kind: AdjustmentKind::Deduction,
-                                    points: *points,
-                                    reason: format!("{}（{}）第 {i} 次退回修改", d.title, o.due_text),
-                                });
-                            }
-                            continue;
-                        }
-                        _ => continue,
-                    };
-                    lines.entry(&u.region).or_default().push(Line {
-                        id,
-                        item: r.item().clone(),
-                        kind: AdjustmentKind::Deduction,
-                        points,
-                        reason,
-                    });
-                }
-            }
-        }
-    }
-    let period = month.to_string();
-    for a in adjustments.iter().filter(|a| a.period == period && !a.voided) {
-        if let Some(u) = parts.units.iter().find(|u| u.region.as_str() == a.unit) {
-            lines.entry(&u.region).or_default().push(Line {
-                id: a.key.clone(),
-                item: Key::parse(&a.item).map_err(|e| crate::store::StoreError::corrupt("adjustment", e))?,
-                kind: if a.kind == "bonus" { AdjustmentKind::Bonus } else { AdjustmentKind::Deduction },
-                points: Points(a.points),
-                reason: a.reason.clone(),
-            });
-        }
-    }
-    let scores = parts
-        .units
-        .iter()
-        .map(|u| {
-            let mine: Vec<Line> = lines
-                .remove(&u.region)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|l| !voided.iter().any(|(vu, vl)| vu == u.region.as_str() && vl == &l.id))
-                .collect();
-            (scoring::score(&scheme, &u.region, mine), u.name.clone())
-        })
-        .collect();
-    Ok((scheme, scores))
+    let record = scoring::Record {
+        stages: &parts.stages,
+        deliverables: &parts.deliverables,
+        units: &parts.units,
+        filings: &filings,
+        returns: &returns,
+        adjustments: &adjustments,
+        voided: &voided,
+    };
+    let scores = scoring::month_scores(&scheme, &record, month, now)?;
+    let named = scores.into_iter().zip(&parts.units).map(|(s, u)| (s, u.name.clone())).collect();
+    Ok((scheme, named))
 }
 
 pub use crate::domain::scoring::RankEntry;
@@ -148,18 +84,26 @@ pub use crate::domain::scoring::RankEntry;
 pub struct Ranking {
     pub period: YearMonth,
     pub version: Option<i64>,
-    pub published_at: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub entries: Vec<RankEntry>,
 }
 
-async fn published(store: &Store, key: &Key, month: YearMonth) -> Result<Option<RankingRow>, ServiceError> {
-    Ok(store.rankings(key, &month.to_string()).await?.pop())
+impl From<PublishedRanking> for Ranking {
+    fn from(r: PublishedRanking) -> Self {
+        Self {
+            period: r.period,
+            version: Some(r.version),
+            published_at: Some(r.published_at),
+            reason: r.reason,
+            entries: r.entries,
+        }
+    }
 }
 
-/// The entries of a published ranking row.
-pub(crate) fn entries_of(row: &RankingRow) -> Result<Vec<RankEntry>, ServiceError> {
-    row.entries.iter().map(|e| decode_ref("ranking entry", e).map_err(Into::into)).collect()
+/// The newest published version of a month, if it was published.
+pub async fn published(store: &Store, key: &Key, month: YearMonth) -> Result<Option<PublishedRanking>, ServiceError> {
+    Ok(store.rankings(key, month).await?.pop())
 }
 
 /// The live ranking of a month, computed from the record now.
@@ -185,7 +129,7 @@ pub async fn live_ranking(
     let mut previous: HashMap<RegionCode, u32> = HashMap::new();
     if scheme.ranks(prev_month) {
         let prev = match published(store, key, prev_month).await? {
-            Some(row) => entries_of(&row)?.into_iter().map(|e| (e.unit, e.rank)).collect(),
+            Some(r) => r.entries.into_iter().map(|e| (e.unit, e.rank)).collect(),
             None => {
                 let (_, s) = month_scores(store, key, prev_month, now).await?;
                 let pairs: Vec<_> = s.iter().map(|(u, _)| (u.unit.clone(), u.total)).collect();
@@ -228,14 +172,14 @@ pub async fn ranking(store: &Store, key: &Key, month: YearMonth, now: DateTime<U
 pub struct RankingPage {
     pub period: YearMonth,
     pub version: Option<i64>,
-    pub published_at: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     lines: PageLines,
     window: std::ops::Range<usize>,
 }
 
 enum PageLines {
-    Published(std::sync::Arc<crate::store::scoring::PublishedRanking>),
+    Published(std::sync::Arc<PublishedRanking>),
     Live(Vec<RankEntry>),
 }
 
@@ -250,7 +194,7 @@ impl RankingPage {
 
     /// The published version the page comes from, and the window onto its entries; none for
     /// a live ranking.
-    pub fn published(&self) -> Option<(&crate::store::scoring::PublishedRanking, std::ops::Range<usize>)> {
+    pub fn published(&self) -> Option<(&PublishedRanking, std::ops::Range<usize>)> {
         match &self.lines {
             PageLines::Published(p) => Some((p, self.window.clone())),
             PageLines::Live(_) => None,
@@ -281,11 +225,11 @@ pub async fn ranking_page(
         let from = offset.min(total);
         from..limit.map_or(total, |l| from.saturating_add(l).min(total))
     };
-    Ok(match store.recent_ranking(key, &month.to_string()).await? {
+    Ok(match store.recent_ranking(key, month).await? {
         Some(p) => RankingPage {
             period: month,
             version: Some(p.version),
-            published_at: Some(p.published_at.clone()),
+            published_at: Some(p.published_at),
             reason: p.reason.clone(),
             window: window(p.entries.len()),
             lines: PageLines::Published(p),
@@ -308,20 +252,7 @@ pub async fn ranking_page(
 
 /// Every published version of a month.
 pub async fn ranking_versions(store: &Store, key: &Key, month: YearMonth) -> Result<Vec<Ranking>, ServiceError> {
-    store
-        .rankings(key, &month.to_string())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Ranking {
-                period: month,
-                version: Some(row.version),
-                published_at: Some(row.published_at.clone()),
-                reason: row.reason.clone(),
-                entries: entries_of(row)?,
-            })
-        })
-        .collect()
+    Ok(store.rankings(key, month).await?.into_iter().map(Ranking::from).collect())
 }
 
 /// Freezes the month's ranking as it stands now. A month already published can only be
@@ -335,7 +266,7 @@ pub async fn publish(
     now: DateTime<Utc>,
 ) -> Result<Ranking, ServiceError> {
     let path = programme_gate(store, p, key, true).await?;
-    let versions = store.rankings(key, &month.to_string()).await?;
+    let versions = store.rankings(key, month).await?;
     let version = match (versions.last(), correction) {
         (None, None) => 1,
         (None, Some(_)) => {
@@ -357,24 +288,17 @@ pub async fn publish(
             last.version + 1
         }
     };
-    let entries = live_ranking(store, key, month, now).await?;
-    let row = RankingRow {
-        programme: key.to_string(),
-        period: month.to_string(),
+    let published = PublishedRanking {
+        programme: key.clone(),
+        period: month,
         version,
-        published_at: now.to_rfc3339(),
+        published_at: now,
         published_by: p.username.clone(),
         reason: correction.map(str::to_owned),
-        entries: entries.iter().map(crate::store::rows::encode).collect(),
+        entries: live_ranking(store, key, month, now).await?,
     };
-    store.publish_ranking(&row, path, &actor(p, now)).await?;
-    Ok(Ranking {
-        period: month,
-        version: Some(version),
-        published_at: Some(row.published_at),
-        reason: row.reason,
-        entries,
-    })
+    store.publish_ranking(&published, path, &actor(p, now)).await?;
+    Ok(published.into())
 }
 
 /// A manual deduction or bonus entered by an evaluator.
@@ -394,7 +318,7 @@ pub async fn adjust(
     key: &Key,
     new: NewAdjustment<'_>,
     now: DateTime<Utc>,
-) -> Result<AdjustmentRow, ServiceError> {
+) -> Result<Adjustment, ServiceError> {
     programme_gate(store, p, key, false).await?;
     let unit = unit_of(store, p, key, new.unit).await?;
     gate(p, Access::Evaluate { unit_path: &unit.path }, "unit")?;
@@ -407,26 +331,23 @@ pub async fn adjust(
             return Err(DomainError::invalid("evidence.filing", format!("`{f}` is not a filing of this unit")).into());
         }
     }
-    let row = AdjustmentRow {
-        key: uuid::Uuid::new_v4().simple().to_string(),
-        programme: key.to_string(),
-        unit: new.unit.to_string(),
-        unit_path: unit.path.iter().map(|c| c.to_string()).collect(),
-        period: new.period.to_string(),
-        item: new.item.to_string(),
-        kind: match new.kind {
-            AdjustmentKind::Deduction => "deduction".into(),
-            AdjustmentKind::Bonus => "bonus".into(),
-        },
-        points: new.points.0,
+    let adjustment = Adjustment {
+        key: new_key(),
+        programme: key.clone(),
+        unit: new.unit.clone(),
+        unit_path: unit.path,
+        period: new.period,
+        item: new.item.clone(),
+        kind: new.kind,
+        points: new.points,
         reason,
-        evidence: new.evidence.as_ref().map(scoring::Evidence::to_stored),
+        evidence: new.evidence,
         entered_by: p.username.clone(),
-        entered_at: now.to_rfc3339(),
+        entered_at: now,
         voided: false,
     };
-    store.insert_adjustment(&row, &actor(p, now)).await?;
-    Ok(row)
+    store.insert_adjustment(&adjustment, &actor(p, now)).await?;
+    Ok(adjustment)
 }
 
 /// Files an appeal about a deduction line (manual or automatic) or an evaluation of the lead's
@@ -439,63 +360,56 @@ pub async fn appeal(
     target: &str,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<AppealRow, ServiceError> {
+) -> Result<Appeal, ServiceError> {
     programme_gate(store, p, key, false).await?;
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::File { unit_path: &u.path }, "unit")?;
     let scheme = scheme_required(store, key).await?;
     let reason = crate::domain::programme::text("reason", reason, 2000)?;
     // When the target became known, and its period.
-    let (known_at, period): (DateTime<Utc>, Option<String>) = if let Some(a) = store.adjustment(target).await? {
-        if a.unit != unit.as_str() || a.kind != "deduction" {
+    let (known_at, period) = if let Some(a) = store.adjustment(target).await? {
+        if &a.unit != unit || a.kind != AdjustmentKind::Deduction {
             return Err(DomainError::invalid("target", "appeal a deduction of your own unit").into());
         }
-        (crate::store::filings::instant(&a.entered_at)?, Some(a.period))
+        (a.entered_at, Some(a.period))
     } else if let Some(e) = store.evaluations(key).await?.into_iter().find(|e| e.key == target) {
-        if e.unit != unit.as_str() {
+        if &e.unit != unit {
             return Err(DomainError::invalid("target", "appeal an evaluation of your own unit").into());
         }
-        (crate::store::filings::instant(&e.entered_at)?, None)
-    } else if let Some(rest) = target.strip_prefix("auto:") {
-        // auto:<rule>:<deliverable>:<occurrence>[:n] — known when the deadline passed.
-        let mut parts = rest.split(':');
-        let (_, d, o) = (parts.next(), parts.next(), parts.next());
-        let (Some(d), Some(o)) = (d, o) else {
-            return Err(DomainError::invalid("target", format!("`{target}` is not a deduction line")).into());
-        };
+        (e.entered_at, None)
+    } else if let Some(line) = AutoLineId::parse(target) {
+        // Known when the deadline passed.
         let deliverables = store.deliverables(key).await?;
         let stages = store.stages(key).await?;
-        let due = crate::domain::programme::due_on(&deliverables, &stages, d, o)
+        let due = crate::domain::programme::due_on(&deliverables, &stages, line.deliverable, line.occurrence)
             .ok_or_else(|| DomainError::invalid("target", format!("`{target}` is not a deduction line")))?;
         let (_, scores) = month_scores(store, key, YearMonth::of(due), now).await?;
         if !scores.iter().any(|(s, _)| &s.unit == unit && s.lines.iter().any(|l| l.id == target)) {
             return Err(DomainError::invalid("target", format!("{unit} has no deduction `{target}`")).into());
         }
-        (due_instant(due), Some(YearMonth::of(due).to_string()))
+        (due_instant(due), Some(YearMonth::of(due)))
     } else {
         return Err(DomainError::invalid("target", format!("no deduction or evaluation `{target}`")).into());
     };
     scheme.check_appeal_in_time(known_at, now)?;
-    let row = AppealRow {
-        key: uuid::Uuid::new_v4().simple().to_string(),
-        programme: key.to_string(),
-        unit: unit.to_string(),
-        unit_path: u.path.iter().map(|c| c.to_string()).collect(),
+    let filed = Appeal {
+        key: new_key(),
+        programme: key.clone(),
+        unit: unit.clone(),
+        unit_path: u.path,
         target: target.to_owned(),
         period,
         reason,
         filed_by: p.username.clone(),
-        filed_at: now.to_rfc3339(),
-        status: "pending".into(),
-        decision_reason: None,
-        decided_by: None,
-        decided_at: None,
+        filed_at: now,
+        status: AppealStatus::Pending,
+        decision: None,
     };
-    match store.insert_appeal(&row, &actor(p, now)).await {
+    match store.insert_appeal(&filed, &actor(p, now)).await {
         Err(crate::store::StoreError::Conflict { retryable: false, .. }) => {
             Err(DomainError::rule(Rule::DuplicateAppeal, "this deduction has already been appealed").into())
         }
-        other => other.map(|_| row).map_err(Into::into),
+        other => other.map(|_| filed).map_err(Into::into),
     }
 }
 
@@ -508,23 +422,14 @@ pub async fn decide(
     overturn: bool,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<AppealRow, ServiceError> {
+) -> Result<Appeal, ServiceError> {
     let a = store.appeal(appeal_key).await?.ok_or_else(|| ServiceError::Hidden(format!("appeal `{appeal_key}`")))?;
-    let path = RegionCode::parse_path(&a.unit_path);
-    gate(p, Access::ReadUnit { unit_path: &path }, "appeal")?;
-    gate(p, Access::Adjudicate { unit_path: &path }, "appeal")?;
-    if a.status != "pending" {
-        return Err(DomainError::rule(Rule::AppealDecided, "the appeal has been decided; the decision is final").into());
-    }
-    let reason = crate::domain::programme::text("reason", reason, 2000)?;
-    let mut decided = a.clone();
-    decided.status = if overturn { "overturned".into() } else { "upheld".into() };
-    decided.decision_reason = Some(reason);
-    decided.decided_by = Some(p.username.clone());
-    decided.decided_at = Some(now.to_rfc3339());
+    gate(p, Access::ReadUnit { unit_path: &a.unit_path }, "appeal")?;
+    gate(p, Access::Adjudicate { unit_path: &a.unit_path }, "appeal")?;
+    let decided = a.decide(overturn, reason, &p.username, now)?;
     let effect = if !overturn {
         Overturn::None
-    } else if a.target.starts_with("auto:") {
+    } else if AutoLineId::parse(&a.target).is_some() {
         Overturn::Line { unit: a.unit.clone(), line: a.target.clone() }
     } else if store.adjustment(&a.target).await?.is_some() {
         Overturn::Adjustment(a.target.clone())
@@ -532,9 +437,7 @@ pub async fn decide(
         Overturn::Evaluation(a.target.clone())
     };
     store.decide_appeal(&decided, effect, &actor(p, now)).await.map_err(|e| match e {
-        crate::store::StoreError::Outdated(_) => {
-            DomainError::rule(Rule::AppealDecided, "the appeal has been decided; the decision is final").into()
-        }
+        crate::store::StoreError::Outdated(_) => appeal::already_decided().into(),
         e => ServiceError::Store(e),
     })?;
     Ok(decided)
@@ -550,7 +453,7 @@ pub async fn evaluate(
     panel: Vec<PanelMember>,
     scores: BTreeMap<Key, Points>,
     now: DateTime<Utc>,
-) -> Result<EvaluationRow, ServiceError> {
+) -> Result<Evaluation, ServiceError> {
     programme_gate(store, p, key, false).await?;
     let u = unit_of(store, p, key, unit).await?;
     gate(p, Access::Evaluate { unit_path: &u.path }, "unit")?;
@@ -559,25 +462,22 @@ pub async fn evaluate(
         DomainError::rule(Rule::NoIndicatorSystem, format!("programme `{key}` has no indicator system"))
     })?;
     let (total, grade) = system.evaluate(&scores)?;
-    let row = EvaluationRow {
-        key: uuid::Uuid::new_v4().simple().to_string(),
-        programme: key.to_string(),
-        unit: unit.to_string(),
-        unit_path: u.path.iter().map(|c| c.to_string()).collect(),
-        phase: match phase {
-            Phase::MidTerm => "mid_term".into(),
-            Phase::Final => "final".into(),
-        },
-        panel: panel.iter().map(crate::store::rows::encode).collect(),
-        scores: crate::store::rows::encode(&scores),
-        total: total.0,
+    let evaluation = Evaluation {
+        key: new_key(),
+        programme: key.clone(),
+        unit: unit.clone(),
+        unit_path: u.path,
+        phase,
+        panel,
+        scores,
+        total,
         grade,
         entered_by: p.username.clone(),
-        entered_at: now.to_rfc3339(),
+        entered_at: now,
         voided: false,
     };
-    store.insert_evaluation(&row, &actor(p, now)).await?;
-    Ok(row)
+    store.insert_evaluation(&evaluation, &actor(p, now)).await?;
+    Ok(evaluation)
 }
 
 /// Annual scores for a year: average of the ranked months' scores (published where published)
@@ -606,11 +506,7 @@ pub async fn annual_scores(
     Ok(monthly
         .into_iter()
         .map(|(unit, (name, scores))| {
-            let fin = evaluations
-                .iter()
-                .rev()
-                .find(|e| e.unit == unit.as_str() && e.phase == "final" && !e.voided)
-                .map(|e| Points(e.total));
+            let fin = evaluation::latest_final(&evaluations, &unit);
             let avg = scoring::average(&scores);
             (unit, name, avg, fin, scoring::annual(scheme.annual, &scores, fin))
         })
@@ -629,7 +525,7 @@ pub async fn allocate(
     method: Method,
     cap: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<(RewardRow, Vec<Share>), ServiceError> {
+) -> Result<Allocation, ServiceError> {
     let path = programme_gate(store, p, key, true).await?;
     let label = crate::domain::programme::text("label", label, 100)?;
     let scores: Vec<(RegionCode, Points)> = match &method {
@@ -641,17 +537,17 @@ pub async fn allocate(
             .collect(),
     };
     let shares = reward::allocate(fund, &method, cap, &scores)?;
-    let row = RewardRow {
-        key: uuid::Uuid::new_v4().simple().to_string(),
-        programme: key.to_string(),
+    let allocation = Allocation {
+        key: new_key(),
+        programme: key.clone(),
         label,
         fund,
-        method: crate::store::rows::encode(&method),
+        method,
         cap,
-        shares: shares.iter().map(crate::store::rows::encode).collect(),
-        computed_at: now.to_rfc3339(),
+        shares,
+        computed_at: now,
         computed_by: p.username.clone(),
     };
-    store.insert_reward(&row, path, &actor(p, now)).await?;
-    Ok((row, shares))
+    store.insert_reward(&allocation, path, &actor(p, now)).await?;
+    Ok(allocation)
 }

@@ -9,22 +9,59 @@ use serde_json::json;
 use super::audit::{AUDIT, Actor, head};
 use super::rows::{decode, encode};
 use super::{Store, StoreError, rows};
+use crate::domain::access::Role;
+use crate::domain::account::{Account, Session};
+use crate::domain::{RegionCode, RegionLevel};
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub region: String,
-    pub region_path: Vec<String>,
-    pub region_level: String,
-    pub password_hash: String,
-    pub disabled: bool,
-    pub created_at: String,
+struct UserRow {
+    username: String,
+    display_name: String,
+    role: String,
+    region: String,
+    region_path: Vec<String>,
+    region_level: String,
+    password_hash: String,
+    disabled: bool,
+    created_at: String,
 }
 
 impl UserRow {
+    fn from_domain(a: &Account) -> Self {
+        Self {
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role.as_str().to_owned(),
+            region: a.region.to_string(),
+            region_path: a.region_path.iter().map(ToString::to_string).collect(),
+            region_level: a.region_level.as_str().to_owned(),
+            password_hash: a.password_hash.clone(),
+            disabled: a.disabled,
+            created_at: a.created_at.to_rfc3339(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Account, StoreError> {
+        let bad = |e| StoreError::corrupt("user", e);
+        Ok(Account {
+            role: Role::parse(&self.role).map_err(bad)?,
+            region: RegionCode::parse(&self.region).map_err(bad)?,
+            region_level: RegionLevel::parse(&self.region_level).map_err(bad)?,
+            region_path: self
+                .region_path
+                .iter()
+                .map(|c| RegionCode::parse(c))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?,
+            created_at: super::filings::instant(&self.created_at)?,
+            username: self.username,
+            display_name: self.display_name,
+            password_hash: self.password_hash,
+            disabled: self.disabled,
+        })
+    }
+
     /// What the audit trail may show of an account: everything but the hash.
     fn public(&self) -> serde_json::Value {
         let mut v = encode(self);
@@ -37,24 +74,39 @@ impl UserRow {
 
 /// A login session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionRow {
-    pub token_hash: String,
-    pub username: String,
-    pub created_at: String,
-    pub expires_at: String,
-    pub revoked: bool,
+struct SessionRow {
+    token_hash: String,
+    username: String,
+    created_at: String,
+    expires_at: String,
+    revoked: bool,
 }
 
 impl SessionRow {
-    pub fn expires(&self) -> Result<DateTime<Utc>, StoreError> {
-        DateTime::parse_from_rfc3339(&self.expires_at)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| StoreError::corrupt("session", e))
+    fn from_domain(s: &Session) -> Self {
+        Self {
+            token_hash: s.token_hash.clone(),
+            username: s.username.clone(),
+            created_at: s.created_at.to_rfc3339(),
+            expires_at: s.expires_at.to_rfc3339(),
+            revoked: s.revoked,
+        }
+    }
+
+    fn into_domain(self) -> Result<Session, StoreError> {
+        Ok(Session {
+            created_at: super::filings::instant(&self.created_at)?,
+            expires_at: super::filings::instant(&self.expires_at)?,
+            token_hash: self.token_hash,
+            username: self.username,
+            revoked: self.revoked,
+        })
     }
 }
 
 impl Store {
-    pub async fn create_user(&self, user: &UserRow, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn create_user(&self, account: &Account, actor: &Actor) -> Result<(), StoreError> {
+        let user = &UserRow::from_domain(account);
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $before = NONE;
@@ -70,19 +122,27 @@ impl Store {
         self.query(&sql, vars).await.map(|_| ())
     }
 
-    pub async fn user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+    pub async fn user(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        self.user_row(username).await?.map(UserRow::into_domain).transpose()
+    }
+
+    async fn user_row(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
         let out = self.query("SELECT * FROM account WHERE username = $u", json!({ "u": username })).await?;
         out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("user", v)).transpose()
     }
 
-    pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+    pub async fn users(&self) -> Result<Vec<Account>, StoreError> {
         let out = self.query("SELECT * FROM account ORDER BY username", json!({})).await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("user", v)).collect()
+        rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|v| decode::<UserRow>("user", v).and_then(UserRow::into_domain))
+            .collect()
     }
 
     /// Disables or re-enables an account; disabling also revokes its sessions.
     pub async fn set_user_disabled(&self, username: &str, disabled: bool, actor: &Actor) -> Result<(), StoreError> {
-        let before = self.user(username).await?.ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))?;
+        let before =
+            self.user_row(username).await?.ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))?;
         let mut after = before.clone();
         after.disabled = disabled;
         let sql = format!(
@@ -103,7 +163,8 @@ impl Store {
         done
     }
 
-    pub async fn create_session(&self, session: &SessionRow, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn create_session(&self, session: &Session, actor: &Actor) -> Result<(), StoreError> {
+        let session = &SessionRow::from_domain(session);
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $before = NONE;
@@ -123,7 +184,7 @@ impl Store {
 
     /// The session of a token hash and its account, as of at most `StoreConfig::recent` ago
     /// (see `recent.rs`): the sign-in check of every request.
-    pub async fn recent_sign_in(&self, token_hash: &str) -> Result<Option<Arc<(SessionRow, UserRow)>>, StoreError> {
+    pub async fn recent_sign_in(&self, token_hash: &str) -> Result<Option<Arc<(Session, Account)>>, StoreError> {
         self.recent
             .sign_in
             .get(&token_hash.to_owned(), || async {
@@ -133,9 +194,14 @@ impl Store {
             .await
     }
 
-    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
         let out = self.query("SELECT * FROM session WHERE token_hash = $h", json!({ "h": token_hash })).await?;
-        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("session", v)).transpose()
+        out.into_iter()
+            .next()
+            .map(rows)
+            .and_then(|r| r.into_iter().next())
+            .map(|v| decode::<SessionRow>("session", v).and_then(SessionRow::into_domain))
+            .transpose()
     }
 
     pub async fn revoke_session(&self, token_hash: &str, actor: &Actor) -> Result<(), StoreError> {

@@ -6,52 +6,140 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
+use super::filings::instant;
 use super::rows::{decode, encode};
 use super::{Store, StoreError};
+use crate::domain::bulletin::{Bulletin, Kind, Period, Publication};
+use crate::domain::feed::Feed;
+use crate::domain::{Key, RegionCode};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BulletinRow {
-    pub key: String,
-    pub programme: String,
-    pub region: String,
-    pub region_path: Vec<String>,
+struct BulletinRow {
+    key: String,
+    programme: String,
+    region: String,
+    region_path: Vec<String>,
     /// `monthly` or `stage`.
-    pub kind: String,
-    pub period: String,
+    kind: String,
+    period: String,
     /// `draft` or `published`.
-    pub status: String,
-    pub number: Option<u32>,
-    pub title: String,
-    pub remarks: Option<String>,
-    /// The [`crate::domain::bulletin::Content`], as taken.
-    pub content: Json,
-    pub revision: u32,
-    pub created_at: String,
-    pub created_by: String,
-    pub published_at: Option<String>,
-    pub published_by: Option<String>,
+    status: String,
+    number: Option<u32>,
+    title: String,
+    remarks: Option<String>,
+    /// The [`Content`], as taken.
+    content: Json,
+    revision: u32,
+    created_at: String,
+    created_by: String,
+    published_at: Option<String>,
+    published_by: Option<String>,
+}
+
+impl BulletinRow {
+    fn from_domain(b: &Bulletin) -> Self {
+        Self {
+            key: b.key.clone(),
+            programme: b.programme.to_string(),
+            region: b.region.to_string(),
+            region_path: b.region_path.iter().map(ToString::to_string).collect(),
+            kind: b.kind().as_str().to_owned(),
+            period: b.period.to_string(),
+            status: if b.is_published() { "published" } else { "draft" }.to_owned(),
+            number: b.published.as_ref().map(|p| p.number),
+            title: b.title.clone(),
+            remarks: b.remarks.clone(),
+            content: encode(&b.content),
+            revision: b.revision,
+            created_at: b.created_at.to_rfc3339(),
+            created_by: b.created_by.clone(),
+            published_at: b.published.as_ref().map(|p| p.at.to_rfc3339()),
+            published_by: b.published.as_ref().map(|p| p.by.clone()),
+        }
+    }
+
+    fn into_domain(self) -> Result<Bulletin, StoreError> {
+        let bad = |e| StoreError::corrupt("bulletin", e);
+        let kind: Kind = decode("bulletin kind", Json::String(self.kind))?;
+        let published = match (self.status.as_str(), self.number, self.published_at, self.published_by) {
+            ("draft", ..) => None,
+            ("published", Some(number), Some(at), Some(by)) => Some(Publication { number, at: instant(&at)?, by }),
+            (status, ..) => {
+                return Err(StoreError::corrupt("bulletin", format!("status `{status}` without its number")));
+            }
+        };
+        Ok(Bulletin {
+            programme: Key::parse(&self.programme).map_err(bad)?,
+            region: RegionCode::parse(&self.region).map_err(bad)?,
+            region_path: self
+                .region_path
+                .iter()
+                .map(|c| RegionCode::parse(c))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?,
+            period: Period::new(kind, &self.period).map_err(bad)?,
+            content: decode("bulletin content", self.content)?,
+            created_at: instant(&self.created_at)?,
+            published,
+            key: self.key,
+            title: self.title,
+            remarks: self.remarks,
+            revision: self.revision,
+            created_by: self.created_by,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedRow {
-    pub key: String,
-    pub token_hash: String,
-    pub programme: String,
-    pub unit: String,
-    pub unit_path: Vec<String>,
-    pub created_by: String,
-    pub created_at: String,
-    pub revoked: bool,
+struct FeedRow {
+    key: String,
+    token_hash: String,
+    programme: String,
+    unit: String,
+    unit_path: Vec<String>,
+    created_by: String,
+    created_at: String,
+    revoked: bool,
+}
+
+impl FeedRow {
+    fn from_domain(f: &Feed) -> Self {
+        Self {
+            key: f.key.clone(),
+            token_hash: f.token_hash.clone(),
+            programme: f.programme.to_string(),
+            unit: f.unit.to_string(),
+            unit_path: f.unit_path.iter().map(ToString::to_string).collect(),
+            created_by: f.created_by.clone(),
+            created_at: f.created_at.to_rfc3339(),
+            revoked: f.revoked,
+        }
+    }
+
+    fn into_domain(self) -> Result<Feed, StoreError> {
+        let bad = |e| StoreError::corrupt("calendar feed", e);
+        Ok(Feed {
+            programme: Key::parse(&self.programme).map_err(bad)?,
+            unit: RegionCode::parse(&self.unit).map_err(bad)?,
+            unit_path: self.unit_path.iter().map(|c| RegionCode::parse(c)).collect::<Result<_, _>>().map_err(bad)?,
+            created_at: instant(&self.created_at)?,
+            key: self.key,
+            token_hash: self.token_hash,
+            created_by: self.created_by,
+            revoked: self.revoked,
+        })
+    }
 }
 
 impl Store {
     /// Creates a draft, or replaces the draft `replaces` (at `expected` revision) with it.
     pub async fn save_bulletin_draft(
         &self,
-        row: &BulletinRow,
+        bulletin: &Bulletin,
         replaces: Option<(&str, u32)>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let row = BulletinRow::from_domain(bulletin);
         let (sql, action) = match replaces {
             None => (
                 format!(
@@ -81,7 +169,7 @@ impl Store {
         };
         let (k, expected) = replaces.unwrap_or_default();
         let vars = json!({
-            "row": encode(row), "k": k, "expected": expected,
+            "row": encode(&row), "k": k, "expected": expected,
             "audit": head(actor, action, &format!("bulletin:{}", row.key), Some(&row.programme), Some(row.region_path.clone())),
         });
         self.query(&sql, vars).await.map(|_| ())
@@ -105,9 +193,10 @@ impl Store {
              {AUDIT}
              COMMIT TRANSACTION;"
         );
+        let path: Vec<String> = b.region_path.iter().map(ToString::to_string).collect();
         let vars = json!({
-            "k": key, "p": b.programme, "expected": expected, "now_at": actor.at.to_rfc3339(), "by": actor.username,
-            "audit": head(actor, "bulletin.publish", &format!("bulletin:{key}"), Some(&b.programme), Some(b.region_path)),
+            "k": key, "p": b.programme.as_str(), "expected": expected, "now_at": actor.at.to_rfc3339(), "by": actor.username,
+            "audit": head(actor, "bulletin.publish", &format!("bulletin:{key}"), Some(b.programme.as_str()), Some(path)),
         });
         // Two publishers may compute the same next number; the loser's transaction fails on the
         // unique index (or as a conflict) and simply takes the next one.
@@ -121,21 +210,25 @@ impl Store {
         }
         self.bulletin(key)
             .await?
-            .and_then(|b| b.number)
+            .and_then(|b| b.published.map(|p| p.number))
             .ok_or_else(|| StoreError::Internal("a published bulletin has no number".into()))
     }
 
-    pub async fn bulletin(&self, key: &str) -> Result<Option<BulletinRow>, StoreError> {
-        self.select_one("SELECT * OMIT id FROM bulletin WHERE key = $k", json!({ "k": key }), "bulletin").await
+    pub async fn bulletin(&self, key: &str) -> Result<Option<Bulletin>, StoreError> {
+        let row: Option<BulletinRow> =
+            self.select_one("SELECT * OMIT id FROM bulletin WHERE key = $k", json!({ "k": key }), "bulletin").await?;
+        row.map(BulletinRow::into_domain).transpose()
     }
 
     /// A programme's bulletins: published by number, then drafts, newest first.
-    pub async fn bulletins(&self, programme: &str) -> Result<Vec<BulletinRow>, StoreError> {
+    pub async fn bulletins(&self, programme: &Key) -> Result<Vec<Bulletin>, StoreError> {
         let sql = "SELECT * OMIT id FROM bulletin WHERE programme = $p ORDER BY number DESC, created_at DESC";
-        self.select(sql, json!({ "p": programme }), "bulletin").await
+        let rows: Vec<BulletinRow> = self.select(sql, json!({ "p": programme.as_str() }), "bulletin").await?;
+        rows.into_iter().map(BulletinRow::into_domain).collect()
     }
 
-    pub async fn create_feed(&self, row: &FeedRow, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn create_feed(&self, feed: &Feed, actor: &Actor) -> Result<(), StoreError> {
+        let row = &FeedRow::from_domain(feed);
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $before = NONE;
@@ -166,29 +259,29 @@ impl Store {
         );
         let vars = json!({
             "k": key,
-            "audit": head(actor, "calendar_feed.revoke", &format!("calendar_feed:{key}"), Some(&feed.programme), Some(feed.unit_path.clone())),
+            "audit": head(actor, "calendar_feed.revoke", &format!("calendar_feed:{key}"), Some(feed.programme.as_str()), Some(feed.unit_path.iter().map(ToString::to_string).collect())),
         });
         self.query(&sql, vars).await.map(|_| ())
     }
 
-    pub async fn feed(&self, key: &str) -> Result<Option<FeedRow>, StoreError> {
-        self.select_one("SELECT * OMIT id FROM calendar_feed WHERE key = $k", json!({ "k": key }), "calendar feed")
-            .await
+    pub async fn feed(&self, key: &str) -> Result<Option<Feed>, StoreError> {
+        let row: Option<FeedRow> = self
+            .select_one("SELECT * OMIT id FROM calendar_feed WHERE key = $k", json!({ "k": key }), "calendar feed")
+            .await?;
+        row.map(FeedRow::into_domain).transpose()
     }
 
     /// The live (not revoked) feed with this token hash.
-    pub async fn feed_by_token(&self, token_hash: &str) -> Result<Option<FeedRow>, StoreError> {
+    pub async fn feed_by_token(&self, token_hash: &str) -> Result<Option<Feed>, StoreError> {
         let sql = "SELECT * OMIT id FROM calendar_feed WHERE token_hash = $h AND revoked = false";
-        self.select_one(sql, json!({ "h": token_hash }), "calendar feed").await
+        let row: Option<FeedRow> = self.select_one(sql, json!({ "h": token_hash }), "calendar feed").await?;
+        row.map(FeedRow::into_domain).transpose()
     }
 
-    pub async fn feeds(&self, programme: &str, unit: &str) -> Result<Vec<FeedRow>, StoreError> {
+    pub async fn feeds(&self, programme: &Key, unit: &RegionCode) -> Result<Vec<Feed>, StoreError> {
         let sql = "SELECT * OMIT id FROM calendar_feed WHERE programme = $p AND unit = $u ORDER BY created_at";
-        self.select(sql, json!({ "p": programme, "u": unit }), "calendar feed").await
+        let rows: Vec<FeedRow> =
+            self.select(sql, json!({ "p": programme.as_str(), "u": unit.as_str() }), "calendar feed").await?;
+        rows.into_iter().map(FeedRow::into_domain).collect()
     }
-}
-
-/// Decoding helper for callers holding a row's content.
-pub fn content(row: &BulletinRow) -> Result<crate::domain::bulletin::Content, StoreError> {
-    decode("bulletin content", row.content.clone())
 }

@@ -6,19 +6,42 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
-use super::rows::{decode, encode};
+use super::rows::{decode, decode_ref, encode};
 use super::{Store, StoreError, rows};
+use crate::domain::RegionCode;
+use crate::domain::delivery::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChannelRow {
-    pub key: String,
-    pub kind: String,
-    pub url: String,
-    pub region: String,
-    pub created_by: String,
+struct ChannelRow {
+    key: String,
+    kind: String,
+    url: String,
+    region: String,
+    created_by: String,
 }
 
 impl ChannelRow {
+    fn from_domain(c: &Channel) -> Self {
+        Self {
+            key: c.key.clone(),
+            kind: c.kind.as_str().to_owned(),
+            url: c.url.clone(),
+            region: c.region.to_string(),
+            created_by: c.created_by.clone(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Channel, StoreError> {
+        Ok(Channel {
+            kind: ChannelKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::corrupt("channel", format!("kind `{}`", self.kind)))?,
+            region: RegionCode::parse(&self.region).map_err(|e| StoreError::corrupt("channel", e))?,
+            key: self.key,
+            url: self.url,
+            created_by: self.created_by,
+        })
+    }
+
     /// What the audit trail keeps of a channel: its URL masked.
     fn shown(&self) -> Json {
         json!({ "key": self.key, "kind": self.kind, "url": crate::domain::outbound::masked(&self.url),
@@ -27,22 +50,70 @@ impl ChannelRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryRow {
-    pub key: String,
-    pub reminder: String,
-    pub channel: String,
-    pub region_path: Vec<String>,
-    pub kind: String,
-    pub url: String,
-    pub payload: String,
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: String,
-    pub log: Vec<Json>,
+struct DeliveryRow {
+    key: String,
+    reminder: String,
+    channel: String,
+    region_path: Vec<String>,
+    kind: String,
+    url: String,
+    payload: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: String,
+    log: Vec<Json>,
+}
+
+impl DeliveryRow {
+    fn from_domain(d: &Delivery) -> Self {
+        Self {
+            key: d.key.clone(),
+            reminder: d.reminder.clone(),
+            channel: d.channel.clone(),
+            region_path: d.region_path.iter().map(ToString::to_string).collect(),
+            kind: d.kind.as_str().to_owned(),
+            url: d.url.clone(),
+            payload: d.payload.clone(),
+            status: d.status.as_str().to_owned(),
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at.to_rfc3339(),
+            log: d.log.iter().map(encode).collect(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Delivery, StoreError> {
+        let bad = |what: &str, v: &str| StoreError::corrupt("delivery", format!("{what} `{v}`"));
+        Ok(Delivery {
+            region_path: self
+                .region_path
+                .iter()
+                .map(|c| RegionCode::parse(c))
+                .collect::<Result<_, _>>()
+                .map_err(|e| StoreError::corrupt("delivery", e))?,
+            kind: ChannelKind::parse(&self.kind).ok_or_else(|| bad("kind", &self.kind))?,
+            status: DeliveryStatus::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
+            next_attempt_at: super::filings::instant(&self.next_attempt_at)?,
+            log: self.log.iter().map(|e| decode_ref("delivery attempt", e)).collect::<Result<_, _>>()?,
+            key: self.key,
+            reminder: self.reminder,
+            channel: self.channel,
+            url: self.url,
+            payload: self.payload,
+            attempts: self.attempts,
+        })
+    }
+}
+
+fn deliveries(out: Vec<Json>) -> Result<Vec<Delivery>, StoreError> {
+    rows(out.into_iter().next().unwrap_or_default())
+        .into_iter()
+        .map(|v| decode::<DeliveryRow>("delivery", v).and_then(DeliveryRow::into_domain))
+        .collect()
 }
 
 impl Store {
-    pub async fn create_channel(&self, c: &ChannelRow, path: Vec<String>, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn create_channel(&self, c: &Channel, path: Vec<String>, actor: &Actor) -> Result<(), StoreError> {
+        let c = &ChannelRow::from_domain(c);
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $before = NONE;
@@ -58,18 +129,21 @@ impl Store {
         self.query(&sql, vars).await.map(|_| ())
     }
 
-    pub async fn channel(&self, key: &str) -> Result<Option<ChannelRow>, StoreError> {
-        self.select_one("SELECT * FROM channel WHERE key = $k", json!({ "k": key }), "channel").await
+    pub async fn channel(&self, key: &str) -> Result<Option<Channel>, StoreError> {
+        let row: Option<ChannelRow> =
+            self.select_one("SELECT * FROM channel WHERE key = $k", json!({ "k": key }), "channel").await?;
+        row.map(ChannelRow::into_domain).transpose()
     }
 
     /// Replaces a channel's URL, audited with both URLs masked.
     pub async fn replace_channel_url(
         &self,
-        c: &ChannelRow,
+        c: &Channel,
         url: &str,
         path: Vec<String>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let c = &ChannelRow::from_domain(c);
         let sql = format!(
             "BEGIN TRANSACTION;
              UPDATE channel SET url = $url WHERE key = $k;
@@ -84,40 +158,46 @@ impl Store {
         self.query(&sql, vars).await.map(|_| ())
     }
 
-    pub async fn channels(&self) -> Result<Vec<ChannelRow>, StoreError> {
+    pub async fn channels(&self) -> Result<Vec<Channel>, StoreError> {
         let out = self.query("SELECT * FROM channel ORDER BY key", json!({})).await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("channel", v)).collect()
+        rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|v| decode::<ChannelRow>("channel", v).and_then(ChannelRow::into_domain))
+            .collect()
     }
 
     /// Queues a delivery unless one with its key exists.
-    pub async fn enqueue_delivery(&self, d: &DeliveryRow) -> Result<bool, StoreError> {
-        match self.query("CREATE delivery CONTENT $row", json!({ "row": encode(d) })).await {
+    pub async fn enqueue_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
+        match self.query("CREATE delivery CONTENT $row", json!({ "row": encode(&DeliveryRow::from_domain(d)) })).await {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict { retryable: false, .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }
 
-    pub async fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryRow>, StoreError> {
+    pub async fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
         let out = self
             .query(
                 "SELECT * FROM delivery WHERE status = 'pending' AND next_attempt_at <= $now_at ORDER BY next_attempt_at, key LIMIT 200",
                 json!({ "now_at": now.to_rfc3339() }),
             )
             .await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("delivery", v)).collect()
+        deliveries(out)
     }
 
-    pub async fn deliveries(&self, status: Option<&str>) -> Result<Vec<DeliveryRow>, StoreError> {
+    pub async fn deliveries(&self, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>, StoreError> {
         let out = self
-            .query("SELECT * FROM delivery WHERE $s = NONE OR status = $s ORDER BY key", json!({ "s": status }))
+            .query(
+                "SELECT * FROM delivery WHERE $s = NONE OR status = $s ORDER BY key",
+                json!({ "s": status.map(DeliveryStatus::as_str) }),
+            )
             .await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("delivery", v)).collect()
+        deliveries(out)
     }
 
-    pub async fn delivery(&self, key: &str) -> Result<Option<DeliveryRow>, StoreError> {
+    pub async fn delivery(&self, key: &str) -> Result<Option<Delivery>, StoreError> {
         let out = self.query("SELECT * FROM delivery WHERE key = $k", json!({ "k": key })).await?;
-        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("delivery", v)).transpose()
+        Ok(deliveries(out)?.into_iter().next())
     }
 
     /// Claims the next attempt: only the caller that moves `attempts` from `seen` gets it.
@@ -135,13 +215,13 @@ impl Store {
     pub async fn record_attempt(
         &self,
         key: &str,
-        status: &str,
+        status: DeliveryStatus,
         next_at: DateTime<Utc>,
-        entry: Json,
+        entry: &Attempt,
     ) -> Result<(), StoreError> {
         self.query(
             "UPDATE delivery SET status = $s, next_attempt_at = $next_at, log = array::append(log, $e) WHERE key = $k",
-            json!({ "k": key, "s": status, "next_at": next_at.to_rfc3339(), "e": entry }),
+            json!({ "k": key, "s": status.as_str(), "next_at": next_at.to_rfc3339(), "e": encode(entry) }),
         )
         .await
         .map(|_| ())

@@ -12,8 +12,8 @@ use super::audit::{AUDIT, Actor, head};
 use super::rows::{decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::board::Filings;
-use crate::domain::filing::Filing;
-use crate::domain::{Key, RegionCode};
+use crate::domain::filing::{Attachment, Decision, Filing, Review, Version};
+use crate::domain::{Key, RegionCode, RegionLevel};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct FilingRow {
@@ -30,43 +30,139 @@ struct FilingRow {
 
 /// What one submission contained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VersionRow {
-    pub filing: String,
-    pub version: i64,
-    pub title: String,
-    pub body: String,
-    pub attachments: Vec<String>,
-    pub submitted_by: String,
-    pub submitted_at: String,
+struct VersionRow {
+    filing: String,
+    version: i64,
+    title: String,
+    body: String,
+    attachments: Vec<String>,
+    submitted_by: String,
+    submitted_at: String,
+}
+
+impl VersionRow {
+    fn from_domain(v: &Version) -> Self {
+        Self {
+            filing: v.filing.clone(),
+            version: i64::from(v.version),
+            title: v.title.clone(),
+            body: v.body.clone(),
+            attachments: v.attachments.clone(),
+            submitted_by: v.submitted_by.clone(),
+            submitted_at: v.submitted_at.to_rfc3339(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Version, StoreError> {
+        Ok(Version {
+            version: u32::try_from(self.version).map_err(|e| StoreError::corrupt("filing version", e))?,
+            submitted_at: instant(&self.submitted_at)?,
+            filing: self.filing,
+            title: self.title,
+            body: self.body,
+            attachments: self.attachments,
+            submitted_by: self.submitted_by,
+        })
+    }
 }
 
 /// One review decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewRow {
-    pub filing: String,
-    pub version: i64,
-    pub step: i64,
-    pub level: String,
-    pub decision: String,
+struct ReviewRow {
+    filing: String,
+    version: i64,
+    step: i64,
+    level: String,
+    decision: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub reason: Option<String>,
-    pub reviewer: String,
-    pub decided_at: String,
+    reason: Option<String>,
+    reviewer: String,
+    decided_at: String,
+}
+
+impl ReviewRow {
+    fn from_domain(r: &Review) -> Self {
+        Self {
+            filing: r.filing.clone(),
+            version: i64::from(r.version),
+            step: i64::from(r.step),
+            level: r.level.as_str().to_owned(),
+            decision: r.decision.code().to_owned(),
+            reason: match &r.decision {
+                Decision::Return(reason) => Some(reason.clone()),
+                _ => None,
+            },
+            reviewer: r.reviewer.clone(),
+            decided_at: r.decided_at.to_rfc3339(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Review, StoreError> {
+        let bad = |e: String| StoreError::corrupt("review", e);
+        Ok(Review {
+            version: u32::try_from(self.version).map_err(|e| bad(e.to_string()))?,
+            step: u32::try_from(self.step).map_err(|e| bad(e.to_string()))?,
+            level: RegionLevel::parse(&self.level).map_err(|e| bad(e.to_string()))?,
+            decision: Decision::from_code(&self.decision, self.reason)
+                .ok_or_else(|| bad(format!("decision `{}`", self.decision)))?,
+            decided_at: instant(&self.decided_at)?,
+            filing: self.filing,
+            reviewer: self.reviewer,
+        })
+    }
 }
 
 /// An attachment's metadata; `data` (base64) only when asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttachmentRow {
-    pub key: String,
-    pub filing: String,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
+struct AttachmentRow {
+    key: String,
+    filing: String,
+    filename: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
     #[serde(default)]
-    pub data: String,
-    pub uploaded_by: String,
-    pub uploaded_at: String,
+    data: String,
+    uploaded_by: String,
+    uploaded_at: String,
+}
+
+impl AttachmentRow {
+    fn from_domain(a: &Attachment, bytes: &[u8]) -> Self {
+        use base64::Engine;
+        Self {
+            key: a.key.clone(),
+            filing: a.filing.clone(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            uploaded_by: a.uploaded_by.clone(),
+            uploaded_at: a.uploaded_at.to_rfc3339(),
+        }
+    }
+
+    /// The description and the bytes (empty when they were not read).
+    fn into_domain(self) -> Result<(Attachment, Vec<u8>), StoreError> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.data)
+            .map_err(|e| StoreError::corrupt("attachment", e))?;
+        Ok((
+            Attachment {
+                uploaded_at: instant(&self.uploaded_at)?,
+                key: self.key,
+                filing: self.filing,
+                filename: self.filename,
+                content_type: self.content_type,
+                size: self.size,
+                sha256: self.sha256,
+                uploaded_by: self.uploaded_by,
+            },
+            bytes,
+        ))
+    }
 }
 
 /// An idempotency key and the hash of the request it came with.
@@ -87,10 +183,11 @@ pub enum Inserted {
 }
 
 /// Something created together with a filing change.
-pub enum Extra {
-    Version(VersionRow),
-    Review(ReviewRow),
-    Attachment(AttachmentRow),
+pub enum Extra<'a> {
+    Version(Version),
+    Review(Review),
+    /// An attachment and its bytes.
+    Attachment(Attachment, &'a [u8]),
 }
 
 fn audit_view(f: &Filing) -> Json {
@@ -234,7 +331,7 @@ impl Store {
         &self,
         filing: &Filing,
         expected_revision: u32,
-        extras: Vec<Extra>,
+        extras: Vec<Extra<'_>>,
         action: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
@@ -249,9 +346,9 @@ impl Store {
         });
         for (i, e) in extras.into_iter().enumerate() {
             let (table, row) = match e {
-                Extra::Version(r) => ("filing_version", encode(&r)),
-                Extra::Review(r) => ("review", encode(&r)),
-                Extra::Attachment(r) => ("attachment", encode(&r)),
+                Extra::Version(v) => ("filing_version", encode(&VersionRow::from_domain(&v))),
+                Extra::Review(r) => ("review", encode(&ReviewRow::from_domain(&r))),
+                Extra::Attachment(a, bytes) => ("attachment", encode(&AttachmentRow::from_domain(&a, bytes))),
             };
             creates.push_str(&format!("CREATE {table} CONTENT $extra{i};\n"));
             vars[format!("extra{i}")] = row;
@@ -271,26 +368,37 @@ impl Store {
         self.query(&sql, vars).await.map(|_| ())
     }
 
-    pub async fn filing_versions(&self, key: &str) -> Result<Vec<VersionRow>, StoreError> {
+    pub async fn filing_versions(&self, key: &str) -> Result<Vec<Version>, StoreError> {
         let out =
             self.query("SELECT * FROM filing_version WHERE filing = $k ORDER BY version", json!({ "k": key })).await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("filing version", v)).collect()
+        rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|v| decode::<VersionRow>("filing version", v).and_then(VersionRow::into_domain))
+            .collect()
     }
 
-    pub async fn reviews(&self, key: &str) -> Result<Vec<ReviewRow>, StoreError> {
+    pub async fn reviews(&self, key: &str) -> Result<Vec<Review>, StoreError> {
         let out = self.query("SELECT * FROM review WHERE filing = $k ORDER BY decided_at", json!({ "k": key })).await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("review", v)).collect()
+        rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .map(|v| decode::<ReviewRow>("review", v).and_then(ReviewRow::into_domain))
+            .collect()
     }
 
-    /// An attachment, with its bytes (base64) when `with_data`.
-    pub async fn attachment(&self, key: &str, with_data: bool) -> Result<Option<AttachmentRow>, StoreError> {
+    /// An attachment, with its bytes when `with_data` (else they come back empty).
+    pub async fn attachment(&self, key: &str, with_data: bool) -> Result<Option<(Attachment, Vec<u8>)>, StoreError> {
         let sql = if with_data {
             "SELECT * FROM attachment WHERE key = $k"
         } else {
             "SELECT * OMIT data FROM attachment WHERE key = $k"
         };
         let out = self.query(sql, json!({ "k": key })).await?;
-        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("attachment", v)).transpose()
+        out.into_iter()
+            .next()
+            .map(rows)
+            .and_then(|r| r.into_iter().next())
+            .map(|v| decode::<AttachmentRow>("attachment", v).and_then(AttachmentRow::into_domain))
+            .transpose()
     }
 }
 

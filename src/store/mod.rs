@@ -87,11 +87,11 @@ pub struct Store {
 #[derive(Clone)]
 struct RecentReads {
     /// Token hash → the session and its account.
-    sign_in: recent::Recent<String, Arc<(accounts::SessionRow, accounts::UserRow)>>,
+    sign_in: recent::Recent<String, Arc<(crate::domain::account::Session, crate::domain::account::Account)>>,
     /// Programme → its scope's region path.
     reach: recent::Recent<Key, Arc<crate::domain::access::Reach>>,
     /// (programme, month) → the newest published ranking.
-    ranking: recent::Recent<(String, String), Arc<scoring::PublishedRanking>>,
+    ranking: recent::Recent<(Key, crate::domain::YearMonth), Arc<crate::domain::scoring::PublishedRanking>>,
 }
 
 impl RecentReads {

@@ -10,25 +10,73 @@ use super::audit::{AUDIT, Actor, head};
 use super::rows::{decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::calendar::{Calendar, Year};
+use crate::domain::reminder::{Audience, Notice, Reminder};
+use crate::domain::{Key, RegionCode};
 
 /// A reminder as stored; its `identity` is unique, so it is created at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReminderRow {
-    pub identity: String,
-    pub programme: String,
-    pub unit: String,
-    pub unit_name: String,
-    pub unit_path: Vec<String>,
-    pub deliverable: String,
-    pub occurrence: String,
-    pub due_on: String,
-    pub kind: String,
-    pub audience: String,
-    pub send_date: String,
-    pub message: String,
-    pub recipients: Vec<String>,
-    pub read_by: Vec<String>,
-    pub sent_at: String,
+struct ReminderRow {
+    identity: String,
+    programme: String,
+    unit: String,
+    unit_name: String,
+    unit_path: Vec<String>,
+    deliverable: String,
+    occurrence: String,
+    due_on: String,
+    kind: String,
+    audience: String,
+    send_date: String,
+    message: String,
+    recipients: Vec<String>,
+    read_by: Vec<String>,
+    sent_at: String,
+}
+
+impl ReminderRow {
+    fn from_domain(r: &Reminder) -> Self {
+        Self {
+            identity: r.identity.clone(),
+            programme: r.programme.to_string(),
+            unit: r.unit.to_string(),
+            unit_name: r.unit_name.clone(),
+            unit_path: r.unit_path.iter().map(ToString::to_string).collect(),
+            deliverable: r.deliverable.clone(),
+            occurrence: r.occurrence.clone(),
+            due_on: r.due_on.to_string(),
+            kind: r.notice.code(),
+            audience: r.audience.as_str().to_owned(),
+            send_date: r.send_date.to_string(),
+            message: r.message.clone(),
+            recipients: r.recipients.clone(),
+            read_by: r.read_by.clone(),
+            sent_at: r.sent_at.to_rfc3339(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Reminder, StoreError> {
+        let bad = |e| StoreError::corrupt("reminder", e);
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::corrupt("reminder", e));
+        Ok(Reminder {
+            programme: Key::parse(&self.programme).map_err(bad)?,
+            unit: RegionCode::parse(&self.unit).map_err(bad)?,
+            unit_path: self.unit_path.iter().map(|c| RegionCode::parse(c)).collect::<Result<_, _>>().map_err(bad)?,
+            due_on: day(&self.due_on)?,
+            notice: Notice::parse(&self.kind)
+                .ok_or_else(|| StoreError::corrupt("reminder", format!("kind `{}`", self.kind)))?,
+            audience: Audience::parse(&self.audience)
+                .ok_or_else(|| StoreError::corrupt("reminder", format!("audience `{}`", self.audience)))?,
+            send_date: day(&self.send_date)?,
+            sent_at: super::filings::instant(&self.sent_at)?,
+            identity: self.identity,
+            unit_name: self.unit_name,
+            deliverable: self.deliverable,
+            occurrence: self.occurrence,
+            message: self.message,
+            recipients: self.recipients,
+            read_by: self.read_by,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -108,8 +156,8 @@ impl Store {
     }
 
     /// Creates the reminder unless one with its identity exists; true when created now.
-    pub async fn insert_reminder(&self, r: &ReminderRow) -> Result<bool, StoreError> {
-        match self.query("CREATE reminder CONTENT $row", json!({ "row": encode(r) })).await {
+    pub async fn insert_reminder(&self, r: &Reminder) -> Result<bool, StoreError> {
+        match self.query("CREATE reminder CONTENT $row", json!({ "row": encode(&ReminderRow::from_domain(r)) })).await {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict { retryable: false, .. }) => Ok(false),
             Err(e) => Err(e),
@@ -117,22 +165,25 @@ impl Store {
     }
 
     /// Reminders of a programme in the order sent.
-    pub async fn reminders(&self, programme: &str) -> Result<Vec<ReminderRow>, StoreError> {
+    pub async fn reminders(&self, programme: &Key) -> Result<Vec<Reminder>, StoreError> {
         let out = self
-            .query("SELECT * FROM reminder WHERE programme = $p ORDER BY sent_at, identity", json!({ "p": programme }))
+            .query(
+                "SELECT * FROM reminder WHERE programme = $p ORDER BY sent_at, identity",
+                json!({ "p": programme.as_str() }),
+            )
             .await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("reminder", v)).collect()
+        reminders(out)
     }
 
     /// A user's inbox, newest first.
-    pub async fn inbox(&self, username: &str) -> Result<Vec<ReminderRow>, StoreError> {
+    pub async fn inbox(&self, username: &str) -> Result<Vec<Reminder>, StoreError> {
         let out = self
             .query(
                 "SELECT * FROM reminder WHERE $u IN recipients ORDER BY sent_at DESC, identity LIMIT 500",
                 json!({ "u": username }),
             )
             .await?;
-        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| decode("reminder", v)).collect()
+        reminders(out)
     }
 
     /// Marks a reminder read by one of its recipients; not found for anyone else.
@@ -198,4 +249,11 @@ impl Store {
             },
         }
     }
+}
+
+fn reminders(out: Vec<serde_json::Value>) -> Result<Vec<Reminder>, StoreError> {
+    rows(out.into_iter().next().unwrap_or_default())
+        .into_iter()
+        .map(|v| decode::<ReminderRow>("reminder", v).and_then(ReminderRow::into_domain))
+        .collect()
 }

@@ -8,42 +8,114 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
+use super::filings::instant;
 use super::rows::{decode, decode_ref, encode};
 use super::{Store, StoreError};
-use crate::domain::Key;
-use crate::domain::evaluation::IndicatorSystem;
-use crate::domain::scoring::RankEntry;
-use crate::domain::scoring::Scheme;
+use crate::domain::appeal::{Appeal, AppealStatus, Decision};
+use crate::domain::evaluation::{Evaluation, IndicatorSystem};
+use crate::domain::reward::Allocation;
+use crate::domain::scoring::{Adjustment, AdjustmentKind, Evidence, Points, PublishedRanking, Scheme};
+use crate::domain::{Key, RegionCode, YearMonth};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AdjustmentRow {
-    pub key: String,
-    pub programme: String,
-    pub unit: String,
-    pub unit_path: Vec<String>,
-    pub period: String,
-    pub item: String,
-    pub kind: String,
+struct AdjustmentRow {
+    key: String,
+    programme: String,
+    unit: String,
+    unit_path: Vec<String>,
+    period: String,
+    item: String,
+    kind: String,
     /// Hundredths of a point.
-    pub points: i64,
-    pub reason: String,
+    points: i64,
+    reason: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub evidence: Option<Json>,
-    pub entered_by: String,
-    pub entered_at: String,
-    pub voided: bool,
+    evidence: Option<Json>,
+    entered_by: String,
+    entered_at: String,
+    voided: bool,
+}
+
+impl AdjustmentRow {
+    fn from_domain(a: &Adjustment) -> Self {
+        Self {
+            key: a.key.clone(),
+            programme: a.programme.to_string(),
+            unit: a.unit.to_string(),
+            unit_path: strings(&a.unit_path),
+            period: a.period.to_string(),
+            item: a.item.to_string(),
+            kind: a.kind.as_str().to_owned(),
+            points: a.points.0,
+            reason: a.reason.clone(),
+            evidence: a.evidence.as_ref().map(Evidence::to_stored),
+            entered_by: a.entered_by.clone(),
+            entered_at: a.entered_at.to_rfc3339(),
+            voided: a.voided,
+        }
+    }
+
+    fn into_domain(self) -> Result<Adjustment, StoreError> {
+        let bad = |e| StoreError::corrupt("adjustment", e);
+        Ok(Adjustment {
+            programme: Key::parse(&self.programme).map_err(bad)?,
+            unit: RegionCode::parse(&self.unit).map_err(bad)?,
+            unit_path: codes(&self.unit_path).map_err(bad)?,
+            period: YearMonth::parse(&self.period).map_err(bad)?,
+            item: Key::parse(&self.item).map_err(bad)?,
+            kind: match self.kind.as_str() {
+                "deduction" => AdjustmentKind::Deduction,
+                "bonus" => AdjustmentKind::Bonus,
+                other => return Err(StoreError::corrupt("adjustment", format!("kind `{other}`"))),
+            },
+            points: Points(self.points),
+            evidence: self.evidence.as_ref().map(Evidence::from_stored),
+            entered_at: instant(&self.entered_at)?,
+            key: self.key,
+            reason: self.reason,
+            entered_by: self.entered_by,
+            voided: self.voided,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RankingRow {
-    pub programme: String,
-    pub period: String,
-    pub version: i64,
-    pub published_at: String,
-    pub published_by: String,
+struct RankingRow {
+    programme: String,
+    period: String,
+    version: i64,
+    published_at: String,
+    published_by: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub reason: Option<String>,
-    pub entries: Vec<Json>,
+    reason: Option<String>,
+    entries: Vec<Json>,
+}
+
+impl RankingRow {
+    fn from_domain(r: &PublishedRanking) -> Self {
+        Self {
+            programme: r.programme.to_string(),
+            period: r.period.to_string(),
+            version: r.version,
+            published_at: r.published_at.to_rfc3339(),
+            published_by: r.published_by.clone(),
+            reason: r.reason.clone(),
+            entries: r.entries.iter().map(encode).collect(),
+        }
+    }
+
+    fn into_domain(self) -> Result<PublishedRanking, StoreError> {
+        let bad = |e| StoreError::corrupt("ranking", e);
+        Ok(PublishedRanking {
+            programme: Key::parse(&self.programme).map_err(bad)?,
+            period: YearMonth::parse(&self.period).map_err(bad)?,
+            version: self.version,
+            published_at: instant(&self.published_at)?,
+            published_by: self.published_by,
+            reason: self.reason,
+            entries: self.entries.iter().map(|e| decode_ref("ranking entry", e)).collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 /// Which version of a month's ranking is the newest.
@@ -53,72 +125,184 @@ struct RankingHead {
     published_at: String,
 }
 
-/// The newest version of a published ranking with its entries decoded, as kept in memory.
-#[derive(Debug)]
-pub struct PublishedRanking {
-    pub version: i64,
-    pub published_at: String,
-    pub reason: Option<String>,
-    pub entries: Vec<RankEntry>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppealRow {
-    pub key: String,
-    pub programme: String,
-    pub unit: String,
-    pub unit_path: Vec<String>,
+struct AppealRow {
+    key: String,
+    programme: String,
+    unit: String,
+    unit_path: Vec<String>,
     /// An adjustment key, an automatic line id, or an evaluation key.
-    pub target: String,
+    target: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub period: Option<String>,
-    pub reason: String,
-    pub filed_by: String,
-    pub filed_at: String,
-    pub status: String,
+    period: Option<String>,
+    reason: String,
+    filed_by: String,
+    filed_at: String,
+    status: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub decision_reason: Option<String>,
+    decision_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub decided_by: Option<String>,
+    decided_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub decided_at: Option<String>,
+    decided_at: Option<String>,
+}
+
+impl AppealRow {
+    fn from_domain(a: &Appeal) -> Self {
+        Self {
+            key: a.key.clone(),
+            programme: a.programme.to_string(),
+            unit: a.unit.to_string(),
+            unit_path: strings(&a.unit_path),
+            target: a.target.clone(),
+            period: a.period.map(|p| p.to_string()),
+            reason: a.reason.clone(),
+            filed_by: a.filed_by.clone(),
+            filed_at: a.filed_at.to_rfc3339(),
+            status: a.status.as_str().to_owned(),
+            decision_reason: a.decision.as_ref().map(|d| d.reason.clone()),
+            decided_by: a.decision.as_ref().map(|d| d.by.clone()),
+            decided_at: a.decision.as_ref().map(|d| d.at.to_rfc3339()),
+        }
+    }
+
+    fn into_domain(self) -> Result<Appeal, StoreError> {
+        let bad = |e| StoreError::corrupt("appeal", e);
+        let decision = match (self.decision_reason, self.decided_by, self.decided_at) {
+            (Some(reason), Some(by), Some(at)) => Some(Decision { reason, by, at: instant(&at)? }),
+            _ => None,
+        };
+        Ok(Appeal {
+            programme: Key::parse(&self.programme).map_err(bad)?,
+            unit: RegionCode::parse(&self.unit).map_err(bad)?,
+            unit_path: codes(&self.unit_path).map_err(bad)?,
+            period: self.period.as_deref().map(YearMonth::parse).transpose().map_err(bad)?,
+            filed_at: instant(&self.filed_at)?,
+            status: AppealStatus::parse(&self.status).map_err(bad)?,
+            decision,
+            key: self.key,
+            target: self.target,
+            reason: self.reason,
+            filed_by: self.filed_by,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EvaluationRow {
-    pub key: String,
-    pub programme: String,
-    pub unit: String,
-    pub unit_path: Vec<String>,
-    pub phase: String,
-    pub panel: Vec<Json>,
-    pub scores: Json,
-    pub total: i64,
-    pub grade: String,
-    pub entered_by: String,
-    pub entered_at: String,
-    pub voided: bool,
+struct EvaluationRow {
+    key: String,
+    programme: String,
+    unit: String,
+    unit_path: Vec<String>,
+    phase: String,
+    panel: Vec<Json>,
+    scores: Json,
+    total: i64,
+    grade: String,
+    entered_by: String,
+    entered_at: String,
+    voided: bool,
+}
+
+impl EvaluationRow {
+    fn from_domain(e: &Evaluation) -> Self {
+        Self {
+            key: e.key.clone(),
+            programme: e.programme.to_string(),
+            unit: e.unit.to_string(),
+            unit_path: strings(&e.unit_path),
+            phase: e.phase.as_str().to_owned(),
+            panel: e.panel.iter().map(encode).collect(),
+            scores: encode(&e.scores),
+            total: e.total.0,
+            grade: e.grade.clone(),
+            entered_by: e.entered_by.clone(),
+            entered_at: e.entered_at.to_rfc3339(),
+            voided: e.voided,
+        }
+    }
+
+    fn into_domain(self) -> Result<Evaluation, StoreError> {
+        let bad = |e| StoreError::corrupt("evaluation", e);
+        Ok(Evaluation {
+            programme: Key::parse(&self.programme).map_err(bad)?,
+            unit: RegionCode::parse(&self.unit).map_err(bad)?,
+            unit_path: codes(&self.unit_path).map_err(bad)?,
+            phase: decode("evaluation phase", Json::String(self.phase))?,
+            panel: self.panel.iter().map(|m| decode_ref("panel member", m)).collect::<Result<_, _>>()?,
+            scores: decode("evaluation scores", self.scores)?,
+            total: Points(self.total),
+            entered_at: instant(&self.entered_at)?,
+            key: self.key,
+            grade: self.grade,
+            entered_by: self.entered_by,
+            voided: self.voided,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RewardRow {
-    pub key: String,
-    pub programme: String,
-    pub label: String,
-    pub fund: i64,
-    pub method: Json,
+struct RewardRow {
+    key: String,
+    programme: String,
+    label: String,
+    fund: i64,
+    method: Json,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub cap: Option<i64>,
-    pub shares: Vec<Json>,
-    pub computed_at: String,
-    pub computed_by: String,
+    cap: Option<i64>,
+    shares: Vec<Json>,
+    computed_at: String,
+    computed_by: String,
+}
+
+impl RewardRow {
+    fn from_domain(a: &Allocation) -> Self {
+        Self {
+            key: a.key.clone(),
+            programme: a.programme.to_string(),
+            label: a.label.clone(),
+            fund: a.fund,
+            method: encode(&a.method),
+            cap: a.cap,
+            shares: a.shares.iter().map(encode).collect(),
+            computed_at: a.computed_at.to_rfc3339(),
+            computed_by: a.computed_by.clone(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Allocation, StoreError> {
+        Ok(Allocation {
+            programme: Key::parse(&self.programme).map_err(|e| StoreError::corrupt("reward", e))?,
+            method: decode("reward method", self.method)?,
+            shares: self.shares.iter().map(|s| decode_ref("reward share", s)).collect::<Result<_, _>>()?,
+            computed_at: instant(&self.computed_at)?,
+            key: self.key,
+            label: self.label,
+            fund: self.fund,
+            cap: self.cap,
+            computed_by: self.computed_by,
+        })
+    }
+}
+
+fn strings(path: &[RegionCode]) -> Vec<String> {
+    path.iter().map(|c| c.to_string()).collect()
+}
+
+fn codes(path: &[String]) -> Result<Vec<RegionCode>, crate::domain::DomainError> {
+    path.iter().map(|c| RegionCode::parse(c)).collect()
+}
+
+/// Converts rows read from a table.
+fn all<R, T>(rows: Vec<R>, f: fn(R) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(f).collect()
 }
 
 /// What deciding an appeal changes besides the appeal.
 pub enum Overturn {
     None,
     Adjustment(String),
-    Line { unit: String, line: String },
+    Line { unit: RegionCode, line: String },
     Evaluation(String),
 }
 
@@ -200,11 +384,12 @@ impl Store {
         v.into_iter().next().map(|j| decode("scheme", j)).transpose()
     }
 
-    pub async fn insert_adjustment(&self, row: &AdjustmentRow, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn insert_adjustment(&self, a: &Adjustment, actor: &Actor) -> Result<(), StoreError> {
+        let row = AdjustmentRow::from_domain(a);
         let action = format!("adjustment.{}", row.kind);
         self.create_audited(
             "adjustment",
-            encode(row),
+            encode(&row),
             &action,
             &format!("adjustment:{}", row.key),
             &row.programme,
@@ -214,25 +399,25 @@ impl Store {
         .await
     }
 
-    pub async fn adjustments(&self, programme: &Key) -> Result<Vec<AdjustmentRow>, StoreError> {
-        self.select(
-            "SELECT * FROM adjustment WHERE programme = $p ORDER BY period, entered_at",
-            json!({ "p": programme.as_str() }),
-            "adjustment",
-        )
-        .await
+    pub async fn adjustments(&self, programme: &Key) -> Result<Vec<Adjustment>, StoreError> {
+        let rows = self
+            .select(
+                "SELECT * FROM adjustment WHERE programme = $p ORDER BY period, entered_at",
+                json!({ "p": programme.as_str() }),
+                "adjustment",
+            )
+            .await?;
+        all(rows, AdjustmentRow::into_domain)
     }
 
-    pub async fn adjustment(&self, key: &str) -> Result<Option<AdjustmentRow>, StoreError> {
-        Ok(self
-            .select("SELECT * FROM adjustment WHERE key = $k", json!({ "k": key }), "adjustment")
-            .await?
-            .into_iter()
-            .next())
+    pub async fn adjustment(&self, key: &str) -> Result<Option<Adjustment>, StoreError> {
+        let row: Option<AdjustmentRow> =
+            self.select_one("SELECT * FROM adjustment WHERE key = $k", json!({ "k": key }), "adjustment").await?;
+        row.map(AdjustmentRow::into_domain).transpose()
     }
 
     /// (unit, line id) pairs of automatic deductions overturned on appeal.
-    pub async fn voided_lines(&self, programme: &Key) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn voided_lines(&self, programme: &Key) -> Result<Vec<(RegionCode, String)>, StoreError> {
         #[derive(Deserialize)]
         struct V {
             unit: String,
@@ -245,15 +430,23 @@ impl Store {
                 "voided line",
             )
             .await?;
-        Ok(v.into_iter().map(|x| (x.unit, x.line)).collect())
+        v.into_iter()
+            .map(|x| Ok((RegionCode::parse(&x.unit).map_err(|e| StoreError::corrupt("voided line", e))?, x.line)))
+            .collect()
     }
 
     /// Publishes a ranking version; a concurrent publication of the same version is a conflict.
-    pub async fn publish_ranking(&self, row: &RankingRow, path: Vec<String>, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn publish_ranking(
+        &self,
+        ranking: &PublishedRanking,
+        path: Vec<String>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let row = RankingRow::from_domain(ranking);
         let action = if row.version == 1 { "ranking.publish" } else { "ranking.correct" };
         let entity = format!("ranking:{}/{}#{}", row.programme, row.period, row.version);
-        let done = self.create_audited("ranking", encode(row), action, &entity, &row.programme, path, actor).await;
-        self.recent.ranking.forget(&(row.programme.clone(), row.period.clone()));
+        let done = self.create_audited("ranking", encode(&row), action, &entity, &row.programme, path, actor).await;
+        self.recent.ranking.forget(&(ranking.programme.clone(), ranking.period));
         done
     }
 
@@ -262,10 +455,10 @@ impl Store {
     pub async fn recent_ranking(
         &self,
         programme: &Key,
-        period: &str,
+        period: YearMonth,
     ) -> Result<Option<Arc<PublishedRanking>>, StoreError> {
-        let key = (programme.to_string(), period.to_owned());
-        let vars = json!({ "p": programme.as_str(), "m": period });
+        let key = (programme.clone(), period);
+        let vars = json!({ "p": programme.as_str(), "m": period.to_string() });
         self.recent
             .ranking
             .revalidate(&key, |expired| async {
@@ -280,9 +473,8 @@ impl Store {
                     )
                     .await?;
                 let Some(newest) = newest else { return Ok(None) };
-                if let Some(old) =
-                    expired.filter(|o| o.version == newest.version && o.published_at == newest.published_at)
-                {
+                let newest_at = instant(&newest.published_at)?;
+                if let Some(old) = expired.filter(|o| o.version == newest.version && o.published_at == newest_at) {
                     return Ok(Some(old));
                 }
                 let row: Option<RankingRow> = self
@@ -292,28 +484,28 @@ impl Store {
                         "ranking",
                     )
                     .await?;
-                let Some(row) = row else { return Ok(None) };
-                let entries = row.entries.iter().map(|e| decode_ref("ranking entry", e)).collect::<Result<_, _>>()?;
-                let RankingRow { version, published_at, reason, .. } = row;
-                Ok(Some(Arc::new(PublishedRanking { version, published_at, reason, entries })))
+                row.map(|r| r.into_domain().map(Arc::new)).transpose()
             })
             .await
     }
 
     /// Every published version of a month's ranking, oldest first.
-    pub async fn rankings(&self, programme: &Key, period: &str) -> Result<Vec<RankingRow>, StoreError> {
-        self.select(
-            "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version",
-            json!({ "p": programme.as_str(), "m": period }),
-            "ranking",
-        )
-        .await
+    pub async fn rankings(&self, programme: &Key, period: YearMonth) -> Result<Vec<PublishedRanking>, StoreError> {
+        let rows = self
+            .select(
+                "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version",
+                json!({ "p": programme.as_str(), "m": period.to_string() }),
+                "ranking",
+            )
+            .await?;
+        all(rows, RankingRow::into_domain)
     }
 
-    pub async fn insert_appeal(&self, row: &AppealRow, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn insert_appeal(&self, a: &Appeal, actor: &Actor) -> Result<(), StoreError> {
+        let row = AppealRow::from_domain(a);
         self.create_audited(
             "appeal",
-            encode(row),
+            encode(&row),
             "appeal.file",
             &format!("appeal:{}", row.key),
             &row.programme,
@@ -323,22 +515,27 @@ impl Store {
         .await
     }
 
-    pub async fn appeals(&self, programme: &Key) -> Result<Vec<AppealRow>, StoreError> {
-        self.select(
-            "SELECT * FROM appeal WHERE programme = $p ORDER BY filed_at",
-            json!({ "p": programme.as_str() }),
-            "appeal",
-        )
-        .await
+    pub async fn appeals(&self, programme: &Key) -> Result<Vec<Appeal>, StoreError> {
+        let rows = self
+            .select(
+                "SELECT * FROM appeal WHERE programme = $p ORDER BY filed_at",
+                json!({ "p": programme.as_str() }),
+                "appeal",
+            )
+            .await?;
+        all(rows, AppealRow::into_domain)
     }
 
-    pub async fn appeal(&self, key: &str) -> Result<Option<AppealRow>, StoreError> {
-        Ok(self.select("SELECT * FROM appeal WHERE key = $k", json!({ "k": key }), "appeal").await?.into_iter().next())
+    pub async fn appeal(&self, key: &str) -> Result<Option<Appeal>, StoreError> {
+        let row: Option<AppealRow> =
+            self.select_one("SELECT * FROM appeal WHERE key = $k", json!({ "k": key }), "appeal").await?;
+        row.map(AppealRow::into_domain).transpose()
     }
 
     /// Records the decision and, when overturned, voids what the appeal was about — all in one
     /// transaction, and only if the appeal is still pending (a decision is final).
-    pub async fn decide_appeal(&self, decided: &AppealRow, effect: Overturn, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn decide_appeal(&self, decided: &Appeal, effect: Overturn, actor: &Actor) -> Result<(), StoreError> {
+        let decided = AppealRow::from_domain(decided);
         let (change, extra) = match &effect {
             Overturn::None => (String::new(), json!({})),
             Overturn::Adjustment(k) => {
@@ -363,7 +560,7 @@ impl Store {
              COMMIT TRANSACTION;"
         );
         let mut vars = json!({
-            "k": decided.key, "p": decided.programme, "row": encode(decided),
+            "k": decided.key, "p": decided.programme, "row": encode(&decided),
             "audit": head(actor, &format!("appeal.{}", decided.status), &format!("appeal:{}", decided.key), Some(&decided.programme), Some(decided.unit_path.clone())),
         });
         if let (Some(v), Some(e)) = (vars.as_object_mut(), extra.as_object()) {
@@ -394,10 +591,11 @@ impl Store {
         v.into_iter().next().map(|j| decode("indicator system", j)).transpose()
     }
 
-    pub async fn insert_evaluation(&self, row: &EvaluationRow, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn insert_evaluation(&self, e: &Evaluation, actor: &Actor) -> Result<(), StoreError> {
+        let row = EvaluationRow::from_domain(e);
         self.create_audited(
             "evaluation",
-            encode(row),
+            encode(&row),
             "evaluation.create",
             &format!("evaluation:{}", row.key),
             &row.programme,
@@ -407,19 +605,22 @@ impl Store {
         .await
     }
 
-    pub async fn evaluations(&self, programme: &Key) -> Result<Vec<EvaluationRow>, StoreError> {
-        self.select(
-            "SELECT * FROM evaluation WHERE programme = $p ORDER BY entered_at",
-            json!({ "p": programme.as_str() }),
-            "evaluation",
-        )
-        .await
+    pub async fn evaluations(&self, programme: &Key) -> Result<Vec<Evaluation>, StoreError> {
+        let rows = self
+            .select(
+                "SELECT * FROM evaluation WHERE programme = $p ORDER BY entered_at",
+                json!({ "p": programme.as_str() }),
+                "evaluation",
+            )
+            .await?;
+        all(rows, EvaluationRow::into_domain)
     }
 
-    pub async fn insert_reward(&self, row: &RewardRow, path: Vec<String>, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn insert_reward(&self, a: &Allocation, path: Vec<String>, actor: &Actor) -> Result<(), StoreError> {
+        let row = RewardRow::from_domain(a);
         self.create_audited(
             "reward",
-            encode(row),
+            encode(&row),
             "reward.allocate",
             &format!("reward:{}", row.key),
             &row.programme,
@@ -429,13 +630,15 @@ impl Store {
         .await
     }
 
-    pub async fn rewards(&self, programme: &Key) -> Result<Vec<RewardRow>, StoreError> {
-        self.select(
-            "SELECT * FROM reward WHERE programme = $p ORDER BY computed_at",
-            json!({ "p": programme.as_str() }),
-            "reward",
-        )
-        .await
+    pub async fn rewards(&self, programme: &Key) -> Result<Vec<Allocation>, StoreError> {
+        let rows = self
+            .select(
+                "SELECT * FROM reward WHERE programme = $p ORDER BY computed_at",
+                json!({ "p": programme.as_str() }),
+                "reward",
+            )
+            .await?;
+        all(rows, RewardRow::into_domain)
     }
 
     /// How many times each filing of a programme was returned for revision.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{failed, html, message, signed_in};
 use crate::api::State;
-use crate::domain::access::{Access, Principal};
+use crate::domain::access::{Access, Principal, Role};
 use crate::domain::bulletin::{RankLine, chinese_date};
 use crate::domain::deadline::{YearMonth, local_day};
 use crate::domain::{Key, RegionCode, Status};
@@ -24,16 +24,16 @@ use crate::service::scoring;
 const BOARD_ROWS: usize = 500;
 
 fn user(p: &Principal) -> Value {
-    json!({ "username": p.username, "role": role_label(p.role.as_str()), "region": p.region.to_string() })
+    json!({ "username": p.username, "role": role_label(p.role), "region": p.region.to_string() })
 }
 
-fn role_label(role: &str) -> &'static str {
+fn role_label(role: Role) -> &'static str {
     match role {
-        "province_admin" => "省级管理员",
-        "city_reviewer" => "市级审核员",
-        "unit_lead" => "试点单位负责人",
-        "evaluator" => "评估人员",
-        _ => "领导",
+        Role::ProvinceAdmin => "省级管理员",
+        Role::CityReviewer => "市级审核员",
+        Role::UnitLead => "试点单位负责人",
+        Role::Evaluator => "评估人员",
+        Role::Leader => "领导",
     }
 }
 
@@ -221,7 +221,7 @@ pub async fn ranking(
     }
     let mut published = Vec::new();
     for m in &months {
-        match state.store.rankings(&k, &m.to_string()).await {
+        match state.store.rankings(&k, *m).await {
             Ok(v) if !v.is_empty() => published.push(*m),
             Ok(_) => {}
             Err(e) => return failed(e.into()),
@@ -237,7 +237,7 @@ pub async fn ranking(
         Ok(r) => r,
         Err(e) => return failed(e),
     };
-    let lines: Vec<RankLine> = r.entries.iter().map(bulletin_service::rank_line).collect();
+    let lines: Vec<RankLine> = r.entries.iter().map(RankLine::from).collect();
     let trend = match bulletin_service::score_trends(&state.store, &k, scheme.ranking_from, month, &lines).await {
         Ok(t) => charts::score_trend(&t),
         Err(e) => return failed(e),
@@ -255,7 +255,7 @@ pub async fn ranking(
         &json!({
             "user": user(&p), "key": k.as_str(), "title": title, "unscored": false,
             "period": month.to_string(), "label": format!("{}年{}月", month.year, month.month),
-            "version": r.version, "published_at": r.published_at,
+            "version": r.version, "published_at": r.published_at.map(crate::api::common::shanghai),
             "months": months.iter().map(|m| json!({ "period": m.to_string(), "published": published.contains(m) })).collect::<Vec<_>>(),
             "rows": rows, "trend_svg": trend,
         }),
@@ -332,7 +332,7 @@ pub async fn unit(
                     "name": name(item), "full": full.to_string(), "deducted": deducted.to_string(), "score": got.to_string(),
                 })).collect::<Vec<_>>(),
                 "lines": e.score_detail.lines.iter().map(|l| json!({
-                    "item": name(&l.item), "kind": format!("{:?}", l.kind), "points": l.points.to_string(), "reason": l.reason,
+                    "item": name(&l.item), "kind": l.kind.label(), "points": l.points.to_string(), "reason": l.reason,
                 })).collect::<Vec<_>>(),
             });
         }
@@ -360,9 +360,9 @@ pub async fn bulletins(req: &Request, Data(state): Data<&State>, Path(k): Path<S
     let rows: Vec<Value> = list
         .iter()
         .map(|b| {
-            json!({ "id": b.key, "title": b.title, "number": b.number, "status": b.status,
-                    "period": b.period, "published_at": b.published_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                        .map(|t| chinese_date(local_day(t.with_timezone(&Utc)))) })
+            json!({ "id": b.key, "title": b.title, "number": b.published.as_ref().map(|p| p.number),
+                    "status": if b.is_published() { "published" } else { "draft" },
+                    "period": b.period.to_string(), "published_at": b.published.as_ref().map(|p| chinese_date(local_day(p.at))) })
         })
         .collect();
     page("dashboard/bulletins.html", &json!({ "user": user(&p), "key": k.as_str(), "title": title, "bulletins": rows }))
@@ -378,11 +378,7 @@ pub async fn bulletin(req: &Request, Data(state): Data<&State>, Path(id): Path<S
         Ok(b) => b,
         Err(e) => return failed(e),
     };
-    let c = match crate::store::bulletins::content(&b) {
-        Ok(c) => c,
-        Err(e) => return failed(e.into()),
-    };
-    match render::bulletin(&b, &c, Format::Html) {
+    match render::bulletin(&b, Format::Html) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => {
             tracing::error!(error = %e, "bulletin failed to render");

@@ -38,7 +38,14 @@ async fn a_backup_restores_every_table_and_a_damaged_one_is_refused() {
     assert_eq!((before["filing"].len(), before["bulletin"].len()), (8, 4));
     assert!(before["audit"].len() > before["filing"].len() * 2, "{} audit records", before["audit"].len());
     // The restored database serves: the demo's bulletins and an account can log in.
-    assert_eq!(restored.bulletins("xixiu-2019-comprehensive-reform").await.unwrap().len(), 3);
+    assert_eq!(
+        restored
+            .bulletins(&pilotgov::domain::Key::parse("xixiu-2019-comprehensive-reform").unwrap())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     assert!(restored.user("fj-leader").await.unwrap().is_some());
 
     // Into a database that has data: refused.

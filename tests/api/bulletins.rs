@@ -223,7 +223,7 @@ async fn fujian_september_2022_bulletin_by_city() {
     for (body, field) in [
         (json!({"kind": "stage", "period": "deploy", "region": "440100"}), "region"),
         (json!({"kind": "stage", "period": "nope"}), "period"),
-        (json!({"kind": "monthly", "period": "2022-13"}), "month"),
+        (json!({"kind": "monthly", "period": "2022-13"}), "period"),
     ] {
         let (s, b) = draft(&t, &fj, FJ, body).await;
         assert_eq!((s, b["field"].as_str()), (422, Some(field)), "{b}");

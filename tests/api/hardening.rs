@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Duration;
 use pilotgov::config::Config;
 use pilotgov::domain::access::Role;
+use pilotgov::domain::delivery::{Channel, ChannelKind};
 use pilotgov::jobs::tick;
 use pilotgov::service::accounts::{self, LoginLimits, LoginThrottle};
-use pilotgov::store::delivery::ChannelRow;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, Route, Server, handler, post};
 use serde_json::{Value, json};
@@ -103,11 +103,11 @@ async fn deliveries_reach_only_checked_addresses_follow_no_redirects_and_keep_no
     let hits = Hits::default();
     let base = targets(hits.clone()).await;
     // Saved without the API's check, as an older row would be.
-    let row = |key: &str, url: String| ChannelRow {
+    let row = |key: &str, url: String| Channel {
         key: key.into(),
-        kind: "generic".into(),
+        kind: ChannelKind::Generic,
         url,
-        region: "350100".into(),
+        region: pilotgov::domain::RegionCode::parse("350100").unwrap(),
         created_by: "ministry".into(),
     };
     let actor = pilotgov::store::audit::Actor::system("test", t.clock_now());

@@ -84,11 +84,13 @@ async fn sent(t: &TestApp) -> Vec<(String, String, String, String)> {
     t.app
         .state
         .store
-        .reminders(FJ)
+        .reminders(&pilotgov::domain::Key::parse(FJ).unwrap())
         .await
         .unwrap()
         .into_iter()
-        .map(|r| (r.unit, r.deliverable, r.kind, r.sent_at))
+        .map(|r| {
+            (r.unit.to_string(), r.deliverable, r.notice.code(), r.sent_at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        })
         .collect()
 }
 
@@ -149,8 +151,16 @@ async fn fujian_2022_reminders_over_the_whole_programme() {
     run(&t, "2022-08-17T00:00:00+08:00", "2023-12-06T00:00:00+08:00", 1).await;
     let all = sent(&t).await;
     check(&all);
-    let escalations: Vec<_> =
-        t.app.state.store.reminders(FJ).await.unwrap().into_iter().filter(|r| r.kind.starts_with("escalate")).collect();
+    let escalations: Vec<_> = t
+        .app
+        .state
+        .store
+        .reminders(&pilotgov::domain::Key::parse(FJ).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.notice.code().starts_with("escalate"))
+        .collect();
     assert_eq!(escalations[0].recipients, ["fz-reviewer"]);
     assert_eq!(escalations[1].recipients, ["fj-admin"]);
     // The lead's inbox holds its nine, newest first, and marking one read is recorded.
@@ -234,7 +244,7 @@ async fn a_programme_sets_its_own_reminder_rules() {
     let store = &t.app.state.store;
     let sent = pilotgov::jobs::reminders::run(store, at("2022-09-16T09:00:00+08:00"), None, false).await.unwrap();
     assert_eq!(sent.len(), 14);
-    assert!(sent.iter().all(|r| r.kind == "before-2"));
+    assert!(sent.iter().all(|r| r.notice.code() == "before-2"));
     for day in ["2022-09-19", "2022-09-20", "2022-09-21", "2022-09-28"] {
         let more =
             pilotgov::jobs::reminders::run(store, at(&format!("{day}T09:00:00+08:00")), None, false).await.unwrap();

@@ -28,3 +28,97 @@ async fn committed_spec_matches_the_code() {
         }
     }
 }
+
+/// Every request and response schema in the committed spec says what it holds — no `{}`, no
+/// object without properties (a union says its variants) — and every instant (`*_at`, `at`) is a
+/// `date-time`.
+#[test]
+fn every_schema_is_typed_and_every_instant_is_a_date_time() {
+    use serde_json::Value;
+    fn check(node: &Value, path: &str, schema: bool, bad: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                if schema {
+                    let untyped_object = map.get("type").is_some_and(|t| t == "object")
+                        && map.get("properties").is_none_or(|p| p.as_object().is_none_or(|p| p.is_empty()))
+                        && !map.get("additionalProperties").is_some_and(Value::is_object)
+                        && !map.contains_key("oneOf")
+                        && !map.contains_key("anyOf");
+                    if map.is_empty() || untyped_object {
+                        bad.push(format!("{path} is untyped: {node}"));
+                    }
+                }
+                for (k, v) in map {
+                    let here = format!("{path}/{k}");
+                    match k.as_str() {
+                        "schema" | "items" | "additionalProperties" => check(v, &here, true, bad),
+                        "allOf" | "oneOf" | "anyOf" => {
+                            for (i, x) in v.as_array().into_iter().flatten().enumerate() {
+                                check(x, &format!("{here}/{i}"), true, bad);
+                            }
+                        }
+                        "properties" if schema => {
+                            for (field, s) in v.as_object().into_iter().flatten() {
+                                let instant = field.ends_with("_at") || field == "at";
+                                let formats = std::iter::once(s)
+                                    .chain(s.get("allOf").and_then(Value::as_array).into_iter().flatten())
+                                    .filter_map(|x| x.get("format"));
+                                if instant && !formats.into_iter().any(|f| f == "date-time") {
+                                    bad.push(format!("{here}/{field} is an instant but not a date-time: {s}"));
+                                }
+                                check(s, &format!("{here}/{field}"), true, bad);
+                            }
+                        }
+                        _ => check(v, &here, false, bad),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    check(x, &format!("{path}/{i}"), false, bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut bad = Vec::new();
+    check(&doc["paths"], "paths", false, &mut bad);
+    for (name, s) in doc["components"]["schemas"].as_object().unwrap() {
+        check(s, &format!("schemas/{name}"), true, &mut bad);
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Rows never leave the store: no `…Row` type is named anywhere in `src` outside `src/store`.
+#[test]
+fn rows_stay_in_the_store() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let mut found = Vec::new();
+    for f in files.iter().filter(|f| !f.starts_with(src.join("store"))) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let names = line
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .filter(|w| w.len() > 3 && w.ends_with("Row") && w.starts_with(|c: char| c.is_ascii_uppercase()));
+            for name in names {
+                found.push(format!("{}:{}: {name}", f.strip_prefix(&src).unwrap().display(), n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "row types named outside src/store:\n{}", found.join("\n"));
+    assert!(files.len() > 50, "the walk found the sources");
+}
