@@ -1,5 +1,4 @@
-//! Filings (报送) and their review (审定, 备案, 退回修改), attachments, the compliance matrix, and
-//! the audit trail.
+//! Filings (报送) and their review (审定, 备案, 退回修改), and their attachments.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem_openapi::payload::Json;
@@ -7,7 +6,7 @@ use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiResponse, Enum, Multipart, Object, OpenApi, param::Header, param::Path, param::Query};
 
 use super::auth::Auth;
-use super::common::{instant, key as parse_key, page, region, shanghai};
+use super::common::{key as parse_key, page, region, shanghai};
 use super::download::{Download, FileDownload};
 use super::error::ApiError;
 use super::params::{KeyParam, RegionParam};
@@ -15,13 +14,11 @@ use super::parts::RouteStepDto;
 use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
-use crate::domain::compliance::Tally;
 use crate::domain::filing::Attachment;
 use crate::domain::filing::{Decision, Filing, FilingState, Timeliness, timeliness};
 use crate::domain::programme::due_on;
 use crate::domain::{DomainError, Rule};
 use crate::service::filings::{self as service, NewFiling};
-use crate::store::audit::AuditFilter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -238,142 +235,6 @@ pub enum FilingCreated {
     /// A repeat of an earlier request with the same `Idempotency-Key`: the filing it created.
     #[oai(status = 200)]
     Replayed(Json<FilingView>),
-}
-
-/// Counts over cells, and the on-time rate (first submissions on time ÷ deadlines due).
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct TallyDto {
-    pub on_time: u32,
-    pub late: u32,
-    pub missing: u32,
-    pub returned: u32,
-    pub in_review: u32,
-    pub not_due: u32,
-    pub due: u32,
-    pub met_on_time: u32,
-    pub on_time_rate: Option<f64>,
-}
-
-impl From<&Tally> for TallyDto {
-    fn from(t: &Tally) -> Self {
-        Self {
-            on_time: t.on_time,
-            late: t.late,
-            missing: t.missing,
-            returned: t.returned,
-            in_review: t.in_review,
-            not_due: t.not_due,
-            due: t.due,
-            met_on_time: t.met_on_time,
-            on_time_rate: t.on_time_rate(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct ColumnDto {
-    pub deliverable: String,
-    pub title: String,
-    pub occurrence: String,
-    pub due_on: NaiveDate,
-    pub due_text: String,
-}
-
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct CellDto {
-    /// `on_time`, `late`, `missing`, `returned`, `in_review`, `not_due`, or `not_asked` where the
-    /// deliverable is not asked of this unit (e.g. demonstration-only items).
-    pub status: String,
-    pub days_late: Option<i64>,
-    pub filing: Option<String>,
-}
-
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct ComplianceLine {
-    pub unit: String,
-    pub name: String,
-    pub city: Option<String>,
-    /// One per column (`not_asked` where the deliverable is not asked of this unit).
-    pub cells: Vec<CellDto>,
-    pub totals: TallyDto,
-}
-
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct CityTotals {
-    pub city: String,
-    pub totals: TallyDto,
-}
-
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct ComplianceMatrix {
-    pub programme: String,
-    pub as_of: DateTime<FixedOffset>,
-    pub columns: Vec<ColumnDto>,
-    pub rows: Vec<ComplianceLine>,
-    pub cities: Vec<CityTotals>,
-    pub overall: TallyDto,
-}
-
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct AuditView {
-    pub recorded_at: DateTime<FixedOffset>,
-    pub actor: String,
-    pub role: String,
-    pub action: String,
-    pub entity: String,
-    pub programme: Option<String>,
-    /// The fields the change touched, each before and after (a creation lists every field).
-    pub changes: Vec<FieldChange>,
-}
-
-/// One field of an audited record, before and after the change.
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct FieldChange {
-    /// The field's name (empty when the record is not an object).
-    pub field: String,
-    /// The old value as JSON text (`"submitted"`, `3`, `{"filing":"…"}`); absent: the field was
-    /// not there.
-    pub before: Option<String>,
-    /// The new value as JSON text; absent: the field is gone.
-    pub after: Option<String>,
-}
-
-/// What changed between two snapshots of a record, field by field, in field order.
-fn changes(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<FieldChange> {
-    use serde_json::{Map, Value};
-    let text = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(Value::to_string);
-    let empty = Map::new();
-    match (before, after) {
-        (None | Some(Value::Object(_)) | Some(Value::Null), None | Some(Value::Object(_)) | Some(Value::Null)) => {
-            let b = before.and_then(Value::as_object).unwrap_or(&empty);
-            let a = after.and_then(Value::as_object).unwrap_or(&empty);
-            let mut fields: Vec<&String> = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))).collect();
-            fields.sort();
-            fields
-                .into_iter()
-                .filter(|f| b.get(*f) != a.get(*f))
-                .map(|f| FieldChange { field: f.clone(), before: text(b.get(f)), after: text(a.get(f)) })
-                .collect()
-        }
-        (b, a) => vec![FieldChange { field: String::new(), before: text(b), after: text(a) }],
-    }
-}
-
-#[derive(Debug, Clone, Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct AuditPage {
-    pub items: Vec<AuditView>,
-    pub total: u64,
-    pub offset: u64,
-    pub limit: u64,
 }
 
 pub struct FilingsApi {
@@ -642,113 +503,5 @@ impl FilingsApi {
         )
         .await?;
         Ok(Json(self.view(&f).await?))
-    }
-
-    /// The compliance matrix: units × deadlines, each cell on time / late / missing / returned /
-    /// in review / not due, with totals and on-time rates per unit, per city and overall.
-    #[oai(path = "/programmes/:key/compliance", method = "get", operation_id = "complianceMatrix")]
-    async fn compliance(
-        &self,
-        auth: Auth,
-        key: Path<KeyParam>,
-        /// RFC 3339 instant, or a date meaning 00:00 that day in Asia/Shanghai; default now.
-        as_of: Query<Option<String>>,
-        /// Only units inside this region.
-        region: Query<Option<RegionParam>>,
-    ) -> Result<Json<ComplianceMatrix>, ApiError> {
-        let programme = key.0.0.clone();
-        let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
-        let within = region.0.map(|r| r.0);
-        let m = service::compliance(&self.state.store, auth.principal(), &programme, within.as_ref(), as_of).await?;
-        Ok(Json(ComplianceMatrix {
-            programme: programme.to_string(),
-            as_of: shanghai(as_of),
-            columns: m
-                .columns
-                .iter()
-                .map(|c| ColumnDto {
-                    deliverable: c.deliverable.to_string(),
-                    title: c.title.clone(),
-                    occurrence: c.occurrence.clone(),
-                    due_on: c.due_on,
-                    due_text: c.due_text.clone(),
-                })
-                .collect(),
-            rows: m
-                .lines
-                .iter()
-                .map(|r| ComplianceLine {
-                    unit: r.unit.to_string(),
-                    name: r.name.clone(),
-                    city: r.city.as_ref().map(|c| c.to_string()),
-                    cells: r
-                        .cells
-                        .iter()
-                        .map(|c| match c {
-                            Some((cell, filing)) => CellDto {
-                                status: cell.status.as_str().to_owned(),
-                                days_late: match cell.timeliness {
-                                    Timeliness::Late(d) => Some(d),
-                                    _ => None,
-                                },
-                                filing: filing.clone(),
-                            },
-                            None => CellDto { status: "not_asked".into(), days_late: None, filing: None },
-                        })
-                        .collect(),
-                    totals: (&r.tally).into(),
-                })
-                .collect(),
-            cities: m.by_city.iter().map(|(c, t)| CityTotals { city: c.to_string(), totals: t.into() }).collect(),
-            overall: (&m.overall).into(),
-        }))
-    }
-
-    /// The audit trail inside your region, oldest first (province admins).
-    #[oai(path = "/audit", method = "get", operation_id = "listAudit")]
-    #[allow(clippy::too_many_arguments)]
-    async fn audit(
-        &self,
-        auth: Auth,
-        programme: Query<Option<String>>,
-        actor: Query<Option<String>>,
-        action: Query<Option<String>>,
-        entity: Query<Option<String>>,
-        /// From this instant (RFC 3339 or date), inclusive.
-        from: Query<Option<String>>,
-        /// Until this instant (RFC 3339 or date), exclusive.
-        to: Query<Option<String>>,
-        offset: Query<Option<u64>>,
-        limit: Query<Option<u64>>,
-    ) -> Result<Json<AuditPage>, ApiError> {
-        auth.may(Access::ReadAudit)?;
-        let (offset, limit) = page(offset.0, limit.0)?;
-        let filter = AuditFilter {
-            region: Some(auth.principal().region.to_string()),
-            programme: programme.0,
-            actor: actor.0,
-            action: action.0,
-            entity: entity.0,
-            from: from.0.as_deref().map(|s| instant("from", s)).transpose()?,
-            to: to.0.as_deref().map(|s| instant("to", s)).transpose()?,
-        };
-        let (entries, total) = self.state.store.audit_entries(&filter, offset, limit).await?;
-        Ok(Json(AuditPage {
-            items: entries
-                .into_iter()
-                .map(|e| AuditView {
-                    recorded_at: shanghai(e.recorded_at),
-                    actor: e.actor,
-                    role: e.role,
-                    action: e.action,
-                    entity: e.entity,
-                    changes: changes(e.before.as_ref(), e.after.as_ref()),
-                    programme: e.programme,
-                })
-                .collect(),
-            total,
-            offset,
-            limit,
-        }))
     }
 }

@@ -2,10 +2,12 @@
 //! resource with its DTOs, the shared error shape, and the assembly of the OpenAPI service.
 //! Handlers parse DTOs into domain values, call the domain or a service, and map back.
 
+mod audit;
 mod auth;
 mod bulletins;
 mod channels;
 pub mod common;
+mod compliance;
 mod deadlines;
 mod document_dto;
 mod download;
@@ -42,6 +44,13 @@ pub struct State {
     /// Published ranking versions rendered to JSON once (see `ranking_json.rs`).
     pub ranking_json: Arc<ranking_json::RankingJson>,
     pub site: Arc<Site>,
+}
+
+impl State {
+    /// Now, by the server's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
 }
 
 /// Settings from configuration that handlers consult.
@@ -101,12 +110,21 @@ enum ApiTags {
 pub type Apis = (
     auth::AuthApi,
     filings::FilingsApi,
+    compliance::ComplianceApi,
+    audit::AuditApi,
     programmes::ProgrammesApi,
     parts::PartsApi,
     units::UnitsApi,
     deadlines::DeadlinesApi,
     regions::RegionsApi,
-    scoring::ScoringApi,
+    (
+        scoring::SchemesApi,
+        scoring::AdjustmentsApi,
+        scoring::RankingsApi,
+        scoring::AppealsApi,
+        scoring::EvaluationsApi,
+        scoring::RewardsApi,
+    ),
     reminders::RemindersApi,
     channels::ChannelsApi,
     bulletins::BulletinsApi,
@@ -119,12 +137,21 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
         (
             auth::AuthApi { state: state.clone(), token_ttl: limits.token_ttl },
             filings::FilingsApi { state: state.clone(), attachment_limit: limits.attachment_limit },
+            compliance::ComplianceApi { state: state.clone() },
+            audit::AuditApi { state: state.clone() },
             programmes::ProgrammesApi { state: state.clone() },
             parts::PartsApi { state: state.clone() },
             units::UnitsApi { state: state.clone() },
             deadlines::DeadlinesApi { state: state.clone() },
             regions::RegionsApi { state: state.clone() },
-            scoring::ScoringApi { state: state.clone() },
+            (
+                scoring::SchemesApi { state: state.clone() },
+                scoring::AdjustmentsApi { state: state.clone() },
+                scoring::RankingsApi { state: state.clone() },
+                scoring::AppealsApi { state: state.clone() },
+                scoring::EvaluationsApi { state: state.clone() },
+                scoring::RewardsApi { state: state.clone() },
+            ),
             reminders::RemindersApi { state: state.clone() },
             channels::ChannelsApi { state: state.clone() },
             bulletins::BulletinsApi { state: state.clone() },

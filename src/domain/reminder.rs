@@ -431,6 +431,65 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    /// The lead hears of its own unit's deadline; the escalations go to the city's reviewers,
+    /// then to the province's admins (or to the region the programme names: its departments and
+    /// leaders, not its leads or evaluators).
+    #[test]
+    fn reminders_go_to_the_right_people() {
+        use crate::domain::access::Role;
+        let code = |c: &str| RegionCode::parse(c).unwrap();
+        let account = |name: &str, role: Role, region: &str| Account {
+            username: name.into(),
+            display_name: name.into(),
+            role,
+            region: code(region),
+            region_level: code(region).level(),
+            region_path: code(region).implied_path(),
+            password_hash: String::new(),
+            disabled: false,
+            created_at: DateTime::UNIX_EPOCH,
+        };
+        let accounts = [
+            account("taijiang", Role::UnitLead, "350103"),
+            account("gulou", Role::UnitLead, "350102"),
+            account("fz-reviewer", Role::CityReviewer, "350100"),
+            account("xm-reviewer", Role::CityReviewer, "350200"),
+            account("fj-admin", Role::ProvinceAdmin, "350000"),
+            account("fj-leader", Role::Leader, "350000"),
+            account("fj-evaluator", Role::Evaluator, "350000"),
+        ];
+        let unit = code("350103");
+        let path = unit.implied_path();
+        let to = |a| recipients(a, &unit, &path, None, &accounts);
+        assert_eq!(to(Audience::Lead), ["taijiang"]);
+        assert_eq!(to(Audience::City), ["fz-reviewer"]);
+        assert_eq!(to(Audience::Province), ["fj-admin"]);
+        let province = code("350000");
+        assert_eq!(recipients(Audience::Province, &unit, &path, Some(&province), &accounts), ["fj-admin", "fj-leader"]);
+
+        let key = Key::parse("fj-2022-reform-pilot").unwrap();
+        let plan = Key::parse("plan").unwrap();
+        let deadline = Deadline {
+            programme: &key,
+            unit: &unit,
+            unit_name: "台江区",
+            unit_path: &path,
+            deliverable: &plan,
+            title: "实施方案",
+            occurrence: "once",
+            due_on: d("2022-09-20"),
+            due_text: "2022年9月20日前",
+        };
+        let due = Due { kind: Kind::Before(3), date: d("2022-09-15") };
+        let r = deadline_reminder(&deadline, due, None, &accounts, DateTime::UNIX_EPOCH);
+        assert_eq!(r.identity, "fj-2022-reform-pilot~350103~plan~once~before-3");
+        assert_eq!(r.message, "【临近提醒】台江区：实施方案（2022年9月20日前）还有3个工作日到期，请按时报送。");
+        assert_eq!((r.audience, r.recipients.as_slice()), (Audience::Lead, ["taijiang".to_owned()].as_slice()));
+        assert_eq!(Notice::parse(&r.notice.code()), Some(r.notice));
+        assert_eq!(Notice::parse("ranking-due"), Some(Notice::RankingDue));
+        assert_eq!(Notice::parse("before-x"), None);
+    }
+
     fn cal() -> Calendar {
         let mut y = Year::default();
         y.holidays.extend(parse_days("2022-10-01..2022-10-07").unwrap());

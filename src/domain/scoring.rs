@@ -614,6 +614,113 @@ mod tests {
         assert_eq!(ranked[0].unit, code(2), "ties by the document's order");
     }
 
+    /// The month's lines come from the record alone: late (per day, capped), missing, one per
+    /// return; the month's adjustments are added, other months' left out; what an appeal voided
+    /// is gone; bonuses are capped.
+    #[test]
+    fn month_scores_come_from_the_record() {
+        use crate::domain::{Audience, DeadlineSpec, Deliverable, DocDate};
+        let key = |s: &str| Key::parse(s).unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let scheme = Scheme {
+            items: vec![
+                Item { key: key("timely"), name: "按时报送".into(), full: Points(2000) },
+                Item { key: key("quality"), name: "材料质量".into(), full: Points(1000) },
+            ],
+            bonus_cap: Points(200),
+            auto_rules: vec![
+                AutoRule::Late { item: key("timely"), deliverable: None, per_day: Points(100), cap: Points(500) },
+                AutoRule::Missing { item: key("timely"), deliverable: None, points: Points(1000) },
+                AutoRule::Returned { item: key("quality"), deliverable: None, points: Points(200) },
+            ],
+            ranking_from: YearMonth::parse("2019-04").unwrap(),
+            ranking_to: YearMonth::parse("2019-12").unwrap(),
+            appeal_window_days: 7,
+            annual: AnnualWeights { monthly: 100, final_evaluation: 0 },
+            tie_order: vec![],
+        };
+        let report = Deliverable {
+            key: key("report"),
+            title: "月度报告".into(),
+            description: None,
+            stage: None,
+            deadline: DeadlineSpec::Fixed { due: DocDate::parse("2019年5月10日前").unwrap() },
+            route: vec![],
+            audience: Audience::All,
+        };
+        let occurrence = report.deadline.occurrences(&[]).unwrap().remove(0).key;
+        let unit = |i: u32| BoardUnit {
+            region: code(i),
+            name: format!("单位{i}"),
+            path: vec![code(i)],
+            demonstration: false,
+            files_directly: true,
+        };
+        let units = [unit(0), unit(1), unit(2)];
+        let filed = |i: u32, when: &str| {
+            let mut f = Filing::draft(
+                format!("f{i}"),
+                key("xixiu"),
+                code(i),
+                vec![],
+                key("report"),
+                occurrence.clone(),
+                vec![],
+                "报告",
+                "正文",
+                "lead",
+            )
+            .unwrap();
+            f.submit(at(when)).unwrap();
+            f
+        };
+        // 0: three days late and returned twice; 1: nothing; 2: on time.
+        let filings = [filed(0, "2019-05-13T10:00:00+08:00"), filed(2, "2019-05-09T10:00:00+08:00")];
+        let returns = HashMap::from([("f0".to_owned(), 2)]);
+        let adjust = |unit: u32, period: &str, kind: AdjustmentKind, points: i64| Adjustment {
+            key: format!("a-{unit}-{period}"),
+            programme: key("xixiu"),
+            unit: code(unit),
+            unit_path: vec![code(unit)],
+            period: YearMonth::parse(period).unwrap(),
+            item: key("quality"),
+            kind,
+            points: Points(points),
+            reason: "督导检查".into(),
+            evidence: None,
+            entered_by: "evaluator".into(),
+            entered_at: at("2019-05-20T10:00:00+08:00"),
+            voided: false,
+        };
+        let adjustments =
+            [adjust(2, "2019-05", AdjustmentKind::Bonus, 300), adjust(1, "2019-06", AdjustmentKind::Deduction, 500)];
+        let voided = [(code(0), format!("auto:returned:report:{occurrence}:2"))];
+        let record = Record {
+            stages: &[],
+            deliverables: std::slice::from_ref(&report),
+            units: &units,
+            filings: &filings,
+            returns: &returns,
+            adjustments: &adjustments,
+            voided: &voided,
+        };
+        let scores =
+            month_scores(&scheme, &record, YearMonth::parse("2019-05").unwrap(), at("2019-06-01T00:00:00+08:00"))
+                .unwrap();
+        let totals: Vec<i64> = scores.iter().map(|s| s.total.0).collect();
+        assert_eq!(totals, [2500, 2000, 3200], "{scores:#?}");
+        let ids: Vec<&str> = scores[0].lines.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, [format!("auto:late:report:{occurrence}"), format!("auto:returned:report:{occurrence}:1")]);
+        assert_eq!(scores[0].lines[0].reason, "月度报告（2019年5月10日前）迟报 3 天");
+        assert_eq!(scores[1].lines[0].id, format!("auto:missing:report:{occurrence}"));
+        assert_eq!(scores[2].bonus, Points(200), "the bonus is capped");
+        // A month with no deadline in it has no automatic lines.
+        let june =
+            month_scores(&scheme, &record, YearMonth::parse("2019-06").unwrap(), at("2019-07-01T00:00:00+08:00"))
+                .unwrap();
+        assert_eq!(june.iter().map(|s| s.total.0).collect::<Vec<_>>(), [3000, 2500, 3000]);
+    }
+
     proptest! {
         #[test]
         fn ranks_agree_with_scores(scores in proptest::collection::vec(0i64..200, 1..60)) {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{AUDIT, Actor, head};
+use super::rows::{codes, strings};
 use super::rows::{decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::access::Role;
@@ -34,7 +35,7 @@ impl UserRow {
             display_name: a.display_name.clone(),
             role: a.role.as_str().to_owned(),
             region: a.region.to_string(),
-            region_path: a.region_path.iter().map(ToString::to_string).collect(),
+            region_path: strings(&a.region_path),
             region_level: a.region_level.as_str().to_owned(),
             password_hash: a.password_hash.clone(),
             disabled: a.disabled,
@@ -48,12 +49,7 @@ impl UserRow {
             role: Role::parse(&self.role).map_err(bad)?,
             region: RegionCode::parse(&self.region).map_err(bad)?,
             region_level: RegionLevel::parse(&self.region_level).map_err(bad)?,
-            region_path: self
-                .region_path
-                .iter()
-                .map(|c| RegionCode::parse(c))
-                .collect::<Result<_, _>>()
-                .map_err(bad)?,
+            region_path: codes(&self.region_path).map_err(bad)?,
             created_at: super::filings::instant(&self.created_at)?,
             username: self.username,
             display_name: self.display_name,

@@ -7,6 +7,7 @@ use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
 use super::filings::instant;
+use super::rows::{codes, strings};
 use super::rows::{decode, encode};
 use super::{Store, StoreError};
 use crate::domain::bulletin::{Bulletin, Kind, Period, Publication};
@@ -42,7 +43,7 @@ impl BulletinRow {
             key: b.key.clone(),
             programme: b.programme.to_string(),
             region: b.region.to_string(),
-            region_path: b.region_path.iter().map(ToString::to_string).collect(),
+            region_path: strings(&b.region_path),
             kind: b.kind().as_str().to_owned(),
             period: b.period.to_string(),
             status: if b.is_published() { "published" } else { "draft" }.to_owned(),
@@ -71,12 +72,7 @@ impl BulletinRow {
         Ok(Bulletin {
             programme: Key::parse(&self.programme).map_err(bad)?,
             region: RegionCode::parse(&self.region).map_err(bad)?,
-            region_path: self
-                .region_path
-                .iter()
-                .map(|c| RegionCode::parse(c))
-                .collect::<Result<_, _>>()
-                .map_err(bad)?,
+            region_path: codes(&self.region_path).map_err(bad)?,
             period: Period::new(kind, &self.period).map_err(bad)?,
             content: decode("bulletin content", self.content)?,
             created_at: instant(&self.created_at)?,
@@ -109,7 +105,7 @@ impl FeedRow {
             token_hash: f.token_hash.clone(),
             programme: f.programme.to_string(),
             unit: f.unit.to_string(),
-            unit_path: f.unit_path.iter().map(ToString::to_string).collect(),
+            unit_path: strings(&f.unit_path),
             created_by: f.created_by.clone(),
             created_at: f.created_at.to_rfc3339(),
             revoked: f.revoked,
@@ -121,7 +117,7 @@ impl FeedRow {
         Ok(Feed {
             programme: Key::parse(&self.programme).map_err(bad)?,
             unit: RegionCode::parse(&self.unit).map_err(bad)?,
-            unit_path: self.unit_path.iter().map(|c| RegionCode::parse(c)).collect::<Result<_, _>>().map_err(bad)?,
+            unit_path: codes(&self.unit_path).map_err(bad)?,
             created_at: instant(&self.created_at)?,
             key: self.key,
             token_hash: self.token_hash,
@@ -193,7 +189,7 @@ impl Store {
              {AUDIT}
              COMMIT TRANSACTION;"
         );
-        let path: Vec<String> = b.region_path.iter().map(ToString::to_string).collect();
+        let path: Vec<String> = strings(&b.region_path);
         let vars = json!({
             "k": key, "p": b.programme.as_str(), "expected": expected, "now_at": actor.at.to_rfc3339(), "by": actor.username,
             "audit": head(actor, "bulletin.publish", &format!("bulletin:{key}"), Some(b.programme.as_str()), Some(path)),
@@ -259,7 +255,7 @@ impl Store {
         );
         let vars = json!({
             "k": key,
-            "audit": head(actor, "calendar_feed.revoke", &format!("calendar_feed:{key}"), Some(feed.programme.as_str()), Some(feed.unit_path.iter().map(ToString::to_string).collect())),
+            "audit": head(actor, "calendar_feed.revoke", &format!("calendar_feed:{key}"), Some(feed.programme.as_str()), Some(strings(&feed.unit_path))),
         });
         self.query(&sql, vars).await.map(|_| ())
     }

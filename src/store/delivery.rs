@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
+use super::rows::{codes, strings};
 use super::rows::{decode, decode_ref, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::RegionCode;
@@ -70,7 +71,7 @@ impl DeliveryRow {
             key: d.key.clone(),
             reminder: d.reminder.clone(),
             channel: d.channel.clone(),
-            region_path: d.region_path.iter().map(ToString::to_string).collect(),
+            region_path: strings(&d.region_path),
             kind: d.kind.as_str().to_owned(),
             url: d.url.clone(),
             payload: d.payload.clone(),
@@ -84,12 +85,7 @@ impl DeliveryRow {
     fn into_domain(self) -> Result<Delivery, StoreError> {
         let bad = |what: &str, v: &str| StoreError::corrupt("delivery", format!("{what} `{v}`"));
         Ok(Delivery {
-            region_path: self
-                .region_path
-                .iter()
-                .map(|c| RegionCode::parse(c))
-                .collect::<Result<_, _>>()
-                .map_err(|e| StoreError::corrupt("delivery", e))?,
+            region_path: codes(&self.region_path).map_err(|e| StoreError::corrupt("delivery", e))?,
             kind: ChannelKind::parse(&self.kind).ok_or_else(|| bad("kind", &self.kind))?,
             status: DeliveryStatus::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
             next_attempt_at: super::filings::instant(&self.next_attempt_at)?,

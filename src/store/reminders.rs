@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{AUDIT, Actor, head};
+use super::rows::{codes, strings};
 use super::rows::{decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::calendar::{Calendar, Year};
@@ -40,7 +41,7 @@ impl ReminderRow {
             programme: r.programme.to_string(),
             unit: r.unit.to_string(),
             unit_name: r.unit_name.clone(),
-            unit_path: r.unit_path.iter().map(ToString::to_string).collect(),
+            unit_path: strings(&r.unit_path),
             deliverable: r.deliverable.clone(),
             occurrence: r.occurrence.clone(),
             due_on: r.due_on.to_string(),
@@ -60,7 +61,7 @@ impl ReminderRow {
         Ok(Reminder {
             programme: Key::parse(&self.programme).map_err(bad)?,
             unit: RegionCode::parse(&self.unit).map_err(bad)?,
-            unit_path: self.unit_path.iter().map(|c| RegionCode::parse(c)).collect::<Result<_, _>>().map_err(bad)?,
+            unit_path: codes(&self.unit_path).map_err(bad)?,
             due_on: day(&self.due_on)?,
             notice: Notice::parse(&self.kind)
                 .ok_or_else(|| StoreError::corrupt("reminder", format!("kind `{}`", self.kind)))?,

@@ -23,6 +23,16 @@ pub fn encode<T: Serialize>(v: &T) -> Json {
     serde_json::to_value(v).expect("rows serialise")
 }
 
+/// A region path as stored: its codes as strings, root first.
+pub fn strings(path: &[RegionCode]) -> Vec<String> {
+    path.iter().map(ToString::to_string).collect()
+}
+
+/// A stored region path read back.
+pub fn codes(path: &[String]) -> Result<Vec<RegionCode>, crate::domain::DomainError> {
+    path.iter().map(|c| RegionCode::parse(c)).collect()
+}
+
 fn corrupt(what: &str) -> impl Fn(crate::domain::DomainError) -> StoreError + '_ {
     move |e| StoreError::corrupt(what, e)
 }

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
 use super::filings::instant;
-use super::rows::{decode, decode_ref, encode};
+use super::rows::{codes, decode, decode_ref, encode, strings};
 use super::{Store, StoreError};
 use crate::domain::appeal::{Appeal, AppealStatus, Decision};
 use crate::domain::evaluation::{Evaluation, IndicatorSystem};
@@ -283,14 +283,6 @@ impl RewardRow {
             computed_by: self.computed_by,
         })
     }
-}
-
-fn strings(path: &[RegionCode]) -> Vec<String> {
-    path.iter().map(|c| c.to_string()).collect()
-}
-
-fn codes(path: &[String]) -> Result<Vec<RegionCode>, crate::domain::DomainError> {
-    path.iter().map(|c| RegionCode::parse(c)).collect()
 }
 
 /// Converts rows read from a table.
