@@ -145,8 +145,12 @@ impl From<StoreError> for ApiError {
             StoreError::Outdated(_) => {
                 Self::Conflict(body("stale", "the record changed since you read it; reload and decide again", None))
             }
+            StoreError::Duplicate { index, message } => {
+                tracing::info!(%index, %message, "unique index refused a row");
+                Self::Conflict(body("conflict", "a record with the same key already exists", None))
+            }
             StoreError::Conflict { retryable: false, message } => {
-                tracing::info!(%message, "unique index refused a row");
+                tracing::info!(%message, "a definition or our own check refused a duplicate");
                 Self::Conflict(body("conflict", "a record with the same key already exists", None))
             }
             StoreError::Conflict { retryable: true, message } => {

@@ -116,7 +116,7 @@ pub async fn create(
             Some(h) if h != request_hash => Err(ServiceError::IdempotencyKeyReused),
             _ => Ok((filing, false)),
         },
-        Err(StoreError::Conflict { retryable: false, .. }) => {
+        Err(e) if e.is_duplicate_in("filing_deadline") => {
             let existing = store.filing_for(new.programme, new.unit, new.deliverable, new.occurrence).await?;
             Err(DomainError::rule(
                 Rule::DuplicateFiling,

@@ -406,7 +406,7 @@ pub async fn appeal(
         decision: None,
     };
     match store.insert_appeal(&filed, &actor(p, now)).await {
-        Err(crate::store::StoreError::Conflict { retryable: false, .. }) => {
+        Err(e) if e.is_duplicate_in("appeal_target") => {
             Err(DomainError::rule(Rule::DuplicateAppeal, "this deduction has already been appealed").into())
         }
         other => other.map(|_| filed).map_err(Into::into),

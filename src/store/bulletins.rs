@@ -200,7 +200,10 @@ impl Store {
         loop {
             match self.query(&sql, vars.clone()).await {
                 Ok(_) => break,
-                Err(StoreError::Conflict { .. }) if tries < 5 => tries += 1,
+                Err(e @ (StoreError::Conflict { .. } | StoreError::Duplicate { .. })) if tries < 5 => {
+                    tracing::debug!(error = %e, "bulletin number taken concurrently; next");
+                    tries += 1
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -166,7 +166,7 @@ impl Store {
     pub async fn enqueue_delivery(&self, d: &Delivery) -> Result<bool, StoreError> {
         match self.query("CREATE delivery CONTENT $row", json!({ "row": encode(&DeliveryRow::from_domain(d)) })).await {
             Ok(_) => Ok(true),
-            Err(StoreError::Conflict { retryable: false, .. }) => Ok(false),
+            Err(e) if e.is_duplicate_in("delivery_key") => Ok(false),
             Err(e) => Err(e),
         }
     }

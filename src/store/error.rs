@@ -14,8 +14,12 @@ pub enum StoreError {
     /// The row asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
-    /// A UNIQUE index refused the row, or (retryable) a concurrent transaction touched the same
-    /// rows.
+    /// A UNIQUE index refused the row: `index` names it (as the migrations define it), so a
+    /// caller acts on the constraint it expects and not on whatever clashed.
+    #[error("duplicate in {index}: {message}")]
+    Duplicate { index: String, message: String },
+    /// A definition that exists already, a `pilotgov:duplicate` our own SurrealQL threw, or
+    /// (retryable) a concurrent transaction that touched the same rows.
     #[error("conflict: {message}")]
     Conflict { message: String, retryable: bool },
     /// A field type or ASSERT refused the value; `field` names it when the database did.
@@ -44,7 +48,9 @@ impl StoreError {
             Self::NotFound(message)
         } else if lower.contains("pilotgov:stale") {
             Self::Conflict { message, retryable: true }
-        } else if lower.contains("already contains") || lower.contains("already exists") || e.is_already_exists() {
+        } else if let Some(index) = unique_index(&message) {
+            Self::Duplicate { index, message }
+        } else if lower.contains("already exists") || e.is_already_exists() {
             Self::Conflict { message, retryable: false }
         } else if lower.contains("conflict") || lower.contains("can be retried") {
             Self::Conflict { message, retryable: true }
@@ -66,9 +72,23 @@ impl StoreError {
         }
     }
 
+    /// Is this the UNIQUE index `index` refusing a row?
+    pub fn is_duplicate_in(&self, index: &str) -> bool {
+        matches!(self, Self::Duplicate { index: i, .. } if i == index)
+    }
+
     pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> Self {
         Self::Internal(format!("stored {what} does not read back: {e}"))
     }
+}
+
+/// The UNIQUE index a refusal names: SurrealDB writes "Database index `unit_region` already
+/// contains …". Only a plain identifier is taken.
+fn unique_index(message: &str) -> Option<String> {
+    let rest = message.split("index `").nth(1)?;
+    let (name, after) = rest.split_once('`')?;
+    let plain = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (plain && after.trim_start().starts_with("already contains")).then(|| name.to_owned())
 }
 
 /// The field a schema refusal names: SurrealDB writes "... for field `evidence`, with record ...".
@@ -92,5 +112,13 @@ mod tests {
         assert_eq!(super::refused_field(m), Some("evidence".into()));
         assert_eq!(super::refused_field("something else"), None);
         assert_eq!(super::refused_field("field `a; DROP`"), None);
+    }
+
+    #[test]
+    fn unique_refusals_name_their_index() {
+        let m = "Database index `appeal_target` already contains ['fj', '350103', 'auto:late:plan:once'], with record `appeal:x`";
+        assert_eq!(super::unique_index(m), Some("appeal_target".into()));
+        assert_eq!(super::unique_index("The index `x` already exists"), None);
+        assert_eq!(super::unique_index("index `a b` already contains 1"), None);
     }
 }

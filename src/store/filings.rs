@@ -230,7 +230,7 @@ impl Store {
         });
         match self.query(&sql, vars).await {
             Ok(_) => Ok(Inserted::Created(filing.clone())),
-            Err(StoreError::Conflict { retryable: false, message }) => {
+            Err(e @ StoreError::Duplicate { .. }) => {
                 // Either a concurrent repeat of the same request won the race, or this deadline
                 // already has its filing.
                 if let Some(i) = idempotency
@@ -238,7 +238,7 @@ impl Store {
                 {
                     return Ok(seen);
                 }
-                Err(StoreError::Conflict { message, retryable: false })
+                Err(e)
             }
             Err(e) => Err(e),
         }

@@ -40,7 +40,7 @@ pub async fn apply(store: &Store) -> Result<(), StoreError> {
             Ok(_) => tracing::info!(version, name, "applied migration"),
             // Another instance applied it between our check and our attempt: ours failed on its
             // definitions ("already exists") or on the UNIQUE version, and its record is there now.
-            Err(e @ StoreError::Conflict { .. }) => {
+            Err(e @ (StoreError::Conflict { .. } | StoreError::Duplicate { .. })) => {
                 if !recorded(store, *version).await? {
                     return Err(e);
                 }

@@ -160,7 +160,7 @@ impl Store {
     pub async fn insert_reminder(&self, r: &Reminder) -> Result<bool, StoreError> {
         match self.query("CREATE reminder CONTENT $row", json!({ "row": encode(&ReminderRow::from_domain(r)) })).await {
             Ok(_) => Ok(true),
-            Err(StoreError::Conflict { retryable: false, .. }) => Ok(false),
+            Err(e) if e.is_duplicate_in("reminder_identity") => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -243,7 +243,7 @@ impl Store {
                 .await
             {
                 Ok(_) => Ok(None),
-                Err(StoreError::Conflict { retryable: false, .. }) => {
+                Err(e) if e.is_duplicate_in("job_run_job") => {
                     Err(StoreError::Outdated(format!("{job} claimed elsewhere")))
                 }
                 Err(e) => Err(e),
