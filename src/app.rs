@@ -55,7 +55,12 @@ impl App {
             .nest("/docs", docs)
             .at("/health", get(health))
             .at("/metrics", get(metrics))
-            .nest("/ui", crate::web::routes().data(crate::web::SessionTtl(self.config.limits().token_ttl)))
+            .nest(
+                "/ui",
+                crate::web::routes()
+                    .catch_error(crate::web::unknown_page)
+                    .data(crate::web::SessionTtl(self.config.limits().token_ttl)),
+            )
             .at("/", get(to_dashboard))
             .with(api::limit::BodyLimit {
                 default: self.config.body_limit,

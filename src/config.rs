@@ -116,6 +116,7 @@ impl Config {
         crate::api::Site {
             webhook_allow_hosts: self.webhook_allow_hosts.clone(),
             public_url: self.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned()),
+            attachment_limit: self.attachment_limit,
         }
     }
 

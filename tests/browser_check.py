@@ -78,9 +78,93 @@ def main(base, shots):
         units = {r.find_elements(By.TAG_NAME, "td")[1].text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")}
         assert units == {"旧州镇"}, units
         d.save_screenshot(str(out / "5-board-lead.png"))
+
+        phone_round(d, base, out)
     finally:
         d.quit()
-    print(f"browser check: 5 pages rendered as expected; screenshots in {out}")
+    print(f"browser check: the pages and the filing round rendered as expected; screenshots in {out}")
+
+
+def no_sideways(d):
+    """The page fits the viewport's width: nothing to scroll sideways."""
+    wide = d.execute_script("return document.documentElement.scrollWidth")
+    inner = d.execute_script("return window.innerWidth")
+    assert wide <= inner, f"{d.current_url} scrolls sideways at {inner} px: {wide} px wide"
+
+
+def wait_for(d, part):
+    WebDriverWait(d, 15).until(lambda drv: part in drv.current_url)
+
+
+def phone_round(d, base, out):
+    """The daily round at a phone's size (390×844): 闽侯县's lead files its plan (overdue in the demo
+    history) with an attachment and submits it; 福州 returns it with a reason; the lead edits and
+    resubmits; 福州 approves (审定); the province files it (备案)."""
+    d.set_window_size(390, 844)
+    login(d, base, "minhou-lead")
+    no_sideways(d)
+    d.save_screenshot(str(out / "6-phone-lead-home.png"))
+    d.find_element(By.CSS_SELECTOR, "a.my-unit").click()
+    wait_for(d, "/units/350121")
+    no_sideways(d)
+    d.find_element(By.XPATH, "//button[text()='填报']").click()
+    wait_for(d, "done=created")
+    filing = d.current_url.split("?")[0]
+    body = d.find_element(By.ID, "body")
+    body.clear()
+    body.send_keys("一、工作进展\n二、存在问题")
+    d.find_element(By.ID, "save").click()
+    wait_for(d, "done=saved")
+    attachment = out / "report.pdf"
+    attachment.write_bytes(b"%PDF-1.4\n% pilotgov browser check\n")
+    d.find_element(By.ID, "file").send_keys(str(attachment.resolve()))
+    d.find_element(By.ID, "upload").click()
+    wait_for(d, "done=attached")
+    assert "report.pdf" in text(d), text(d)
+    no_sideways(d)
+    d.save_screenshot(str(out / "7-phone-filing-form.png"))
+    d.find_element(By.ID, "submit").click()
+    wait_for(d, "done=submitted")
+    assert "审核中" in text(d), text(d)
+
+    login(d, base, "fz-reviewer")
+    d.find_element(By.ID, "queue-link").click()
+    wait_for(d, "/ui/queue")
+    no_sideways(d)
+    d.save_screenshot(str(out / "8-phone-review-queue.png"))
+    d.find_element(By.CSS_SELECTOR, f"a[href='{filing.replace(base, '')}']").click()
+    wait_for(d, "/ui/filings/")
+    d.find_element(By.ID, "return").click()
+    d.find_element(By.ID, "reason").send_keys("请补充资金使用情况")
+    d.find_element(By.ID, "decide").click()
+    wait_for(d, "done=returned")
+
+    login(d, base, "minhou-lead")
+    d.get(filing)
+    assert "已退回修改" in text(d) and "请补充资金使用情况" in text(d), text(d)
+    body = d.find_element(By.ID, "body")
+    body.send_keys("\n三、资金使用情况")
+    d.find_element(By.ID, "save").click()
+    wait_for(d, "done=saved")
+    d.find_element(By.ID, "submit").click()
+    wait_for(d, "done=submitted")
+
+    login(d, base, "fz-reviewer")
+    d.get(filing)
+    d.find_element(By.ID, "decide").click()
+    wait_for(d, "done=approved")
+    login(d, base, "fj-admin")
+    d.get(filing)
+    d.find_element(By.ID, "decide").click()
+    wait_for(d, "done=filed")
+
+    login(d, base, "minhou-lead")
+    d.get(filing)
+    page = text(d)
+    assert "已备案" in page and "省级 fj-admin：备案" in page, page
+    no_sideways(d)
+    d.save_screenshot(str(out / "9-phone-filed.png"))
+    d.set_window_size(1280, 1600)
 
 
 if __name__ == "__main__":

@@ -136,20 +136,31 @@ impl From<&Attachment> for AttachmentView {
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct TimelinessDto {
-    /// `on_time`, `late`, `missing` or `not_due`.
-    pub status: String,
+    pub status: TimelinessStatus,
+    /// For a late filing.
     pub days_late: Option<i64>,
+}
+
+/// Met or not, judged on the first submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum TimelinessStatus {
+    OnTime,
+    Late,
+    /// Past due with nothing submitted.
+    Missing,
+    NotDue,
 }
 
 impl From<Timeliness> for TimelinessDto {
     fn from(t: Timeliness) -> Self {
         let (status, days_late) = match t {
-            Timeliness::OnTime => ("on_time", None),
-            Timeliness::Late(d) => ("late", Some(d)),
-            Timeliness::Missing => ("missing", None),
-            Timeliness::NotDue => ("not_due", None),
+            Timeliness::OnTime => (TimelinessStatus::OnTime, None),
+            Timeliness::Late(d) => (TimelinessStatus::Late, Some(d)),
+            Timeliness::Missing => (TimelinessStatus::Missing, None),
+            Timeliness::NotDue => (TimelinessStatus::NotDue, None),
         };
-        Self { status: status.into(), days_late }
+        Self { status, days_late }
     }
 }
 

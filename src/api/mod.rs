@@ -60,6 +60,8 @@ pub struct Site {
     pub webhook_allow_hosts: Vec<String>,
     /// The public base URL, without a trailing slash.
     pub public_url: Option<String>,
+    /// The largest attachment accepted, in bytes (the dashboard says it before an upload).
+    pub attachment_limit: usize,
 }
 
 impl Site {

@@ -336,7 +336,62 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
         _ => (vec![], None, vec![]),
     };
 
-    let m = s.matrix;
+    let in_period = |d: NaiveDate| from <= d && d <= to;
+    let Tally { mut summary, named, upcoming, city_rates } = tally(s.matrix, from, to, s.city_names);
+    let practice = practice(s.matrix, s.filings, in_period);
+    // The change since the last published bulletin of the same kind and region.
+    let this = s.period.order(s.stages);
+    let previous = s
+        .bulletins
+        .iter()
+        .filter(|b| {
+            b.is_published()
+                && b.kind() == s.period.kind()
+                && &b.region == s.region
+                && b.period.order(s.stages).is_some_and(|o| this.is_some_and(|t| o < t))
+        })
+        .max_by_key(|b| (b.period.order(s.stages), b.published.as_ref().map(|p| p.number)));
+    if let (Some(prev), Some(now_rate)) = (previous, summary.on_time_permille)
+        && let Some(before) = prev.content.summary.on_time_permille
+    {
+        summary.change_permille = Some(now_rate as i32 - before as i32);
+    }
+
+    let p = s.programme;
+    Ok(Content {
+        programme: p.key.to_string(),
+        programme_title: p.title.clone(),
+        issuer: p.issuer.clone(),
+        kind: s.period.kind(),
+        period: s.period.to_string(),
+        period_label,
+        from,
+        to,
+        region: s.region.to_string(),
+        region_name: s.region_name.to_owned(),
+        as_of: local_day(s.now),
+        summary,
+        ranking,
+        ranking_version,
+        named,
+        practice,
+        upcoming,
+        city_rates,
+        trends,
+    })
+}
+
+/// What a period's deadlines come to.
+struct Tally {
+    summary: Summary,
+    named: Vec<Named>,
+    upcoming: Vec<Upcoming>,
+    city_rates: Vec<CityRate>,
+}
+
+/// Counts the deadlines due from `from` to `to` (on time, late, missing; per city), names the
+/// late and missing units, and gathers what falls due in the two months after.
+fn tally(m: &Matrix, from: NaiveDate, to: NaiveDate, city_names: &HashMap<RegionCode, String>) -> Tally {
     let in_period = |d: NaiveDate| from <= d && d <= to;
     // "What falls due next": the two months after the period, so a bulletin issued early in a
     // month still announces a deadline on the 1st of the month after.
@@ -406,12 +461,16 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
         .into_iter()
         .map(|(city, (due, on_time))| CityRate {
             city: city.to_string(),
-            name: s.city_names.get(city).cloned().unwrap_or_else(|| city.to_string()),
+            name: city_names.get(city).cloned().unwrap_or_else(|| city.to_string()),
             due,
             on_time_permille: permille(on_time, due),
         })
         .collect();
+    Tally { summary, named, upcoming: upcoming.into_values().collect(), city_rates }
+}
 
+/// Good practice quoted from the period's filings a reviewer marked, by unit code.
+fn practice(m: &Matrix, filings: &[Filing], in_period: impl Fn(NaiveDate) -> bool) -> Vec<Practice> {
     let columns_in_period: HashMap<(&Key, &str), &str> = m
         .columns
         .iter()
@@ -419,8 +478,7 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
         .map(|c| ((&c.deliverable, c.occurrence.as_str()), c.title.as_str()))
         .collect();
     let names: HashMap<&RegionCode, &str> = m.lines.iter().map(|r| (&r.unit, r.name.as_str())).collect();
-    let mut practice: Vec<Practice> = s
-        .filings
+    let mut practice: Vec<Practice> = filings
         .iter()
         .filter_map(|f| {
             let quote = f.exemplary_quote.as_ref()?;
@@ -435,47 +493,7 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
         })
         .collect();
     practice.sort_by(|a, b| a.unit.cmp(&b.unit));
-
-    // The change since the last published bulletin of the same kind and region.
-    let this = s.period.order(s.stages);
-    let previous = s
-        .bulletins
-        .iter()
-        .filter(|b| {
-            b.is_published()
-                && b.kind() == s.period.kind()
-                && &b.region == s.region
-                && b.period.order(s.stages).is_some_and(|o| this.is_some_and(|t| o < t))
-        })
-        .max_by_key(|b| (b.period.order(s.stages), b.published.as_ref().map(|p| p.number)));
-    if let (Some(prev), Some(now_rate)) = (previous, summary.on_time_permille)
-        && let Some(before) = prev.content.summary.on_time_permille
-    {
-        summary.change_permille = Some(now_rate as i32 - before as i32);
-    }
-
-    let p = s.programme;
-    Ok(Content {
-        programme: p.key.to_string(),
-        programme_title: p.title.clone(),
-        issuer: p.issuer.clone(),
-        kind: s.period.kind(),
-        period: s.period.to_string(),
-        period_label,
-        from,
-        to,
-        region: s.region.to_string(),
-        region_name: s.region_name.to_owned(),
-        as_of: local_day(s.now),
-        summary,
-        ranking,
-        ranking_version,
-        named,
-        practice,
-        upcoming: upcoming.into_values().collect(),
-        city_rates,
-        trends,
-    })
+    practice
 }
 
 impl From<&RankEntry> for RankLine {

@@ -33,6 +33,22 @@ pub enum FilingState {
 }
 
 impl FilingState {
+    /// As a page says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "草稿",
+            Self::Submitted => "审核中",
+            Self::Approved => "已审定，待备案",
+            Self::Filed => "已备案",
+            Self::Returned => "已退回修改",
+        }
+    }
+
+    /// May the unit's lead still change it (edit, attach, submit)?
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Draft | Self::Returned)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
@@ -63,6 +79,15 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// As a page says it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Approve => "审定通过",
+            Self::File => "备案",
+            Self::Return(_) => "退回修改",
+        }
+    }
+
     /// `approve`, `file` or `return`.
     pub fn code(&self) -> &'static str {
         match self {

@@ -295,6 +295,16 @@ pub enum RouteAction {
     File,
 }
 
+impl RouteAction {
+    /// As a page says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Review => "审定",
+            Self::File => "备案",
+        }
+    }
+}
+
 /// One step of the route a filing takes above the unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteStep {

@@ -28,6 +28,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/unit.html", include_str!("../../templates/dashboard/unit.html")),
     ("dashboard/bulletins.html", include_str!("../../templates/dashboard/bulletins.html")),
     ("dashboard/error.html", include_str!("../../templates/dashboard/error.html")),
+    ("dashboard/filing.html", include_str!("../../templates/dashboard/filing.html")),
+    ("dashboard/queue.html", include_str!("../../templates/dashboard/queue.html")),
+    ("dashboard/inbox.html", include_str!("../../templates/dashboard/inbox.html")),
 ];
 
 /// Link schemes that run code or smuggle content when a reader's client follows them.

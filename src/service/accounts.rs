@@ -335,6 +335,8 @@ pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
     ("fz-reviewer", "福州市民政局", Role::CityReviewer, "350100"),
     ("taijiang-lead", "台江区试点负责人", Role::UnitLead, "350103"),
     ("pingtan-lead", "平潭综合实验区社会事业局", Role::UnitLead, "350128"),
+    // 闽侯县 has not filed its plan in the demo history: the lead to try the filing round with.
+    ("minhou-lead", "闽侯县民政局", Role::UnitLead, "350121"),
     ("fj-evaluator", "省厅评估组", Role::Evaluator, "350000"),
     ("fj-leader", "省厅分管领导", Role::Leader, "350000"),
     ("xixiu-reviewer", "西秀区民政局", Role::CityReviewer, "520402"),

@@ -307,6 +307,50 @@ pub async fn review(
     Ok(f)
 }
 
+/// A filing waiting for a decision at the account's level.
+pub struct Waiting {
+    pub programme: crate::domain::Programme,
+    pub unit_name: String,
+    pub deliverable: String,
+    pub filing: Filing,
+}
+
+/// The filings awaiting a decision at this account's level inside its region (its review queue),
+/// longest waiting first.
+pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, ServiceError> {
+    let (programmes, _) = store.programmes(0, 10_000).await?;
+    let mut queue = Vec::new();
+    for stored in programmes {
+        let key = &stored.programme.key;
+        let reach = store.recent_reach(key).await?.unwrap_or_default();
+        if p.check(Access::ReadProgramme { reach: &reach }).is_err() {
+            continue;
+        }
+        let waiting: Vec<Filing> = store
+            .programme_filings(key)
+            .await?
+            .into_iter()
+            .filter(|f| {
+                f.pending().is_some_and(|(_, step)| {
+                    p.check(Access::Review { unit_path: &f.unit_path, level: step.level }).is_ok()
+                })
+            })
+            .collect();
+        if waiting.is_empty() {
+            continue;
+        }
+        let (units, deliverables) = tokio::try_join!(store.units(key), store.deliverables(key))?;
+        for f in waiting {
+            let unit_name = units.iter().find(|u| u.unit.region == f.unit).map(|u| u.name.clone()).unwrap_or_default();
+            let deliverable =
+                deliverables.iter().find(|d| d.key == f.deliverable).map(|d| d.title.clone()).unwrap_or_default();
+            queue.push(Waiting { programme: stored.programme.clone(), unit_name, deliverable, filing: f });
+        }
+    }
+    queue.sort_by_key(|w| (w.filing.last_submitted_at, w.filing.key.clone()));
+    Ok(queue)
+}
+
 /// The compliance matrix at `now`, over the units this account may read (inside `region`).
 pub async fn compliance(
     store: &Store,

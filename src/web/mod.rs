@@ -4,6 +4,7 @@
 //! user sees exactly their region's share.
 
 mod pages;
+mod work;
 
 use chrono::Duration;
 use poem::http::{StatusCode, header};
@@ -35,6 +36,43 @@ pub fn routes() -> Route {
         .at("/p/:key/units/:region", get(pages::unit))
         .at("/p/:key/bulletins", get(pages::bulletins))
         .at("/bulletins/:id", get(pages::bulletin))
+        .at("/queue", get(work::queue))
+        .at("/inbox", get(work::inbox))
+        .at("/inbox/:id/read", post(work::mark_read))
+        .at("/p/:key/units/:region/filings", post(work::open_filing))
+        .at("/filings/:id", get(work::filing))
+        .at("/filings/:id/edit", post(work::edit))
+        // Ends in `/attachments`: the body limit for uploads applies (see `api::limit`).
+        .at("/filings/:id/attachments", post(work::attach))
+        .at("/filings/:id/submit", post(work::submit))
+        .at("/filings/:id/review", post(work::review))
+        .at("/attachments/:id", get(work::download))
+}
+
+/// Any other `/ui/...` address: a page, not the API's JSON.
+pub async fn unknown_page(_: poem::error::NotFoundError) -> Response {
+    message(StatusCode::NOT_FOUND, "未找到", "没有这个页面。")
+}
+
+/// The token every form on a signed-in page carries: derived from the session, which a page of
+/// another site cannot read, so it cannot make the token. Checked on every POST with the Origin.
+pub fn form_token(req: &Request) -> String {
+    session_token(req).map(|s| accounts::token_hash(&format!("form:{s}"))).unwrap_or_default()
+}
+
+/// The page refusing a POST that a page of this server did not send (another origin, or not the
+/// session's form token); none when it may go on. Nothing is changed by a refused post.
+pub fn form_refused(req: &Request, state: &State, posted: &str) -> Option<Response> {
+    let expected = form_token(req);
+    let sent_here =
+        same_origin(req, state) && !expected.is_empty() && constant_time_eq(expected.as_bytes(), posted.as_bytes());
+    (!sent_here).then(|| {
+        message(
+            StatusCode::FORBIDDEN,
+            "页面已过期",
+            "这个表单已过期，或不是从本系统的页面发出的，未作任何更改。请返回刷新页面后再办理。",
+        )
+    })
 }
 
 /// An HTML response with the headers every page carries.
@@ -53,7 +91,7 @@ pub fn html(status: StatusCode, body: String) -> Response {
         .body(body)
 }
 
-fn redirect(to: &str) -> Response {
+pub(crate) fn redirect(to: &str) -> Response {
     Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, to).finish()
 }
 
@@ -240,10 +278,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+#[derive(Deserialize)]
+struct TokenOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
 #[handler]
-async fn logout(req: &Request, Data(state): Data<&State>) -> Response {
-    if !same_origin(req, state) {
-        return message(StatusCode::FORBIDDEN, "来源不符", "退出请求不是从本系统的页面发出的。");
+async fn logout(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<TokenOnly>>) -> Response {
+    let posted = f.map(|Form(f)| f.csrf).unwrap_or_default();
+    if let Some(page) = form_refused(req, state, &posted) {
+        return page;
     }
     if let Some(token) = session_token(req)
         && let Ok(Some(p)) = accounts::authenticate(&state.store, &token, state.clock.now()).await

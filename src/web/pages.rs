@@ -23,8 +23,10 @@ use crate::service::scoring;
 /// Rows shown on one board page; a national board is filtered by region instead.
 const BOARD_ROWS: usize = 500;
 
-fn user(p: &Principal) -> Value {
-    json!({ "username": p.username, "role": role_label(p.role), "region": p.region.to_string() })
+/// The signed-in account as the header shows it, with the token its forms carry.
+pub(super) fn user(p: &Principal, req: &Request) -> Value {
+    json!({ "username": p.username, "role": role_label(p.role), "region": p.region.to_string(),
+            "csrf": super::form_token(req), "reviews": matches!(p.role, Role::CityReviewer | Role::ProvinceAdmin) })
 }
 
 fn role_label(role: Role) -> &'static str {
@@ -46,7 +48,7 @@ fn light(s: Status) -> (&'static str, &'static str) {
     }
 }
 
-fn page(name: &str, ctx: &Value) -> Response {
+pub(super) fn page(name: &str, ctx: &Value) -> Response {
     match render::page(name, ctx) {
         Ok(b) => html(StatusCode::OK, b),
         Err(e) => {
@@ -97,11 +99,29 @@ pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
             "units": board.parts.units.iter().filter(|u| p.can_read_unit(&u.path)).count(),
             "done": board.total(Status::Done), "green": board.total(Status::Upcoming),
             "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
+            // A lead's own unit in this programme: its page is where it files.
+            "my_unit": board.parts.units.iter().find(|u| u.region == p.region).map(|u| json!({
+                "code": u.region.to_string(), "name": u.name,
+            })),
         }));
     }
+    // What awaits the account: its review queue, its unread reminders.
+    let waiting = if matches!(p.role, Role::CityReviewer | Role::ProvinceAdmin) {
+        match crate::service::filings::review_queue(&state.store, &p).await {
+            Ok(q) => Some(q.len()),
+            Err(e) => return failed(e),
+        }
+    } else {
+        None
+    };
+    let unread = match state.store.inbox(&p.username).await {
+        Ok(all) => all.iter().filter(|r| !r.is_read_by(&p.username)).count(),
+        Err(e) => return failed(e.into()),
+    };
     page(
         "dashboard/home.html",
-        &json!({ "user": user(&p), "programmes": programmes, "today": chinese_date(local_day(now(state))) }),
+        &json!({ "user": user(&p, req), "programmes": programmes, "today": chinese_date(local_day(now(state))),
+                 "waiting": waiting, "unread": unread }),
     )
 }
 
@@ -168,7 +188,7 @@ pub async fn programme(
     page(
         "dashboard/programme.html",
         &json!({
-            "user": user(&p), "key": k.as_str(), "title": prog.title, "issuer": prog.issuer,
+            "user": user(&p, req), "key": k.as_str(), "title": prog.title, "issuer": prog.issuer,
             "summary": prog.summary, "as_of": chinese_date(local_day(board.as_of)),
             "done": board.total(Status::Done), "green": board.total(Status::Upcoming),
             "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
@@ -207,7 +227,7 @@ pub async fn ranking(
         Ok(None) => {
             return page(
                 "dashboard/ranking.html",
-                &json!({ "user": user(&p), "key": k.as_str(), "title": title, "unscored": true }),
+                &json!({ "user": user(&p, req), "key": k.as_str(), "title": title, "unscored": true }),
             );
         }
         Err(e) => return failed(e.into()),
@@ -253,7 +273,7 @@ pub async fn ranking(
     page(
         "dashboard/ranking.html",
         &json!({
-            "user": user(&p), "key": k.as_str(), "title": title, "unscored": false,
+            "user": user(&p, req), "key": k.as_str(), "title": title, "unscored": false,
             "period": month.to_string(), "label": format!("{}年{}月", month.year, month.month),
             "version": r.version, "published_at": r.published_at.map(crate::api::common::shanghai),
             "months": months.iter().map(|m| json!({ "period": m.to_string(), "published": published.contains(m) })).collect::<Vec<_>>(),
@@ -285,28 +305,32 @@ pub async fn unit(
         Ok(b) => b,
         Err(e) => return failed(e.into()),
     };
+    let mine: Vec<crate::domain::filing::Filing> = match state.store.programme_filings(&k).await {
+        Ok(all) => all.into_iter().filter(|f| f.unit == code).collect(),
+        Err(e) => return failed(e.into()),
+    };
+    let may_file = p.check(Access::File { unit_path: &u.path }).is_ok();
     let deadlines: Vec<Value> = board
         .rows
         .iter()
         .map(|r| {
             let (class, label) = light(r.standing.status);
             let (d, o) = (board.deliverable(r), board.occurrence(r));
+            let filing = mine.iter().find(|f| f.deliverable == d.key && f.occurrence == o.key);
             json!({ "class": class, "light": label, "deliverable": d.title, "due_text": o.due_text,
-                    "filed_at": r.filed_at.map(|t| local_day(t).to_string()) })
+                    "deliverable_key": d.key.as_str(), "occurrence": o.key,
+                    "filing": filing.map(|f| &f.key), "state": filing.map(|f| f.state.label()),
+                    "filed_at": r.filed_at.map(|t| chinese_date(local_day(t))) })
         })
         .collect();
-    let filings: Vec<Value> = match state.store.programme_filings(&k).await {
-        Ok(all) => all
-            .iter()
-            .filter(|f| f.unit == code)
-            .map(|f| {
-                json!({ "title": f.title, "state": f.state.as_str(), "version": f.version,
-                        "submitted": f.first_submitted_at.map(|t| local_day(t).to_string()),
-                        "exemplary": f.exemplary_quote })
-            })
-            .collect(),
-        Err(e) => return failed(e.into()),
-    };
+    let filings: Vec<Value> = mine
+        .iter()
+        .map(|f| {
+            json!({ "key": f.key, "title": f.title, "state": f.state.label(), "version": f.version,
+                    "submitted": f.first_submitted_at.map(|t| chinese_date(local_day(t))),
+                    "exemplary": f.exemplary_quote })
+        })
+        .collect();
     // The score breakdown of the month asked for, or of this month if it is ranked.
     let mut score = Value::Null;
     if let Ok(Some(scheme)) = state.store.scheme(&k).await {
@@ -340,8 +364,9 @@ pub async fn unit(
     page(
         "dashboard/unit.html",
         &json!({
-            "user": user(&p), "key": k.as_str(), "title": board.programme.programme.title,
+            "user": user(&p, req), "key": k.as_str(), "title": board.programme.programme.title,
             "unit": code.to_string(), "name": u.name, "deadlines": deadlines, "filings": filings, "score": score,
+            "may_file": may_file,
         }),
     )
 }
@@ -365,7 +390,10 @@ pub async fn bulletins(req: &Request, Data(state): Data<&State>, Path(k): Path<S
                     "period": b.period.to_string(), "published_at": b.published.as_ref().map(|p| chinese_date(local_day(p.at))) })
         })
         .collect();
-    page("dashboard/bulletins.html", &json!({ "user": user(&p), "key": k.as_str(), "title": title, "bulletins": rows }))
+    page(
+        "dashboard/bulletins.html",
+        &json!({ "user": user(&p, req), "key": k.as_str(), "title": title, "bulletins": rows }),
+    )
 }
 
 #[handler]

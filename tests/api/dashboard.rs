@@ -62,7 +62,7 @@ async fn leaders_see_their_region_through_the_dashboard() {
     assert!(board.contains("台江区") && !board.contains("闽侯县"), "{board}");
     let (s, unit, _) = page(&t, &lead, "/ui/p/fj-2022-reform-pilot/units/350103").await;
     assert_eq!(s, 200);
-    assert!(unit.contains("试点实施方案") && unit.contains("submitted"), "{unit}");
+    assert!(unit.contains("试点实施方案") && unit.contains("审核中"), "{unit}");
     let (s, _, _) = page(&t, &lead, "/ui/p/fj-2022-reform-pilot/units/350121").await;
     assert_eq!(s, 404, "闽侯县 is not 台江区's to see");
 
@@ -94,8 +94,13 @@ async fn leaders_see_their_region_through_the_dashboard() {
     assert_eq!(s, 200);
     assert!(doc.contains("福建省民政厅工作通报") && doc.contains("闽侯县"), "{doc}");
 
-    // Logging out ends the session.
+    // Logging out takes the page's form token (without it: refused, still signed in), and ends
+    // the session.
     let resp = t.client.post("/ui/logout").header("cookie", &lead).send().await;
+    resp.assert_status(poem::http::StatusCode::FORBIDDEN);
+    let (_, home, _) = page(&t, &lead, "/ui").await;
+    let token = home.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let resp = t.client.post("/ui/logout").header("cookie", &lead).form(&[("csrf", token.as_str())]).send().await;
     resp.assert_status(poem::http::StatusCode::SEE_OTHER);
     let (s, _, _) = page(&t, &lead, "/ui").await;
     assert_eq!(s, 303);

@@ -22,3 +22,4 @@ mod reminders;
 mod restart;
 mod scoring;
 mod spec;
+mod work;

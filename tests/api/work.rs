@@ -1,0 +1,325 @@
+//! The daily work through the dashboard's forms, in-process: a lead files, the city returns and
+//! approves, the province files; and what each form refuses — another unit's deadline, a
+//! decision at another level, a missing or foreign form token, a stale revision, a refused
+//! attachment — each a clear page, nothing half-written.
+
+use pilotgov::domain::access::Role;
+use poem::http::StatusCode;
+use poem::test::{TestForm, TestFormField};
+
+use crate::helpers::{PASSWORD, TestApp};
+
+const FJ: &str = "fj-2022-reform-pilot";
+
+struct Browser<'a> {
+    t: &'a TestApp,
+    cookie: String,
+}
+
+impl<'a> Browser<'a> {
+    async fn sign_in(t: &'a TestApp, user: &str) -> Self {
+        let resp = t.form_login(user, PASSWORD).await;
+        resp.assert_status(StatusCode::SEE_OTHER);
+        let cookie =
+            resp.0.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+        Self { t, cookie }
+    }
+
+    async fn get(&self, uri: &str) -> (u16, String) {
+        let resp = self.t.client.get(uri).header("cookie", &self.cookie).send().await.0;
+        (resp.status().as_u16(), resp.into_body().into_string().await.unwrap())
+    }
+
+    /// The form token of the pages this browser is shown.
+    async fn token(&self) -> String {
+        let (_, home) = self.get("/ui").await;
+        field(&home, "csrf")
+    }
+
+    /// Posts a form; answers the status and where it redirects (or the page's text).
+    async fn post(&self, uri: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let resp = self.t.client.post(uri).header("cookie", &self.cookie).form(&fields).send().await.0;
+        let status = resp.status().as_u16();
+        match resp.headers().get("location") {
+            Some(l) => (status, l.to_str().unwrap().to_owned()),
+            None => (status, resp.into_body().into_string().await.unwrap()),
+        }
+    }
+
+    async fn upload(&self, filing: &str, token: &str, revision: &str, name: &str, ty: &str) -> (u16, String) {
+        let form = TestForm::new()
+            .text("csrf", token)
+            .text("revision", revision)
+            .field(TestFormField::bytes(b"%PDF-1.4 plan".to_vec()).name("file").filename(name).content_type(ty));
+        let resp = self
+            .t
+            .client
+            .post(format!("/ui/filings/{filing}/attachments"))
+            .header("cookie", &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .0;
+        let status = resp.status().as_u16();
+        match resp.headers().get("location") {
+            Some(l) => (status, l.to_str().unwrap().to_owned()),
+            None => (status, resp.into_body().into_string().await.unwrap()),
+        }
+    }
+}
+
+/// The value of the first hidden field `name` on a page.
+fn field(page: &str, name: &str) -> String {
+    page.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn fujian() -> TestApp {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    t.lead("taijiang-lead", "350103").await;
+    t.lead("minhou-lead", "350121").await;
+    t.add_user("fz-reviewer", Role::CityReviewer, "350100").await;
+    t.add_user("fj-admin", Role::ProvinceAdmin, "350000").await;
+    t.set_time("2022-09-14T10:00:00+08:00");
+    t
+}
+
+#[tokio::test]
+async fn a_report_goes_round_through_the_forms() {
+    let t = fujian().await;
+    let lead = Browser::sign_in(&t, "taijiang-lead").await;
+    let (_, home) = lead.get("/ui").await;
+    assert!(home.contains(&format!("/ui/p/{FJ}/units/350103")), "the lead's home leads to its unit: {home}");
+    let (s, unit) = lead.get(&format!("/ui/p/{FJ}/units/350103")).await;
+    assert_eq!(s, 200);
+    assert!(unit.contains("填报"), "{unit}");
+    let token = field(&unit, "csrf");
+
+    // Open the plan's filing: a draft, then the same one again.
+    let open = format!("/ui/p/{FJ}/units/350103/filings");
+    let (s, to) = lead.post(&open, &[("csrf", &token), ("deliverable", "plan"), ("occurrence", "once")]).await;
+    assert_eq!(s, 303, "{to}");
+    let id = to.trim_start_matches("/ui/filings/").split('?').next().unwrap().to_owned();
+    let (s, again) = lead.post(&open, &[("csrf", &token), ("deliverable", "plan"), ("occurrence", "once")]).await;
+    assert_eq!((s, again.as_str()), (303, format!("/ui/filings/{id}").as_str()));
+    let (_, page) = lead.get(&to).await;
+    assert!(page.contains("已创建草稿") && page.contains("草稿") && page.contains("上传附件"), "{page}");
+
+    // Edit, attach, submit, each against the revision the page showed.
+    let rev = field(&page, "revision");
+    let (s, to) = lead
+        .post(
+            &format!("/ui/filings/{id}/edit"),
+            &[("csrf", &token), ("revision", &rev), ("title", "台江区试点实施方案"), ("body", "一、工作目标")],
+        )
+        .await;
+    assert_eq!((s, to.as_str()), (303, format!("/ui/filings/{id}?done=saved").as_str()));
+    let (_, page) = lead.get(&to).await;
+    let (s, to) = lead.upload(&id, &token, &field(&page, "revision"), "plan.pdf", "application/pdf").await;
+    assert_eq!(s, 303, "{to}");
+    let (_, page) = lead.get(&to).await;
+    assert!(page.contains("plan.pdf"), "{page}");
+    let (s, _) = lead
+        .post(&format!("/ui/filings/{id}/submit"), &[("csrf", &token), ("revision", &field(&page, "revision"))])
+        .await;
+    assert_eq!(s, 303);
+
+    // The city's queue has it; returning needs a reason; the queue comes back after a decision.
+    let city = Browser::sign_in(&t, "fz-reviewer").await;
+    let (_, queue) = city.get("/ui/queue").await;
+    assert!(queue.contains(&format!("/ui/filings/{id}")) && queue.contains("台江区"), "{queue}");
+    let (_, page) = city.get(&format!("/ui/filings/{id}")).await;
+    assert!(page.contains("审核意见") && page.contains("审定通过"), "{page}");
+    let (ctoken, rev) = (field(&page, "csrf"), field(&page, "revision"));
+    let review = format!("/ui/filings/{id}/review");
+    let (s, refusal) =
+        city.post(&review, &[("csrf", &ctoken), ("revision", &rev), ("decision", "return"), ("reason", " ")]).await;
+    assert_eq!(s, 422, "{refusal}");
+    assert!(refusal.contains("理由"), "{refusal}");
+    let (s, to) = city
+        .post(&review, &[("csrf", &ctoken), ("revision", &rev), ("decision", "return"), ("reason", "缺少需求台账")])
+        .await;
+    assert_eq!((s, to.as_str()), (303, "/ui/queue?done=returned"));
+
+    // The lead sees the reason, edits and resubmits.
+    let (_, page) = lead.get(&format!("/ui/filings/{id}")).await;
+    assert!(page.contains("已退回修改") && page.contains("缺少需求台账"), "{page}");
+    let (s, _) = lead
+        .post(
+            &format!("/ui/filings/{id}/edit"),
+            &[
+                ("csrf", &token),
+                ("revision", &field(&page, "revision")),
+                ("title", "台江区试点实施方案（修订）"),
+                ("body", "附需求台账"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, page) = lead.get(&format!("/ui/filings/{id}")).await;
+    assert!(page.contains("修改后重新提交"), "{page}");
+    let (s, _) = lead
+        .post(&format!("/ui/filings/{id}/submit"), &[("csrf", &token), ("revision", &field(&page, "revision"))])
+        .await;
+    assert_eq!(s, 303);
+
+    // The city approves; the province files (备案).
+    let (_, page) = city.get(&format!("/ui/filings/{id}")).await;
+    let (s, _) = city
+        .post(&review, &[("csrf", &ctoken), ("revision", &field(&page, "revision")), ("decision", "approve")])
+        .await;
+    assert_eq!(s, 303);
+    let province = Browser::sign_in(&t, "fj-admin").await;
+    let (_, queue) = province.get("/ui/queue").await;
+    assert!(queue.contains(&format!("/ui/filings/{id}")), "{queue}");
+    let (_, page) = province.get(&format!("/ui/filings/{id}")).await;
+    assert!(page.contains("value=\"file\""), "the province files: {page}");
+    let (s, _) = province
+        .post(
+            &review,
+            &[("csrf", &field(&page, "csrf")), ("revision", &field(&page, "revision")), ("decision", "file")],
+        )
+        .await;
+    assert_eq!(s, 303);
+
+    // The API agrees: filed, on time, with both versions and three decisions, all audited.
+    let (s, f) = t.get(&format!("/api/v1/filings/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(f["filing"]["state"], "filed");
+    assert_eq!(f["filing"]["timeliness"]["status"], "on_time", "{f}");
+    assert_eq!(f["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(f["reviews"].as_array().unwrap().len(), 3);
+    let (_, audit) = t.get(&format!("/api/v1/audit?entity=filing:{id}&limit=50")).await;
+    // (The test clock stands still, so the entries share one instant: compared as a set.)
+    let mut actions: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    actions.sort_unstable();
+    let mut expected = [
+        "filing.create",
+        "filing.update",
+        "filing.attach",
+        "filing.submit",
+        "filing.review.return",
+        "filing.update",
+        "filing.submit",
+        "filing.review.approve",
+        "filing.review.file",
+    ];
+    expected.sort_unstable();
+    assert_eq!(actions, expected);
+    let (_, page) = lead.get(&format!("/ui/filings/{id}")).await;
+    assert!(page.contains("已备案") && !page.contains("提交报送"), "{page}");
+}
+
+#[tokio::test]
+async fn the_forms_refuse_what_is_not_yours_and_what_is_stale() {
+    let t = fujian().await;
+    let lead = Browser::sign_in(&t, "taijiang-lead").await;
+    let token = lead.token().await;
+    let other = Browser::sign_in(&t, "minhou-lead").await;
+    let audit_before = t.app.state.store.audit_count().await.unwrap();
+
+    // Another unit's deadline: not there for this lead; nothing created.
+    let (s, _) = lead
+        .post(
+            &format!("/ui/p/{FJ}/units/350121/filings"),
+            &[("csrf", &token), ("deliverable", "plan"), ("occurrence", "once")],
+        )
+        .await;
+    assert_eq!(s, 404);
+    // No token, or another session's: refused, nothing created.
+    let open = format!("/ui/p/{FJ}/units/350103/filings");
+    let (s, page) = lead.post(&open, &[("deliverable", "plan"), ("occurrence", "once")]).await;
+    assert_eq!(s, 403, "{page}");
+    assert!(page.contains("页面已过期"), "{page}");
+    let (s, _) =
+        lead.post(&open, &[("csrf", &other.token().await), ("deliverable", "plan"), ("occurrence", "once")]).await;
+    assert_eq!(s, 403);
+    // A post from another site's page is refused even with the token.
+    let resp = t
+        .client
+        .post(&open)
+        .header("cookie", &lead.cookie)
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", token.as_str()), ("deliverable", "plan"), ("occurrence", "once")])
+        .send()
+        .await;
+    resp.assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(t.app.state.store.audit_count().await.unwrap(), audit_before, "nothing was written");
+
+    // The lead's draft; another lead cannot open it, the city cannot edit it.
+    let (_, to) = lead.post(&open, &[("csrf", &token), ("deliverable", "plan"), ("occurrence", "once")]).await;
+    let id = to.trim_start_matches("/ui/filings/").split('?').next().unwrap().to_owned();
+    let (s, _) = other.get(&format!("/ui/filings/{id}")).await;
+    assert_eq!(s, 404);
+    let city = Browser::sign_in(&t, "fz-reviewer").await;
+    let (s, page) = city.get(&format!("/ui/filings/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(!page.contains("name=\"title\""), "a reviewer is not shown the lead's form");
+    let (s, _) = city
+        .post(
+            &format!("/ui/filings/{id}/edit"),
+            &[("csrf", &city.token().await), ("revision", "1"), ("title", "x"), ("body", "y")],
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // A stale edit: refused with the current text, and what was typed shown, not lost.
+    let edit = format!("/ui/filings/{id}/edit");
+    let (s, _) = lead.post(&edit, &[("csrf", &token), ("revision", "1"), ("title", "第一稿"), ("body", "甲")]).await;
+    assert_eq!(s, 303);
+    let (s, page) =
+        lead.post(&edit, &[("csrf", &token), ("revision", "1"), ("title", "另一稿"), ("body", "乙方案正文")]).await;
+    assert_eq!(s, 409, "{page}");
+    assert!(page.contains("已被修改") && page.contains("第一稿") && page.contains("乙方案正文"), "{page}");
+
+    // A refused attachment type: a page saying so, nothing attached.
+    let (_, page) = lead.get(&format!("/ui/filings/{id}")).await;
+    let (s, page) = lead.upload(&id, &token, &field(&page, "revision"), "run.exe", "application/x-msdownload").await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("未能办理") && page.contains("not accepted"), "{page}");
+    let (_, f) = t.get(&format!("/api/v1/filings/{id}")).await;
+    assert!(f["filing"]["attachments"].as_array().unwrap().is_empty());
+
+    // Submitted: the province cannot decide at the city's step.
+    let (_, page) = lead.get(&format!("/ui/filings/{id}")).await;
+    let (s, _) = lead
+        .post(&format!("/ui/filings/{id}/submit"), &[("csrf", &token), ("revision", &field(&page, "revision"))])
+        .await;
+    assert_eq!(s, 303);
+    let province = Browser::sign_in(&t, "fj-admin").await;
+    let (_, queue) = province.get("/ui/queue").await;
+    assert!(!queue.contains(&id), "it waits at the city, not in the province's queue");
+    let (_, page) = province.get(&format!("/ui/filings/{id}")).await;
+    assert!(!page.contains("审核意见"), "no decision form at another level");
+    let (_, f) = t.get(&format!("/api/v1/filings/{id}")).await;
+    let revision = f["filing"]["revision"].to_string();
+    let (s, _) = province
+        .post(
+            &format!("/ui/filings/{id}/review"),
+            &[("csrf", &province.token().await), ("revision", &revision), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // An unknown dashboard address is a page, not the API's JSON.
+    let (s, page) = lead.get("/ui/no-such-page").await;
+    assert_eq!(s, 404);
+    assert!(page.contains("<html") && page.contains("返回首页"), "{page}");
+
+    // Reminders: the inbox lists them and marks one read.
+    pilotgov::jobs::reminders::run(&t.app.state.store, crate::helpers::at("2022-09-15T09:00:00+08:00"), None, false)
+        .await
+        .unwrap();
+    let minhou = Browser::sign_in(&t, "minhou-lead").await;
+    let (_, inbox) = minhou.get("/ui/inbox").await;
+    assert!(inbox.contains("未读1条") && inbox.contains("临近提醒"), "{inbox}");
+    let action = format!("/ui/inbox/{}", inbox.split("action=\"/ui/inbox/").nth(1).unwrap().split('"').next().unwrap());
+    let (s, to) = minhou.post(&action, &[("csrf", &minhou.token().await)]).await;
+    assert_eq!((s, to.as_str()), (303, "/ui/inbox?done=read"));
+    let (_, inbox) = minhou.get("/ui/inbox").await;
+    assert!(inbox.contains("未读0条"), "{inbox}");
+}
