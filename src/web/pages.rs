@@ -165,12 +165,26 @@ pub async fn programme(
         Status::Done => 3,
     };
     rows.sort_by_key(|r| (order(r.standing.status), r.standing.days_left.abs(), board.unit(r).region.clone()));
+    // A submitted deadline is met on the board; the page says where its filing stands
+    // (审核中 until it is filed), so a filing waiting in review is not read as finished.
+    let filings = match state.store.programme_filings(&k).await {
+        Ok(f) => f,
+        Err(e) => return failed(e.into()),
+    };
+    let standing: std::collections::HashMap<(&RegionCode, &Key, &str), crate::domain::filing::FilingState> =
+        filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f.state)).collect();
     let shown: Vec<Value> = rows
         .iter()
         .take(BOARD_ROWS)
         .map(|r| {
-            let (class, label) = light(r.standing.status);
             let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
+            let filed = standing.get(&(&u.region, &d.key, o.key.as_str())).copied();
+            let (class, label) = match (r.standing.status, filed) {
+                (Status::Done, Some(state)) if state != crate::domain::filing::FilingState::Filed => {
+                    ("done", state.label())
+                }
+                (status, _) => light(status),
+            };
             json!({
                 "class": class, "light": label, "unit": u.region.to_string(), "unit_name": u.name,
                 "deliverable": d.title, "due_text": o.due_text, "due_on": o.due_on.to_string(),

@@ -37,6 +37,39 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
     })
 }
 
+/// A form that carries the session's form token.
+trait Posted {
+    fn csrf(&self) -> &str;
+}
+
+macro_rules! posted_forms {
+    ($($form:ident),*) => {
+        $(impl Posted for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })*
+    };
+}
+
+posted_forms!(OpenForm, EditForm, RevisionForm, ReviewForm, TokenForm);
+
+/// The signed-in account and the form it posted, or the page to answer with instead: the login
+/// page, a form that does not read, or one that no page of this server sent. Nothing is changed
+/// in any of those cases.
+async fn posted<T: Posted>(
+    req: &Request,
+    state: &State,
+    form: poem::Result<Form<T>>,
+) -> Result<(crate::domain::access::Principal, T), Response> {
+    let p = signed_in(req, state).await?;
+    let Ok(Form(f)) = form else { return Err(unreadable()) };
+    match form_refused(req, state, f.csrf()) {
+        Some(page) => Err(page),
+        None => Ok((p, f)),
+    }
+}
+
 /// A form that does not read (fields missing, not a form): nothing is changed.
 fn unreadable() -> Response {
     message(StatusCode::BAD_REQUEST, "未能办理", "表单内容不完整，未作任何更改。请返回刷新页面后重新填写。")
@@ -67,14 +100,10 @@ pub async fn open_filing(
     Path((k, region)): Path<(String, String)>,
     f: poem::Result<Form<OpenForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let (Ok(k), Ok(unit), Ok(deliverable)) = (Key::parse(&k), RegionCode::parse(&region), Key::parse(&f.deliverable))
     else {
         return message(StatusCode::NOT_FOUND, "未找到", "没有这项截止事项。");
@@ -303,14 +332,10 @@ pub async fn edit(
     Path(id): Path<String>,
     f: poem::Result<Form<EditForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     match service::edit(&state.store, &p, &id, f.revision, &f.title, &f.body, state.now()).await {
         Ok(_) => redirect(&format!("/ui/filings/{id}?done=saved")),
         Err(e) => refused(req, state, &p, &id, e, Some((&f.title, &f.body))).await,
@@ -384,14 +409,10 @@ pub async fn submit(
     Path(id): Path<String>,
     f: poem::Result<Form<RevisionForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     match service::submit(&state.store, &p, &id, f.revision, state.now()).await {
         Ok(_) => redirect(&format!("/ui/filings/{id}?done=submitted")),
         Err(e) => refused(req, state, &p, &id, e, None).await,
@@ -417,14 +438,10 @@ pub async fn review(
     Path(id): Path<String>,
     f: poem::Result<Form<ReviewForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let decision = match f.decision.as_str() {
         "approve" => Decision::Approve,
         "file" => Decision::File,
@@ -534,14 +551,10 @@ pub async fn mark_read(
     Path(id): Path<String>,
     f: poem::Result<Form<TokenForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, _) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     match state.store.mark_read(&id, &crate::service::accounts::actor(&p, state.now())).await {
         Ok(()) => redirect("/ui/inbox?done=read"),
         Err(e) => failed(e.into()),

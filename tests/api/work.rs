@@ -129,6 +129,11 @@ async fn a_report_goes_round_through_the_forms() {
 
     // The city's queue has it; returning needs a reason; the queue comes back after a decision.
     let city = Browser::sign_in(&t, "fz-reviewer").await;
+    let (_, board) = city.get(&format!("/ui/p/{FJ}?status=done")).await;
+    assert!(
+        board.contains("台江区") && board.contains("审核中"),
+        "a filing in review is not shown as finished: {board}"
+    );
     let (_, queue) = city.get("/ui/queue").await;
     assert!(queue.contains(&format!("/ui/filings/{id}")) && queue.contains("台江区"), "{queue}");
     let (_, page) = city.get(&format!("/ui/filings/{id}")).await;
