@@ -21,7 +21,7 @@ def browser():
     opts.binary_location = "/usr/bin/chromium"
     for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,1600", "--lang=zh-CN"]:
+                 "--disable-dev-shm-usage", "--window-size=1366,900", "--lang=zh-CN"]:
         opts.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 
@@ -48,6 +48,8 @@ def main(base, shots):
         # The provincial leader: Fujian only; the red rows of the overdue plan.
         login(d, base, "fj-leader")
         assert "福建省社会救助改革创新试点工作" in text(d), text(d)
+        header = d.find_element(By.TAG_NAME, "header").text
+        assert "省厅分管领导" in header and "fj-leader" not in header, f"the header names the account: {header}"
         assert "西秀区" not in text(d), "another province's programme is not shown"
         d.save_screenshot(str(out / "1-home-fj-leader.png"))
         d.get(f"{base}/ui/p/fj-2022-reform-pilot?status=red")
@@ -80,9 +82,30 @@ def main(base, shots):
         d.save_screenshot(str(out / "5-board-lead.png"))
 
         phone_round(d, base, out)
+        phone_pages(d, base, out)
     finally:
         d.quit()
     print(f"browser check: the pages and the filing round rendered as expected; screenshots in {out}")
+
+
+def phone_pages(d, base, out):
+    """The pages a department opens on a phone besides the round: the ranking with its chart, a
+    bulletin, a unit's score — none scrolls sideways at 390 px."""
+    d.set_window_size(390, 844)
+    login(d, base, "xixiu-reviewer")
+    d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/ranking")
+    no_sideways(d)
+    assert "2019年6月" in text(d), text(d)[:300]
+    d.save_screenshot(str(out / "10-phone-ranking.png"))
+    d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/units/520402109")
+    no_sideways(d)
+    d.save_screenshot(str(out / "11-phone-unit-score.png"))
+    d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/bulletins")
+    d.find_element(By.PARTIAL_LINK_TEXT, "2019年6月").click()
+    WebDriverWait(d, 15).until(lambda drv: "/ui/bulletins/" in drv.current_url)
+    no_sideways(d)
+    d.save_screenshot(str(out / "12-phone-bulletin.png"))
+    d.set_window_size(1366, 900)
 
 
 def no_sideways(d):
@@ -103,10 +126,16 @@ def phone_round(d, base, out):
     d.set_window_size(390, 844)
     login(d, base, "minhou-lead")
     no_sideways(d)
+    header = d.find_element(By.TAG_NAME, "header").text
+    assert "闽侯县民政局" in header and "minhou-lead" not in header, header
+    mine = d.find_element(By.ID, "mine").text
+    assert "试点实施方案" in mine, f"what awaits the lead comes first: {mine}"
     d.save_screenshot(str(out / "6-phone-lead-home.png"))
     d.find_element(By.CSS_SELECTOR, "a.my-unit").click()
     wait_for(d, "/units/350121")
     no_sideways(d)
+    assert "350121" not in d.find_element(By.TAG_NAME, "h2").text, "the unit by name, not code"
+    d.save_screenshot(str(out / "6b-phone-unit.png"))
     d.find_element(By.XPATH, "//button[text()='填报']").click()
     wait_for(d, "done=created")
     filing = d.current_url.split("?")[0]
@@ -164,7 +193,7 @@ def phone_round(d, base, out):
     assert "已备案" in page and "省级 fj-admin：备案" in page, page
     no_sideways(d)
     d.save_screenshot(str(out / "9-phone-filed.png"))
-    d.set_window_size(1280, 1600)
+    d.set_window_size(1366, 900)
 
 
 if __name__ == "__main__":

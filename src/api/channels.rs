@@ -167,10 +167,6 @@ pub struct ChannelsApi {
     pub state: State,
 }
 
-fn covers(auth: &Auth, path: &[RegionCode]) -> bool {
-    path.contains(&auth.principal().region)
-}
-
 #[derive(Debug, Clone, Object)]
 pub struct ChannelUrlInput {
     /// The new URL (a robot's new key or token); checked like a new channel's.
@@ -260,7 +256,7 @@ impl ChannelsApi {
     ) -> Result<Json<Vec<DeliveryView>>, ApiError> {
         auth.may(Access::ReadAudit)?;
         let all = self.state.store.deliveries(status.0.map(Into::into)).await?;
-        Ok(Json(all.iter().filter(|d| covers(&auth, &d.region_path)).map(Into::into).collect()))
+        Ok(Json(all.iter().filter(|d| auth.principal().can_read_unit(&d.region_path)).map(Into::into).collect()))
     }
 
     /// Put a dead delivery back in the queue. Province admins.
@@ -272,7 +268,7 @@ impl ChannelsApi {
             .store
             .delivery(&key.0)
             .await?
-            .filter(|d| covers(&auth, &d.region_path))
+            .filter(|d| auth.principal().can_read_unit(&d.region_path))
             .ok_or_else(|| ApiError::not_found(format!("delivery `{}` does not exist", key.0)))?;
         self.state
             .store

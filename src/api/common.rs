@@ -24,24 +24,6 @@ pub fn shanghai(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.with_timezone(&Shanghai).fixed_offset()
 }
 
-/// A stored RFC 3339 instant as the API shows every timestamp: `date-time` at +08:00. Stored
-/// instants are written by the server itself; one that does not read is logged and shown as
-/// the Unix epoch rather than failing the whole response.
-pub fn stamp(t: &str) -> DateTime<FixedOffset> {
-    match DateTime::parse_from_rfc3339(t) {
-        Ok(t) => shanghai(t.with_timezone(&Utc)),
-        Err(e) => {
-            tracing::error!(value = %t, error = %e, "a stored instant does not read");
-            shanghai(DateTime::<Utc>::UNIX_EPOCH)
-        }
-    }
-}
-
-/// An optional stored instant, as [`stamp`].
-pub fn stamp_opt(t: Option<&str>) -> Option<DateTime<FixedOffset>> {
-    t.map(stamp)
-}
-
 /// A level of the region tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ pub mod common;
 mod compliance;
 mod deadlines;
 mod document_dto;
-mod download;
+pub(crate) mod download;
 pub mod error;
 mod exports;
 mod filings;

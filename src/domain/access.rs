@@ -57,6 +57,8 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub username: String,
+    /// The name people know the account by (福州市民政局, 闽侯县民政局): what pages show.
+    pub display_name: String,
     pub role: Role,
     pub region: RegionCode,
     pub region_level: RegionLevel,
@@ -131,6 +133,7 @@ impl Principal {
         let nation = RegionCode::parse(RegionCode::NATION).expect("the root code is valid");
         Self {
             username: format!("system:{name}"),
+            display_name: format!("系统（{name}）"),
             role: Role::Leader,
             region: nation.clone(),
             region_level: RegionLevel::Nation,
@@ -148,6 +151,12 @@ impl Principal {
 
     fn defines(&self) -> bool {
         matches!(self.role, Role::ProvinceAdmin | Role::CityReviewer)
+    }
+
+    /// A reviewing department (a province admin or a city reviewer): it decides filings at its
+    /// own level, so it has a review queue.
+    pub fn is_reviewer(&self) -> bool {
+        self.defines()
     }
 
     /// The one permission check.
@@ -302,7 +311,14 @@ mod tests {
     fn who(role: Role, p: &[&str]) -> Principal {
         let region_path = path(p);
         let region = region_path.last().unwrap().clone();
-        Principal { username: "u".into(), role, region_level: region.level(), region, region_path }
+        Principal {
+            username: "u".into(),
+            display_name: "u".into(),
+            role,
+            region_level: region.level(),
+            region,
+            region_path,
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ impl Account {
     pub fn principal(&self) -> Principal {
         Principal {
             username: self.username.clone(),
+            display_name: self.display_name.clone(),
             role: self.role,
             region: self.region.clone(),
             region_level: self.region_level,

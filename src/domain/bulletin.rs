@@ -11,7 +11,7 @@ use super::compliance::Matrix;
 use super::deadline::{YearMonth, local_day};
 use super::filing::{Filing, Timeliness};
 use super::programme::text;
-use super::scoring::{PublishedRanking, RankEntry};
+use super::scoring::{PublishedRanking, RankEntry, Scheme};
 use super::{DomainError, Key, Programme, RegionCode, Rule, Stage};
 
 /// Which bulletin.
@@ -137,6 +137,14 @@ pub struct Content {
     pub city_rates: Vec<CityRate>,
     /// Top and bottom units' scores over the months published so far.
     pub trends: Vec<Trend>,
+}
+
+impl Content {
+    /// Nothing to report: nothing was due in the period, nothing falls due soon after, and no
+    /// ranking is printed (the scheduler drafts no bulletin then).
+    pub fn is_quiet(&self) -> bool {
+        self.summary.due == 0 && self.upcoming.is_empty() && self.ranking.is_empty()
+    }
 }
 
 /// `935` → `93.5%`.
@@ -271,15 +279,13 @@ impl Bulletin {
     }
 }
 
-/// A month's ranking as a bulletin needs it.
-#[derive(Debug, Clone, Copy)]
-pub enum Ranked<'a> {
-    /// The programme does not rank this period (a stage, an unscored programme, a month outside
-    /// the ranking months).
-    No,
-    /// It does, and the month has not been published: a bulletin must wait for it.
-    Unpublished,
-    Published(&'a PublishedRanking),
+/// The month whose ranking a bulletin of `period` prints: a month the programme's scheme ranks
+/// (none for a stage, an unscored programme, or a month outside the ranking months).
+pub fn ranked_month(period: &Period, scheme: Option<&Scheme>) -> Option<YearMonth> {
+    match (period, scheme) {
+        (Period::Month(m), Some(s)) if s.ranks(*m) => Some(*m),
+        _ => None,
+    }
 }
 
 /// Everything a bulletin is composed from, gathered by the service.
@@ -291,7 +297,10 @@ pub struct Sources<'a> {
     pub region_name: &'a str,
     /// The compliance matrix at `now` over the region's units.
     pub matrix: &'a Matrix,
-    pub ranking: Ranked<'a>,
+    /// The programme's scoring scheme, if it is scored.
+    pub scheme: Option<&'a Scheme>,
+    /// The newest published version of [`ranked_month`]'s ranking, if it was published.
+    pub published: Option<&'a PublishedRanking>,
     /// The newest published version of each month from the first ranked month to the period.
     pub history: &'a [PublishedRanking],
     /// Names of the cities in the matrix.
@@ -316,8 +325,10 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
             (stage.window.first(), stage.window.last(), stage.name.clone())
         }
     };
-    let (ranking, ranking_version, trends) = match (s.ranking, s.period) {
-        (Ranked::Unpublished, Period::Month(m)) => {
+    // A monthly bulletin of a scored month waits for the published ranking: leaders are never
+    // shown a ranking that can still move.
+    let (ranking, ranking_version, trends) = match (ranked_month(s.period, s.scheme), s.published) {
+        (Some(m), None) => {
             let key = &s.programme.key;
             return Err(DomainError::rule(
                 Rule::RankingNotPublished,
@@ -327,7 +338,7 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
                 ),
             ));
         }
-        (Ranked::Published(r), _) => {
+        (Some(_), Some(r)) => {
             let in_region = |u: &RegionCode| u.implied_path().contains(s.region);
             let lines: Vec<RankLine> = r.entries.iter().filter(|e| in_region(&e.unit)).map(RankLine::from).collect();
             let trends = trends(s.history, &lines);

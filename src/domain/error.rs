@@ -107,6 +107,47 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// What the rule says, as a page tells a person why a change was refused.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Scope => "不在本试点工作的地域范围内",
+            Self::UnitLevel => "试点单位的行政层级不符合要求",
+            Self::DirectionsPerUnit => "试点方向数量不符合每个单位的要求",
+            Self::UnitsPerGroup => "超过了同一地区的试点单位名额",
+            Self::DirectionsPerGroup => "超过了同一地区可选的试点方向数",
+            Self::WithinPeriod => "日期超出了试点期",
+            Self::AttachmentSize => "附件超过了大小上限",
+            Self::ContentType => "不接受这种文件类型，请上传 PDF、Word、Excel、PowerPoint、图片、文本或 ZIP",
+            Self::BonusCap => "加分超过了上限",
+            Self::DeductionCap => "扣分超过了该项满分",
+            Self::AppealWindow => "已超过申诉期限",
+            Self::PanelSize => "评估小组须为不少于3人的单数",
+            Self::PanelAccountant => "评估小组须有中级及以上职称的财会人员",
+            Self::NotRanked => "该月不在排名月份内",
+            Self::NoScheme => "该试点工作尚未制定考评细则",
+            Self::NoIndicatorSystem => "该试点工作尚未制定评估指标体系",
+            Self::RewardTotal => "奖补金额合计与资金总额不符",
+            Self::RewardCap => "超过了单个单位的奖补上限",
+            Self::RewardEligible => "没有符合奖补条件的单位",
+            Self::DuplicateUnit => "该单位已是试点单位",
+            Self::DuplicateProgramme => "已有同一代码的试点工作",
+            Self::DuplicateStages => "阶段重复",
+            Self::DuplicateDirections => "试点方向重复",
+            Self::DuplicateDeliverables => "报送材料重复",
+            Self::DuplicateFiling => "这项截止事项已有报送材料，请在原材料上修改或重新提交",
+            Self::DuplicateAppeal => "这项扣分已申诉过",
+            Self::FilingState => "材料当前的状态不能进行这项操作",
+            Self::AlreadyPublished => "已发布，不能重新生成",
+            Self::NotPublished => "尚未发布，无可更正",
+            Self::RankingNotPublished => "该月排名尚未发布，请先发布排名再起草通报",
+            Self::Revoked => "已撤销",
+            Self::Published => "已发布的通报不能修改",
+            Self::AppealDecided => "申诉已有结论，结论为最终结论",
+            Self::WrongStep => "当前审核环节不能作出这项决定",
+            Self::RewardTie => "奖项名额的分界处有同分单位，请调整名额",
+        }
+    }
+
     /// The stable code, as API errors carry it after `rule.`.
     pub fn code(self) -> &'static str {
         match self {

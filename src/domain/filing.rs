@@ -355,6 +355,18 @@ pub enum Timeliness {
 }
 
 /// Judges a deadline at `now` from the first submission (ignored if it came after `now`).
+impl Timeliness {
+    /// As a page says it.
+    pub fn label(self) -> String {
+        match self {
+            Self::OnTime => "按时报送".to_owned(),
+            Self::Late(days) => format!("逾期{days}天报送"),
+            Self::Missing => "已逾期，尚未报送".to_owned(),
+            Self::NotDue => "未到期".to_owned(),
+        }
+    }
+}
+
 pub fn timeliness(due_on: NaiveDate, first_submitted_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Timeliness {
     match first_submitted_at.filter(|t| *t <= now) {
         Some(t) if t < due_instant(due_on) => Timeliness::OnTime,

@@ -31,6 +31,17 @@ pub enum RegionLevel {
 }
 
 impl RegionLevel {
+    /// As a page says it (the level of a department: 省级, 市级 …).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Nation => "国家",
+            Self::Province => "省级",
+            Self::City => "市级",
+            Self::County => "县级",
+            Self::Township => "乡级",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Nation => "nation",
@@ -104,11 +115,6 @@ impl RegionCode {
         } else {
             RegionLevel::County
         }
-    }
-
-    /// A path as rows store it (codes as text, root first); codes were checked when written.
-    pub fn parse_path(codes: &[String]) -> Vec<RegionCode> {
-        codes.iter().filter_map(|c| RegionCode::parse(c).ok()).collect()
     }
 
     /// The chain from the root to this code as the codes imply it, root first.

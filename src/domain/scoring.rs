@@ -314,7 +314,6 @@ pub struct PublishedRanking {
 /// The id of an automatic deduction line: `auto:<rule>:<deliverable>:<occurrence>[:n]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoLineId<'a> {
-    pub rule: &'a str,
     pub deliverable: &'a str,
     pub occurrence: &'a str,
 }
@@ -323,7 +322,8 @@ impl<'a> AutoLineId<'a> {
     /// Reads a line id; none when it is not an automatic line's.
     pub fn parse(id: &'a str) -> Option<Self> {
         let mut parts = id.strip_prefix("auto:")?.split(':');
-        Some(Self { rule: parts.next()?, deliverable: parts.next()?, occurrence: parts.next()? })
+        let _rule = parts.next()?;
+        Some(Self { deliverable: parts.next()?, occurrence: parts.next()? })
     }
 }
 

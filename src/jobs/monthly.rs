@@ -34,7 +34,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError>
             continue; // drafted (or published) already
         }
         match bulletins::compose(store, &p.key, &req, now).await {
-            Ok(c) if c.summary.due == 0 && c.upcoming.is_empty() && c.ranking.is_empty() => {}
+            Ok(c) if c.is_quiet() => {}
             Ok(_) => {
                 bulletins::draft(store, None, &p.key, &req, now).await.map_err(store_error)?;
                 made += 1;

@@ -58,7 +58,14 @@ fn draw_trend<'a>(
     chart
         .configure_mesh()
         .x_labels(months.len())
-        .x_label_formatter(&|i| months.get(*i).map(|m| m.to_string()).unwrap_or_default())
+        // `2019-05` as a Chinese reader writes it: 2019年5月.
+        .x_label_formatter(&|i| {
+            months
+                .get(*i)
+                .and_then(|m| crate::domain::YearMonth::parse(m).ok())
+                .map(|m| format!("{}年{}月", m.year, m.month))
+                .unwrap_or_default()
+        })
         .y_desc("得分")
         .label_style((FONT, 12))
         .light_line_style(WHITE.mix(0.0))
@@ -143,7 +150,7 @@ mod tests {
         ];
         let svg = score_trend(&t);
         assert!(svg.starts_with("<svg"), "{svg}");
-        assert!(svg.contains("新安街道") && svg.contains("2019-05"), "{svg}");
+        assert!(svg.contains("新安街道") && svg.contains("2019年5月") && !svg.contains("2019-05"), "{svg}");
         let r = vec![CityRate { city: "350100".into(), name: "福州市".into(), due: 4, on_time_permille: Some(750) }];
         assert!(city_rates(&r).contains("福州市"));
         assert_eq!(score_trend(&[]), "");

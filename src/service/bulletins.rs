@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Days, Utc};
 
 use crate::domain::access::{Access, Principal};
-use crate::domain::bulletin::{self, Bulletin, Content, Period, Ranked, Sources, Trend};
+use crate::domain::bulletin::{self, Bulletin, Content, Period, Sources, Trend};
 use crate::domain::deadline::{YearMonth, local_day};
 use crate::domain::scoring::PublishedRanking;
 use crate::domain::{DomainError, Key, RegionCode, Rule};
@@ -55,27 +55,18 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
     let p = &stored.programme;
     let (region, _, region_name) = region_of(store, &p.scope, req.region.as_ref()).await?;
     let scheme = store.scheme(key).await?;
-    let (published, history) = match (&req.period, &scheme) {
-        (Period::Month(m), Some(scheme)) if scheme.ranks(*m) => (
-            crate::service::scoring::published(store, key, *m).await?,
-            history(store, key, scheme.ranking_from, *m).await?,
-        ),
+    let (published, history) = match (bulletin::ranked_month(&req.period, scheme.as_ref()), &scheme) {
+        (Some(m), Some(s)) => {
+            (crate::service::scoring::published(store, key, m).await?, history(store, key, s.ranking_from, m).await?)
+        }
         _ => (None, vec![]),
     };
-    let ranking = match (&req.period, &scheme, &published) {
-        (_, _, Some(r)) => Ranked::Published(r),
-        (Period::Month(m), Some(scheme), None) if scheme.ranks(*m) => Ranked::Unpublished,
-        _ => Ranked::No,
-    };
     let matrix = compliance(store, &Principal::system_reader("bulletin"), key, Some(&region), now).await?;
-    let mut city_names = HashMap::new();
-    for city in matrix.lines.iter().filter_map(|l| l.city.as_ref()) {
-        if !city_names.contains_key(city)
-            && let Some(r) = store.region(city).await?
-        {
-            city_names.insert(city.clone(), r.name);
-        }
-    }
+    let mut cities: Vec<RegionCode> = matrix.lines.iter().filter_map(|l| l.city.clone()).collect();
+    cities.sort();
+    cities.dedup();
+    let city_names: HashMap<RegionCode, String> =
+        store.regions(&cities).await?.into_iter().map(|r| (r.code, r.name)).collect();
     let (filings, bulletins) = tokio::try_join!(store.programme_filings(key), store.bulletins(key))?;
     Ok(bulletin::compose(&Sources {
         programme: p,
@@ -84,7 +75,8 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
         region: &region,
         region_name: &region_name,
         matrix: &matrix,
-        ranking,
+        scheme: scheme.as_ref(),
+        published: published.as_ref(),
         history: &history,
         city_names: &city_names,
         filings: &filings,

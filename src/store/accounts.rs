@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{AUDIT, Actor, head};
+use super::rows::encode;
 use super::rows::{codes, strings};
-use super::rows::{decode, encode};
-use super::{Store, StoreError, rows};
+use super::{Store, StoreError};
 use crate::domain::access::Role;
 use crate::domain::account::{Account, Session};
 use crate::domain::{RegionCode, RegionLevel};
@@ -50,7 +50,7 @@ impl UserRow {
             region: RegionCode::parse(&self.region).map_err(bad)?,
             region_level: RegionLevel::parse(&self.region_level).map_err(bad)?,
             region_path: codes(&self.region_path).map_err(bad)?,
-            created_at: super::filings::instant(&self.created_at)?,
+            created_at: super::rows::instant(&self.created_at)?,
             username: self.username,
             display_name: self.display_name,
             password_hash: self.password_hash,
@@ -91,13 +91,18 @@ impl SessionRow {
 
     fn into_domain(self) -> Result<Session, StoreError> {
         Ok(Session {
-            created_at: super::filings::instant(&self.created_at)?,
-            expires_at: super::filings::instant(&self.expires_at)?,
+            created_at: super::rows::instant(&self.created_at)?,
+            expires_at: super::rows::instant(&self.expires_at)?,
             token_hash: self.token_hash,
             username: self.username,
             revoked: self.revoked,
         })
     }
+}
+
+super::rows::domain_rows! {
+    UserRow => Account, "user";
+    SessionRow => Session, "session";
 }
 
 impl Store {
@@ -123,16 +128,11 @@ impl Store {
     }
 
     async fn user_row(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
-        let out = self.query("SELECT * FROM account WHERE username = $u", json!({ "u": username })).await?;
-        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(|v| decode("user", v)).transpose()
+        self.select_one("SELECT * FROM account WHERE username = $u", json!({ "u": username }), "user").await
     }
 
     pub async fn users(&self) -> Result<Vec<Account>, StoreError> {
-        let out = self.query("SELECT * FROM account ORDER BY username", json!({})).await?;
-        rows(out.into_iter().next().unwrap_or_default())
-            .into_iter()
-            .map(|v| decode::<UserRow>("user", v).and_then(UserRow::into_domain))
-            .collect()
+        self.select_rows::<UserRow>("SELECT * FROM account ORDER BY username", json!({})).await
     }
 
     /// Disables or re-enables an account; disabling also revokes its sessions.
@@ -191,13 +191,7 @@ impl Store {
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
-        let out = self.query("SELECT * FROM session WHERE token_hash = $h", json!({ "h": token_hash })).await?;
-        out.into_iter()
-            .next()
-            .map(rows)
-            .and_then(|r| r.into_iter().next())
-            .map(|v| decode::<SessionRow>("session", v).and_then(SessionRow::into_domain))
-            .transpose()
+        self.select_row::<SessionRow>("SELECT * FROM session WHERE token_hash = $h", json!({ "h": token_hash })).await
     }
 
     pub async fn revoke_session(&self, token_hash: &str, actor: &Actor) -> Result<(), StoreError> {

@@ -6,9 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
-use super::filings::instant;
-use super::rows::{codes, strings};
-use super::rows::{decode, encode};
+use super::rows::{codes, decode, encode, instant, strings};
 use super::{Store, StoreError};
 use crate::domain::bulletin::{Bulletin, Kind, Period, Publication};
 use crate::domain::feed::Feed;
@@ -127,6 +125,11 @@ impl FeedRow {
     }
 }
 
+super::rows::domain_rows! {
+    BulletinRow => Bulletin, "bulletin";
+    FeedRow => Feed, "calendar feed";
+}
+
 impl Store {
     /// Creates a draft, or replaces the draft `replaces` (at `expected` revision) with it.
     pub async fn save_bulletin_draft(
@@ -214,16 +217,13 @@ impl Store {
     }
 
     pub async fn bulletin(&self, key: &str) -> Result<Option<Bulletin>, StoreError> {
-        let row: Option<BulletinRow> =
-            self.select_one("SELECT * OMIT id FROM bulletin WHERE key = $k", json!({ "k": key }), "bulletin").await?;
-        row.map(BulletinRow::into_domain).transpose()
+        self.select_row::<BulletinRow>("SELECT * OMIT id FROM bulletin WHERE key = $k", json!({ "k": key })).await
     }
 
     /// A programme's bulletins: published by number, then drafts, newest first.
     pub async fn bulletins(&self, programme: &Key) -> Result<Vec<Bulletin>, StoreError> {
         let sql = "SELECT * OMIT id FROM bulletin WHERE programme = $p ORDER BY number DESC, created_at DESC";
-        let rows: Vec<BulletinRow> = self.select(sql, json!({ "p": programme.as_str() }), "bulletin").await?;
-        rows.into_iter().map(BulletinRow::into_domain).collect()
+        self.select_rows::<BulletinRow>(sql, json!({ "p": programme.as_str() })).await
     }
 
     pub async fn create_feed(&self, feed: &Feed, actor: &Actor) -> Result<(), StoreError> {
@@ -264,23 +264,17 @@ impl Store {
     }
 
     pub async fn feed(&self, key: &str) -> Result<Option<Feed>, StoreError> {
-        let row: Option<FeedRow> = self
-            .select_one("SELECT * OMIT id FROM calendar_feed WHERE key = $k", json!({ "k": key }), "calendar feed")
-            .await?;
-        row.map(FeedRow::into_domain).transpose()
+        self.select_row::<FeedRow>("SELECT * OMIT id FROM calendar_feed WHERE key = $k", json!({ "k": key })).await
     }
 
     /// The live (not revoked) feed with this token hash.
     pub async fn feed_by_token(&self, token_hash: &str) -> Result<Option<Feed>, StoreError> {
         let sql = "SELECT * OMIT id FROM calendar_feed WHERE token_hash = $h AND revoked = false";
-        let row: Option<FeedRow> = self.select_one(sql, json!({ "h": token_hash }), "calendar feed").await?;
-        row.map(FeedRow::into_domain).transpose()
+        self.select_row::<FeedRow>(sql, json!({ "h": token_hash })).await
     }
 
     pub async fn feeds(&self, programme: &Key, unit: &RegionCode) -> Result<Vec<Feed>, StoreError> {
         let sql = "SELECT * OMIT id FROM calendar_feed WHERE programme = $p AND unit = $u ORDER BY created_at";
-        let rows: Vec<FeedRow> =
-            self.select(sql, json!({ "p": programme.as_str(), "u": unit.as_str() }), "calendar feed").await?;
-        rows.into_iter().map(FeedRow::into_domain).collect()
+        self.select_rows::<FeedRow>(sql, json!({ "p": programme.as_str(), "u": unit.as_str() })).await
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
 use super::rows::{codes, strings};
-use super::rows::{decode, decode_ref, encode};
+use super::rows::{decode_ref, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::RegionCode;
 use crate::domain::delivery::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus};
@@ -88,7 +88,7 @@ impl DeliveryRow {
             region_path: codes(&self.region_path).map_err(|e| StoreError::corrupt("delivery", e))?,
             kind: ChannelKind::parse(&self.kind).ok_or_else(|| bad("kind", &self.kind))?,
             status: DeliveryStatus::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
-            next_attempt_at: super::filings::instant(&self.next_attempt_at)?,
+            next_attempt_at: super::rows::instant(&self.next_attempt_at)?,
             log: self.log.iter().map(|e| decode_ref("delivery attempt", e)).collect::<Result<_, _>>()?,
             key: self.key,
             reminder: self.reminder,
@@ -100,11 +100,9 @@ impl DeliveryRow {
     }
 }
 
-fn deliveries(out: Vec<Json>) -> Result<Vec<Delivery>, StoreError> {
-    rows(out.into_iter().next().unwrap_or_default())
-        .into_iter()
-        .map(|v| decode::<DeliveryRow>("delivery", v).and_then(DeliveryRow::into_domain))
-        .collect()
+super::rows::domain_rows! {
+    ChannelRow => Channel, "channel";
+    DeliveryRow => Delivery, "delivery";
 }
 
 impl Store {
@@ -126,9 +124,7 @@ impl Store {
     }
 
     pub async fn channel(&self, key: &str) -> Result<Option<Channel>, StoreError> {
-        let row: Option<ChannelRow> =
-            self.select_one("SELECT * FROM channel WHERE key = $k", json!({ "k": key }), "channel").await?;
-        row.map(ChannelRow::into_domain).transpose()
+        self.select_row::<ChannelRow>("SELECT * FROM channel WHERE key = $k", json!({ "k": key })).await
     }
 
     /// Replaces a channel's URL, audited with both URLs masked.
@@ -155,11 +151,7 @@ impl Store {
     }
 
     pub async fn channels(&self) -> Result<Vec<Channel>, StoreError> {
-        let out = self.query("SELECT * FROM channel ORDER BY key", json!({})).await?;
-        rows(out.into_iter().next().unwrap_or_default())
-            .into_iter()
-            .map(|v| decode::<ChannelRow>("channel", v).and_then(ChannelRow::into_domain))
-            .collect()
+        self.select_rows::<ChannelRow>("SELECT * FROM channel ORDER BY key", json!({})).await
     }
 
     /// Queues a delivery unless one with its key exists.
@@ -172,28 +164,23 @@ impl Store {
     }
 
     pub async fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * FROM delivery WHERE status = 'pending' AND next_attempt_at <= $now_at ORDER BY next_attempt_at, key LIMIT 200",
-                json!({ "now_at": now.to_rfc3339() }),
-            )
-            .await?;
-        deliveries(out)
+        self.select_rows::<DeliveryRow>(
+            "SELECT * FROM delivery WHERE status = 'pending' AND next_attempt_at <= $now_at ORDER BY next_attempt_at, key LIMIT 200",
+            json!({ "now_at": now.to_rfc3339() }),
+        )
+        .await
     }
 
     pub async fn deliveries(&self, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * FROM delivery WHERE $s = NONE OR status = $s ORDER BY key",
-                json!({ "s": status.map(DeliveryStatus::as_str) }),
-            )
-            .await?;
-        deliveries(out)
+        self.select_rows::<DeliveryRow>(
+            "SELECT * FROM delivery WHERE $s = NONE OR status = $s ORDER BY key",
+            json!({ "s": status.map(DeliveryStatus::as_str) }),
+        )
+        .await
     }
 
     pub async fn delivery(&self, key: &str) -> Result<Option<Delivery>, StoreError> {
-        let out = self.query("SELECT * FROM delivery WHERE key = $k", json!({ "k": key })).await?;
-        Ok(deliveries(out)?.into_iter().next())
+        self.select_row::<DeliveryRow>("SELECT * FROM delivery WHERE key = $k", json!({ "k": key })).await
     }
 
     /// Claims the next attempt: only the caller that moves `attempts` from `seen` gets it.

@@ -4,12 +4,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
-use super::rows::{decode, encode};
+use super::rows::{decode, encode, instant};
 use super::{Store, StoreError, rows};
 use crate::domain::board::Filings;
 use crate::domain::filing::{Attachment, Decision, Filing, Review, Version};
@@ -163,6 +162,12 @@ impl AttachmentRow {
             bytes,
         ))
     }
+}
+
+super::rows::domain_rows! {
+    VersionRow => Version, "filing version";
+    ReviewRow => Review, "review";
+    AttachmentRow => (Attachment, Vec<u8>), "attachment";
 }
 
 /// An idempotency key and the hash of the request it came with.
@@ -369,20 +374,16 @@ impl Store {
     }
 
     pub async fn filing_versions(&self, key: &str) -> Result<Vec<Version>, StoreError> {
-        let out =
-            self.query("SELECT * FROM filing_version WHERE filing = $k ORDER BY version", json!({ "k": key })).await?;
-        rows(out.into_iter().next().unwrap_or_default())
-            .into_iter()
-            .map(|v| decode::<VersionRow>("filing version", v).and_then(VersionRow::into_domain))
-            .collect()
+        self.select_rows::<VersionRow>(
+            "SELECT * FROM filing_version WHERE filing = $k ORDER BY version",
+            json!({ "k": key }),
+        )
+        .await
     }
 
     pub async fn reviews(&self, key: &str) -> Result<Vec<Review>, StoreError> {
-        let out = self.query("SELECT * FROM review WHERE filing = $k ORDER BY decided_at", json!({ "k": key })).await?;
-        rows(out.into_iter().next().unwrap_or_default())
-            .into_iter()
-            .map(|v| decode::<ReviewRow>("review", v).and_then(ReviewRow::into_domain))
-            .collect()
+        self.select_rows::<ReviewRow>("SELECT * FROM review WHERE filing = $k ORDER BY decided_at", json!({ "k": key }))
+            .await
     }
 
     /// An attachment, with its bytes when `with_data` (else they come back empty).
@@ -392,13 +393,7 @@ impl Store {
         } else {
             "SELECT * OMIT data FROM attachment WHERE key = $k"
         };
-        let out = self.query(sql, json!({ "k": key })).await?;
-        out.into_iter()
-            .next()
-            .map(rows)
-            .and_then(|r| r.into_iter().next())
-            .map(|v| decode::<AttachmentRow>("attachment", v).and_then(AttachmentRow::into_domain))
-            .transpose()
+        self.select_row::<AttachmentRow>(sql, json!({ "k": key })).await
     }
 }
 
@@ -409,9 +404,4 @@ fn first_filing(out: Vec<Json>) -> Result<Option<Filing>, StoreError> {
         .and_then(|r| r.into_iter().next())
         .map(|v| Ok(decode::<FilingRow>("filing", v)?.filing))
         .transpose()
-}
-
-/// Parses a stored instant.
-pub fn instant(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::corrupt("instant", e))
 }

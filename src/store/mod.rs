@@ -215,6 +215,16 @@ impl Store {
         self::rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|v| rows::decode(what, v)).collect()
     }
 
+    /// The rows of one SELECT, each read back as its domain value.
+    async fn select_rows<R: rows::Row>(&self, sql: &str, vars: Json) -> Result<Vec<R::Domain>, StoreError> {
+        self.select::<R>(sql, vars, R::WHAT).await?.into_iter().map(R::domain).collect()
+    }
+
+    /// The first row of one SELECT as its domain value, if any.
+    async fn select_row<R: rows::Row>(&self, sql: &str, vars: Json) -> Result<Option<R::Domain>, StoreError> {
+        self.select_one::<R>(sql, vars, R::WHAT).await?.map(R::domain).transpose()
+    }
+
     /// The first row of one SELECT, if any.
     async fn select_one<T: serde::de::DeserializeOwned>(
         &self,

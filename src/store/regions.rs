@@ -29,6 +29,13 @@ impl Store {
         }
     }
 
+    /// The regions of these codes (those that exist), in one read.
+    pub async fn regions(&self, codes: &[RegionCode]) -> Result<Vec<Region>, StoreError> {
+        let codes: Vec<&str> = codes.iter().map(RegionCode::as_str).collect();
+        self.select_rows::<RegionRow>("SELECT * FROM region WHERE code IN $c ORDER BY code", json!({ "c": codes }))
+            .await
+    }
+
     /// Regions whose parent is `parent` (the provinces when `None`), ordered by code.
     pub async fn child_regions(
         &self,

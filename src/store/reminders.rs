@@ -68,7 +68,7 @@ impl ReminderRow {
             audience: Audience::parse(&self.audience)
                 .ok_or_else(|| StoreError::corrupt("reminder", format!("audience `{}`", self.audience)))?,
             send_date: day(&self.send_date)?,
-            sent_at: super::filings::instant(&self.sent_at)?,
+            sent_at: super::rows::instant(&self.sent_at)?,
             identity: self.identity,
             unit_name: self.unit_name,
             deliverable: self.deliverable,
@@ -167,24 +167,20 @@ impl Store {
 
     /// Reminders of a programme in the order sent.
     pub async fn reminders(&self, programme: &Key) -> Result<Vec<Reminder>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * FROM reminder WHERE programme = $p ORDER BY sent_at, identity",
-                json!({ "p": programme.as_str() }),
-            )
-            .await?;
-        reminders(out)
+        self.select_rows::<ReminderRow>(
+            "SELECT * FROM reminder WHERE programme = $p ORDER BY sent_at, identity",
+            json!({ "p": programme.as_str() }),
+        )
+        .await
     }
 
     /// A user's inbox, newest first.
     pub async fn inbox(&self, username: &str) -> Result<Vec<Reminder>, StoreError> {
-        let out = self
-            .query(
-                "SELECT * FROM reminder WHERE $u IN recipients ORDER BY sent_at DESC, identity LIMIT 500",
-                json!({ "u": username }),
-            )
-            .await?;
-        reminders(out)
+        self.select_rows::<ReminderRow>(
+            "SELECT * FROM reminder WHERE $u IN recipients ORDER BY sent_at DESC, identity LIMIT 500",
+            json!({ "u": username }),
+        )
+        .await
     }
 
     /// Marks a reminder read by one of its recipients; not found for anyone else.
@@ -213,7 +209,7 @@ impl Store {
         }
         let out = self.query("SELECT last_run_at FROM job_run WHERE job = $j", json!({ "j": job })).await?;
         match rows(out.into_iter().next().unwrap_or_default()).into_iter().next() {
-            Some(v) => Ok(Some(super::filings::instant(&decode::<R>("job run", v)?.last_run_at)?)),
+            Some(v) => Ok(Some(super::rows::instant(&decode::<R>("job run", v)?.last_run_at)?)),
             None => Ok(None),
         }
     }
@@ -252,9 +248,6 @@ impl Store {
     }
 }
 
-fn reminders(out: Vec<serde_json::Value>) -> Result<Vec<Reminder>, StoreError> {
-    rows(out.into_iter().next().unwrap_or_default())
-        .into_iter()
-        .map(|v| decode::<ReminderRow>("reminder", v).and_then(ReminderRow::into_domain))
-        .collect()
+super::rows::domain_rows! {
+    ReminderRow => Reminder, "reminder";
 }

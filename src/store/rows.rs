@@ -19,8 +19,41 @@ pub fn decode_ref<T: DeserializeOwned>(what: &str, v: &Json) -> Result<T, StoreE
     T::deserialize(v).map_err(|e| StoreError::corrupt(what, e))
 }
 
+/// A row type that reads back as a domain value: what [`Store::select_rows`] and
+/// [`Store::select_row`] hand out instead of rows.
+///
+/// [`Store::select_rows`]: super::Store::select_rows
+/// [`Store::select_row`]: super::Store::select_row
+pub(super) trait Row: DeserializeOwned {
+    type Domain;
+    /// What the table calls one of its rows in errors.
+    const WHAT: &'static str;
+    fn domain(self) -> Result<Self::Domain, StoreError>;
+}
+
+/// `Row` for row types whose `into_domain` gives the domain value.
+macro_rules! domain_rows {
+    ($($row:ty => $domain:ty, $what:literal;)*) => {
+        $(impl $crate::store::rows::Row for $row {
+            type Domain = $domain;
+            const WHAT: &'static str = $what;
+            fn domain(self) -> Result<$domain, $crate::store::StoreError> {
+                self.into_domain()
+            }
+        })*
+    };
+}
+pub(super) use domain_rows;
+
 pub fn encode<T: Serialize>(v: &T) -> Json {
     serde_json::to_value(v).expect("rows serialise")
+}
+
+/// A stored instant (RFC 3339, as every row writes one) read back.
+pub fn instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| StoreError::corrupt("instant", e))
 }
 
 /// A region path as stored: its codes as strings, root first.
@@ -55,6 +88,10 @@ impl From<&Region> for RegionRow {
             parent: r.parent.as_ref().map(|p| p.to_string()),
         }
     }
+}
+
+domain_rows! {
+    RegionRow => Region, "region";
 }
 
 impl RegionRow {

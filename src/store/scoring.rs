@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::audit::{AUDIT, Actor, head};
-use super::filings::instant;
-use super::rows::{codes, decode, decode_ref, encode, strings};
+use super::rows::{codes, decode, decode_ref, domain_rows, encode, instant, strings};
 use super::{Store, StoreError};
 use crate::domain::appeal::{Appeal, AppealStatus, Decision};
 use crate::domain::evaluation::{Evaluation, IndicatorSystem};
@@ -285,9 +284,12 @@ impl RewardRow {
     }
 }
 
-/// Converts rows read from a table.
-fn all<R, T>(rows: Vec<R>, f: fn(R) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
-    rows.into_iter().map(f).collect()
+domain_rows! {
+    AdjustmentRow => Adjustment, "adjustment";
+    RankingRow => PublishedRanking, "ranking";
+    AppealRow => Appeal, "appeal";
+    EvaluationRow => Evaluation, "evaluation";
+    RewardRow => Allocation, "reward";
 }
 
 /// What deciding an appeal changes besides the appeal.
@@ -392,20 +394,15 @@ impl Store {
     }
 
     pub async fn adjustments(&self, programme: &Key) -> Result<Vec<Adjustment>, StoreError> {
-        let rows = self
-            .select(
-                "SELECT * FROM adjustment WHERE programme = $p ORDER BY period, entered_at",
-                json!({ "p": programme.as_str() }),
-                "adjustment",
-            )
-            .await?;
-        all(rows, AdjustmentRow::into_domain)
+        self.select_rows::<AdjustmentRow>(
+            "SELECT * FROM adjustment WHERE programme = $p ORDER BY period, entered_at",
+            json!({ "p": programme.as_str() }),
+        )
+        .await
     }
 
     pub async fn adjustment(&self, key: &str) -> Result<Option<Adjustment>, StoreError> {
-        let row: Option<AdjustmentRow> =
-            self.select_one("SELECT * FROM adjustment WHERE key = $k", json!({ "k": key }), "adjustment").await?;
-        row.map(AdjustmentRow::into_domain).transpose()
+        self.select_row::<AdjustmentRow>("SELECT * FROM adjustment WHERE key = $k", json!({ "k": key })).await
     }
 
     /// (unit, line id) pairs of automatic deductions overturned on appeal.
@@ -469,28 +466,19 @@ impl Store {
                 if let Some(old) = expired.filter(|o| o.version == newest.version && o.published_at == newest_at) {
                     return Ok(Some(old));
                 }
-                let row: Option<RankingRow> = self
-                    .select_one(
-                        "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version DESC LIMIT 1",
-                        vars.clone(),
-                        "ranking",
-                    )
-                    .await?;
-                row.map(|r| r.into_domain().map(Arc::new)).transpose()
+                let sql = "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version DESC LIMIT 1";
+                Ok(self.select_row::<RankingRow>(sql, vars.clone()).await?.map(Arc::new))
             })
             .await
     }
 
     /// Every published version of a month's ranking, oldest first.
     pub async fn rankings(&self, programme: &Key, period: YearMonth) -> Result<Vec<PublishedRanking>, StoreError> {
-        let rows = self
-            .select(
-                "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version",
-                json!({ "p": programme.as_str(), "m": period.to_string() }),
-                "ranking",
-            )
-            .await?;
-        all(rows, RankingRow::into_domain)
+        self.select_rows::<RankingRow>(
+            "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version",
+            json!({ "p": programme.as_str(), "m": period.to_string() }),
+        )
+        .await
     }
 
     pub async fn insert_appeal(&self, a: &Appeal, actor: &Actor) -> Result<(), StoreError> {
@@ -508,20 +496,15 @@ impl Store {
     }
 
     pub async fn appeals(&self, programme: &Key) -> Result<Vec<Appeal>, StoreError> {
-        let rows = self
-            .select(
-                "SELECT * FROM appeal WHERE programme = $p ORDER BY filed_at",
-                json!({ "p": programme.as_str() }),
-                "appeal",
-            )
-            .await?;
-        all(rows, AppealRow::into_domain)
+        self.select_rows::<AppealRow>(
+            "SELECT * FROM appeal WHERE programme = $p ORDER BY filed_at",
+            json!({ "p": programme.as_str() }),
+        )
+        .await
     }
 
     pub async fn appeal(&self, key: &str) -> Result<Option<Appeal>, StoreError> {
-        let row: Option<AppealRow> =
-            self.select_one("SELECT * FROM appeal WHERE key = $k", json!({ "k": key }), "appeal").await?;
-        row.map(AppealRow::into_domain).transpose()
+        self.select_row::<AppealRow>("SELECT * FROM appeal WHERE key = $k", json!({ "k": key })).await
     }
 
     /// Records the decision and, when overturned, voids what the appeal was about — all in one
@@ -598,14 +581,11 @@ impl Store {
     }
 
     pub async fn evaluations(&self, programme: &Key) -> Result<Vec<Evaluation>, StoreError> {
-        let rows = self
-            .select(
-                "SELECT * FROM evaluation WHERE programme = $p ORDER BY entered_at",
-                json!({ "p": programme.as_str() }),
-                "evaluation",
-            )
-            .await?;
-        all(rows, EvaluationRow::into_domain)
+        self.select_rows::<EvaluationRow>(
+            "SELECT * FROM evaluation WHERE programme = $p ORDER BY entered_at",
+            json!({ "p": programme.as_str() }),
+        )
+        .await
     }
 
     pub async fn insert_reward(&self, a: &Allocation, path: Vec<String>, actor: &Actor) -> Result<(), StoreError> {
@@ -623,14 +603,11 @@ impl Store {
     }
 
     pub async fn rewards(&self, programme: &Key) -> Result<Vec<Allocation>, StoreError> {
-        let rows = self
-            .select(
-                "SELECT * FROM reward WHERE programme = $p ORDER BY computed_at",
-                json!({ "p": programme.as_str() }),
-                "reward",
-            )
-            .await?;
-        all(rows, RewardRow::into_domain)
+        self.select_rows::<RewardRow>(
+            "SELECT * FROM reward WHERE programme = $p ORDER BY computed_at",
+            json!({ "p": programme.as_str() }),
+        )
+        .await
     }
 
     /// How many times each filing of a programme was returned for revision.

@@ -97,7 +97,13 @@ pub(crate) fn redirect(to: &str) -> Response {
 
 /// A page showing a message (errors, refusals).
 pub fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    match crate::render::page("dashboard/error.html", &json!({ "title": title, "text": text, "user": null })) {
+    explained(status, title, text, None)
+}
+
+/// A message page with the exact wording of a refusal folded away under 详细说明.
+fn explained(status: StatusCode, title: &str, text: &str, detail: Option<&str>) -> Response {
+    let ctx = json!({ "title": title, "text": text, "detail": detail, "user": null });
+    match crate::render::page("dashboard/error.html", &ctx) {
         Ok(b) => html(status, b),
         Err(e) => {
             tracing::error!(error = %e, "error page failed to render");
@@ -125,11 +131,8 @@ pub fn failed(e: ServiceError) -> Response {
         ),
         ServiceError::Busy => message(StatusCode::SERVICE_UNAVAILABLE, "系统繁忙", "登录的人较多，请稍后再试。"),
         ServiceError::Store(StoreError::Refused(d)) => {
-            let status = match &d {
-                DomainError::RuleViolated { rule, .. } if rule.is_conflict() => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            message(status, "未能办理", &d.to_string())
+            let (status, text) = refusal(&d);
+            explained(status, "未能办理", &text, Some(&d.to_string()))
         }
         ServiceError::Store(StoreError::Outdated(_)) => {
             message(StatusCode::CONFLICT, "内容已变化", "这项内容在您打开后被他人修改，请刷新后再办理。")
@@ -140,6 +143,35 @@ pub fn failed(e: ServiceError) -> Response {
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "dashboard page failed");
             message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "页面生成失败，已记录。")
+        }
+    }
+}
+
+/// A domain refusal as a page says it, with the status the API gives it: the rule's own words,
+/// or which field to correct. (The exact wording, in English, goes under 详细说明.)
+pub(crate) fn refusal(d: &DomainError) -> (StatusCode, String) {
+    match d {
+        DomainError::RuleViolated { rule, .. } => {
+            let status = if rule.is_conflict() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            (status, rule.label().to_owned())
+        }
+        DomainError::Invalid { field, .. } => {
+            let label = match field.split('.').next().unwrap_or_default() {
+                "reason" => "理由",
+                "title" => "标题",
+                "body" => "正文",
+                "filename" => "文件名",
+                "remarks" => "工作要求",
+                "exemplary" => "典型经验",
+                "evidence" => "依据",
+                "period" => "期间",
+                "unit" => "单位",
+                "region" => "地区",
+                "deliverable" => "报送材料",
+                "occurrence" => "截止事项",
+                _ => "填写的内容",
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, format!("“{label}”填写有误，请修改后再办理"))
         }
     }
 }

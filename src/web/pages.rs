@@ -25,8 +25,8 @@ const BOARD_ROWS: usize = 500;
 
 /// The signed-in account as the header shows it, with the token its forms carry.
 pub(super) fn user(p: &Principal, req: &Request) -> Value {
-    json!({ "username": p.username, "role": role_label(p.role), "region": p.region.to_string(),
-            "csrf": super::form_token(req), "reviews": matches!(p.role, Role::CityReviewer | Role::ProvinceAdmin) })
+    json!({ "username": p.username, "name": p.display_name, "role": role_label(p.role), "region": p.region.to_string(),
+            "csrf": super::form_token(req), "reviews": p.is_reviewer() })
 }
 
 fn role_label(role: Role) -> &'static str {
@@ -36,6 +36,16 @@ fn role_label(role: Role) -> &'static str {
         Role::UnitLead => "试点单位负责人",
         Role::Evaluator => "评估人员",
         Role::Leader => "领导",
+    }
+}
+
+/// Days left as a row says it: 剩3天, 今日到期, 逾期2天 (— once met).
+fn days_text(s: crate::domain::deadline::Standing) -> String {
+    match s.status {
+        Status::Done => "—".to_owned(),
+        Status::Overdue => format!("逾期{}天", -s.days_left),
+        _ if s.days_left == 0 => "今日到期".to_owned(),
+        _ => format!("剩{}天", s.days_left),
     }
 }
 
@@ -80,6 +90,7 @@ pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
         Err(e) => return failed(e.into()),
     };
     let mut programmes = Vec::new();
+    let mut mine = Vec::new();
     for s in all {
         let prog = &s.programme;
         let reach = match state.store.recent_reach(&prog.key).await {
@@ -93,6 +104,41 @@ pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
             Ok(b) => b,
             Err(e) => return failed(e.into()),
         };
+        // A lead's own unit: its open deadlines (due soon first, then the overdue, then the
+        // rest), and its filings sent back or not yet submitted.
+        if let Some(u) = board.parts.units.iter().find(|u| u.region == p.region) {
+            let unit_page = format!("/ui/p/{}/units/{}", prog.key, u.region);
+            let mut open: Vec<_> = board
+                .rows
+                .iter()
+                .filter(|r| board.unit(r).region == u.region && r.standing.status != Status::Done)
+                .collect();
+            let order = |s: Status| match s {
+                Status::DueSoon => 0,
+                Status::Overdue => 1,
+                _ => 2,
+            };
+            open.sort_by_key(|r| (order(r.standing.status), r.standing.days_left.abs()));
+            for r in open.into_iter().take(5) {
+                let (class, light) = light(r.standing.status);
+                mine.push(json!({
+                    "class": class, "light": light, "what": board.deliverable(r).title,
+                    "due": board.occurrence(r).due_text, "days": days_text(r.standing), "unit": u.name,
+                    "link": unit_page,
+                }));
+            }
+            let filings = match state.store.programme_filings(&prog.key).await {
+                Ok(f) => f,
+                Err(e) => return failed(e.into()),
+            };
+            for f in filings.iter().filter(|f| f.unit == u.region && f.state.is_open()) {
+                mine.push(json!({
+                    "class": if f.returned_reason.is_some() { "red" } else { "yellow" }, "light": f.state.label(),
+                    "what": f.title, "due": f.returned_reason.as_ref().map(|r| format!("退回理由：{r}")),
+                    "days": "", "unit": u.name, "link": format!("/ui/filings/{}", f.key),
+                }));
+            }
+        }
         programmes.push(json!({
             "key": prog.key.as_str(), "title": prog.title, "issuer": prog.issuer,
             "period": format!("{} — {}", chinese_date(prog.period.first()), chinese_date(prog.period.last())),
@@ -106,7 +152,7 @@ pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
         }));
     }
     // What awaits the account: its review queue, its unread reminders.
-    let waiting = if matches!(p.role, Role::CityReviewer | Role::ProvinceAdmin) {
+    let waiting = if p.is_reviewer() {
         match crate::service::filings::review_queue(&state.store, &p).await {
             Ok(q) => Some(q.len()),
             Err(e) => return failed(e),
@@ -121,7 +167,7 @@ pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
     page(
         "dashboard/home.html",
         &json!({ "user": user(&p, req), "programmes": programmes, "today": chinese_date(local_day(now(state))),
-                 "waiting": waiting, "unread": unread }),
+                 "waiting": waiting, "unread": unread, "mine": mine }),
     )
 }
 
@@ -189,12 +235,7 @@ pub async fn programme(
                 "class": class, "light": label, "unit": u.region.to_string(), "unit_name": u.name,
                 "deliverable": d.title, "due_text": o.due_text, "due_on": o.due_on.to_string(),
                 "holiday": !board.calendar.is_working_day(o.due_on),
-                "days": match r.standing.status {
-                    Status::Done => "—".to_owned(),
-                    Status::Overdue => format!("逾期{}天", -r.standing.days_left),
-                    _ if r.standing.days_left == 0 => "今日到期".to_owned(),
-                    _ => format!("剩{}天", r.standing.days_left),
-                },
+                "days": days_text(r.standing),
             })
         })
         .collect();
@@ -290,7 +331,7 @@ pub async fn ranking(
             "user": user(&p, req), "key": k.as_str(), "title": title, "unscored": false,
             "period": month.to_string(), "label": format!("{}年{}月", month.year, month.month),
             "version": r.version, "published_at": r.published_at.map(crate::api::common::shanghai),
-            "months": months.iter().map(|m| json!({ "period": m.to_string(), "published": published.contains(m) })).collect::<Vec<_>>(),
+            "months": months.iter().map(|m| json!({ "period": m.to_string(), "label": format!("{}年{}月", m.year, m.month), "published": published.contains(m) })).collect::<Vec<_>>(),
             "rows": rows, "trend_svg": trend,
         }),
     )

@@ -8,13 +8,14 @@
 use chrono::Utc;
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Multipart, Path, Query};
-use poem::{Request, Response, handler};
+use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::{page, user};
 use super::{failed, form_refused, message, redirect, signed_in};
 use crate::api::State;
+use crate::api::download::FileDownload;
 use crate::domain::access::Access;
 use crate::domain::bulletin::chinese_date;
 use crate::domain::deadline::local_day;
@@ -164,7 +165,7 @@ async fn render_filing(
     p: &crate::domain::access::Principal,
     f: &Filing,
     notice: Option<&str>,
-    refusal: Option<&str>,
+    refusal: Option<(&str, Option<&str>)>,
 ) -> Response {
     let store = &state.store;
     let loaded = tokio::try_join!(
@@ -206,22 +207,17 @@ async fn render_filing(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            json!({ "level": level_label(s.level), "action": s.action.label(),
+            json!({ "level": s.level.label(), "action": s.action.label(),
                     "current": pending.is_some_and(|(at, _)| at == i) })
         })
         .collect();
-    let timeliness = due.map(|d| match crate::domain::filing::timeliness(d, f.first_submitted_at, state.now()) {
-        crate::domain::filing::Timeliness::OnTime => "按时报送".to_owned(),
-        crate::domain::filing::Timeliness::Late(n) => format!("逾期{n}天报送"),
-        crate::domain::filing::Timeliness::Missing => "已逾期，尚未报送".to_owned(),
-        crate::domain::filing::Timeliness::NotDue => "未到期".to_owned(),
-    });
+    let timeliness = due.map(|d| crate::domain::filing::timeliness(d, f.first_submitted_at, state.now()).label());
     let limit = state.site.attachment_limit;
     page(
         "dashboard/filing.html",
         &json!({
             "user": user(p, req), "key": f.programme.as_str(), "title": programme.programme.title,
-            "notice": notice, "refusal": refusal,
+            "notice": notice, "refusal": refusal.map(|r| r.0), "refusal_detail": refusal.and_then(|r| r.1),
             "filing": {
                 "key": f.key, "title": f.title, "body": f.body, "state": f.state.label(),
                 "state_class": match f.state {
@@ -243,7 +239,7 @@ async fn render_filing(
                 "attachments": v.attachments.len(),
             })).collect::<Vec<_>>(),
             "reviews": reviews.iter().rev().map(|r| json!({
-                "version": r.version, "level": level_label(r.level), "decision": r.decision.label(),
+                "version": r.version, "level": r.level.label(), "decision": r.decision.label(),
                 "reason": match &r.decision { Decision::Return(reason) => Some(reason.as_str()), _ => None },
                 "by": r.reviewer, "at": day(r.decided_at),
             })).collect::<Vec<_>>(),
@@ -257,17 +253,6 @@ async fn render_filing(
             "accept": service::ALLOWED_TYPES.join(","),
         }),
     )
-}
-
-fn level_label(l: crate::domain::RegionLevel) -> &'static str {
-    use crate::domain::RegionLevel;
-    match l {
-        RegionLevel::Nation => "国家",
-        RegionLevel::Province => "省级",
-        RegionLevel::City => "市级",
-        RegionLevel::County => "县级",
-        RegionLevel::Township => "乡镇",
-    }
 }
 
 fn human_size(n: u64) -> String {
@@ -289,11 +274,16 @@ async fn refused(
     typed: Option<(&str, &str)>,
 ) -> Response {
     use crate::store::StoreError;
-    let text = match &e {
-        service::ServiceError::Store(StoreError::Outdated(_)) => {
-            "这份材料在您打开之后已被修改（或已被他人办理）。下面是它现在的内容，请核对后重新办理。".to_owned()
+    let (status, text, detail) = match &e {
+        service::ServiceError::Store(StoreError::Outdated(_)) => (
+            StatusCode::CONFLICT,
+            "这份材料在您打开之后已被修改（或已被他人办理）。下面是它现在的内容，请核对后重新办理。".to_owned(),
+            None,
+        ),
+        service::ServiceError::Store(StoreError::Refused(d)) => {
+            let (status, text) = super::refusal(d);
+            (status, format!("未能办理：{text}"), Some(d.to_string()))
         }
-        service::ServiceError::Store(StoreError::Refused(d)) => format!("未能办理：{d}"),
         _ => return failed(e),
     };
     let f = match service::get(&state.store, p, id).await {
@@ -304,14 +294,7 @@ async fn refused(
         Some((title, body)) => format!("{text}\n\n您刚才填写的内容（未保存）：\n标题：{title}\n{body}"),
         None => text,
     };
-    let mut r = render_filing(req, state, p, &f, None, Some(&text)).await;
-    let status = match e {
-        service::ServiceError::Store(StoreError::Refused(d)) => match &d {
-            crate::domain::DomainError::RuleViolated { rule, .. } if rule.is_conflict() => StatusCode::CONFLICT,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        },
-        _ => StatusCode::CONFLICT,
-    };
+    let mut r = render_filing(req, state, p, &f, None, Some((&text, detail.as_deref()))).await;
     r.set_status(status);
     r
 }
@@ -445,10 +428,6 @@ pub async fn review(
     let decision = match f.decision.as_str() {
         "approve" => Decision::Approve,
         "file" => Decision::File,
-        "return" if f.reason.trim().is_empty() => {
-            let e = crate::domain::DomainError::invalid("reason", "退回修改须写明理由");
-            return refused(req, state, &p, &id, e.into(), None).await;
-        }
         "return" => Decision::Return(f.reason.clone()),
         _ => return message(StatusCode::UNPROCESSABLE_ENTITY, "未能办理", "请选择审核意见。"),
     };
@@ -474,13 +453,10 @@ pub async fn download(req: &Request, Data(state): Data<&State>, Path(id): Path<S
     };
     match service::attachment(&state.store, &p, &id).await {
         Ok((a, bytes)) => {
-            let encoded: String = url::form_urlencoded::byte_serialize(a.filename.as_bytes()).collect();
-            Response::builder()
-                .header(header::CONTENT_TYPE, a.content_type)
-                .header(header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{encoded}"))
-                .header("X-Content-Type-Options", "nosniff")
-                .header(header::CACHE_CONTROL, "no-store")
-                .body(bytes)
+            // The API's file response: its RFC 6266 name, its type, nosniff.
+            let mut r = FileDownload::attachment(bytes, &a.content_type, &a.filename).into_response();
+            r.headers_mut().insert(header::CACHE_CONTROL, poem::http::HeaderValue::from_static("no-store"));
+            r
         }
         Err(e) => failed(e),
     }

@@ -84,7 +84,7 @@ async fn sent(t: &TestApp) -> Vec<(String, String, String, String)> {
     t.app
         .state
         .store
-        .reminders(&pilotgov::domain::Key::parse(FJ).unwrap())
+        .reminders(&fj())
         .await
         .unwrap()
         .into_iter()
@@ -155,7 +155,7 @@ async fn fujian_2022_reminders_over_the_whole_programme() {
         .app
         .state
         .store
-        .reminders(&pilotgov::domain::Key::parse(FJ).unwrap())
+        .reminders(&fj())
         .await
         .unwrap()
         .into_iter()
@@ -305,4 +305,9 @@ async fn a_programme_runs_reminders_on_its_own_schedule_and_names_who_is_told_la
         listed.as_array().unwrap().iter().filter(|r| r["kind"] == "escalate-province").collect();
     assert_eq!(escalations.len(), 14, "{listed}");
     assert!(escalations.iter().all(|r| r["recipients"] == serde_json::json!(["fz-reviewer"])), "{escalations:?}");
+}
+
+/// The Fujian programme's key.
+fn fj() -> pilotgov::domain::Key {
+    pilotgov::domain::Key::parse(FJ).unwrap()
 }

@@ -93,6 +93,9 @@ async fn a_report_goes_round_through_the_forms() {
     let lead = Browser::sign_in(&t, "taijiang-lead").await;
     let (_, home) = lead.get("/ui").await;
     assert!(home.contains(&format!("/ui/p/{FJ}/units/350103")), "the lead's home leads to its unit: {home}");
+    // What awaits the lead comes first: the plan due within the week, with the days left.
+    let mine = home.split("id=\"mine\"").nth(1).expect("a list of what awaits the lead");
+    assert!(mine.contains("试点实施方案") && mine.contains("剩6天"), "{mine}");
     let (s, unit) = lead.get(&format!("/ui/p/{FJ}/units/350103")).await;
     assert_eq!(s, 200);
     assert!(unit.contains("填报"), "{unit}");
@@ -106,7 +109,7 @@ async fn a_report_goes_round_through_the_forms() {
     let (s, again) = lead.post(&open, &[("csrf", &token), ("deliverable", "plan"), ("occurrence", "once")]).await;
     assert_eq!((s, again.as_str()), (303, format!("/ui/filings/{id}").as_str()));
     let (_, page) = lead.get(&to).await;
-    assert!(page.contains("已创建草稿") && page.contains("草稿") && page.contains("上传附件"), "{page}");
+    assert!(page.contains("已创建草稿") && page.contains(">草稿</span>") && page.contains("上传附件"), "{page}");
 
     // Edit, attach, submit, each against the revision the page showed.
     let rev = field(&page, "revision");
@@ -286,6 +289,7 @@ async fn the_forms_refuse_what_is_not_yours_and_what_is_stale() {
     let (s, page) = lead.upload(&id, &token, &field(&page, "revision"), "run.exe", "application/x-msdownload").await;
     assert_eq!(s, 422, "{page}");
     assert!(page.contains("未能办理") && page.contains("not accepted"), "{page}");
+    assert!(page.contains("不接受这种文件类型"), "the refusal in the page's words: {page}");
     let (_, f) = t.get(&format!("/api/v1/filings/{id}")).await;
     assert!(f["filing"]["attachments"].as_array().unwrap().is_empty());
 

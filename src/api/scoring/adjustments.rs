@@ -3,7 +3,7 @@
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Union, param::Path, param::Query};
 
-use super::{month, points, visible_views};
+use super::{points, visible_views};
 use crate::api::auth::Auth;
 use crate::api::common::{Created, region, shanghai};
 use crate::api::error::ApiError;
@@ -238,7 +238,8 @@ impl AdjustmentsApi {
             &k,
             NewAdjustment {
                 unit: &unit,
-                period: month(&b.period)?,
+                period: crate::domain::YearMonth::parse(&b.period)
+                    .map_err(|e| DomainError::invalid("period", e.to_string()))?,
                 item: &item,
                 kind: b.kind.into(),
                 points: points("points", b.points)?,

@@ -25,25 +25,15 @@ pub use schemes::SchemesApi;
 use super::auth::Auth;
 use super::error::ApiError;
 use crate::domain::access::Access;
-use crate::domain::deadline::YearMonth;
 use crate::domain::scoring::Points;
 use crate::domain::{DomainError, RegionCode};
-
-fn month(s: &str) -> Result<YearMonth, ApiError> {
-    YearMonth::parse(s).map_err(|e| ApiError::from(DomainError::invalid("period", e.to_string())))
-}
 
 fn points(field: &str, v: f64) -> Result<Points, ApiError> {
     Points::from_f64(v).map_err(|e| DomainError::invalid(field, e.to_string()).into())
 }
 
-/// May the account see the unit at `path`? (Lists of adjustments, appeals and evaluations are
-/// filtered by the same rule as reading the unit.)
-fn visible(auth: &Auth, path: &[RegionCode]) -> bool {
-    auth.may(Access::ReadUnit { unit_path: path }).is_ok()
-}
-
-/// The records the account may see (by the unit each belongs to), as views.
+/// The records the account may see, as views: lists of adjustments, appeals and evaluations are
+/// filtered by the rule for reading the unit each belongs to.
 fn visible_views<'a, T, V: From<&'a T>>(
     auth: &Auth,
     records: impl IntoIterator<Item = &'a T>,
@@ -52,5 +42,9 @@ fn visible_views<'a, T, V: From<&'a T>>(
 where
     T: 'a,
 {
-    records.into_iter().filter(|r| visible(auth, unit_path(r))).map(V::from).collect()
+    records
+        .into_iter()
+        .filter(|r| auth.may(Access::ReadUnit { unit_path: unit_path(r) }).is_ok())
+        .map(V::from)
+        .collect()
 }

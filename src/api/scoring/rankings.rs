@@ -209,7 +209,7 @@ mod tests {
         let published = RankingView {
             period: "2022-09".into(),
             version: Some(2),
-            published_at: Some(crate::api::common::stamp("2022-10-08T01:30:00.123+00:00")),
+            published_at: Some("2022-10-08T09:30:00.123+08:00".parse().unwrap()),
             reason: Some("补录".into()),
             entries: vec![line(Some(-1)), line(None)],
             total: 84,
