@@ -56,6 +56,8 @@ pub struct Config {
     pub login_failures_per_source: u32,
     /// Password checks (Argon2) running at once; 0: half the cores, at least one.
     pub login_workers: usize,
+    /// Set by `serve --demo`: the login page names the demo accounts and their password.
+    pub demo: bool,
 }
 
 impl Default for Config {
@@ -81,6 +83,7 @@ impl Default for Config {
             public_url: None,
             login_failures_per_source: 30,
             login_workers: 0,
+            demo: false,
         }
     }
 }
@@ -117,6 +120,7 @@ impl Config {
             webhook_allow_hosts: self.webhook_allow_hosts.clone(),
             public_url: self.public_url.as_deref().map(|u| u.trim_end_matches('/').to_owned()),
             attachment_limit: self.attachment_limit,
+            demo: self.demo,
         }
     }
 

@@ -194,6 +194,7 @@ async fn serve(mut config: Config, clock: Arc<dyn Clock>, demo: bool, bind: Opti
     if let Some(b) = bind {
         config.bind = b;
     }
+    config.demo = demo;
     let app = App::build(config, clock.clone()).await?;
     if demo {
         load_demo_data(&app, clock.now()).await?;
@@ -225,8 +226,8 @@ async fn load_demo_data(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow
         tracing::info!("demo: loaded {done}");
     }
     ensure_demo_users(&app.state.store, now).await?;
-    if pilotgov::service::demo::play(&app.state.store).await.map_err(|e| anyhow::anyhow!("demo activity: {e}"))? {
-        tracing::info!("demo: played filings, rankings and bulletins of Xixiu 2019 and Fujian 2022");
+    if pilotgov::service::demo::play(&app.state.store, now).await.map_err(|e| anyhow::anyhow!("demo activity: {e}"))? {
+        tracing::info!("demo: played Xixiu 2019 and Fujian 2022, and the programme around today (demo-today)");
     }
     println!("demo accounts (password `{DEMO_PASSWORD}`):");
     for (username, name, role, region) in DEMO_USERS {

@@ -5,13 +5,15 @@ screenshots for a person to look at.
 
 Usage: python3 tests/browser_check.py BASE_URL SCREENSHOT_DIR   (run by .ci/run)
 """
+import json
 import sys
+import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PASSWORD = "pilotgov-demo"
 
@@ -51,7 +53,21 @@ def main(base, shots):
         header = d.find_element(By.TAG_NAME, "header").text
         assert "省厅分管领导" in header and "fj-leader" not in header, f"the header names the account: {header}"
         assert "西秀区" not in text(d), "another province's programme is not shown"
+        rollup = d.find_element(By.CSS_SELECTOR, "table.rollup").text
+        assert "福州市" in rollup and "厦门市" in rollup and "%" in rollup, f"the per-city roll-up: {rollup}"
         d.save_screenshot(str(out / "1-home-fj-leader.png"))
+        # Board controls: a past day, one city, then a status chosen in the form (no JavaScript).
+        d.get(f"{base}/ui/p/fj-2022-reform-pilot?as_of=2022-09-30&region=350100")
+        assert "截至2022年9月30日" in text(d), text(d)[:300]
+        names = {r.find_elements(By.TAG_NAME, "td")[1].text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")}
+        assert names and names <= {"台江区", "闽侯县", "平潭综合实验区"}, names
+        Select(d.find_element(By.NAME, "status")).select_by_value("red")
+        d.find_element(By.CSS_SELECTOR, "#filters button").click()
+        WebDriverWait(d, 15).until(lambda drv: "status=red" in drv.current_url)
+        assert "as_of=2022-09-30" in d.current_url and "region=350100" in d.current_url, d.current_url
+        lights = {r.get_attribute("class") for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")}
+        assert lights == {"red"}, lights
+        d.save_screenshot(str(out / "1b-board-filters.png"))
         d.get(f"{base}/ui/p/fj-2022-reform-pilot?status=red")
         red = d.find_elements(By.CSS_SELECTOR, "tr.red")
         assert red, "a red overdue row"
@@ -63,8 +79,9 @@ def main(base, shots):
         # The district: its ranking (travelled through published months) and its bulletins.
         login(d, base, "xixiu-reviewer")
         d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/ranking")
-        first = d.find_element(By.CSS_SELECTOR, "tbody tr").text
-        assert first.startswith("1 旧州镇"), first
+        ranks = [r.text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        assert any(r.startswith("1 旧州镇") for r in ranks), ranks
+        assert len({r.split()[2] for r in ranks}) >= 3, f"the demo's units score differently: {ranks}"
         assert d.find_elements(By.CSS_SELECTOR, "svg"), "the trend chart"
         d.save_screenshot(str(out / "3-ranking.png"))
         d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/bulletins")
@@ -120,25 +137,35 @@ def wait_for(d, part):
 
 
 def phone_round(d, base, out):
-    """The daily round at a phone's size (390×844): 闽侯县's lead files its plan (overdue in the demo
-    history) with an attachment and submits it; 福州 returns it with a reason; the lead edits and
-    resubmits; 福州 approves (审定); the province files it (备案)."""
+    """The daily round at a phone's size (390×844), on the demo programme dated around today:
+    闽侯县's lead finds its progress report (due in three days) on its home page, files it with an
+    attachment and submits it; 福州 returns it with a reason; the lead edits and resubmits; 福州
+    approves (审定); the province files it (备案). The board, the compliance matrix and the API
+    then show it filed on time."""
     d.set_window_size(390, 844)
+    d.delete_all_cookies()
+    d.get(f"{base}/ui/login")
+    demo = d.find_element(By.ID, "demo-accounts").text
+    assert "minhou-lead" in demo and "fz-reviewer" in demo and PASSWORD in demo, demo
+    no_sideways(d)
+    d.save_screenshot(str(out / "0-phone-login.png"))
     login(d, base, "minhou-lead")
     no_sideways(d)
     header = d.find_element(By.TAG_NAME, "header").text
     assert "闽侯县民政局" in header and "minhou-lead" not in header, header
-    mine = d.find_element(By.ID, "mine").text
-    assert "试点实施方案" in mine, f"what awaits the lead comes first: {mine}"
+    mine = d.find_element(By.ID, "mine")
+    first = mine.find_element(By.TAG_NAME, "p").text
+    assert "试点阶段性工作情况" in first and "剩3天" in first, f"the nearest deadline comes first: {mine.text}"
     d.save_screenshot(str(out / "6-phone-lead-home.png"))
-    d.find_element(By.CSS_SELECTOR, "a.my-unit").click()
+    mine.find_element(By.PARTIAL_LINK_TEXT, "试点阶段性工作情况").click()
     wait_for(d, "/units/350121")
     no_sideways(d)
     assert "350121" not in d.find_element(By.TAG_NAME, "h2").text, "the unit by name, not code"
     d.save_screenshot(str(out / "6b-phone-unit.png"))
-    d.find_element(By.XPATH, "//button[text()='填报']").click()
+    d.find_element(By.CSS_SELECTOR, "tr#d-progress-once button").click()
     wait_for(d, "done=created")
     filing = d.current_url.split("?")[0]
+    filing_id = filing.rsplit("/", 1)[1]
     body = d.find_element(By.ID, "body")
     body.clear()
     body.send_keys("一、工作进展\n二、存在问题")
@@ -157,11 +184,13 @@ def phone_round(d, base, out):
     assert "审核中" in text(d), text(d)
 
     login(d, base, "fz-reviewer")
-    d.find_element(By.ID, "queue-link").click()
+    link = d.find_element(By.ID, "queue-link")
+    assert "待审定" in link.find_element(By.XPATH, "..").text, link.find_element(By.XPATH, "..").text
+    link.click()
     wait_for(d, "/ui/queue")
     no_sideways(d)
     d.save_screenshot(str(out / "8-phone-review-queue.png"))
-    d.find_element(By.CSS_SELECTOR, f"a[href='{filing.replace(base, '')}']").click()
+    d.find_element(By.CSS_SELECTOR, f"a[href='/ui/filings/{filing_id}']").click()
     wait_for(d, "/ui/filings/")
     d.find_element(By.ID, "return").click()
     d.find_element(By.ID, "reason").send_keys("请补充资金使用情况")
@@ -169,6 +198,8 @@ def phone_round(d, base, out):
     wait_for(d, "done=returned")
 
     login(d, base, "minhou-lead")
+    returned = d.find_element(By.ID, "mine").text
+    assert "请补充资金使用情况" in returned, f"the reason is on the lead's home: {returned}"
     d.get(filing)
     assert "已退回修改" in text(d) and "请补充资金使用情况" in text(d), text(d)
     body = d.find_element(By.ID, "body")
@@ -193,8 +224,31 @@ def phone_round(d, base, out):
     assert "已备案" in page and "省级 fj-admin：备案" in page, page
     no_sideways(d)
     d.save_screenshot(str(out / "9-phone-filed.png"))
+    # The board (the unit's row, 已完成 once filed) and the compliance matrix over the API agree.
+    d.get(f"{base}/ui/p/{TODAY}?region=350121&deliverable=progress")
+    rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert len(rows) == 1 and "已完成" in rows[0], rows
+    no_sideways(d)
+    cell = compliance_cell(base, "350121", "progress")
+    assert cell["status"] == "on_time" and cell.get("filing") == filing_id, cell
     d.set_window_size(1366, 900)
 
+
+TODAY = "demo-today"
+
+
+def compliance_cell(base, unit, deliverable):
+    """One cell of the demo programme's compliance matrix, read over the API as the province."""
+    login = urllib.request.Request(
+        f"{base}/api/v1/auth/login", method="POST", headers={"content-type": "application/json"},
+        data=json.dumps({"username": "fj-admin", "password": PASSWORD}).encode())
+    token = json.load(urllib.request.urlopen(login))["token"]
+    req = urllib.request.Request(f"{base}/api/v1/programmes/{TODAY}/compliance",
+                                 headers={"authorization": f"Bearer {token}"})
+    m = json.load(urllib.request.urlopen(req))
+    col = next(i for i, c in enumerate(m["columns"]) if c["deliverable"] == deliverable)
+    row = next(r for r in m["rows"] if r["unit"] == unit)
+    return row["cells"][col]
 
 if __name__ == "__main__":
     main(sys.argv[1].rstrip("/"), sys.argv[2])

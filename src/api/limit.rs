@@ -29,6 +29,19 @@ fn too_large(max: usize) -> Error {
     Error::from_string(format!("request body exceeds the limit of {max} bytes"), StatusCode::PAYLOAD_TOO_LARGE)
 }
 
+/// The refusal as its asker reads it: a page for the dashboard (a person chose too big a file),
+/// JSON `payload_too_large` for the API.
+fn refuse(path: &str, max: usize) -> Result<Response> {
+    if path.starts_with("/ui/") {
+        let mb = max / (1024 * 1024);
+        let text = format!(
+            "上传的内容超过了{mb} MB的上限，没有保存；材料已填写的内容不受影响。请返回材料页面，选择较小的文件（或压缩后）重新上传。"
+        );
+        return Ok(crate::web::message(StatusCode::PAYLOAD_TOO_LARGE, "文件过大", &text));
+    }
+    Err(too_large(max))
+}
+
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
@@ -40,13 +53,16 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > max) {
-            return Err(too_large(max));
+            return refuse(req.uri().path(), max);
         }
         if declared.is_some() {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
         // No declared length (chunked, HTTP/2): read at most the limit.
-        let bytes = req.take_body().into_bytes_limit(max).await.map_err(|_| too_large(max))?;
+        let bytes = match req.take_body().into_bytes_limit(max).await {
+            Ok(b) => b,
+            Err(_) => return refuse(req.uri().path(), max),
+        };
         req.set_body(Body::from(bytes));
         self.inner.call(req).await.map(IntoResponse::into_response)
     }

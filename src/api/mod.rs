@@ -62,6 +62,8 @@ pub struct Site {
     pub public_url: Option<String>,
     /// The largest attachment accepted, in bytes (the dashboard says it before an upload).
     pub attachment_limit: usize,
+    /// A demo server: the login page names the demo accounts.
+    pub demo: bool,
 }
 
 impl Site {

@@ -160,10 +160,21 @@ pub async fn measure(
     Ok(out)
 }
 
+/// What `start_and_memory` measured.
+pub struct StartAndMemory {
+    pub cold: Duration,
+    pub idle: u64,
+    pub peak: u64,
+    pub per_board_request: Duration,
+    /// Dashboard pages as the province admin, median of 30 requests each (loopback, so an upper
+    /// bound of the server's time).
+    pub pages: Vec<(&'static str, Duration)>,
+}
+
 /// Starts `pilotgov serve` on a fresh embedded store with the demo data; returns the time until
-/// `/health` answers, the idle RSS after two quiet seconds, and the peak RSS after 500 board
-/// requests.
-pub async fn start_and_memory() -> anyhow::Result<(Duration, u64, u64, Duration)> {
+/// `/health` answers, the idle RSS after two quiet seconds, the peak RSS after 500 board
+/// requests, and the dashboard's pages for a province.
+pub async fn start_and_memory() -> anyhow::Result<StartAndMemory> {
     let dir = tempfile::tempdir()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let url = format!("surrealkv://{}/db", dir.path().display());
@@ -196,11 +207,32 @@ pub async fn start_and_memory() -> anyhow::Result<(Duration, u64, u64, Duration)
     for _ in 0..500 {
         client.get(&board).bearer_auth(&token).send().await?.bytes().await?;
     }
-    let per_request = t.elapsed() / 500;
+    let per_board_request = t.elapsed() / 500;
     let peak = rss(child.id(), "VmHWM:")?;
+    // The dashboard reads the same session token from its cookie.
+    let cookie = format!("{}={token}", crate::web::COOKIE);
+    let mut pages = Vec::new();
+    for (what, path) in [
+        ("home (待办, roll-up, overview)", "/ui"),
+        ("board, Fujian 2022 (province)", "/ui/p/fj-2022-reform-pilot"),
+        ("board, demo-today (province)", "/ui/p/demo-today"),
+        ("board, one city and status", "/ui/p/demo-today?region=350100&status=red"),
+    ] {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let mut times = Vec::new();
+        for _ in 0..30 {
+            let t = Instant::now();
+            let resp = client.get(&url).header("cookie", &cookie).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "{path}: {}", resp.status());
+            resp.bytes().await?;
+            times.push(t.elapsed());
+        }
+        times.sort();
+        pages.push((what, percentile(&times, 0.5)));
+    }
     child.kill()?;
     child.wait()?;
-    Ok((cold, idle, peak, per_request))
+    Ok(StartAndMemory { cold, idle, peak, per_board_request, pages })
 }
 
 /// What a login flood did to `/health`.

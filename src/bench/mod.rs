@@ -289,18 +289,33 @@ async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Opti
     if only.is_some_and(|o| o.contains("login")) {
         login_flood_table().await?;
     }
+    if only.is_some_and(|o| o.contains("start") || o.contains("pages")) {
+        start_table().await?;
+    }
     if only.is_some() {
         return Ok(());
     }
     login_flood_table().await?;
-    let (cold, idle, peak, per_request) = http::start_and_memory().await?;
+    start_table().await
+}
+
+/// A demo server's cold start and memory, and its dashboard pages for a province.
+async fn start_table() -> anyhow::Result<()> {
+    let m = http::start_and_memory().await?;
     println!();
-    println!("cold start of `pilotgov serve` (existing embedded store, demo data) to /health: {cold:?}");
+    println!("cold start of `pilotgov serve` (existing embedded store, demo data) to /health: {:?}", m.cold);
     println!(
-        "RSS: idle {:.0} MiB; peak {:.0} MiB after 500 board requests ({per_request:?} each)",
-        idle as f64 / 1048576.0,
-        peak as f64 / 1048576.0
+        "RSS: idle {:.0} MiB; peak {:.0} MiB after 500 board requests ({:?} each)",
+        m.idle as f64 / 1048576.0,
+        m.peak as f64 / 1048576.0,
+        m.per_board_request
     );
+    println!();
+    println!("| dashboard page (demo data, as fj-admin) | p50 over loopback | target |");
+    println!("|---|---|---|");
+    for (what, p50) in &m.pages {
+        println!("| {what} | {:.1} ms | ≤ 100 ms |", p50.as_secs_f64() * 1000.0);
+    }
     Ok(())
 }
 

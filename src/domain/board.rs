@@ -104,3 +104,137 @@ pub fn board(
     });
     rows
 }
+
+/// One region's part of a board, one level below the viewer's region (a province's cities, a
+/// city's counties): how many of its units are overdue, its red and yellow deadlines, and of the
+/// deadlines due (or already submitted) how many were first submitted on time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTally {
+    pub region: RegionCode,
+    pub units: usize,
+    pub units_overdue: usize,
+    pub red: usize,
+    pub yellow: usize,
+    pub due: usize,
+    pub on_time: usize,
+}
+
+impl GroupTally {
+    /// On-time rate in per mille; none while nothing was due.
+    pub fn on_time_permille(&self) -> Option<u32> {
+        (self.due > 0).then(|| (self.on_time * 1000 / self.due) as u32)
+    }
+}
+
+/// The board's rows tallied by the region one level below `under` on each unit's path (the unit
+/// itself when it sits right below), in code order. Units outside `under` are left out.
+pub fn tally_by_group(
+    rows: &[BoardLine],
+    units: &[BoardUnit],
+    expanded: &[Expanded],
+    under: &RegionCode,
+    now: DateTime<Utc>,
+) -> Vec<GroupTally> {
+    let group_of = |u: &BoardUnit| -> Option<RegionCode> {
+        let at = u.path.iter().position(|r| r == under)?;
+        u.path.get(at + 1).cloned()
+    };
+    let mut groups: std::collections::BTreeMap<RegionCode, (GroupTally, std::collections::HashSet<usize>)> =
+        Default::default();
+    for u in units {
+        if let Some(g) = group_of(u) {
+            let entry = groups.entry(g.clone()).or_insert_with(|| {
+                let t = GroupTally { region: g, units: 0, units_overdue: 0, red: 0, yellow: 0, due: 0, on_time: 0 };
+                (t, Default::default())
+            });
+            entry.0.units += 1;
+        }
+    }
+    for r in rows {
+        let Some(g) = group_of(&units[r.unit]) else { continue };
+        let Some((t, overdue)) = groups.get_mut(&g) else { continue };
+        match r.standing.status {
+            Status::Overdue => {
+                t.red += 1;
+                overdue.insert(r.unit);
+            }
+            Status::DueSoon => t.yellow += 1,
+            _ => {}
+        }
+        // Counted as the compliance matrix counts (`compliance::Tally`): a deadline is due once
+        // its day has passed or it was submitted, and met on time when first submitted by then.
+        let due_at = expanded[r.deliverable].due_at[r.occurrence];
+        let filed = r.filed_at.filter(|f| *f <= now);
+        if due_at <= now || filed.is_some() {
+            t.due += 1;
+        }
+        if filed.is_some_and(|f| f < due_at) {
+            t.on_time += 1;
+        }
+    }
+    groups
+        .into_values()
+        .map(|(mut t, overdue)| {
+            t.units_overdue = overdue.len();
+            t
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(c: &str) -> RegionCode {
+        RegionCode::parse(c).unwrap()
+    }
+
+    fn unit(c: &str) -> BoardUnit {
+        let path = [code("350000"), code(&format!("{}00", &c[..4])), code(c)].into();
+        BoardUnit { region: code(c), name: c.into(), path, demonstration: false, files_directly: false }
+    }
+
+    #[test]
+    fn a_province_sees_its_cities_tallied() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let due = at("2022-09-20T16:00:00Z"); // the end of 2022-09-20 in Beijing
+        let e = Expanded {
+            deliverable: serde_json::from_value(serde_json::json!({
+                "key": "plan", "title": "方案", "description": "", "stage": null,
+                "deadline": {"kind": "fixed", "due": "2022年9月20日前"}, "route": [], "audience": "all"
+            }))
+            .unwrap(),
+            occurrences: vec![],
+            due_at: vec![due, at("2022-10-03T16:00:00Z")],
+            route: vec![],
+            direct_route: vec![],
+        };
+        let units = vec![unit("350103"), unit("350121"), unit("350203")];
+        let line = |u, o, status, filed: Option<&str>| BoardLine {
+            unit: u,
+            deliverable: 0,
+            occurrence: o,
+            standing: Standing { status, days_left: 0 },
+            filed_at: filed.map(at),
+        };
+        let rows = vec![
+            line(0, 0, Status::Done, Some("2022-09-15T02:00:00Z")), // 台江 on time
+            line(1, 0, Status::Done, Some("2022-09-23T02:00:00Z")), // 闽侯 late
+            line(2, 0, Status::Overdue, None),                      // 思明 missing
+            line(0, 1, Status::DueSoon, None),
+            line(2, 1, Status::DueSoon, None),
+            line(1, 1, Status::Done, Some("2022-09-30T02:00:00Z")), // 闽侯 early: due, and on time
+        ];
+        let now = at("2022-10-01T02:00:00Z");
+        let e = [e];
+        let t = tally_by_group(&rows, &units, &e, &code("350000"), now);
+        assert_eq!(t.iter().map(|g| g.region.as_str()).collect::<Vec<_>>(), ["350100", "350200"]);
+        let (fz, xm) = (&t[0], &t[1]);
+        assert_eq!((fz.units, fz.units_overdue, fz.red, fz.yellow, fz.due, fz.on_time), (2, 0, 0, 1, 3, 2));
+        assert_eq!(fz.on_time_permille(), Some(666));
+        assert_eq!((xm.units, xm.units_overdue, xm.red, xm.yellow, xm.due, xm.on_time), (1, 1, 1, 1, 1, 0));
+        // A city sees its counties; a county outside it is left out.
+        let t = tally_by_group(&rows, &units, &e, &code("350100"), now);
+        assert_eq!(t.iter().map(|g| g.region.as_str()).collect::<Vec<_>>(), ["350103", "350121"]);
+    }
+}

@@ -317,7 +317,7 @@ pub struct Sources<'a> {
 /// the change since the last bulletin.
 pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
     let (from, to, period_label) = match s.period {
-        Period::Month(m) => (m.first_day(), m.last_day(), format!("{}年{}月", m.year, m.month)),
+        Period::Month(m) => (m.first_day(), m.last_day(), m.chinese()),
         Period::Stage(k) => {
             let stage = s.stages.iter().find(|st| &st.key == k).ok_or_else(|| {
                 DomainError::invalid("period", format!("programme `{}` has no stage `{k}`", s.programme.key))

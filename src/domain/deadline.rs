@@ -26,6 +26,11 @@ pub struct YearMonth {
 }
 
 impl YearMonth {
+    /// As the documents write a month: 2019年4月.
+    pub fn chinese(&self) -> String {
+        format!("{}年{}月", self.year, self.month)
+    }
+
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let bad = || DomainError::invalid("month", format!("`{s}` is not a month like 2019-04"));
         let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;

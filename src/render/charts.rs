@@ -63,7 +63,7 @@ fn draw_trend<'a>(
             months
                 .get(*i)
                 .and_then(|m| crate::domain::YearMonth::parse(m).ok())
-                .map(|m| format!("{}年{}月", m.year, m.month))
+                .map(|m| m.chinese())
                 .unwrap_or_default()
         })
         .y_desc("得分")

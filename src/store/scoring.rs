@@ -472,6 +472,15 @@ impl Store {
             .await
     }
 
+    /// The newest version of the latest month published, if any.
+    pub async fn latest_ranking(&self, programme: &Key) -> Result<Option<PublishedRanking>, StoreError> {
+        self.select_row::<RankingRow>(
+            "SELECT * FROM ranking WHERE programme = $p ORDER BY period DESC, version DESC LIMIT 1",
+            json!({ "p": programme.as_str() }),
+        )
+        .await
+    }
+
     /// Every published version of a month's ranking, oldest first.
     pub async fn rankings(&self, programme: &Key, period: YearMonth) -> Result<Vec<PublishedRanking>, StoreError> {
         self.select_rows::<RankingRow>(

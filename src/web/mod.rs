@@ -3,6 +3,7 @@
 //! cookie. Every page reads through the same services and permission checks as the API, so a
 //! user sees exactly their region's share.
 
+mod home;
 mod pages;
 mod work;
 
@@ -11,7 +12,7 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Form};
 use poem::{Request, Response, Route, get, handler, post};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::api::State;
 use crate::domain::DomainError;
@@ -28,7 +29,7 @@ pub struct SessionTtl(pub Duration);
 
 pub fn routes() -> Route {
     Route::new()
-        .at("/", get(pages::home))
+        .at("/", get(home::home))
         .at("/login", get(login_form).post(login))
         .at("/logout", post(logout))
         .at("/p/:key", get(pages::programme))
@@ -224,7 +225,17 @@ pub fn same_origin(req: &Request, state: &State) -> bool {
 }
 
 fn login_page(state: &State, status: StatusCode, error: Option<&str>, username: &str, token: &str) -> Response {
-    let ctx = json!({ "error": error, "user": null, "username": username, "csrf": token });
+    // A demo server says which account shows which role's view (the password is public).
+    let demo: Vec<Value> = if state.site.demo {
+        accounts::DEMO_USERS
+            .iter()
+            .map(|(username, name, role, _)| json!({ "username": username, "name": name, "role": pages::role_label(*role) }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let ctx = json!({ "error": error, "user": null, "username": username, "csrf": token, "demo": demo,
+                      "demo_password": accounts::DEMO_PASSWORD });
     let mut r = match crate::render::page("dashboard/login.html", &ctx) {
         Ok(b) => html(status, b),
         Err(e) => return message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", &e),

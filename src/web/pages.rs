@@ -20,16 +20,24 @@ use crate::service::bulletins as bulletin_service;
 use crate::service::filings::ServiceError;
 use crate::service::scoring;
 
-/// Rows shown on one board page; a national board is filtered by region instead.
-const BOARD_ROWS: usize = 500;
+/// Rows on one page of the board.
+const BOARD_ROWS: usize = 100;
 
-/// The signed-in account as the header shows it, with the token its forms carry.
-pub(super) fn user(p: &Principal, req: &Request) -> Value {
+/// The signed-in account as the header shows it, with the token its forms carry and its unread
+/// messages (the header's count; a failed count is logged and shown as none, never a failed page).
+pub(super) async fn user(state: &State, p: &Principal, req: &Request) -> Value {
+    let unread = match state.store.inbox(&p.username).await {
+        Ok(all) => all.iter().filter(|r| !r.is_read_by(&p.username)).count(),
+        Err(e) => {
+            tracing::warn!(error = %e, "unread count for the header");
+            0
+        }
+    };
     json!({ "username": p.username, "name": p.display_name, "role": role_label(p.role), "region": p.region.to_string(),
-            "csrf": super::form_token(req), "reviews": p.is_reviewer() })
+            "csrf": super::form_token(req), "reviews": p.is_reviewer(), "unread": unread })
 }
 
-fn role_label(role: Role) -> &'static str {
+pub(super) fn role_label(role: Role) -> &'static str {
     match role {
         Role::ProvinceAdmin => "省级管理员",
         Role::CityReviewer => "市级审核员",
@@ -40,7 +48,7 @@ fn role_label(role: Role) -> &'static str {
 }
 
 /// Days left as a row says it: 剩3天, 今日到期, 逾期2天 (— once met).
-fn days_text(s: crate::domain::deadline::Standing) -> String {
+pub(super) fn days_text(s: crate::domain::deadline::Standing) -> String {
     match s.status {
         Status::Done => "—".to_owned(),
         Status::Overdue => format!("逾期{}天", -s.days_left),
@@ -49,7 +57,7 @@ fn days_text(s: crate::domain::deadline::Standing) -> String {
     }
 }
 
-fn light(s: Status) -> (&'static str, &'static str) {
+pub(super) fn light(s: Status) -> (&'static str, &'static str) {
     match s {
         Status::Done => ("done", "已完成"),
         Status::Upcoming => ("green", "绿"),
@@ -79,102 +87,39 @@ fn now(state: &State) -> DateTime<Utc> {
     state.clock.now()
 }
 
-#[handler]
-pub async fn home(req: &Request, Data(state): Data<&State>) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let (all, _) = match state.store.programmes(0, 1000).await {
-        Ok(x) => x,
-        Err(e) => return failed(e.into()),
-    };
-    let mut programmes = Vec::new();
-    let mut mine = Vec::new();
-    for s in all {
-        let prog = &s.programme;
-        let reach = match state.store.recent_reach(&prog.key).await {
-            Ok(r) => r.unwrap_or_default(),
-            Err(e) => return failed(e.into()),
-        };
-        if p.check(Access::ReadProgramme { reach: &reach }).is_err() {
-            continue;
-        }
-        let board = match deadline_board(&state.store, &prog.key, now(state), &Filter::default(), &p).await {
-            Ok(b) => b,
-            Err(e) => return failed(e.into()),
-        };
-        // A lead's own unit: its open deadlines (due soon first, then the overdue, then the
-        // rest), and its filings sent back or not yet submitted.
-        if let Some(u) = board.parts.units.iter().find(|u| u.region == p.region) {
-            let unit_page = format!("/ui/p/{}/units/{}", prog.key, u.region);
-            let mut open: Vec<_> = board
-                .rows
-                .iter()
-                .filter(|r| board.unit(r).region == u.region && r.standing.status != Status::Done)
-                .collect();
-            let order = |s: Status| match s {
-                Status::DueSoon => 0,
-                Status::Overdue => 1,
-                _ => 2,
-            };
-            open.sort_by_key(|r| (order(r.standing.status), r.standing.days_left.abs()));
-            for r in open.into_iter().take(5) {
-                let (class, light) = light(r.standing.status);
-                mine.push(json!({
-                    "class": class, "light": light, "what": board.deliverable(r).title,
-                    "due": board.occurrence(r).due_text, "days": days_text(r.standing), "unit": u.name,
-                    "link": unit_page,
-                }));
-            }
-            let filings = match state.store.programme_filings(&prog.key).await {
-                Ok(f) => f,
-                Err(e) => return failed(e.into()),
-            };
-            for f in filings.iter().filter(|f| f.unit == u.region && f.state.is_open()) {
-                mine.push(json!({
-                    "class": if f.returned_reason.is_some() { "red" } else { "yellow" }, "light": f.state.label(),
-                    "what": f.title, "due": f.returned_reason.as_ref().map(|r| format!("退回理由：{r}")),
-                    "days": "", "unit": u.name, "link": format!("/ui/filings/{}", f.key),
-                }));
-            }
-        }
-        programmes.push(json!({
-            "key": prog.key.as_str(), "title": prog.title, "issuer": prog.issuer,
-            "period": format!("{} — {}", chinese_date(prog.period.first()), chinese_date(prog.period.last())),
-            "units": board.parts.units.iter().filter(|u| p.can_read_unit(&u.path)).count(),
-            "done": board.total(Status::Done), "green": board.total(Status::Upcoming),
-            "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
-            // A lead's own unit in this programme: its page is where it files.
-            "my_unit": board.parts.units.iter().find(|u| u.region == p.region).map(|u| json!({
-                "code": u.region.to_string(), "name": u.name,
-            })),
-        }));
-    }
-    // What awaits the account: its review queue, its unread reminders.
-    let waiting = if p.is_reviewer() {
-        match crate::service::filings::review_queue(&state.store, &p).await {
-            Ok(q) => Some(q.len()),
-            Err(e) => return failed(e),
-        }
-    } else {
-        None
-    };
-    let unread = match state.store.inbox(&p.username).await {
-        Ok(all) => all.iter().filter(|r| !r.is_read_by(&p.username)).count(),
-        Err(e) => return failed(e.into()),
-    };
-    page(
-        "dashboard/home.html",
-        &json!({ "user": user(&p, req), "programmes": programmes, "today": chinese_date(local_day(now(state))),
-                 "waiting": waiting, "unread": unread, "mine": mine }),
-    )
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct BoardQuery {
     region: Option<String>,
     status: Option<String>,
+    deliverable: Option<String>,
+    /// A day (2022-09-30): the board as it stood at that day's end.
+    as_of: Option<String>,
+    page: Option<usize>,
+}
+
+impl BoardQuery {
+    /// This query with another page (or status), as a link keeps it.
+    fn link(&self, key: &Key, page: usize, status: Option<&str>) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (name, v) in [("as_of", &self.as_of), ("region", &self.region), ("deliverable", &self.deliverable)] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.append_pair(name, v);
+            }
+        }
+        if let Some(s) = status.filter(|s| !s.is_empty()) {
+            q.append_pair("status", s);
+        }
+        if page > 1 {
+            q.append_pair("page", &page.to_string());
+        }
+        let q = q.finish();
+        if q.is_empty() { format!("/ui/p/{key}") } else { format!("/ui/p/{key}?{q}") }
+    }
+}
+
+/// A filter the page cannot read: the board page again would only repeat it, so say which.
+fn bad_filter(what: &str, value: &str) -> Response {
+    message(StatusCode::BAD_REQUEST, "筛选条件有误", &format!("{what}“{value}”无法识别，请从页面上的选项中选择。"))
 }
 
 #[handler]
@@ -188,17 +133,40 @@ pub async fn programme(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     // The badges count every light; the status asked for only narrows the table.
-    let want = match q.status.as_deref() {
+    let want = match blank(&q.status).as_deref() {
+        None => None,
         Some("red") => Some(Status::Overdue),
         Some("yellow") => Some(Status::DueSoon),
         Some("green") => Some(Status::Upcoming),
         Some("done") => Some(Status::Done),
-        _ => None,
+        Some(other) => return bad_filter("状态", other),
     };
-    let filter =
-        Filter { region: q.region.as_deref().and_then(|r| RegionCode::parse(r).ok()), status: None, deliverable: None };
-    let board = match deadline_board(&state.store, &k, now(state), &filter, &p).await {
+    let region = match blank(&q.region) {
+        None => None,
+        Some(r) => match RegionCode::parse(&r) {
+            Ok(c) => Some(c),
+            Err(_) => return bad_filter("地区", &r),
+        },
+    };
+    let deliverable = match blank(&q.deliverable) {
+        None => None,
+        Some(d) => match Key::parse(&d) {
+            Ok(k) => Some(k),
+            Err(_) => return bad_filter("报送材料", &d),
+        },
+    };
+    let as_of = match blank(&q.as_of) {
+        None => now(state),
+        Some(d) => match d.parse::<chrono::NaiveDate>() {
+            // The end of that day in Beijing: what was due on it is not yet late.
+            Ok(day) => crate::domain::deadline::due_instant(day) - chrono::Duration::seconds(1),
+            Err(_) => return bad_filter("日期", &d),
+        },
+    };
+    let filter = Filter { region: region.clone(), status: None, deliverable: deliverable.clone() };
+    let board = match deadline_board(&state.store, &k, as_of, &filter, &p).await {
         Ok(b) => b,
         Err(e) => return failed(e.into()),
     };
@@ -219,8 +187,11 @@ pub async fn programme(
     };
     let standing: std::collections::HashMap<(&RegionCode, &Key, &str), crate::domain::filing::FilingState> =
         filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f.state)).collect();
+    let pages = rows.len().div_ceil(BOARD_ROWS).max(1);
+    let at = q.page.unwrap_or(1).clamp(1, pages);
     let shown: Vec<Value> = rows
         .iter()
+        .skip((at - 1) * BOARD_ROWS)
         .take(BOARD_ROWS)
         .map(|r| {
             let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
@@ -239,16 +210,59 @@ pub async fn programme(
             })
         })
         .collect();
+    // The picker offers the regions above the units inside the viewer's own region (its cities
+    // and counties), and the units themselves, by name.
+    let mut within: Vec<RegionCode> = Vec::new();
+    for u in board.parts.units.iter().filter(|u| p.can_read_unit(&u.path)) {
+        let from = u.path.iter().position(|r| *r == p.region).map_or(0, |i| i + 1);
+        for r in &u.path[from..] {
+            if !within.contains(r) {
+                within.push(r.clone());
+            }
+        }
+    }
+    within.sort();
+    let names: std::collections::HashMap<RegionCode, String> = match state.store.regions(&within).await {
+        Ok(rs) => rs.into_iter().map(|r| (r.code, r.name)).collect(),
+        Err(e) => return failed(e.into()),
+    };
+    let regions: Vec<Value> = within
+        .iter()
+        .map(|c| {
+            let depth = board.parts.units.iter().find_map(|u| u.path.iter().position(|r| r == c)).unwrap_or(0);
+            let name = names.get(c).cloned().unwrap_or_else(|| c.to_string());
+            json!({ "code": c.to_string(), "name": format!("{}{name}", "\u{3000}".repeat(depth.saturating_sub(1))),
+                    "selected": region.as_ref() == Some(c) })
+        })
+        .collect();
+    let deliverables: Vec<Value> = board
+        .parts
+        .deliverables
+        .iter()
+        .map(|d| json!({ "key": d.key.as_str(), "title": d.title, "selected": deliverable.as_ref() == Some(&d.key) }))
+        .collect();
+    let statuses = [("red", "红（逾期）"), ("yellow", "黄（临近）"), ("green", "绿（未到期）"), ("done", "已报送")]
+        .map(|(value, label)| json!({ "value": value, "label": label }));
     let prog = &board.programme.programme;
+    let status = blank(&q.status);
+    let links = json!({
+        "red": q.link(&k, 1, Some("red")), "yellow": q.link(&k, 1, Some("yellow")), "green": q.link(&k, 1, Some("green")),
+        "done": q.link(&k, 1, Some("done")), "all": q.link(&k, 1, None),
+        "prev": (at > 1).then(|| q.link(&k, at - 1, status.as_deref())),
+        "next": (at < pages).then(|| q.link(&k, at + 1, status.as_deref())),
+    });
     page(
         "dashboard/programme.html",
         &json!({
-            "user": user(&p, req), "key": k.as_str(), "title": prog.title, "issuer": prog.issuer,
+            "user": user(state, &p, req).await, "key": k.as_str(), "title": prog.title, "issuer": prog.issuer,
             "summary": prog.summary, "as_of": chinese_date(local_day(board.as_of)),
+            "as_of_value": local_day(board.as_of).to_string(),
             "done": board.total(Status::Done), "green": board.total(Status::Upcoming),
             "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
-            "rows": shown, "more": rows.len().saturating_sub(BOARD_ROWS),
-            "status": q.status, "region": q.region,
+            "rows": shown, "count": rows.len(), "page": at, "pages": pages, "links": links,
+            "status": status, "filtered": region.is_some() || deliverable.is_some() || want.is_some(),
+            "regions": regions, "deliverables": deliverables,
+            "statuses": statuses,
         }),
     )
 }
@@ -282,7 +296,7 @@ pub async fn ranking(
         Ok(None) => {
             return page(
                 "dashboard/ranking.html",
-                &json!({ "user": user(&p, req), "key": k.as_str(), "title": title, "unscored": true }),
+                &json!({ "user": user(state, &p, req).await, "key": k.as_str(), "title": title, "unscored": true }),
             );
         }
         Err(e) => return failed(e.into()),
@@ -328,10 +342,10 @@ pub async fn ranking(
     page(
         "dashboard/ranking.html",
         &json!({
-            "user": user(&p, req), "key": k.as_str(), "title": title, "unscored": false,
-            "period": month.to_string(), "label": format!("{}年{}月", month.year, month.month),
+            "user": user(state, &p, req).await, "key": k.as_str(), "title": title, "unscored": false,
+            "period": month.to_string(), "label": month.chinese(),
             "version": r.version, "published_at": r.published_at.map(crate::api::common::shanghai),
-            "months": months.iter().map(|m| json!({ "period": m.to_string(), "label": format!("{}年{}月", m.year, m.month), "published": published.contains(m) })).collect::<Vec<_>>(),
+            "months": months.iter().map(|m| json!({ "period": m.to_string(), "label": m.chinese(), "published": published.contains(m) })).collect::<Vec<_>>(),
             "rows": rows, "trend_svg": trend,
         }),
     )
@@ -419,7 +433,7 @@ pub async fn unit(
     page(
         "dashboard/unit.html",
         &json!({
-            "user": user(&p, req), "key": k.as_str(), "title": board.programme.programme.title,
+            "user": user(state, &p, req).await, "key": k.as_str(), "title": board.programme.programme.title,
             "unit": code.to_string(), "name": u.name, "deadlines": deadlines, "filings": filings, "score": score,
             "may_file": may_file,
         }),
@@ -447,7 +461,7 @@ pub async fn bulletins(req: &Request, Data(state): Data<&State>, Path(k): Path<S
         .collect();
     page(
         "dashboard/bulletins.html",
-        &json!({ "user": user(&p, req), "key": k.as_str(), "title": title, "bulletins": rows }),
+        &json!({ "user": user(state, &p, req).await, "key": k.as_str(), "title": title, "bulletins": rows }),
     )
 }
 

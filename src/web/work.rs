@@ -216,7 +216,7 @@ async fn render_filing(
     page(
         "dashboard/filing.html",
         &json!({
-            "user": user(p, req), "key": f.programme.as_str(), "title": programme.programme.title,
+            "user": user(state, p, req).await, "key": f.programme.as_str(), "title": programme.programme.title,
             "notice": notice, "refusal": refusal.map(|r| r.0), "refusal_detail": refusal.and_then(|r| r.1),
             "filing": {
                 "key": f.key, "title": f.title, "body": f.body, "state": f.state.label(),
@@ -486,7 +486,10 @@ pub async fn queue(req: &Request, Data(state): Data<&State>, Query(q): Query<Don
             })
         })
         .collect();
-    page("dashboard/queue.html", &json!({ "user": user(&p, req), "items": items, "notice": notice(q.done.as_deref()) }))
+    page(
+        "dashboard/queue.html",
+        &json!({ "user": user(state, &p, req).await, "items": items, "notice": notice(q.done.as_deref()) }),
+    )
 }
 
 /// The reminders inbox, newest first.
@@ -510,7 +513,7 @@ pub async fn inbox(req: &Request, Data(state): Data<&State>, Query(q): Query<Don
     let unread = all.iter().filter(|r| !r.is_read_by(&p.username)).count();
     page(
         "dashboard/inbox.html",
-        &json!({ "user": user(&p, req), "items": items, "unread": unread, "notice": notice(q.done.as_deref()) }),
+        &json!({ "user": user(state, &p, req).await, "items": items, "unread": unread, "notice": notice(q.done.as_deref()) }),
     )
 }
 

@@ -293,6 +293,31 @@ async fn the_forms_refuse_what_is_not_yours_and_what_is_stale() {
     let (_, f) = t.get(&format!("/api/v1/filings/{id}")).await;
     assert!(f["filing"]["attachments"].as_array().unwrap().is_empty());
 
+    // Too large for the limit: refused before it is read, as a page (the API's refusal is JSON).
+    let huge = (t.app.config.attachment_limit + 128 * 1024).to_string();
+    for (uri, page) in
+        [(format!("/ui/filings/{id}/attachments"), true), (format!("/api/v1/filings/{id}/attachments"), false)]
+    {
+        let resp = t
+            .client
+            .post(uri)
+            .header("cookie", &lead.cookie)
+            .header("content-type", "multipart/form-data; boundary=x")
+            .header("content-length", huge.as_str())
+            .body("--x--")
+            .send()
+            .await;
+        resp.assert_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE);
+        let body = resp.0.into_body().into_string().await.unwrap();
+        if page {
+            assert!(body.contains("文件过大") && body.contains("20 MB") && body.contains("<header>"), "{body}");
+        } else {
+            assert!(body.contains("payload_too_large"), "{body}");
+        }
+    }
+    let (_, f) = t.get(&format!("/api/v1/filings/{id}")).await;
+    assert!(f["filing"]["attachments"].as_array().unwrap().is_empty());
+
     // Submitted: the province cannot decide at the city's step.
     let (_, page) = lead.get(&format!("/ui/filings/{id}")).await;
     let (s, _) = lead
