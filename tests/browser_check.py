@@ -221,7 +221,7 @@ def phone_round(d, base, out):
     login(d, base, "minhou-lead")
     d.get(filing)
     page = text(d)
-    assert "已备案" in page and "省级 fj-admin：备案" in page, page
+    assert "已备案" in page and "省级 福建省民政厅社会救助处：备案" in page and "fj-admin" not in page, page
     no_sideways(d)
     d.save_screenshot(str(out / "9-phone-filed.png"))
     # The board (the unit's row, 已完成 once filed) and the compliance matrix over the API agree.

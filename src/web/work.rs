@@ -213,6 +213,19 @@ async fn render_filing(
         .collect();
     let timeliness = due.map(|d| crate::domain::filing::timeliness(d, f.first_submitted_at, state.now()).label());
     let limit = state.site.attachment_limit;
+    // People by the names their accounts carry (闽侯县民政局), the username only as a tooltip.
+    let mut names: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    for who in versions.iter().map(|v| v.submitted_by.as_str()).chain(reviews.iter().map(|r| r.reviewer.as_str())) {
+        if !names.contains_key(who) {
+            let name = match store.user(who).await {
+                Ok(Some(u)) => u.display_name,
+                Ok(None) => who.to_owned(),
+                Err(e) => return failed(e.into()),
+            };
+            names.insert(who, name);
+        }
+    }
+    let name = |who: &str| names.get(who).cloned().unwrap_or_else(|| who.to_owned());
     page(
         "dashboard/filing.html",
         &json!({
@@ -235,13 +248,14 @@ async fn render_filing(
             "due_text": due_text, "timeliness": timeliness,
             "route": route, "attachments": attachments,
             "versions": versions.iter().rev().map(|v| json!({
-                "version": v.version, "title": v.title, "by": v.submitted_by, "at": day(v.submitted_at),
+                "version": v.version, "title": v.title, "by": name(&v.submitted_by), "username": v.submitted_by,
+                "at": day(v.submitted_at),
                 "attachments": v.attachments.len(),
             })).collect::<Vec<_>>(),
             "reviews": reviews.iter().rev().map(|r| json!({
                 "version": r.version, "level": r.level.label(), "decision": r.decision.label(),
                 "reason": match &r.decision { Decision::Return(reason) => Some(reason.as_str()), _ => None },
-                "by": r.reviewer, "at": day(r.decided_at),
+                "by": name(&r.reviewer), "username": r.reviewer, "at": day(r.decided_at),
             })).collect::<Vec<_>>(),
             "may_file": may_file,
             "may_review": may_review,
