@@ -210,28 +210,30 @@ pub async fn programme(
             })
         })
         .collect();
-    // The picker offers the regions above the units inside the viewer's own region (its cities
-    // and counties), and the units themselves, by name.
-    let mut within: Vec<RegionCode> = Vec::new();
+    // The picker offers the regions one and two levels below the viewer's own (a province's
+    // cities and counties, a city's counties and townships) that hold units it may read, in code
+    // order (a parent's code sorts before its children's), and the region asked for. Deeper ones
+    // are reached from there: a national programme's 38,000 townships are not one list.
+    let mut within: std::collections::BTreeMap<RegionCode, usize> = std::collections::BTreeMap::new();
     for u in board.parts.units.iter().filter(|u| p.can_read_unit(&u.path)) {
         let from = u.path.iter().position(|r| *r == p.region).map_or(0, |i| i + 1);
-        for r in &u.path[from..] {
-            if !within.contains(r) {
-                within.push(r.clone());
-            }
+        for (below, r) in u.path[from..].iter().enumerate().take(2) {
+            within.entry(r.clone()).or_insert(below);
         }
     }
-    within.sort();
-    let names: std::collections::HashMap<RegionCode, String> = match state.store.regions(&within).await {
+    if let Some(r) = &region {
+        within.entry(r.clone()).or_insert(0);
+    }
+    let codes: Vec<RegionCode> = within.keys().cloned().collect();
+    let names: std::collections::HashMap<RegionCode, String> = match state.store.regions(&codes).await {
         Ok(rs) => rs.into_iter().map(|r| (r.code, r.name)).collect(),
         Err(e) => return failed(e.into()),
     };
     let regions: Vec<Value> = within
         .iter()
-        .map(|c| {
-            let depth = board.parts.units.iter().find_map(|u| u.path.iter().position(|r| r == c)).unwrap_or(0);
+        .map(|(c, below)| {
             let name = names.get(c).cloned().unwrap_or_else(|| c.to_string());
-            json!({ "code": c.to_string(), "name": format!("{}{name}", "\u{3000}".repeat(depth.saturating_sub(1))),
+            json!({ "code": c.to_string(), "name": format!("{}{name}", "\u{3000}".repeat(*below)),
                     "selected": region.as_ref() == Some(c) })
         })
         .collect();

@@ -217,6 +217,16 @@ async fn each_role_finds_what_awaits_it_and_the_board_narrows_as_asked() {
     assert_eq!(board.matches("<tr class=").count(), 100);
     let (_, board, _) = page(&t, &xixiu, "/ui/p/xixiu-2019-comprehensive-reform?page=2&status=red").await;
     assert!(board.contains("第2/") && board.contains("rel=\"prev\""), "{board}");
+    // The picker lists two levels below the viewer; a township is reached from its county.
+    t.add_user("gz-admin", Role::ProvinceAdmin, "520000").await;
+    let gz = sign_in(&t, "gz-admin").await;
+    let (_, board, _) = page(&t, &gz, "/ui/p/xixiu-2019-comprehensive-reform").await;
+    assert!(board.contains("<option value=\"520400\"") && board.contains("<option value=\"520402\""), "{board}");
+    assert!(!board.contains("<option value=\"520402109\""), "{board}");
+    let (_, board, _) = page(&t, &gz, "/ui/p/xixiu-2019-comprehensive-reform?region=520402109").await;
+    assert!(board.contains("<option value=\"520402109\" selected>") && board.contains("共"), "{board}");
+    let (_, board, _) = page(&t, &xixiu, "/ui/p/xixiu-2019-comprehensive-reform").await;
+    assert!(board.contains("<option value=\"520402109\""), "the county's reviewer picks its townships: {board}");
     for bad in ["?status=purple", "?as_of=2022-13-01", "?region=35", "?deliverable=%20a%2F"] {
         let (s, body, _) = page(&t, &fj, &format!("/ui/p/demo-today{bad}")).await;
         assert_eq!(s, 400, "{bad}: {body}");
