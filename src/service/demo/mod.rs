@@ -106,16 +106,29 @@ async fn file(
     Ok(f.key)
 }
 
+/// Decides a filing's pending step as `by` at the instant `when` (RFC 3339).
 async fn review(
     store: &Store,
-    reviewer: &Principal,
+    by: &Principal,
     key: &str,
     decision: Decision,
     exemplary: Option<&str>,
     when: &str,
 ) -> Result<(), ServiceError> {
-    let f = filings::get(store, reviewer, key).await?;
-    filings::review(store, reviewer, key, f.revision, decision, exemplary, at(when)).await?;
+    decide(store, by, key, decision, exemplary, at(when)).await
+}
+
+/// Decides a filing's pending step as `by` at `when`, on its current revision.
+async fn decide(
+    store: &Store,
+    by: &Principal,
+    key: &str,
+    decision: Decision,
+    exemplary: Option<&str>,
+    when: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let f = filings::get(store, by, key).await?;
+    filings::review(store, by, key, f.revision, decision, exemplary, when).await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 
-use super::{lead, who};
+use super::{decide, lead, who};
 use crate::domain::Key;
 use crate::domain::access::Principal;
 use crate::domain::bulletin::chinese_date;
@@ -32,8 +32,44 @@ pub fn document(today: NaiveDate) -> String {
         .enumerate()
         .map(|(i, code)| format!("- region: '{code}'\n  directions: [{}]\n  demonstration: false\n", i % 3 + 1))
         .collect();
-    let route =
-        "  route:\n  - level: city\n    action: review\n  - level: province\n    action: file\n  audience: all\n";
+    // Every deliverable: a fixed day, 审定 by the city, then 备案 at the province.
+    let deliverable = |key: &str, title: &str, stage: &str, due: &str, description: String| {
+        format!(
+            "- key: {key}\n  title: {title}\n  description: {description}\n  stage: {stage}\n  deadline:\n    kind: fixed\n    due: {due}前\n  route:\n  - level: city\n    action: review\n  - level: province\n    action: file\n  audience: all\n"
+        )
+    };
+    let (plan_due, progress_due, mid_due) = (day(-25), day(3), day(40));
+    let deliverables = [
+        deliverable(
+            "plan",
+            "试点实施方案",
+            "deploy",
+            &plan_due,
+            format!("试点实施方案经设区市民政部门审定后，于{plan_due}前报省民政厅备案。"),
+        ),
+        deliverable(
+            "progress",
+            "试点阶段性工作情况",
+            "implement",
+            &progress_due,
+            format!("各试点单位于{progress_due}前报送试点阶段性工作情况。"),
+        ),
+        deliverable(
+            "mid-term",
+            "中期评估报告",
+            "implement",
+            &mid_due,
+            format!("各试点单位于{mid_due}前报送中期评估报告。"),
+        ),
+        deliverable(
+            "self-evaluation",
+            "试点自评报告",
+            "summary",
+            &end_text,
+            format!("形成自评报告，总结典型经验，于{end_text}前报送省民政厅。"),
+        ),
+    ]
+    .concat();
     format!(
         r#"format: pilotgov/programme@1
 programme:
@@ -90,41 +126,10 @@ directions:
   group: 试点方向
   responsible: []
 deliverables:
-- key: plan
-  title: 试点实施方案
-  description: 试点实施方案经设区市民政部门审定后，于{plan_due}前报省民政厅备案。
-  stage: deploy
-  deadline:
-    kind: fixed
-    due: {plan_due}前
-{route}- key: progress
-  title: 试点阶段性工作情况
-  description: 各试点单位于{progress_due}前报送试点阶段性工作情况。
-  stage: implement
-  deadline:
-    kind: fixed
-    due: {progress_due}前
-{route}- key: mid-term
-  title: 中期评估报告
-  description: 各试点单位于{mid_due}前报送中期评估报告。
-  stage: implement
-  deadline:
-    kind: fixed
-    due: {mid_due}前
-{route}- key: self-evaluation
-  title: 试点自评报告
-  description: 形成自评报告，总结典型经验，于{end_text}前报送省民政厅。
-  stage: summary
-  deadline:
-    kind: fixed
-    due: {end_text}前
-{route}units:
+{deliverables}units:
 {units}"#,
         issued = day(-60),
-        plan_due = day(-25),
         implement = day(-24),
-        progress_due = day(3),
-        mid_due = day(40),
         summary = day(41),
     )
 }
@@ -159,19 +164,6 @@ async fn file(
         filings::submit(store, lead, &f.key, f.revision, at).await?;
     }
     Ok(f.key)
-}
-
-async fn decide(
-    store: &Store,
-    by: &Principal,
-    key: &str,
-    d: Decision,
-    quote: Option<&str>,
-    at: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    let f = filings::get(store, by, key).await?;
-    filings::review(store, by, key, f.revision, d, quote, at).await?;
-    Ok(())
 }
 
 /// Imports the programme and plays its filings, unless it is there already; returns whether it played.
