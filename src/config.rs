@@ -58,6 +58,9 @@ pub struct Config {
     pub login_workers: usize,
     /// Set by `serve --demo`: the login page names the demo accounts and their password.
     pub demo: bool,
+    /// Load the national region table (every township of the country) at start-up: once, then
+    /// skipped while it is unchanged. Off only for tests that do not need it.
+    pub national_regions: bool,
 }
 
 impl Default for Config {
@@ -84,6 +87,7 @@ impl Default for Config {
             login_failures_per_source: 30,
             login_workers: 0,
             demo: false,
+            national_regions: true,
         }
     }
 }

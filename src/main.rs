@@ -317,7 +317,19 @@ async fn run_job(
 
 /// `user add|list|disable|enable`.
 async fn user(config: Config, clock: Arc<dyn Clock>, command: UserCommand) -> anyhow::Result<()> {
-    let app = App::build(config, clock.clone()).await?;
+    let url = config.database_url.clone();
+    let app = match App::build(config, clock.clone()).await {
+        Ok(app) => app,
+        // The embedded store admits one process: a running server holds it.
+        Err(e) if url.starts_with("surrealkv") && format!("{e:#}").to_lowercase().contains("lock") => {
+            anyhow::bail!(
+                "the database at {url} is in use by a running server (the embedded store admits one process).\n\
+                 While it runs, manage accounts through it: the browser at /ui/accounts, or the API \
+                 (POST /api/v1/accounts, POST /api/v1/account-imports; see /docs). Or stop the server first."
+            )
+        }
+        Err(e) => return Err(e),
+    };
     let store = &app.state.store;
     let actor = Actor::system("cli", clock.now());
     match command {

@@ -24,10 +24,21 @@ pub struct Authed {
     token: String,
 }
 
+/// `/auth/...` (as the API sees its own paths, or in full): what an account that must change its
+/// password may still reach.
+fn own_account_path(req: &Request) -> bool {
+    let under = |p: &str| p.starts_with("/auth/") || p.starts_with("/api/v1/auth/");
+    under(req.uri().path()) || under(req.original_uri().path())
+}
+
 async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Authed> {
     let unknown = || poem::Error::from(poem_openapi::error::AuthorizationError);
     let state = req.data::<State>().ok_or_else(unknown)?;
     match accounts::authenticate(&state.store, &bearer.token, state.clock.now()).await {
+        // A password someone else set opens only the way to change it (and who am I, sign out).
+        Ok(Some(principal)) if principal.must_change_password && !own_account_path(req) => {
+            Err(poem::Error::from_response(ApiError::password_change_required().into_response()))
+        }
         Ok(Some(principal)) => Ok(Authed { principal, token: bearer.token }),
         Ok(None) => Err(unknown()),
         // The database failed, not the token: a 503 to retry, never a 401 (which tells a client
@@ -83,6 +94,10 @@ pub struct Me {
     /// Home region code.
     pub region: String,
     pub region_level: Level,
+    pub display_name: String,
+    /// Signed in with a password someone else set: change it (`POST /auth/password`) first;
+    /// every other operation answers 403 `password_change_required` until then.
+    pub must_change_password: bool,
 }
 
 impl From<&Principal> for Me {
@@ -92,6 +107,8 @@ impl From<&Principal> for Me {
             role: p.role.as_str().to_owned(),
             region: p.region.to_string(),
             region_level: p.region_level.into(),
+            display_name: p.display_name.clone(),
+            must_change_password: p.must_change_password,
         }
     }
 }
@@ -103,6 +120,21 @@ pub struct Session {
     pub token: String,
     pub expires_at: DateTime<FixedOffset>,
     pub user: Me,
+}
+
+/// One's own new password, with the current one.
+#[derive(Debug, Clone, Object)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 8 characters, not the current one.
+    pub new_password: String,
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordChanged {
+    /// Changed; the account's other sessions have ended, this one goes on.
+    #[oai(status = 204)]
+    Done,
 }
 
 #[derive(ApiResponse)]
@@ -136,6 +168,23 @@ impl AuthApi {
     async fn logout(&self, auth: Auth) -> Result<LoggedOut, ApiError> {
         accounts::logout(&self.state.store, &auth.0.token, &auth.0.principal, self.state.clock.now()).await?;
         Ok(LoggedOut::Done)
+    }
+
+    /// Change one's own password (with the current one). The account's other sessions end.
+    #[oai(path = "/password", method = "post", operation_id = "changePassword")]
+    async fn password(&self, auth: Auth, body: Json<PasswordChange>) -> Result<PasswordChanged, ApiError> {
+        let (b, state) = (body.0, &self.state);
+        crate::service::account_admin::change_own_password(
+            &state.store,
+            &state.throttle,
+            &auth.0.principal,
+            &b.current_password,
+            &b.new_password,
+            &accounts::token_hash(&auth.0.token),
+            state.clock.now(),
+        )
+        .await?;
+        Ok(PasswordChanged::Done)
     }
 
     /// The account this token acts as.

@@ -165,3 +165,12 @@ pub enum Created<T: poem_openapi::types::ToJSON> {
     #[oai(status = 201)]
     Created(poem_openapi::payload::Json<T>),
 }
+
+/// A spreadsheet's format: an export's (XLSX by default), or an upload's (told from its content
+/// when absent: an XLSX file is a zip archive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SheetFormat {
+    Xlsx,
+    Csv,
+}

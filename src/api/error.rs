@@ -12,7 +12,7 @@ use crate::store::StoreError;
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ErrorBody {
-    /// Stable code: `validation_failed`, `rule.<name>`, `not_found`, `conflict`, `bad_request`,
+    /// Stable code: `validation_failed`, `password_change_required`, `rule.<name>`, `not_found`, `conflict`, `bad_request`,
     /// `payload_too_large`, `idempotency_key_reused`, `too_many_requests`, `busy`, `database_unavailable`, `internal`.
     pub code: String,
     /// What went wrong, in words.
@@ -72,6 +72,15 @@ impl ApiError {
 
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::Forbidden(body("forbidden", message, None))
+    }
+
+    /// The account signed in with a password someone else set and must change it first.
+    pub fn password_change_required() -> Self {
+        Self::Forbidden(body(
+            "password_change_required",
+            "change the password you were given (POST /api/v1/auth/password) before doing anything else",
+            None,
+        ))
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {

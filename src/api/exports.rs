@@ -1,9 +1,10 @@
 //! Spreadsheets and calendars: the ranking, the compliance matrix and a reward split as XLSX or
 //! CSV (the same rows), and a unit's deadlines as an iCalendar feed at a secret URL.
 
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::auth::Auth;
+use super::common::SheetFormat;
 use super::download::{CSV, Download, FileDownload, XLSX};
 use super::error::ApiError;
 use super::params::{KeyParam, MonthParam, RegionParam};
@@ -11,13 +12,6 @@ use super::{ApiTags, State};
 use crate::domain::feed::Feed;
 use crate::render::table::Table;
 use crate::service::exports as service;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum SheetFormat {
-    Xlsx,
-    Csv,
-}
 
 fn sheet(t: &Table, format: Option<SheetFormat>, name: &str) -> Result<Download, ApiError> {
     Ok(Download::File(match format.unwrap_or(SheetFormat::Xlsx) {

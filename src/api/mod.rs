@@ -2,6 +2,7 @@
 //! resource with its DTOs, the shared error shape, and the assembly of the OpenAPI service.
 //! Handlers parse DTOs into domain values, call the domain or a service, and map back.
 
+mod accounts;
 mod audit;
 mod auth;
 mod bulletins;
@@ -97,8 +98,10 @@ enum ApiTags {
     Deadlines,
     /// The administrative division tree (GB/T 2260).
     Regions,
-    /// Logging in and out.
+    /// Logging in and out; one's own password.
     Auth,
+    /// Accounts managed while the server runs, one by one or imported from a sheet.
+    Accounts,
     /// Filings, their review and attachments, the compliance matrix and the audit trail.
     Filings,
     /// Scores, rankings, appeals, evaluations and rewards (以奖代补).
@@ -113,6 +116,7 @@ enum ApiTags {
 
 pub type Apis = (
     auth::AuthApi,
+    accounts::AccountsApi,
     filings::FilingsApi,
     compliance::ComplianceApi,
     audit::AuditApi,
@@ -140,6 +144,7 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             auth::AuthApi { state: state.clone(), token_ttl: limits.token_ttl },
+            accounts::AccountsApi { state: state.clone() },
             filings::FilingsApi { state: state.clone(), attachment_limit: limits.attachment_limit },
             compliance::ComplianceApi { state: state.clone() },
             audit::AuditApi { state: state.clone() },

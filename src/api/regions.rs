@@ -1,5 +1,6 @@
-//! `/regions`: the administrative division tree (GB/T 2260), read-only over HTTP and readable by
-//! every account (it is reference data); it is loaded from `fixtures/regions.yaml`.
+//! `/regions`: the administrative division tree (GB/T 2260) — the national table down to the
+//! townships, loaded at start-up — readable by every account (it is reference data): children,
+//! search by name, and renames by a province admin.
 
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
@@ -31,6 +32,27 @@ impl From<&Region> for RegionView {
     }
 }
 
+/// A region found by name, with the names above it to tell namesakes apart.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct RegionHit {
+    #[oai(flatten)]
+    pub region: RegionView,
+    /// From the province down to the region: 贵州省 安顺市 西秀区 旧州镇.
+    pub full_name: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RegionSearch {
+    pub items: Vec<RegionHit>,
+}
+
+/// A region's new name (更名).
+#[derive(Debug, Clone, Object)]
+pub struct RegionRename {
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RegionPage {
@@ -60,6 +82,47 @@ impl RegionsApi {
         let parent: Option<RegionCode> = parent.0.map(|p| p.0);
         let (list, total) = self.state.store.child_regions(parent.as_ref(), offset, limit).await?;
         Ok(Json(RegionPage { items: list.iter().map(Into::into).collect(), total, offset, limit }))
+    }
+
+    /// Regions whose name contains `q` (1–32 characters), by code, at most `limit` (default 50);
+    /// inside `under` when given. Each hit carries its full name to tell namesakes apart.
+    #[oai(path = "/search", method = "get", operation_id = "searchRegions")]
+    async fn search(
+        &self,
+        _auth: Auth,
+        q: Query<String>,
+        under: Query<Option<RegionParam>>,
+        limit: Query<Option<u64>>,
+    ) -> Result<Json<RegionSearch>, ApiError> {
+        let (_, limit) = page(None, limit.0)?;
+        let under: Option<RegionCode> = under.0.map(|u| u.0);
+        let found = crate::service::regions::search(&self.state.store, &q.0, under.as_ref(), limit).await?;
+        Ok(Json(RegionSearch {
+            items: found
+                .iter()
+                .map(|f| RegionHit { region: (&f.region).into(), full_name: f.path_names.join(" ") })
+                .collect(),
+        }))
+    }
+
+    /// Rename a region (更名), by the province admin whose province contains it; audited. Units
+    /// standing for the region take the new name; their code, and so their filings, stay.
+    #[oai(path = "/:code", method = "put", operation_id = "renameRegion")]
+    async fn rename(
+        &self,
+        auth: Auth,
+        code: Path<RegionParam>,
+        body: Json<RegionRename>,
+    ) -> Result<Json<RegionView>, ApiError> {
+        let r = crate::service::regions::rename(
+            &self.state.store,
+            auth.principal(),
+            &code.0.0,
+            &body.0.name,
+            self.state.now(),
+        )
+        .await?;
+        Ok(Json((&r).into()))
     }
 
     /// One region.

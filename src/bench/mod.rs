@@ -58,7 +58,8 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Optio
     let url = url.unwrap_or_else(|| format!("surrealkv://{}/bench.db", dir.path().display()));
     let now = Utc.with_ymd_and_hms(2026, 6, 15, 1, 0, 0).single().expect("valid");
     let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(now));
-    let config = Config { database_url: url.clone(), ..Config::default() };
+    // The benchmark brings its own country-sized region tree.
+    let config = Config { database_url: url.clone(), national_regions: false, ..Config::default() };
     let t0 = Instant::now();
     let app = App::build(config, clock.clone()).await?;
     let store = &app.state.store;

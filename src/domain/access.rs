@@ -9,6 +9,10 @@
 //! | `evaluator` | everything inside its region | enters deductions, bonuses and evaluations there |
 //! | `leader` | everything inside its region | nothing |
 //!
+//! Accounts inside a region are managed by its province admin (any role), and unit leads also
+//! by the city reviewer whose region contains them; nobody reaches an account outside its own
+//! region, so nobody can grant a role above its own or a region outside its own.
+//!
 //! Reminder channels (robots, webhooks, e-mail) of a region are seen by the accounts at or above
 //! it, and created or replaced only by its province admin or city reviewer (or one above).
 //!
@@ -43,6 +47,29 @@ impl Role {
         }
     }
 
+    /// The role as departments call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ProvinceAdmin => "省级管理员",
+            Self::CityReviewer => "市级审核员",
+            Self::UnitLead => "试点单位负责人",
+            Self::Evaluator => "评估人员",
+            Self::Leader => "领导",
+        }
+    }
+
+    /// A role as a sheet may give it: its name (`unit_lead`) or its label (试点单位负责人, also
+    /// 单位负责人).
+    pub fn parse_label(s: &str) -> Result<Self, DomainError> {
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|r| r.label() == s || r.as_str() == s || (s == "单位负责人" && *r == Self::UnitLead))
+            .ok_or_else(|| {
+                DomainError::invalid("role", format!("`{s}`: 省级管理员, 市级审核员, 试点单位负责人, 评估人员 or 领导"))
+            })
+    }
+
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
             DomainError::invalid(
@@ -64,6 +91,8 @@ pub struct Principal {
     pub region_level: RegionLevel,
     /// The home region and its ancestors, root first.
     pub region_path: Vec<RegionCode>,
+    /// Signed in with a password someone else set: only changing it is allowed.
+    pub must_change_password: bool,
 }
 
 /// Whom a programme concerns: its scope region's path and the regions of its units. Departments
@@ -97,6 +126,11 @@ pub enum Access<'a> {
     ManageFeed { unit_path: &'a [RegionCode] },
     /// Read the audit trail.
     ReadAudit,
+    /// See, create or change an account with this role and home region path (disable, reset
+    /// its password, edit its name and phone).
+    ManageAccount { role: Role, region_path: &'a [RegionCode] },
+    /// Rename a region of the reference table (更名) inside one's province.
+    ManageRegion { region_path: &'a [RegionCode] },
     /// See a reminder channel (robot, webhook, e-mail) for the region with this path.
     ReadChannel { region_path: &'a [RegionCode] },
     /// Create a channel for the region with this path, or replace its URL (and secret).
@@ -138,6 +172,7 @@ impl Principal {
             region: nation.clone(),
             region_level: RegionLevel::Nation,
             region_path: vec![nation],
+            must_change_password: false,
         }
     }
 
@@ -274,6 +309,26 @@ impl Principal {
                     forbid("only a province admin or city reviewer whose region contains it sets up a channel")
                 }
             }
+            Access::ManageAccount { role, region_path } => {
+                if !self.covers(region_path) {
+                    Err(Denied::Hidden)
+                } else if self.role == Role::ProvinceAdmin
+                    || (self.role == Role::CityReviewer && role == Role::UnitLead)
+                {
+                    Ok(())
+                } else if self.role == Role::CityReviewer {
+                    forbid("a city reviewer manages only the unit leads inside its region")
+                } else {
+                    forbid("accounts are managed by a province admin (and unit leads by their city reviewer)")
+                }
+            }
+            Access::ManageRegion { region_path } => {
+                if self.role == Role::ProvinceAdmin && self.covers(region_path) {
+                    Ok(())
+                } else {
+                    forbid("only the province admin whose province contains it changes a region")
+                }
+            }
             Access::ReadAudit => {
                 if self.role == Role::ProvinceAdmin {
                     Ok(())
@@ -304,6 +359,28 @@ mod tests {
         assert!(matches!(lead.check(Access::WriteBulletin { region_path: &fuzhou }), Err(Denied::Forbidden(_))));
     }
 
+    #[test]
+    fn accounts_are_managed_down_the_tree_and_never_above_ones_role() {
+        let anshun_lead = path(&["000000", "520000", "520400", "520402", "520402109"]);
+        let xixiu = who(Role::CityReviewer, &["000000", "520000", "520400", "520402"]);
+        let guizhou = who(Role::ProvinceAdmin, &["000000", "520000"]);
+        let fujian = who(Role::ProvinceAdmin, &["000000", "350000"]);
+        let lead = Access::ManageAccount { role: Role::UnitLead, region_path: &anshun_lead };
+        let admin = Access::ManageAccount { role: Role::ProvinceAdmin, region_path: &anshun_lead };
+        assert_eq!(xixiu.check(lead), Ok(()));
+        assert!(matches!(xixiu.check(admin), Err(Denied::Forbidden(_))), "a reviewer cannot make an admin");
+        assert_eq!(guizhou.check(admin), Ok(()));
+        assert_eq!(fujian.check(lead), Err(Denied::Hidden), "another province's accounts are not there");
+        let evaluator = who(Role::Evaluator, &["000000", "520000"]);
+        assert!(matches!(evaluator.check(lead), Err(Denied::Forbidden(_))));
+        let above = path(&["000000", "520000"]);
+        assert_eq!(
+            xixiu.check(Access::ManageAccount { role: Role::UnitLead, region_path: &above }),
+            Err(Denied::Hidden),
+            "nor a region above its own"
+        );
+    }
+
     fn path(codes: &[&str]) -> Vec<RegionCode> {
         codes.iter().map(|c| RegionCode::parse(c).unwrap()).collect()
     }
@@ -318,6 +395,7 @@ mod tests {
             region_level: region.level(),
             region,
             region_path,
+            must_change_password: false,
         }
     }
 

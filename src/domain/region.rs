@@ -87,10 +87,12 @@ impl RegionCode {
         if !(11..=82).contains(&province) {
             return Err(DomainError::invalid("region", format!("`{s}` does not start with a province code (11–82)")));
         }
-        if s.len() == 9 && &s[4..6] == "00" {
+        // A township's code extends its county's, or its city's when the city has no counties
+        // (东莞市 441900, 中山市 442000, 儋州市 460400); never a province's.
+        if s.len() == 9 && &s[2..6] == "0000" {
             return Err(DomainError::invalid(
                 "region",
-                format!("`{s}`: a township code extends a county code, not a city or province"),
+                format!("`{s}`: a township code extends a county or city code, not a province's"),
             ));
         }
         Ok(Self(s.to_owned()))
@@ -282,7 +284,9 @@ mod tests {
         assert_eq!(code("520402109").level(), RegionLevel::Township);
         assert_eq!(code("520402109").implied_parent(), Some(code("520402")));
         assert_eq!(code("350103").implied_parent(), Some(code("350100")));
-        for bad in ["35010", "3501000", "abcdef", "990000", "350100001", ""] {
+        // 东莞市's townships hang under the city itself.
+        assert_eq!(code("441900003").implied_parent(), Some(code("441900")));
+        for bad in ["35010", "3501000", "abcdef", "990000", "350000001", ""] {
             assert!(RegionCode::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -448,6 +448,8 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             created_at: DateTime::UNIX_EPOCH,
+            phone: None,
+            must_change_password: false,
         };
         let accounts = [
             account("taijiang", Role::UnitLead, "350103"),

@@ -61,12 +61,7 @@ pub struct NewUser<'a> {
 }
 
 pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Result<(), StoreError> {
-    let username = new.username.trim();
-    let valid =
-        (2..=64).contains(&username.len()) && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if !valid {
-        return Err(DomainError::invalid("username", "2–64 of a-z, A-Z, 0-9, `.`, `_`, `-`").into());
-    }
+    let username = crate::domain::account::username(new.username)?;
     let tree = store.tree_for(new.region, &[]).await?;
     let region = tree
         .get(new.region)
@@ -80,7 +75,7 @@ pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Resu
     path.reverse();
     path.push(new.region.clone());
     let account = Account {
-        username: username.to_owned(),
+        username,
         display_name: crate::domain::programme::text("display_name", new.display_name, 64)?,
         role: new.role,
         region: new.region.clone(),
@@ -89,6 +84,9 @@ pub async fn create_user(store: &Store, new: NewUser<'_>, actor: &Actor) -> Resu
         password_hash,
         disabled: false,
         created_at: actor.at,
+        phone: None,
+        // Whoever runs this (the command line, the demo) chose the password for the account.
+        must_change_password: false,
     };
     store.create_user(&account, actor).await
 }
@@ -259,6 +257,11 @@ impl LoginThrottle {
         let key = Self::key(username);
         self.names.lock().expect("throttle lock").remove(&key);
         store.clear_login(&Self::stored(&key)).await
+    }
+
+    /// Checks a password against its hash, within the same bound as logins.
+    pub async fn check_password(&self, given: String, hash: String) -> Result<bool, ServiceError> {
+        self.hashing(move || verify_password(&given, &hash)).await
     }
 
     /// Runs a password check on the blocking pool, within the bound on checks at once.

@@ -1,6 +1,7 @@
 //! Use-cases shared by the HTTP API and the command line: each loads what it needs from the
 //! store, lets the domain decide, and hands back plain values. Neither layer repeats them.
 
+pub mod account_admin;
 pub mod accounts;
 pub mod backup;
 pub mod board;
@@ -11,4 +12,6 @@ pub mod error;
 pub mod exports;
 pub mod filings;
 pub mod import;
+pub mod regions;
 pub mod scoring;
+pub mod sheet;

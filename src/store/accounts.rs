@@ -26,6 +26,10 @@ struct UserRow {
     password_hash: String,
     disabled: bool,
     created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    #[serde(default)]
+    must_change_password: bool,
 }
 
 impl UserRow {
@@ -40,6 +44,8 @@ impl UserRow {
             password_hash: a.password_hash.clone(),
             disabled: a.disabled,
             created_at: a.created_at.to_rfc3339(),
+            phone: a.phone.clone(),
+            must_change_password: a.must_change_password,
         }
     }
 
@@ -55,6 +61,8 @@ impl UserRow {
             display_name: self.display_name,
             password_hash: self.password_hash,
             disabled: self.disabled,
+            phone: self.phone,
+            must_change_password: self.must_change_password,
         })
     }
 
@@ -107,20 +115,60 @@ super::rows::domain_rows! {
 
 impl Store {
     pub async fn create_user(&self, account: &Account, actor: &Actor) -> Result<(), StoreError> {
-        let user = &UserRow::from_domain(account);
+        self.create_users(std::slice::from_ref(account), "user.create", actor).await
+    }
+
+    /// Creates accounts all together or none (a bulk import): one transaction, one audit entry
+    /// each. A name already taken fails the whole transaction on the unique index.
+    pub async fn create_users(&self, accounts: &[Account], action: &str, actor: &Actor) -> Result<(), StoreError> {
+        let mut sql = String::from("BEGIN TRANSACTION;\n");
+        let mut vars = serde_json::Map::new();
+        for (i, account) in accounts.iter().enumerate() {
+            let user = UserRow::from_domain(account);
+            sql.push_str(&format!(
+                "LET $before = NONE; CREATE account CONTENT $row{i}; LET $after = $after{i}; LET $audit = $audit{i};\n{AUDIT}\n"
+            ));
+            let audit = head(actor, action, &format!("user:{}", user.username), None, Some(user.region_path.clone()));
+            vars.insert(format!("after{i}"), user.public());
+            vars.insert(format!("audit{i}"), audit);
+            vars.insert(format!("row{i}"), encode(&user));
+        }
+        sql.push_str("COMMIT TRANSACTION;");
+        self.query(&sql, serde_json::Value::Object(vars)).await.map(|_| ())
+    }
+
+    /// Replaces an account's row with `after` (its name, phone, password, state): audited with
+    /// the row before and after (never the hash). `revoke` also ends the account's sessions —
+    /// all of them, or all but the one with `keep` (the session changing its own password).
+    pub async fn update_user(
+        &self,
+        after: &Account,
+        action: &str,
+        revoke: Option<Option<&str>>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let username = &after.username;
+        let before =
+            self.user_row(username).await?.ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))?;
+        let row = UserRow::from_domain(after);
         let sql = format!(
             "BEGIN TRANSACTION;
-             LET $before = NONE;
-             CREATE account CONTENT $row;
+             UPDATE account CONTENT $row WHERE username = $u;
+             IF $revoke {{ UPDATE session SET revoked = true WHERE username = $u AND token_hash != $keep }};
              {AUDIT}
              COMMIT TRANSACTION;"
         );
         let vars = json!({
-            "row": encode(user),
-            "after": user.public(),
-            "audit": head(actor, "user.create", &format!("user:{}", user.username), None, Some(user.region_path.clone())),
+            "u": username, "row": encode(&row), "revoke": revoke.is_some(),
+            "keep": revoke.flatten().unwrap_or_default(),
+            "before": before.public(), "after": row.public(),
+            "audit": head(actor, action, &format!("user:{username}"), None, Some(before.region_path.clone())),
         });
-        self.query(&sql, vars).await.map(|_| ())
+        let done = self.query(&sql, vars).await.map(|_| ());
+        // A remembered sign-in holds the account row too (its state, name, forced change), and
+        // sessions are not known by token here: forget every remembered sign-in.
+        self.recent.sign_in.forget_all();
+        done
     }
 
     pub async fn user(&self, username: &str) -> Result<Option<Account>, StoreError> {
@@ -135,28 +183,12 @@ impl Store {
         self.select_rows::<UserRow>("SELECT * FROM account ORDER BY username", json!({})).await
     }
 
-    /// Disables or re-enables an account; disabling also revokes its sessions.
+    /// Disables or re-enables an account (the command line); disabling also revokes its sessions.
     pub async fn set_user_disabled(&self, username: &str, disabled: bool, actor: &Actor) -> Result<(), StoreError> {
-        let before =
-            self.user_row(username).await?.ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))?;
-        let mut after = before.clone();
-        after.disabled = disabled;
-        let sql = format!(
-            "BEGIN TRANSACTION;
-             UPDATE account SET disabled = $d WHERE username = $u;
-             IF $d {{ UPDATE session SET revoked = true WHERE username = $u }};
-             {AUDIT}
-             COMMIT TRANSACTION;"
-        );
+        let mut a = self.user(username).await?.ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))?;
+        a.disabled = disabled;
         let action = if disabled { "user.disable" } else { "user.enable" };
-        let vars = json!({
-            "u": username, "d": disabled, "before": before.public(), "after": after.public(),
-            "audit": head(actor, action, &format!("user:{username}"), None, Some(before.region_path.clone())),
-        });
-        let done = self.query(&sql, vars).await.map(|_| ());
-        // The account's sessions are not known by token here: forget every remembered sign-in.
-        self.recent.sign_in.forget_all();
-        done
+        self.update_user(&a, action, disabled.then_some(None), actor).await
     }
 
     pub async fn create_session(&self, session: &Session, actor: &Actor) -> Result<(), StoreError> {

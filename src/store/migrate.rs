@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "reminder_rules", include_str!("migrations/0006_reminder_rules.surql")),
     (7, "bulletins_feeds", include_str!("migrations/0007_bulletins_feeds.surql")),
     (8, "hardening", include_str!("migrations/0008_hardening.surql")),
+    (9, "administration", include_str!("migrations/0009_administration.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

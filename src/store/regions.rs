@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::audit::{AUDIT, Actor, head};
 use super::rows::{RegionRow, decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::{Region, RegionCode, RegionTree};
@@ -19,6 +20,92 @@ impl Store {
         )
         .await?;
         Ok(regions.len())
+    }
+
+    /// Adds the regions whose codes are not in the table yet, in batches of one transaction
+    /// each; regions present (perhaps renamed by an administrator) are left as they are.
+    /// Returns how many were added.
+    pub async fn insert_missing_regions(&self, regions: &[Region]) -> Result<usize, StoreError> {
+        let have: std::collections::HashSet<String> = self
+            .query("SELECT VALUE code FROM region", json!({}))
+            .await?
+            .into_iter()
+            .next()
+            .map(rows)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        let missing: Vec<RegionRow> =
+            regions.iter().filter(|r| !have.contains(r.code.as_str())).map(RegionRow::from).collect();
+        for batch in missing.chunks(2000) {
+            self.query(
+                "BEGIN TRANSACTION;
+                 FOR $r IN $rows { CREATE type::record('region', $r.code) CONTENT $r; };
+                 COMMIT TRANSACTION;",
+                json!({ "rows": encode(&batch) }),
+            )
+            .await?;
+        }
+        Ok(missing.len())
+    }
+
+    /// The digest of a reference table loaded earlier (the national regions), if any.
+    pub async fn reference_digest(&self, name: &str) -> Result<Option<String>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct R {
+            digest: String,
+        }
+        let r: Option<R> = self
+            .select_one("SELECT digest FROM type::record('reference', $n)", json!({ "n": name }), "reference")
+            .await?;
+        Ok(r.map(|r| r.digest))
+    }
+
+    pub async fn set_reference_digest(&self, name: &str, digest: &str, count: usize) -> Result<(), StoreError> {
+        self.query(
+            "UPSERT type::record('reference', $n) CONTENT { digest: $d, count: $c }",
+            json!({ "n": name, "d": digest, "c": count }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Regions whose name contains `q`, inside `under` when given (by code prefix), by code.
+    pub async fn search_regions(
+        &self,
+        q: &str,
+        under: Option<&RegionCode>,
+        limit: u64,
+    ) -> Result<Vec<Region>, StoreError> {
+        let prefix = under.map(code_prefix).unwrap_or_default();
+        self.select_rows::<RegionRow>(
+            "SELECT * FROM region WHERE string::contains(name, $q) AND string::starts_with(code, $p)
+             ORDER BY code LIMIT $l",
+            json!({ "q": q, "p": prefix, "l": limit }),
+        )
+        .await
+    }
+
+    /// Renames a region (更名) and the units that stand for it, audited; codes do not change,
+    /// so filings stay with their units.
+    pub async fn rename_region(&self, region: &Region, name: &str, actor: &Actor) -> Result<Region, StoreError> {
+        let after = Region { name: name.to_owned(), ..region.clone() };
+        let path: Vec<String> = region.code.implied_path().iter().map(|c| c.to_string()).collect();
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             UPDATE type::record('region', $c) SET name = $n;
+             UPDATE unit SET name = $n WHERE region = $c;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "c": region.code.as_str(), "n": name,
+            "before": encode(&RegionRow::from(region)), "after": encode(&RegionRow::from(&after)),
+            "audit": head(actor, "region.rename", &format!("region:{}", region.code), None, Some(path)),
+        });
+        self.query(&sql, vars).await?;
+        Ok(after)
     }
 
     pub async fn region(&self, code: &RegionCode) -> Result<Option<Region>, StoreError> {

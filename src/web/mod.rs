@@ -229,7 +229,7 @@ fn login_page(state: &State, status: StatusCode, error: Option<&str>, username: 
     let demo: Vec<Value> = if state.site.demo {
         accounts::DEMO_USERS
             .iter()
-            .map(|(username, name, role, _)| json!({ "username": username, "name": name, "role": pages::role_label(*role) }))
+            .map(|(username, name, role, _)| json!({ "username": username, "name": name, "role": role.label() }))
             .collect()
     } else {
         Vec::new()

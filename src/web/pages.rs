@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{failed, html, message, signed_in};
 use crate::api::State;
-use crate::domain::access::{Access, Principal, Role};
+use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::{RankLine, chinese_date};
 use crate::domain::deadline::{YearMonth, local_day};
 use crate::domain::{Key, RegionCode, Status};
@@ -33,18 +33,8 @@ pub(super) async fn user(state: &State, p: &Principal, req: &Request) -> Value {
             0
         }
     };
-    json!({ "username": p.username, "name": p.display_name, "role": role_label(p.role), "region": p.region.to_string(),
+    json!({ "username": p.username, "name": p.display_name, "role": p.role.label(), "region": p.region.to_string(),
             "csrf": super::form_token(req), "reviews": p.is_reviewer(), "unread": unread })
-}
-
-pub(super) fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::ProvinceAdmin => "省级管理员",
-        Role::CityReviewer => "市级审核员",
-        Role::UnitLead => "试点单位负责人",
-        Role::Evaluator => "评估人员",
-        Role::Leader => "领导",
-    }
 }
 
 /// Days left as a row says it: 剩3天, 今日到期, 逾期2天 (— once met).

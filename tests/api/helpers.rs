@@ -42,6 +42,8 @@ pub fn suite_config() -> Config {
         token_ttl_minutes: 10 * 365 * 24 * 60,
         // The tests' webhook receivers listen on loopback, which production refuses.
         webhook_allow_hosts: vec!["127.0.0.1".into()],
+        // 44,700 regions per test would dominate the suite; the tests of the table turn it on.
+        national_regions: false,
         ..Config::default()
     }
 }
@@ -94,8 +96,13 @@ impl TestApp {
     }
 
     pub async fn open(url: &str) -> anyhow::Result<Self> {
-        Self::open_with(Config { database_url: url.into(), token_ttl_minutes: 10 * 365 * 24 * 60, ..Config::default() })
-            .await
+        Self::open_with(Config {
+            database_url: url.into(),
+            token_ttl_minutes: 10 * 365 * 24 * 60,
+            national_regions: false,
+            ..Config::default()
+        })
+        .await
     }
 
     pub async fn open_with(config: Config) -> anyhow::Result<Self> {

@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each test builds its own app on a private `mem://` store
 //! (or a temp-dir surrealkv store) with a fixed clock; nothing sleeps.
 
+mod accounts;
 mod authz;
 mod backup;
 mod bad_input;

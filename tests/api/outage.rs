@@ -57,6 +57,7 @@ async fn a_database_outage_is_503s_then_recovery_without_restart() {
         database_url: format!("ws://127.0.0.1:{port}"),
         token_ttl_minutes: 10 * 365 * 24 * 60,
         database_timeout_secs: 2,
+        national_regions: false,
         ..Config::default()
     };
     let t = TestApp::open_with(config.clone()).await.unwrap();
