@@ -7,6 +7,7 @@ Usage: python3 tests/browser_check.py BASE_URL SCREENSHOT_DIR   (run by .ci/run)
 """
 import json
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -100,9 +101,90 @@ def main(base, shots):
 
         phone_round(d, base, out)
         phone_pages(d, base, out)
+        admin_round(d, base, out)
     finally:
         d.quit()
     print(f"browser check: the pages and the filing round rendered as expected; screenshots in {out}")
+
+
+def login_as(d, base, user, password, lands):
+    d.delete_all_cookies()
+    d.get(f"{base}/ui/login")
+    d.find_element(By.NAME, "username").send_keys(user)
+    d.find_element(By.NAME, "password").send_keys(password)
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(d, 15).until(lambda drv: drv.current_url.rstrip("/").endswith(lands))
+
+
+def admin_round(d, base, out):
+    """Accounts while the server runs: the province admin imports three accounts from an XLSX
+    sheet (preview, then import), downloads the result with the one-time passwords (opened with
+    openpyxl), and one of the new accounts signs in and is made to change its password first."""
+    import tempfile
+    import time
+
+    import openpyxl
+
+    tag = f"bc{int(time.time()) % 1000000}"
+    people = [(f"{tag}-gulou", "鼓楼区民政局", "试点单位负责人", "350102"),
+              (f"{tag}-cangshan", "仓山区民政局", "试点单位负责人", "350104"),
+              (f"{tag}-eval", "省厅评估组（二）", "评估人员", "350000")]
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["用户名", "姓名", "角色", "行政区划代码", "手机"])
+    for p in people:
+        ws.append([*p, "13800000000"])
+    sheet = Path(tempfile.mkdtemp()) / "accounts.xlsx"
+    book.save(sheet)
+
+    d.set_window_size(1366, 900)
+    login(d, base, "fj-admin")
+    d.find_element(By.ID, "accounts-link").click()
+    wait_for(d, "/ui/accounts")
+    d.find_element(By.ID, "bulk-import").click()
+    wait_for(d, "/ui/accounts/import")
+    d.find_element(By.ID, "file").send_keys(str(sheet))
+    d.find_element(By.ID, "preview").click()
+    wait_for(d, "/ui/accounts/import/preview")
+    rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "#verdicts tbody tr")]
+    assert len(rows) == 3 and all("可导入" in r for r in rows), rows
+    assert "鼓楼区" in rows[0], rows[0]
+    d.save_screenshot(str(out / "13-accounts-preview.png"))
+    d.find_element(By.ID, "import").click()
+    WebDriverWait(d, 15).until(lambda drv: "导入完成" in text(drv))
+    shown = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_element(By.CSS_SELECTOR, "code.password").text
+             for r in d.find_elements(By.CSS_SELECTOR, "#issued tbody tr")}
+    assert set(shown) == {p[0] for p in people}, shown
+    d.save_screenshot(str(out / "14-accounts-imported.png"))
+    # The result sheet, posted back by the page's own form, holds the same passwords.
+    form = {e.get_attribute("name"): e.get_attribute("value")
+            for e in d.find_elements(By.CSS_SELECTOR, "form[action$='result.xlsx'] input[type=hidden]")}
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+    req = urllib.request.Request(f"{base}/ui/accounts/import/result.xlsx", method="POST",
+                                 data=urllib.parse.urlencode(form).encode(),
+                                 headers={"cookie": cookie, "content-type": "application/x-www-form-urlencoded"})
+    got = Path(tempfile.mkdtemp()) / "result.xlsx"
+    got.write_bytes(urllib.request.urlopen(req).read())
+    cells = list(openpyxl.load_workbook(got).active.iter_rows(values_only=True))
+    header = cells.index(("用户名", "姓名", "角色", "行政区划代码", "初始密码"))
+    assert {r[0]: r[4] for r in cells[header + 1:]} == shown, cells
+
+    # The new lead signs in on a phone with the password it was given: the password page first.
+    d.set_window_size(390, 844)
+    user = people[0][0]
+    login_as(d, base, user, shown[user], "/ui/password")
+    assert "初始密码" in text(d), text(d)[:300]
+    d.get(f"{base}/ui/p/{TODAY}")
+    wait_for(d, "/ui/password")
+    no_sideways(d)
+    d.save_screenshot(str(out / "15-phone-forced-password.png"))
+    d.find_element(By.ID, "current").send_keys(shown[user])
+    d.find_element(By.ID, "new").send_keys("gulou-own-2026")
+    d.find_element(By.ID, "repeat").send_keys("gulou-own-2026")
+    d.find_element(By.ID, "change").click()
+    WebDriverWait(d, 15).until(lambda drv: "/ui/password" not in drv.current_url)
+    login_as(d, base, user, "gulou-own-2026", "/ui")
+    d.set_window_size(1366, 900)
 
 
 def phone_pages(d, base, out):

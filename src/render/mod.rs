@@ -31,6 +31,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/filing.html", include_str!("../../templates/dashboard/filing.html")),
     ("dashboard/queue.html", include_str!("../../templates/dashboard/queue.html")),
     ("dashboard/inbox.html", include_str!("../../templates/dashboard/inbox.html")),
+    ("dashboard/accounts.html", include_str!("../../templates/dashboard/accounts.html")),
+    ("dashboard/issued.html", include_str!("../../templates/dashboard/issued.html")),
+    ("dashboard/account_import.html", include_str!("../../templates/dashboard/account_import.html")),
+    ("dashboard/account_preview.html", include_str!("../../templates/dashboard/account_preview.html")),
+    ("dashboard/password.html", include_str!("../../templates/dashboard/password.html")),
 ];
 
 /// Link schemes that run code or smuggle content when a reader's client follows them.

@@ -3,6 +3,7 @@
 //! cookie. Every page reads through the same services and permission checks as the API, so a
 //! user sees exactly their region's share.
 
+mod admin;
 mod home;
 mod pages;
 mod work;
@@ -48,6 +49,12 @@ pub fn routes() -> Route {
         .at("/filings/:id/submit", post(work::submit))
         .at("/filings/:id/review", post(work::review))
         .at("/attachments/:id", get(work::download))
+        .at("/accounts", get(admin::list).post(admin::create))
+        .at("/accounts/import", get(admin::import_form).post(admin::import))
+        .at("/accounts/import/preview", post(admin::import_preview))
+        .at("/accounts/import/result.xlsx", post(admin::result_xlsx))
+        .at("/accounts/:username/:action", post(admin::act))
+        .at("/password", get(admin::password_form).post(admin::change_password))
 }
 
 /// Any other `/ui/...` address: a page, not the API's JSON.
@@ -177,6 +184,11 @@ pub(crate) fn refusal(d: &DomainError) -> (StatusCode, String) {
     }
 }
 
+/// The page where one changes one's password (as the nested route sees it, or in full).
+fn password_page(req: &Request) -> bool {
+    ["/password", "/ui/password"].contains(&req.uri().path()) || req.original_uri().path() == "/ui/password"
+}
+
 /// The session token from the cookie.
 fn session_token(req: &Request) -> Option<String> {
     cookie(req, COOKIE)
@@ -186,6 +198,8 @@ fn session_token(req: &Request) -> Option<String> {
 pub async fn signed_in(req: &Request, state: &State) -> Result<Principal, Response> {
     let Some(token) = session_token(req) else { return Err(redirect("/ui/login")) };
     match accounts::authenticate(&state.store, &token, state.clock.now()).await {
+        // A password someone else set: the password page first, nothing else.
+        Ok(Some(p)) if p.must_change_password && !password_page(req) => Err(redirect("/ui/password")),
         Ok(Some(p)) => Ok(p),
         Ok(None) => Err(redirect("/ui/login")),
         Err(e) => {

@@ -72,7 +72,7 @@ async fn posted<T: Posted>(
 }
 
 /// A form that does not read (fields missing, not a form): nothing is changed.
-fn unreadable() -> Response {
+pub(super) fn unreadable() -> Response {
     message(StatusCode::BAD_REQUEST, "未能办理", "表单内容不完整，未作任何更改。请返回刷新页面后重新填写。")
 }
 

@@ -282,3 +282,89 @@ async fn the_national_table_loads_once_is_searched_by_name_and_renames_survive()
     let (_, audit) = t.get("/api/v1/audit?entity=region:520402109").await;
     assert_eq!(audit["items"][0]["action"], "region.rename", "{audit}");
 }
+
+/// The account pages read and change only what the API would let the same person: a lead gets
+/// no account page, a district reviewer sees its leads only, a forced change keeps every other
+/// page closed, and a post without the session's form token changes nothing.
+#[tokio::test]
+async fn the_account_pages_show_and_change_only_what_is_ones_own() {
+    let t = TestApp::with_fixture("xixiu-2019-comprehensive-reform.yaml").await;
+    t.add_user("xixiu-reviewer", Role::CityReviewer, "520402").await;
+    t.add_user("jiuzhou-lead", Role::UnitLead, "520402109").await;
+    t.add_user("fj-admin", Role::ProvinceAdmin, "350000").await;
+    let cookie = |user: &str| {
+        let t = &t;
+        let user = user.to_owned();
+        async move {
+            let resp = t.form_login(&user, crate::helpers::PASSWORD).await;
+            resp.0.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned()
+        }
+    };
+    let get = |cookie: String, uri: &'static str| {
+        let t = &t;
+        async move {
+            let resp = t.client.get(uri).header("cookie", cookie).send().await.0;
+            let status = resp.status().as_u16();
+            let location = resp.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+            (status, resp.into_body().into_string().await.unwrap(), location)
+        }
+    };
+    let (lead, xixiu, fj) = (cookie("jiuzhou-lead").await, cookie("xixiu-reviewer").await, cookie("fj-admin").await);
+    assert_eq!(get(lead.clone(), "/ui/accounts").await.0, 403);
+    let (s, body, _) = get(xixiu.clone(), "/ui/accounts").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("jiuzhou-lead") && !body.contains("fj-admin"), "{body}");
+    let offered = body.split("id=\"role\" name=\"role\"").nth(1).unwrap().split("</select>").next().unwrap();
+    assert!(offered.contains("unit_lead") && !offered.contains("city_reviewer"), "only the lead's role: {offered}");
+    let (_, body, _) = get(fj.clone(), "/ui/accounts").await;
+    assert!(!body.contains("jiuzhou-lead"), "Fujian does not see Guizhou's accounts");
+
+    // A post without the form token (another site's page) changes nothing.
+    let resp = t
+        .client
+        .post("/ui/accounts/jiuzhou-lead/disable")
+        .header("cookie", xixiu.clone())
+        .content_type("application/x-www-form-urlencoded")
+        .body("csrf=forged")
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::FORBIDDEN);
+    assert!(!t.app.state.store.user("jiuzhou-lead").await.unwrap().unwrap().disabled);
+    // Fujian's admin cannot reach Guizhou's lead through the page either.
+    let (_, page, _) = get(fj.clone(), "/ui/accounts").await;
+    let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let resp = t
+        .client
+        .post("/ui/accounts/jiuzhou-lead/disable")
+        .header("cookie", fj.clone())
+        .content_type("application/x-www-form-urlencoded")
+        .body(format!("csrf={token}"))
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::NOT_FOUND);
+    assert!(!t.app.state.store.user("jiuzhou-lead").await.unwrap().unwrap().disabled);
+
+    // A reset from the page: the lead's session ends; with the new password only the password
+    // page opens until it is changed.
+    let (_, page, _) = get(xixiu.clone(), "/ui/accounts").await;
+    let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let resp = t
+        .client
+        .post("/ui/accounts/jiuzhou-lead/reset")
+        .header("cookie", xixiu.clone())
+        .content_type("application/x-www-form-urlencoded")
+        .body(format!("csrf={token}"))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    let shown = resp.0.into_body().into_string().await.unwrap();
+    let password = shown.split("<code class=\"password\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert_eq!(get(lead, "/ui").await.2.as_deref(), Some("/ui/login"), "the old session ended");
+    let resp = t.form_login("jiuzhou-lead", &password).await;
+    let fresh = resp.0.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (s, _, to) = get(fresh.clone(), "/ui/p/xixiu-2019-comprehensive-reform").await;
+    assert_eq!((s, to.as_deref()), (303, Some("/ui/password")));
+    let (s, body, _) = get(fresh, "/ui/password").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("初始密码"), "{body}");
+}

@@ -1,0 +1,380 @@
+//! Administration in the browser: the accounts a department manages (list, create, disable,
+//! enable, reset), a bulk import from the sheet it keeps (upload → a preview with a verdict per
+//! row → import all or nothing → the one-time passwords, on the page and as XLSX), and one's own
+//! password (forced after a password someone else set). Everything goes through
+//! `service::account_admin`, so the pages decide nothing the API does not.
+
+use base64::Engine;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Form, Multipart, Path, Query};
+use poem::{Request, Response, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pages::{page, user};
+use super::{failed, form_refused, message, redirect, signed_in};
+use crate::api::State;
+use crate::domain::RegionCode;
+use crate::domain::access::{Principal, Role};
+use crate::domain::account::Account;
+use crate::service::account_admin::{self as service, AccountFilter, AccountInput, Issued, RowVerdict};
+use crate::service::{accounts, sheet};
+
+/// The roles `p` may hand out (the form offers no other).
+fn grantable(p: &Principal) -> Vec<Role> {
+    match p.role {
+        Role::ProvinceAdmin => Role::ALL.to_vec(),
+        Role::CityReviewer => vec![Role::UnitLead],
+        _ => Vec::new(),
+    }
+}
+
+fn account_json(a: &Account) -> Value {
+    json!({ "username": a.username, "name": a.display_name, "role": a.role.label(), "region": a.region.to_string(),
+            "phone": a.phone, "disabled": a.disabled, "must_change": a.must_change_password })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    role: Option<String>,
+    done: Option<String>,
+}
+
+/// The accounts this department manages, with the form for a new one.
+#[handler]
+pub async fn list(req: &Request, Data(state): Data<&State>, Query(q): Query<ListQuery>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if !p.is_reviewer() {
+        return message(StatusCode::FORBIDDEN, "无权访问", "账号由省级管理员和市级审核员管理。");
+    }
+    let role = q.role.as_deref().filter(|r| !r.is_empty()).and_then(|r| Role::parse(r).ok());
+    let filter = AccountFilter { q: q.q.clone(), role, ..Default::default() };
+    let list = match service::list(&state.store, &p, &filter).await {
+        Ok(l) => l,
+        Err(e) => return failed(e),
+    };
+    let notice = match q.done.as_deref() {
+        Some("disabled") => Some("账号已停用，其登录已全部失效。"),
+        Some("enabled") => Some("账号已启用。"),
+        _ => None,
+    };
+    let roles: Vec<Value> = grantable(&p).iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect();
+    let ctx = json!({
+        "user": user(state, &p, req).await, "accounts": list.iter().map(account_json).collect::<Vec<_>>(),
+        "roles": roles, "all_roles": Role::ALL.iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect::<Vec<_>>(),
+        "q": q.q.unwrap_or_default(), "role": q.role.unwrap_or_default(), "notice": notice, "home": p.region.to_string(),
+    });
+    page("dashboard/accounts.html", &ctx)
+}
+
+#[derive(Deserialize)]
+pub struct NewAccountForm {
+    username: String,
+    display_name: String,
+    role: String,
+    region: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The page showing a password someone else set, once.
+async fn issued_page(req: &Request, state: &State, p: &Principal, issued: &[Issued], title: &str) -> Response {
+    let rows: Vec<Value> = issued
+        .iter()
+        .map(|i| {
+            let mut a = account_json(&i.account);
+            a["password"] = json!(i.password);
+            a
+        })
+        .collect();
+    let ctx = json!({ "user": user(state, p, req).await, "issued": rows, "title": title,
+                      "rows_json": serde_json::to_string(&rows).unwrap_or_default() });
+    page("dashboard/issued.html", &ctx)
+}
+
+/// Creates one account and shows its one-time password.
+#[handler]
+pub async fn create(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<NewAccountForm>>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(Form(f)) = f else { return super::work::unreadable() };
+    if let Some(page) = form_refused(req, state, &f.csrf) {
+        return page;
+    }
+    let (Ok(role), Ok(region)) = (Role::parse(&f.role), RegionCode::parse(&f.region)) else {
+        return message(StatusCode::UNPROCESSABLE_ENTITY, "未能创建", "请选择角色，并填写6位或9位的行政区划代码。");
+    };
+    let input = AccountInput { username: f.username, display_name: f.display_name, role, region, phone: Some(f.phone) };
+    match service::create(&state.store, &p, &input, state.now()).await {
+        Ok(issued) => issued_page(req, state, &p, &[issued], "账号已创建").await,
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// 停用, 启用 or 重置密码 of one account.
+#[handler]
+pub async fn act(
+    req: &Request,
+    Data(state): Data<&State>,
+    Path((username, action)): Path<(String, String)>,
+    f: poem::Result<Form<TokenForm>>,
+) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(Form(f)) = f else { return super::work::unreadable() };
+    if let Some(page) = form_refused(req, state, &f.csrf) {
+        return page;
+    }
+    let (store, now) = (&state.store, state.now());
+    let done = match action.as_str() {
+        "disable" => service::set_disabled(store, &p, &username, true, now).await.map(|_| "disabled"),
+        "enable" => service::set_disabled(store, &p, &username, false, now).await.map(|_| "enabled"),
+        "reset" => {
+            return match service::reset_password(store, &p, &username, now).await {
+                Ok(issued) => issued_page(req, state, &p, &[issued], "密码已重置").await,
+                Err(e) => failed(e),
+            };
+        }
+        _ => return message(StatusCode::NOT_FOUND, "未找到", "没有这个页面。"),
+    };
+    match done {
+        Ok(done) => redirect(&format!("/ui/accounts?done={done}")),
+        Err(e) => failed(e),
+    }
+}
+
+/// The upload form of a bulk import.
+#[handler]
+pub async fn import_form(req: &Request, Data(state): Data<&State>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    page("dashboard/account_import.html", &json!({ "user": user(state, &p, req).await }))
+}
+
+fn verdict_json(v: &RowVerdict) -> Value {
+    json!({ "row": v.row, "username": v.username, "name": v.display_name, "role": v.role, "region": v.region,
+            "region_name": v.region_name, "phone": v.phone,
+            "problem": v.problem.as_ref().map(|(_, column, message)| json!({ "column": column, "message": message })) })
+}
+
+/// Reads the uploaded sheet and shows every row's verdict; when all are good, the form that
+/// imports the same bytes (carried in the page, so nothing is kept on the server meanwhile).
+#[handler]
+pub async fn import_preview(req: &Request, Data(state): Data<&State>, mut form: Multipart) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (mut csrf, mut file) = (String::new(), None);
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_owned();
+                file = field.bytes().await.ok().map(|b| (name, b));
+            }
+            _ => {}
+        }
+    }
+    if let Some(page) = form_refused(req, state, &csrf) {
+        return page;
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return message(StatusCode::UNPROCESSABLE_ENTITY, "未能读取", "请选择要导入的表格文件（XLSX 或 CSV）。");
+    };
+    let rows = match sheet::read(&name, &bytes, &service::COLUMNS[..4]) {
+        Ok(r) => r,
+        Err(e) => return sheet_refused(&e),
+    };
+    let verdicts = match service::preview_import(&state.store, &p, &rows, state.now()).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
+    };
+    let bad = verdicts.iter().filter(|v| v.problem.is_some()).count();
+    let ctx = json!({
+        "user": user(state, &p, req).await, "rows": verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
+        "bad": bad, "importable": bad == 0 && !verdicts.is_empty(), "filename": name,
+        "sheet": base64::engine::general_purpose::STANDARD.encode(&bytes),
+    });
+    page("dashboard/account_preview.html", &ctx)
+}
+
+/// A sheet that does not read: which column or what is missing.
+fn sheet_refused(e: &crate::domain::DomainError) -> Response {
+    let text = match e {
+        crate::domain::DomainError::Invalid { message, .. } if message.contains("no column") => {
+            "表格第一行缺少必填的列。请使用列名：用户名、姓名、角色、行政区划代码（手机可选）。".to_owned()
+        }
+        crate::domain::DomainError::Invalid { message, .. } if message.contains("UTF-8") => {
+            "CSV 文件须为 UTF-8 编码（在 Excel 或 WPS 中另存为“CSV UTF-8”），或直接上传 XLSX 文件。".to_owned()
+        }
+        _ => "无法读取这个文件，请上传 XLSX 或 CSV 格式的表格。".to_owned(),
+    };
+    super::explained(StatusCode::UNPROCESSABLE_ENTITY, "未能读取", &text, Some(&e.to_string()))
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    sheet: String,
+    #[serde(default)]
+    filename: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Imports the previewed sheet, all or nothing, and shows the one-time passwords.
+#[handler]
+pub async fn import(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<ImportForm>>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(Form(f)) = f else { return super::work::unreadable() };
+    if let Some(page) = form_refused(req, state, &f.csrf) {
+        return page;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(f.sheet.as_bytes()) else {
+        return super::work::unreadable();
+    };
+    let rows = match sheet::read(&f.filename, &bytes, &service::COLUMNS[..4]) {
+        Ok(r) => r,
+        Err(e) => return sheet_refused(&e),
+    };
+    match service::import(&state.store, &p, &rows, state.now()).await {
+        Ok(issued) => issued_page(req, state, &p, &issued, "导入完成").await,
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResultForm {
+    rows: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+struct IssuedLine {
+    username: String,
+    name: String,
+    role: String,
+    region: String,
+    password: String,
+}
+
+/// The import's result as XLSX: the rows the page shows (passwords included, as on the page),
+/// posted back by its form; nothing of it is kept on the server.
+#[handler]
+pub async fn result_xlsx(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<ResultForm>>) -> Response {
+    if let Err(r) = signed_in(req, state).await {
+        return r;
+    }
+    let Ok(Form(f)) = f else { return super::work::unreadable() };
+    if let Some(page) = form_refused(req, state, &f.csrf) {
+        return page;
+    }
+    let Ok(rows) = serde_json::from_str::<Vec<IssuedLine>>(&f.rows) else { return super::work::unreadable() };
+    use crate::render::table::{Column, Table, Value as Cell};
+    let columns = [("用户名", 20.0), ("姓名", 24.0), ("角色", 16.0), ("行政区划代码", 14.0), ("初始密码", 16.0)];
+    let table = Table {
+        sheet: "账号".into(),
+        title: "新建账号及初始密码（首次登录须修改）".into(),
+        columns: columns.iter().map(|(h, w)| Column::new(h, *w)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| [r.username, r.name, r.role, r.region, r.password].into_iter().map(Cell::Text).collect())
+            .collect(),
+    };
+    match table.to_xlsx() {
+        Ok(bytes) => poem::Response::builder()
+            .header(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .header(header::CONTENT_DISPOSITION, "attachment; filename=\"accounts.xlsx\"")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "accounts xlsx");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "表格生成失败，已记录。")
+        }
+    }
+}
+
+/// The form to change one's own password (the only page open while a change is forced).
+#[handler]
+pub async fn password_form(req: &Request, Data(state): Data<&State>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    page("dashboard/password.html", &json!({ "user": user(state, &p, req).await, "forced": p.must_change_password }))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    repeat: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[handler]
+pub async fn change_password(
+    req: &Request,
+    Data(state): Data<&State>,
+    f: poem::Result<Form<PasswordForm>>,
+) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(Form(f)) = f else { return super::work::unreadable() };
+    if let Some(page) = form_refused(req, state, &f.csrf) {
+        return page;
+    }
+    let again = |error: &str| {
+        let error = error.to_owned();
+        let p = p.clone();
+        async move {
+            let ctx = json!({ "user": user(state, &p, req).await, "forced": p.must_change_password, "error": error });
+            let mut r = page("dashboard/password.html", &ctx);
+            r.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+            r
+        }
+    };
+    if f.new != f.repeat {
+        return again("两次输入的新密码不一致。").await;
+    }
+    if f.new.chars().count() < 8 {
+        return again("新密码至少8位。").await;
+    }
+    let keep = super::session_token(req).map(|t| accounts::token_hash(&t)).unwrap_or_default();
+    match service::change_own_password(&state.store, &state.throttle, &p, &f.current, &f.new, &keep, state.now()).await
+    {
+        Ok(()) => redirect("/ui?done=password"),
+        Err(crate::service::error::ServiceError::Store(crate::store::StoreError::Refused(
+            crate::domain::DomainError::Invalid { field, .. },
+        ))) if field == "current_password" => again("当前密码不正确。").await,
+        Err(crate::service::error::ServiceError::Store(crate::store::StoreError::Refused(
+            crate::domain::DomainError::Invalid { field, .. },
+        ))) if field == "new_password" => again("新密码不能与当前密码相同。").await,
+        Err(e) => failed(e),
+    }
+}
