@@ -200,7 +200,7 @@ async fn serve(mut config: Config, clock: Arc<dyn Clock>, demo: bool, bind: Opti
         load_demo_data(&app, clock.now()).await?;
     }
     // The scheduler runs beside the server; every instance may run one (runs are claimed).
-    let outbox = app.config.outbox().map_err(|e| anyhow::anyhow!("e-mail configuration: {e}"))?;
+    let outbox = (*app.state.outbox).clone();
     let scheduler = pilotgov::jobs::Scheduler { outbox, ..pilotgov::jobs::Scheduler::default() };
     tokio::spawn(pilotgov::jobs::run_forever(app.state.store.clone(), clock.clone(), scheduler));
     let bind = app.config.bind.clone();
@@ -343,6 +343,11 @@ async fn user(config: Config, clock: Arc<dyn Clock>, command: UserCommand) -> an
                 }
             };
             let region = RegionCode::parse(&region)?;
+            // The first administrator of a province outside the bundled notices needs its
+            // region: on an empty database the national table is loaded now, not in the background.
+            if app.config.national_regions {
+                pilotgov::service::regions::load_national(store).await?;
+            }
             let new = NewUser {
                 username: &username,
                 display_name: name.as_deref().unwrap_or(&username),

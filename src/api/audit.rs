@@ -37,27 +37,6 @@ pub struct FieldChange {
     pub after: Option<String>,
 }
 
-/// What changed between two snapshots of a record, field by field, in field order.
-fn changes(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<FieldChange> {
-    use serde_json::{Map, Value};
-    let text = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(Value::to_string);
-    let empty = Map::new();
-    match (before, after) {
-        (None | Some(Value::Object(_)) | Some(Value::Null), None | Some(Value::Object(_)) | Some(Value::Null)) => {
-            let b = before.and_then(Value::as_object).unwrap_or(&empty);
-            let a = after.and_then(Value::as_object).unwrap_or(&empty);
-            let mut fields: Vec<&String> = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))).collect();
-            fields.sort();
-            fields
-                .into_iter()
-                .filter(|f| b.get(*f) != a.get(*f))
-                .map(|f| FieldChange { field: f.clone(), before: text(b.get(f)), after: text(a.get(f)) })
-                .collect()
-        }
-        (b, a) => vec![FieldChange { field: String::new(), before: text(b), after: text(a) }],
-    }
-}
-
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct AuditPage {
@@ -100,19 +79,27 @@ impl AuditApi {
             entity: entity.0,
             from: from.0.as_deref().map(|s| instant("from", s)).transpose()?,
             to: to.0.as_deref().map(|s| instant("to", s)).transpose()?,
+            newest_first: false,
         };
         let (entries, total) = self.state.store.audit_entries(&filter, offset, limit).await?;
         Ok(Json(AuditPage {
             items: entries
                 .into_iter()
-                .map(|e| AuditView {
-                    recorded_at: shanghai(e.recorded_at),
-                    actor: e.actor,
-                    role: e.role,
-                    action: e.action,
-                    entity: e.entity,
-                    changes: changes(e.before.as_ref(), e.after.as_ref()),
-                    programme: e.programme,
+                .map(|e| {
+                    let changes = e
+                        .changes()
+                        .into_iter()
+                        .map(|c| FieldChange { field: c.field, before: c.before, after: c.after })
+                        .collect();
+                    AuditView {
+                        recorded_at: shanghai(e.recorded_at),
+                        actor: e.actor,
+                        role: e.role,
+                        action: e.action,
+                        entity: e.entity,
+                        changes,
+                        programme: e.programme,
+                    }
                 })
                 .collect(),
             total,

@@ -7,10 +7,11 @@ use super::auth::Auth;
 use super::common::{region, shanghai};
 use super::error::ApiError;
 use super::{ApiTags, State};
+use crate::domain::RegionCode;
 use crate::domain::access::Access;
 use crate::domain::delivery::{Attempt, Channel, ChannelKind as Kind, Delivery, DeliveryStatus};
-use crate::domain::outbound::{WebhookUrl, masked};
-use crate::domain::{DomainError, RegionCode};
+use crate::domain::outbound::masked;
+use crate::service::channels as service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -173,20 +174,6 @@ pub struct ChannelUrlInput {
     pub url: String,
 }
 
-impl ChannelsApi {
-    /// A channel's URL checked for its kind: e-mail addresses, or an http(s) URL the server may
-    /// call (public addresses only, unless the operator allows the host).
-    fn checked_url(&self, kind: ChannelKind, raw: &str) -> Result<String, ApiError> {
-        let url = raw.trim();
-        if kind == ChannelKind::Email {
-            crate::jobs::delivery::mail_recipients(url).map_err(|m| DomainError::invalid("url", m))?;
-            Ok(url.to_owned())
-        } else {
-            Ok(WebhookUrl::parse(url, &self.state.site.webhook_allow_hosts)?.as_str().to_owned())
-        }
-    }
-}
-
 #[OpenApi(tag = "ApiTags::Reminders")]
 impl ChannelsApi {
     /// Send reminders about units inside a region to a robot or webhook (departments of that
@@ -194,19 +181,8 @@ impl ChannelsApi {
     #[oai(path = "/channels", method = "post", operation_id = "createChannel")]
     async fn create(&self, auth: Auth, body: Json<ChannelInput>) -> Result<ChannelCreated, ApiError> {
         let r: RegionCode = region("region", &body.0.region)?;
-        let path = r.implied_path();
-        auth.may_create(Access::ManageChannel { region_path: &path })?;
-        let url = self.checked_url(body.0.kind, &body.0.url)?;
-        let c = Channel {
-            key: uuid::Uuid::new_v4().simple().to_string(),
-            kind: body.0.kind.into(),
-            url,
-            region: r,
-            created_by: auth.principal().username.clone(),
-        };
-        self.state
-            .store
-            .create_channel(&c, path.iter().map(|c| c.to_string()).collect(), &auth.actor(&self.state))
+        let (state, allow) = (&self.state, &self.state.site.webhook_allow_hosts);
+        let c = service::create(&state.store, auth.principal(), body.0.kind.into(), &body.0.url, r, allow, state.now())
             .await?;
         Ok(ChannelCreated::Created(Json((&c).into())))
     }
@@ -214,15 +190,8 @@ impl ChannelsApi {
     /// Channels for regions inside yours, their URLs masked.
     #[oai(path = "/channels", method = "get", operation_id = "listChannels")]
     async fn list(&self, auth: Auth) -> Result<Json<Vec<ChannelView>>, ApiError> {
-        let all = self.state.store.channels().await?;
-        Ok(Json(
-            all.iter()
-                .filter(|c| {
-                    auth.principal().check(Access::ReadChannel { region_path: &c.region.implied_path() }).is_ok()
-                })
-                .map(Into::into)
-                .collect(),
-        ))
+        let all = service::list(&self.state.store, auth.principal()).await?;
+        Ok(Json(all.iter().map(Into::into).collect()))
     }
 
     /// Replace a channel's URL, e.g. after a robot's key was reset (the region's province admin
@@ -234,16 +203,9 @@ impl ChannelsApi {
         key: Path<String>,
         body: Json<ChannelUrlInput>,
     ) -> Result<Json<ChannelView>, ApiError> {
-        let hidden = || ApiError::not_found(format!("channel `{}` does not exist", key.0));
-        let c = self.state.store.channel(&key.0).await?.ok_or_else(hidden)?;
-        let path = c.region.implied_path();
-        auth.may(Access::ManageChannel { region_path: &path })?;
-        let url = self.checked_url(c.kind.into(), &body.0.url)?;
-        self.state
-            .store
-            .replace_channel_url(&c, &url, path.iter().map(|c| c.to_string()).collect(), &auth.actor(&self.state))
-            .await?;
-        Ok(Json((&Channel { url, ..c }).into()))
+        let (state, allow) = (&self.state, &self.state.site.webhook_allow_hosts);
+        let c = service::replace_url(&state.store, auth.principal(), &key.0, &body.0.url, allow, state.now()).await?;
+        Ok(Json((&c).into()))
     }
 
     /// Deliveries about units inside your region, optionally by status (`dead`: the dead-letter

@@ -45,6 +45,9 @@ pub struct State {
     /// Published ranking versions rendered to JSON once (see `ranking_json.rs`).
     pub ranking_json: Arc<ranking_json::RankingJson>,
     pub site: Arc<Site>,
+    /// How messages leave the server (SMTP relay, allowed webhook hosts): the delivery job's,
+    /// and a channel's test message.
+    pub outbox: Arc<crate::jobs::delivery::Outbox>,
 }
 
 impl State {

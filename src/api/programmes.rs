@@ -212,6 +212,63 @@ pub struct ImportSummary {
     pub units: u64,
 }
 
+/// One thing a preview found wrong, at the place to correct it.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ProblemView {
+    /// Where: `programme.scope`, `stages[2].end`, `deliverables[0]`, `units[5]`, or `document`
+    /// when the document does not even read.
+    pub place: String,
+    pub message: String,
+    /// The rule it breaks (`rule.<name>` as in error codes), when it breaks one.
+    pub rule: Option<String>,
+}
+
+impl From<&crate::domain::bundle::Problem> for ProblemView {
+    fn from(p: &crate::domain::bundle::Problem) -> Self {
+        Self { place: p.at.clone(), message: p.message.clone(), rule: p.rule.map(|r| format!("rule.{}", r.code())) }
+    }
+}
+
+/// A deliverable with every deadline it makes.
+#[derive(Debug, Clone, Object)]
+pub struct PreviewDeliverable {
+    pub key: String,
+    pub title: String,
+    /// Each deadline as the document writes it and as a day.
+    pub deadlines: Vec<PreviewDeadline>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct PreviewDeadline {
+    pub occurrence: String,
+    pub text: String,
+    pub due_on: chrono::NaiveDate,
+}
+
+/// A group of units against the programme's quotas.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PreviewQuota {
+    pub group: String,
+    pub units: u64,
+    pub units_max: Option<u64>,
+    pub units_min: Option<u64>,
+    pub directions: u64,
+    pub directions_max: Option<u64>,
+}
+
+/// What importing the document would store, and every problem in its way; nothing is stored.
+#[derive(Debug, Clone, Object)]
+pub struct ProgrammePreviewView {
+    pub importable: bool,
+    pub problems: Vec<ProblemView>,
+    pub deliverables: Vec<PreviewDeliverable>,
+    pub quotas: Vec<PreviewQuota>,
+    pub stages: u64,
+    pub units: u64,
+}
+
 pub struct ProgrammesApi {
     pub state: State,
 }
@@ -289,6 +346,65 @@ impl ProgrammesApi {
                 Err(ApiError::bad_request("expected a programme document"))
             }
         }
+    }
+
+    /// Preview a programme document without storing anything: every problem at its place
+    /// (`at`), every deliverable's deadlines, the quota standing of every group of units.
+    #[oai(path = "/import/preview", method = "post", operation_id = "previewProgrammeImport")]
+    async fn preview(
+        &self,
+        auth: Auth,
+        body: Json<ProgrammeDocumentDto>,
+    ) -> Result<Json<ProgrammePreviewView>, ApiError> {
+        let doc: ProgrammeDocument = super::scoring_dto::convert("document", &body.0)?;
+        auth.may_create(Access::DefineProgramme { scope_path: &doc.programme.scope.implied_path() })?;
+        let pv = match crate::service::import::preview_programme(&self.state.store, doc).await? {
+            Ok(pv) => pv,
+            Err(problem) => {
+                return Ok(Json(ProgrammePreviewView {
+                    importable: false,
+                    problems: vec![(&problem).into()],
+                    deliverables: vec![],
+                    quotas: vec![],
+                    stages: 0,
+                    units: 0,
+                }));
+            }
+        };
+        let b = &pv.bundle;
+        Ok(Json(ProgrammePreviewView {
+            importable: pv.importable(),
+            problems: pv.problems.iter().map(Into::into).collect(),
+            deliverables: b
+                .deliverables
+                .iter()
+                .map(|d| PreviewDeliverable {
+                    key: d.key.to_string(),
+                    title: d.title.clone(),
+                    deadlines: d
+                        .deadline
+                        .occurrences(&b.stages)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|o| PreviewDeadline { occurrence: o.key, text: o.due_text, due_on: o.due_on })
+                        .collect(),
+                })
+                .collect(),
+            quotas: pv
+                .quotas
+                .iter()
+                .map(|q| PreviewQuota {
+                    group: q.group.to_string(),
+                    units: q.units.into(),
+                    units_max: q.units_bounds.and_then(|b| b.max).map(Into::into),
+                    units_min: q.units_bounds.map(|b| b.min.into()),
+                    directions: q.directions.into(),
+                    directions_max: q.directions_bounds.and_then(|b| b.max).map(Into::into),
+                })
+                .collect(),
+            stages: b.stages.len() as u64,
+            units: b.units.len() as u64,
+        }))
     }
 
     /// Read one programme.

@@ -112,3 +112,105 @@ fn unique(what: &str, rule: Rule, keys: impl Iterator<Item = String>) -> Result<
     }
     Ok(())
 }
+
+/// One thing wrong with a programme document, at the place to correct it
+/// (`stages[2].end`, `deliverables[0].deadline`, `units[5]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub at: String,
+    pub message: String,
+    /// The rule it breaks, when it breaks one (quotas, periods, duplicates).
+    pub rule: Option<Rule>,
+}
+
+impl Problem {
+    fn new(at: String, e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid { field, message } => {
+                let at = if field.is_empty() { at } else { format!("{at}.{field}") };
+                Self { at, message, rule: None }
+            }
+            DomainError::RuleViolated { rule, message } => Self { at, message, rule: Some(rule) },
+        }
+    }
+}
+
+/// How a group of units stands against the programme's quotas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaLine {
+    /// The region whose quota the units count against.
+    pub group: super::RegionCode,
+    pub units: u32,
+    pub units_bounds: Option<super::programme::Bounds>,
+    /// Distinct directions the group's units chose.
+    pub directions: u32,
+    pub directions_bounds: Option<super::programme::Bounds>,
+}
+
+/// Everything [`check`] would refuse, each at its place, instead of only the first; and the
+/// quota standing of every group of the units it could place. Nothing is stored by looking.
+pub fn review(bundle: &Bundle, tree: &RegionTree) -> (Vec<Problem>, Vec<QuotaLine>) {
+    let p = &bundle.programme;
+    let mut problems = Vec::new();
+    if let Err(e) = check_programme(p, tree) {
+        problems.push(Problem::new("programme".into(), e));
+    }
+    for (what, rule, keys) in [
+        ("stages", Rule::DuplicateStages, bundle.stages.iter().map(|s| s.key.to_string()).collect::<Vec<_>>()),
+        ("directions", Rule::DuplicateDirections, bundle.directions.iter().map(|d| d.number.to_string()).collect()),
+        ("deliverables", Rule::DuplicateDeliverables, bundle.deliverables.iter().map(|d| d.key.to_string()).collect()),
+    ] {
+        let mut seen = BTreeSet::new();
+        for (i, k) in keys.iter().enumerate() {
+            if !seen.insert(k.clone()) {
+                let e = DomainError::rule(rule, format!("{what}: `{k}` appears twice"));
+                problems.push(Problem::new(format!("{what}[{i}]"), e));
+            }
+        }
+    }
+    for (i, s) in bundle.stages.iter().enumerate() {
+        if let Err(e) = check_stage(p, s) {
+            problems.push(Problem::new(format!("stages[{i}]"), e));
+        }
+    }
+    for (i, d) in bundle.directions.iter().enumerate() {
+        if let Err(e) = d.validate() {
+            problems.push(Problem::new(format!("directions[{i}]"), e));
+        }
+    }
+    for (i, d) in bundle.deliverables.iter().enumerate() {
+        if let Err(e) = check_deliverable(p, &bundle.stages, d) {
+            problems.push(Problem::new(format!("deliverables[{i}]"), e));
+        }
+    }
+    // Units in the order given, each against those admitted before it (as an import admits them).
+    let mut admitted: Vec<PilotUnit> = Vec::new();
+    let mut placed: Vec<(Placement, &PilotUnit)> = Vec::new();
+    for (i, u) in bundle.units.iter().enumerate() {
+        match admit(p, tree, &bundle.directions, &admitted, u) {
+            Ok(place) => {
+                admitted.push(u.clone());
+                placed.push((place, u));
+            }
+            Err(e) => problems.push(Problem::new(format!("units[{i}]"), e)),
+        }
+    }
+    let rules = &p.rules;
+    let mut groups: std::collections::BTreeMap<super::RegionCode, (u32, BTreeSet<u32>)> = Default::default();
+    for (place, u) in &placed {
+        let g = groups.entry(place.group.clone()).or_default();
+        g.0 += 1;
+        g.1.extend(u.directions.iter().copied());
+    }
+    let quotas = groups
+        .into_iter()
+        .map(|(group, (units, directions))| QuotaLine {
+            group,
+            units,
+            units_bounds: rules.units_per_group,
+            directions: directions.len() as u32,
+            directions_bounds: rules.directions_per_group,
+        })
+        .collect();
+    (problems, quotas)
+}

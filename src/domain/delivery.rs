@@ -127,6 +127,17 @@ impl Delivery {
     }
 }
 
+/// The body of a test message, as each kind of channel expects it.
+pub fn test_payload(kind: ChannelKind, text: &str) -> String {
+    match kind {
+        ChannelKind::Email => json!({ "subject": "【测试】pilotgov 提醒渠道", "text": text }),
+        ChannelKind::Wecom => json!({ "msgtype": "text", "text": { "content": text } }),
+        ChannelKind::Dingtalk => json!({ "msgtype": "text", "text": { "content": text }, "at": { "isAtAll": false } }),
+        ChannelKind::Generic => json!({ "kind": "test", "message": text }),
+    }
+    .to_string()
+}
+
 /// The body a channel of `kind` expects for a reminder.
 pub fn payload(kind: ChannelKind, r: &Reminder) -> String {
     match kind {

@@ -188,6 +188,8 @@ pub struct Direction {
     pub kind: DirectionKind,
     /// The heading it stands under ("（一）深化社会救助制度改革").
     pub group: Option<String>,
+    /// Departments responsible (责任单位); a document may leave them out.
+    #[serde(default)]
     pub responsible: Vec<Department>,
 }
 
@@ -257,6 +259,7 @@ pub struct SelectionRules {
     pub units_per_group: Option<Bounds>,
     /// The level whose regions form the groups (city for Fujian).
     pub group_level: Option<RegionLevel>,
+    #[serde(default)]
     pub exceptions: Vec<RuleException>,
 }
 
@@ -333,7 +336,9 @@ pub struct Deliverable {
     pub deadline: DeadlineSpec,
     /// The steps above the unit, in order (e.g. city review, then province filing). Empty means
     /// the filing is final when submitted.
+    #[serde(default)]
     pub route: Vec<RouteStep>,
+    #[serde(default)]
     pub audience: Audience,
 }
 

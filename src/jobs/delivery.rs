@@ -83,10 +83,7 @@ pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Resu
             continue; // another worker has this attempt
         }
         let attempt = d.attempts + 1;
-        let outcome = match d.kind {
-            ChannelKind::Email => send_mail(outbox, &d).await,
-            _ => send(&d, &outbox.allow_hosts).await,
-        };
+        let outcome = send_to(outbox, d.kind, &d.url, &d.payload).await;
         let entry = Attempt {
             attempt,
             at: now,
@@ -111,13 +108,27 @@ pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Resu
     Ok(delivered)
 }
 
+/// One message to a channel of this kind at this URL: the outcome as the delivery log records it.
+async fn send_to(outbox: &Outbox, kind: ChannelKind, url: &str, payload: &str) -> Result<String, String> {
+    match kind {
+        ChannelKind::Email => send_mail(outbox, url, payload).await,
+        _ => send(kind, url, payload, &outbox.allow_hosts).await,
+    }
+}
+
+/// A test message to a channel (the "send a test message" button): the same transport and
+/// checks as reminders, nothing queued or retried.
+pub async fn send_test(outbox: &Outbox, kind: ChannelKind, url: &str, text: &str) -> Result<String, String> {
+    send_to(outbox, kind, url, &crate::domain::delivery::test_payload(kind, text)).await
+}
+
 /// One message through the relay; the relay's answer is the outcome.
-async fn send_mail(outbox: &Outbox, d: &Delivery) -> Result<String, String> {
+async fn send_mail(outbox: &Outbox, url: &str, payload: &str) -> Result<String, String> {
     let mail = outbox.mail.as_ref().ok_or("e-mail is not configured on this server (smtp_url)")?;
-    let body: serde_json::Value = serde_json::from_str(&d.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let body: serde_json::Value = serde_json::from_str(payload).map_err(|e| format!("bad payload: {e}"))?;
     let mut builder =
         Message::builder().from(mail.from.clone()).subject(body["subject"].as_str().unwrap_or("pilotgov"));
-    for to in mail_recipients(&d.url)? {
+    for to in mail_recipients(url)? {
         builder = builder.to(to);
     }
     let message = builder
@@ -134,8 +145,8 @@ const ANSWER_LIMIT: usize = 64 * 1024;
 /// One POST to the address checked just now; robots answer 200 with `errcode` 0 when they accept
 /// the message. Redirects are not followed, and what is recorded is the status code and a fixed
 /// message — never the target's answer, which could carry what a probe of the network found.
-async fn send(d: &Delivery, allow: &[String]) -> Result<String, String> {
-    let url = WebhookUrl::parse(&d.url, allow).map_err(|_| "the channel's address is not allowed".to_owned())?;
+async fn send(kind: ChannelKind, url: &str, payload: &str, allow: &[String]) -> Result<String, String> {
+    let url = WebhookUrl::parse(url, allow).map_err(|_| "the channel's address is not allowed".to_owned())?;
     let candidates: Vec<IpAddr> = match url.literal() {
         Some(ip) => vec![ip],
         None => tokio::net::lookup_host((url.host(), url.port()))
@@ -156,7 +167,7 @@ async fn send(d: &Delivery, allow: &[String]) -> Result<String, String> {
     let mut resp = client
         .post(url.as_str())
         .header("content-type", "application/json")
-        .body(d.payload.clone())
+        .body(payload.to_owned())
         .send()
         .await
         .map_err(|e| {
@@ -175,7 +186,7 @@ async fn send(d: &Delivery, allow: &[String]) -> Result<String, String> {
     if !status.is_success() {
         return Err(format!("HTTP {}", status.as_u16()));
     }
-    if d.kind != ChannelKind::Generic {
+    if kind != ChannelKind::Generic {
         let mut body = Vec::new();
         while body.len() < ANSWER_LIMIT {
             match resp.chunk().await {

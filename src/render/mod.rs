@@ -36,6 +36,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/account_import.html", include_str!("../../templates/dashboard/account_import.html")),
     ("dashboard/account_preview.html", include_str!("../../templates/dashboard/account_preview.html")),
     ("dashboard/password.html", include_str!("../../templates/dashboard/password.html")),
+    ("dashboard/units_import.html", include_str!("../../templates/dashboard/units_import.html")),
+    ("dashboard/units_preview.html", include_str!("../../templates/dashboard/units_preview.html")),
+    ("dashboard/channels.html", include_str!("../../templates/dashboard/channels.html")),
+    ("dashboard/audit.html", include_str!("../../templates/dashboard/audit.html")),
+    ("dashboard/programme_new.html", include_str!("../../templates/dashboard/programme_new.html")),
+    ("dashboard/programme_preview.html", include_str!("../../templates/dashboard/programme_preview.html")),
 ];
 
 /// Link schemes that run code or smuggle content when a reader's client follows them.

@@ -123,3 +123,75 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Imported
     }
     Ok(done)
 }
+
+/// What importing a programme document would store, and everything that stands in its way,
+/// found without storing anything: the preview a department reads before it imports.
+#[derive(Debug, Clone)]
+pub struct ProgrammePreview {
+    pub bundle: crate::domain::Bundle,
+    pub problems: Vec<bundle::Problem>,
+    pub quotas: Vec<bundle::QuotaLine>,
+    /// Names of the regions the preview mentions (scope, units, quota groups).
+    pub names: std::collections::HashMap<crate::domain::RegionCode, String>,
+}
+
+impl ProgrammePreview {
+    pub fn importable(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Reads a programme document (YAML or JSON text) and previews it. A document that does not
+/// even read is one problem at `document` (its message names the line and column).
+pub fn parse_programme(text: &str) -> Result<ProgrammeDocument, bundle::Problem> {
+    let problem = |e: DomainError| match e {
+        DomainError::Invalid { field, message } => bundle::Problem { at: field, message, rule: None },
+        DomainError::RuleViolated { rule, message } => {
+            bundle::Problem { at: "document".into(), message, rule: Some(rule) }
+        }
+    };
+    match document::parse(text).map_err(problem)? {
+        Document::Programme(d) => Ok(*d),
+        _ => Err(bundle::Problem {
+            at: "format".into(),
+            message: format!("expected a programme document (`format: {}`)", document::PROGRAMME_FORMAT),
+            rule: None,
+        }),
+    }
+}
+
+/// Previews a programme document: every problem at its place, the quota standing by group.
+pub async fn preview_programme(
+    store: &Store,
+    doc: ProgrammeDocument,
+) -> Result<Result<ProgrammePreview, bundle::Problem>, StoreError> {
+    let (bundle, _, _) = match doc.into_bundle() {
+        Ok(b) => b,
+        Err(DomainError::Invalid { field, message }) => {
+            return Ok(Err(bundle::Problem { at: field, message, rule: None }));
+        }
+        Err(DomainError::RuleViolated { rule, message }) => {
+            return Ok(Err(bundle::Problem { at: "document".into(), message, rule: Some(rule) }));
+        }
+    };
+    let unit_regions: Vec<_> = bundle.units.iter().map(|u| u.region.clone()).collect();
+    let tree = store.tree_for(&bundle.programme.scope, &unit_regions).await?;
+    let (mut problems, quotas) = bundle::review(&bundle, &tree);
+    if store.programme(&bundle.programme.key).await?.is_some() {
+        let e = crate::domain::programme::key_taken(&bundle.programme.key);
+        problems.insert(
+            0,
+            bundle::Problem {
+                at: "programme.key".into(),
+                message: e.to_string(),
+                rule: Some(crate::domain::Rule::DuplicateProgramme),
+            },
+        );
+    }
+    let names = std::iter::once(&bundle.programme.scope)
+        .chain(&unit_regions)
+        .chain(quotas.iter().map(|q| &q.group))
+        .filter_map(|c| tree.get(c).map(|r| (c.clone(), r.name.clone())))
+        .collect();
+    Ok(Ok(ProgrammePreview { bundle, problems, quotas, names }))
+}

@@ -81,6 +81,40 @@ pub struct AuditEntry {
     pub after: Option<Json>,
 }
 
+/// One field of an audited record, before and after the change (values as JSON text; absent:
+/// the field was not there, or is gone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl AuditEntry {
+    /// What changed between the two snapshots, field by field, in field order (a creation lists
+    /// every field); a snapshot that is not an object is one unnamed field.
+    pub fn changes(&self) -> Vec<FieldChange> {
+        use serde_json::{Map, Value};
+        let (before, after) = (self.before.as_ref(), self.after.as_ref());
+        let text = |v: Option<&Value>| v.filter(|v| !v.is_null()).map(Value::to_string);
+        let empty = Map::new();
+        match (before, after) {
+            (None | Some(Value::Object(_)) | Some(Value::Null), None | Some(Value::Object(_)) | Some(Value::Null)) => {
+                let b = before.and_then(Value::as_object).unwrap_or(&empty);
+                let a = after.and_then(Value::as_object).unwrap_or(&empty);
+                let mut fields: Vec<&String> = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))).collect();
+                fields.sort();
+                fields
+                    .into_iter()
+                    .filter(|f| b.get(*f) != a.get(*f))
+                    .map(|f| FieldChange { field: f.clone(), before: text(b.get(f)), after: text(a.get(f)) })
+                    .collect()
+            }
+            (b, a) => vec![FieldChange { field: String::new(), before: text(b), after: text(a) }],
+        }
+    }
+}
+
 /// Which records to read.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -92,6 +126,8 @@ pub struct AuditFilter {
     pub entity: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// The latest first (the browser's view) instead of the oldest.
+    pub newest_first: bool,
 }
 
 #[derive(Deserialize)]
@@ -124,8 +160,9 @@ impl Store {
             AND ($entity = NONE OR entity = $entity)
             AND ($from_at = NONE OR recorded_at >= $from_at)
             AND ($to_at = NONE OR recorded_at < $to_at)";
+        let order = if f.newest_first { "DESC" } else { "ASC" };
         let sql = format!(
-            "SELECT * FROM audit WHERE {cond} ORDER BY seq LIMIT $l START $o;
+            "SELECT * FROM audit WHERE {cond} ORDER BY seq {order} LIMIT $l START $o;
              SELECT count() AS n FROM audit WHERE {cond} GROUP ALL;"
         );
         let out = self

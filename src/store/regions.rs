@@ -38,16 +38,42 @@ impl Store {
             .collect();
         let missing: Vec<RegionRow> =
             regions.iter().filter(|r| !have.contains(r.code.as_str())).map(RegionRow::from).collect();
+        let mut added = 0;
         for batch in missing.chunks(2000) {
-            self.query(
-                "BEGIN TRANSACTION;
-                 FOR $r IN $rows { CREATE type::record('region', $r.code) CONTENT $r; };
-                 COMMIT TRANSACTION;",
-                json!({ "rows": encode(&batch) }),
-            )
-            .await?;
+            let mut batch = batch.to_vec();
+            // Instances starting together add the same regions: a batch refused because another
+            // added some of them meanwhile is tried again with those still missing.
+            for attempt in 0.. {
+                let sql = "BEGIN TRANSACTION;
+                     FOR $r IN $rows { CREATE type::record('region', $r.code) CONTENT $r; };
+                     COMMIT TRANSACTION;";
+                match self.query(sql, json!({ "rows": encode(&batch) })).await {
+                    Ok(_) => {
+                        added += batch.len();
+                        break;
+                    }
+                    Err(e) if attempt >= 5 => return Err(e),
+                    Err(_) => {
+                        let codes: Vec<&str> = batch.iter().map(|r| r.code.as_str()).collect();
+                        let there: std::collections::HashSet<String> = self
+                            .query("SELECT VALUE code FROM region WHERE code IN $c", json!({ "c": codes }))
+                            .await?
+                            .into_iter()
+                            .next()
+                            .map(rows)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect();
+                        batch.retain(|r| !there.contains(&r.code));
+                        if batch.is_empty() {
+                            break;
+                        }
+                    }
+                }
+            }
         }
-        Ok(missing.len())
+        Ok(added)
     }
 
     /// The digest of a reference table loaded earlier (the national regions), if any.

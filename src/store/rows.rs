@@ -70,7 +70,7 @@ fn corrupt(what: &str) -> impl Fn(crate::domain::DomainError) -> StoreError + '_
     move |e| StoreError::corrupt(what, e)
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegionRow {
     pub code: String,
     pub name: String,

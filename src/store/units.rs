@@ -139,4 +139,47 @@ impl Store {
         self.forget_reach(programme);
         done
     }
+
+    /// Admits several units at once, all or none: `decide` sees the programme as it stands and
+    /// places every candidate (each against those before it); one transaction creates them all,
+    /// with one audit record each.
+    pub async fn admit_units(
+        &self,
+        programme: &Key,
+        candidates: &[RegionCode],
+        actor: &Actor,
+        decide: impl Fn(&AdmissionContext<'_>) -> Result<Vec<StoredUnit>, DomainError>,
+    ) -> Result<Vec<StoredUnit>, StoreError> {
+        let done = self.retrying(|| async {
+            let stored = self.programme_required(programme).await?;
+            let tree = self.tree_for(&stored.programme.scope, candidates).await?;
+            let catalogue = self.directions(programme).await?;
+            let others: Vec<PilotUnit> = self.units(programme).await?.into_iter().map(|u| u.unit).collect();
+            let ctx = AdmissionContext { programme: &stored.programme, tree: &tree, catalogue: &catalogue, others: &others };
+            let units = decide(&ctx)?;
+            let mut sql = String::from(
+                "BEGIN TRANSACTION;
+                 LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
+                 IF array::len($bumped) = 0 { THROW 'pilotgov:stale programme revision' };\n",
+            );
+            let mut vars = serde_json::Map::new();
+            vars.insert("p".into(), json!(programme.as_str()));
+            vars.insert("rev".into(), json!(stored.revision));
+            for (i, unit) in units.iter().enumerate() {
+                sql.push_str(&format!(
+                    "LET $before = NONE; CREATE unit CONTENT $row{i}; LET $after = $row{i}; LET $audit = $audit{i};\n{AUDIT}\n"
+                ));
+                vars.insert(format!("row{i}"), encode(&UnitRow::from_domain(programme, unit)));
+                let entity = format!("unit:{programme}/{}", unit.unit.region);
+                let path = Some(unit.path.iter().map(|c| c.to_string()).collect());
+                vars.insert(format!("audit{i}"), head(actor, "unit.create", &entity, Some(programme.as_str()), path));
+            }
+            sql.push_str("COMMIT TRANSACTION;");
+            self.query(&sql, serde_json::Value::Object(vars)).await?;
+            Ok(units)
+        })
+        .await;
+        self.forget_reach(programme);
+        done
+    }
 }

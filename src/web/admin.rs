@@ -43,7 +43,7 @@ pub struct ListQuery {
 
 /// The accounts this department manages, with the form for a new one.
 #[handler]
-pub async fn list(req: &Request, Data(state): Data<&State>, Query(q): Query<ListQuery>) -> Response {
+pub async fn account_list(req: &Request, Data(state): Data<&State>, Query(q): Query<ListQuery>) -> Response {
     let p = match signed_in(req, state).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -376,5 +376,216 @@ pub async fn change_password(
             crate::domain::DomainError::Invalid { field, .. },
         ))) if field == "new_password" => again("新密码不能与当前密码相同。").await,
         Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    actor: Option<String>,
+    action: Option<String>,
+    entity: Option<String>,
+    /// Days (YYYY-MM-DD), inclusive, in Beijing time.
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<u64>,
+}
+
+/// The audit trail inside the province admin's region, newest first, 50 a page, each change's
+/// fields before and after side by side.
+#[handler]
+pub async fn audit(req: &Request, Data(state): Data<&State>, Query(q): Query<AuditQuery>) -> Response {
+    use crate::domain::deadline::due_instant;
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if p.check(crate::domain::access::Access::ReadAudit).is_err() {
+        return message(StatusCode::FORBIDDEN, "无权访问", "审计记录由省级管理员查阅。");
+    }
+    let day = |s: &Option<String>| -> Result<Option<chrono::NaiveDate>, ()> {
+        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| ()),
+        }
+    };
+    let (Ok(from), Ok(to)) = (day(&q.from), day(&q.to)) else {
+        return message(StatusCode::BAD_REQUEST, "筛选条件有误", "日期应为“年-月-日”，如 2026-11-27。");
+    };
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let page_no = q.page.unwrap_or(1).max(1);
+    let filter = crate::store::audit::AuditFilter {
+        region: Some(p.region.to_string()),
+        actor: text(&q.actor),
+        action: text(&q.action),
+        entity: text(&q.entity),
+        // A day from its start in Beijing; `to` through its end.
+        from: from.and_then(|d| d.pred_opt()).map(due_instant),
+        to: to.map(due_instant),
+        newest_first: true,
+        ..Default::default()
+    };
+    let (entries, total) = match state.store.audit_entries(&filter, (page_no - 1) * 50, 50).await {
+        Ok(x) => x,
+        Err(e) => return failed(e.into()),
+    };
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let at = e.recorded_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string();
+            json!({ "at": at, "actor": e.actor, "role": e.role, "action": e.action, "entity": e.entity,
+                    "changes": e.changes().into_iter().map(|c| json!({ "field": c.field, "before": c.before, "after": c.after })).collect::<Vec<_>>() })
+        })
+        .collect();
+    let keep = |page: u64| {
+        let mut parts = vec![format!("page={page}")];
+        for (k, v) in
+            [("actor", &q.actor), ("action", &q.action), ("entity", &q.entity), ("from", &q.from), ("to", &q.to)]
+        {
+            if let Some(v) = text(v) {
+                parts.push(format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()));
+            }
+        }
+        format!("/ui/audit?{}", parts.join("&"))
+    };
+    let ctx = json!({
+        "user": user(state, &p, req).await, "items": items, "total": total, "page": page_no,
+        "prev": (page_no > 1).then(|| keep(page_no - 1)), "next": (page_no * 50 < total).then(|| keep(page_no + 1)),
+        "actor": q.actor.unwrap_or_default(), "action": q.action.unwrap_or_default(), "entity": q.entity.unwrap_or_default(),
+        "from": q.from.unwrap_or_default(), "to": q.to.unwrap_or_default(),
+    });
+    page("dashboard/audit.html", &ctx)
+}
+
+#[derive(Deserialize)]
+pub struct ChannelsQuery {
+    done: Option<String>,
+    result: Option<String>,
+}
+
+/// The reminder channels of the department's region: masked addresses, a form for a new one,
+/// a new address for each (a robot's key was reset) and a test message.
+#[handler]
+pub async fn channel_list(req: &Request, Data(state): Data<&State>, Query(q): Query<ChannelsQuery>) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if !p.is_reviewer() {
+        return message(StatusCode::FORBIDDEN, "无权访问", "提醒渠道由省级管理员和市级审核员设置。");
+    }
+    let list = match crate::service::channels::list(&state.store, &p).await {
+        Ok(l) => l,
+        Err(e) => return failed(e),
+    };
+    let names = match state.store.regions(&list.iter().map(|c| c.region.clone()).collect::<Vec<_>>()).await {
+        Ok(r) => r.into_iter().map(|r| (r.code, r.name)).collect::<std::collections::HashMap<_, _>>(),
+        Err(e) => return failed(e.into()),
+    };
+    let notice = match (q.done.as_deref(), q.result) {
+        (Some("created"), _) => Some("渠道已添加。".to_owned()),
+        (Some("replaced"), _) => Some("地址已更换。".to_owned()),
+        (Some("sent"), Some(r)) => Some(format!("测试消息已送达（{r}）。")),
+        (Some("failed"), Some(r)) => Some(format!("测试消息未能送达：{r}。请检查地址或机器人设置。")),
+        _ => None,
+    };
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|c| {
+            json!({ "key": c.key, "kind": kind_label(c.kind), "url": crate::domain::outbound::masked(&c.url),
+                    "region": names.get(&c.region).cloned().unwrap_or_else(|| c.region.to_string()), "by": c.created_by })
+        })
+        .collect();
+    let ctx =
+        json!({ "user": user(state, &p, req).await, "channels": rows, "notice": notice, "home": p.region.to_string() });
+    page("dashboard/channels.html", &ctx)
+}
+
+fn kind_label(k: crate::domain::delivery::ChannelKind) -> &'static str {
+    use crate::domain::delivery::ChannelKind;
+    match k {
+        ChannelKind::Wecom => "企业微信群机器人",
+        ChannelKind::Dingtalk => "钉钉群机器人",
+        ChannelKind::Generic => "通用 Webhook",
+        ChannelKind::Email => "电子邮件",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ChannelForm {
+    kind: String,
+    url: String,
+    region: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[handler]
+pub async fn create_channel(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<ChannelForm>>) -> Response {
+    use crate::domain::delivery::ChannelKind;
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(Form(f)) = f else { return super::work::unreadable() };
+    if let Some(page) = form_refused(req, state, &f.csrf) {
+        return page;
+    }
+    let kind = match f.kind.as_str() {
+        "wecom" => ChannelKind::Wecom,
+        "dingtalk" => ChannelKind::Dingtalk,
+        "generic" => ChannelKind::Generic,
+        "email" => ChannelKind::Email,
+        _ => return super::work::unreadable(),
+    };
+    let Ok(region) = RegionCode::parse(&f.region) else {
+        return message(StatusCode::UNPROCESSABLE_ENTITY, "未能添加", "请填写6位或9位的行政区划代码。");
+    };
+    let allow = &state.site.webhook_allow_hosts;
+    match crate::service::channels::create(&state.store, &p, kind, &f.url, region, allow, state.now()).await {
+        Ok(_) => redirect("/ui/channels?done=created"),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ChannelAction {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `replace` (a new address) or `test` (a test message) on one channel.
+#[handler]
+pub async fn channel_action(
+    req: &Request,
+    Data(state): Data<&State>,
+    Path((key, action)): Path<(String, String)>,
+    f: poem::Result<Form<ChannelAction>>,
+) -> Response {
+    let p = match signed_in(req, state).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(Form(f)) = f else { return super::work::unreadable() };
+    if let Some(page) = form_refused(req, state, &f.csrf) {
+        return page;
+    }
+    let store = &state.store;
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    match action.as_str() {
+        "replace" => {
+            let allow = &state.site.webhook_allow_hosts;
+            match crate::service::channels::replace_url(store, &p, &key, &f.url, allow, state.now()).await {
+                Ok(_) => redirect("/ui/channels?done=replaced"),
+                Err(e) => failed(e),
+            }
+        }
+        "test" => match crate::service::channels::test(store, &p, &key, &state.outbox).await {
+            Ok(Ok(r)) => redirect(&format!("/ui/channels?done=sent&result={}", encode(&r))),
+            Ok(Err(r)) => redirect(&format!("/ui/channels?done=failed&result={}", encode(&r))),
+            Err(e) => failed(e),
+        },
+        _ => message(StatusCode::NOT_FOUND, "未找到", "没有这个页面。"),
     }
 }

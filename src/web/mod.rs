@@ -6,6 +6,7 @@
 mod admin;
 mod home;
 mod pages;
+mod setup;
 mod work;
 
 use chrono::Duration;
@@ -49,12 +50,19 @@ pub fn routes() -> Route {
         .at("/filings/:id/submit", post(work::submit))
         .at("/filings/:id/review", post(work::review))
         .at("/attachments/:id", get(work::download))
-        .at("/accounts", get(admin::list).post(admin::create))
+        .at("/accounts", get(admin::account_list).post(admin::create))
         .at("/accounts/import", get(admin::import_form).post(admin::import))
         .at("/accounts/import/preview", post(admin::import_preview))
         .at("/accounts/import/result.xlsx", post(admin::result_xlsx))
         .at("/accounts/:username/:action", post(admin::act))
+        .at("/audit", get(admin::audit))
+        .at("/channels", get(admin::channel_list).post(admin::create_channel))
+        .at("/channels/:key/:action", post(admin::channel_action))
         .at("/password", get(admin::password_form).post(admin::change_password))
+        .at("/programmes/new", get(setup::new_form).post(setup::import))
+        .at("/programmes/new/preview", post(setup::preview_document))
+        .at("/p/:key/admit", get(setup::admit_form).post(setup::admit_import))
+        .at("/p/:key/admit/preview", post(setup::admit_preview))
 }
 
 /// Any other `/ui/...` address: a page, not the API's JSON.

@@ -34,7 +34,8 @@ pub(super) async fn user(state: &State, p: &Principal, req: &Request) -> Value {
         }
     };
     json!({ "username": p.username, "name": p.display_name, "role": p.role.label(), "region": p.region.to_string(),
-            "csrf": super::form_token(req), "reviews": p.is_reviewer(), "unread": unread })
+            "csrf": super::form_token(req), "reviews": p.is_reviewer(), "unread": unread,
+            "audits": p.check(Access::ReadAudit).is_ok() })
 }
 
 /// Days left as a row says it: 剩3天, 今日到期, 逾期2天 (— once met).

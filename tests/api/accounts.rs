@@ -368,3 +368,51 @@ async fn the_account_pages_show_and_change_only_what_is_ones_own() {
     assert_eq!(s, 200);
     assert!(body.contains("初始密码"), "{body}");
 }
+
+/// The audit trail in the browser: a province admin reads its province's changes, newest first,
+/// with each field before and after; filters narrow it; others do not get the page.
+#[tokio::test]
+async fn the_audit_page_shows_ones_province_before_and_after() {
+    let t = TestApp::with_fixture("xixiu-2019-comprehensive-reform.yaml").await;
+    t.add_user("gz-admin", Role::ProvinceAdmin, "520000").await;
+    t.add_user("fj-admin", Role::ProvinceAdmin, "350000").await;
+    t.add_user("xixiu-reviewer", Role::CityReviewer, "520402").await;
+    t.add_user("jiuzhou-lead", Role::UnitLead, "520402109").await;
+    let xixiu = t.login("xixiu-reviewer").await;
+    let (s, _) = t
+        .put_as(&xixiu, "/api/v1/accounts/jiuzhou-lead", &json!({"display_name": "旧州镇经办", "phone": "13800000001"}))
+        .await;
+    assert_eq!(s, 200);
+    // A later instant: records of one instant have no order among themselves.
+    t.set_time("2022-08-17T10:00:00+08:00");
+    assert_eq!(t.post_as(&xixiu, "/api/v1/accounts/jiuzhou-lead/disable", &json!({})).await.0, 200);
+    let cookie = |user: &'static str| {
+        let t = &t;
+        async move {
+            let resp = t.form_login(user, crate::helpers::PASSWORD).await;
+            resp.0.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned()
+        }
+    };
+    let get = |cookie: String, uri: String| {
+        let t = &t;
+        async move {
+            let resp = t.client.get(uri).header("cookie", cookie).send().await.0;
+            (resp.status().as_u16(), resp.into_body().into_string().await.unwrap())
+        }
+    };
+    let gz = cookie("gz-admin").await;
+    let (s, body) = get(gz.clone(), "/ui/audit".into()).await;
+    assert_eq!(s, 200, "{body}");
+    let disable = body.find("user.disable").expect("the disable is listed");
+    let update = body.find("user.update").expect("the update is listed");
+    assert!(disable < update, "newest first");
+    assert!(body.contains("旧州镇经办") && body.contains("13800000001"), "the fields after the change: {body}");
+    let (_, only) = get(gz.clone(), "/ui/audit?action=user.update".into()).await;
+    assert!(only.contains("user.update") && !only.contains("<b>user.disable</b>"), "{only}");
+    let (s, _) = get(gz, "/ui/audit?from=27-11-2026".into()).await;
+    assert_eq!(s, 400);
+    let (_, fj) = get(cookie("fj-admin").await, "/ui/audit".into()).await;
+    assert!(!fj.contains("user:jiuzhou-lead"), "another province's changes are not shown: {fj}");
+    let (s, _) = get(cookie("xixiu-reviewer").await, "/ui/audit".into()).await;
+    assert_eq!(s, 403);
+}

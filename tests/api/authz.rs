@@ -241,6 +241,16 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
             ),
             "define_in_fuzhou",
         ),
+        "previewProgrammeImport" => (
+            c(
+                Method::POST,
+                "/api/v1/programmes/import/preview".into(),
+                Some(json!({"format": "pilotgov/programme@1", "programme": {
+                "key": format!("fz-v{n}"), "title": "试点", "issuer": "民政局", "issued": "2022年9月1日",
+                "period": {"start": "2022年9月", "end": "2022年12月"}, "scope": "350100", "unit_level": "county"}})),
+            ),
+            "define_in_fuzhou",
+        ),
         "updateProgramme" => {
             let mut p = programme("fj-2022-reform-pilot".into(), "350000");
             p["period_start"] = json!("2022年8月17日");
@@ -890,7 +900,7 @@ async fn every_mutation_leaves_exactly_one_audit_record() {
         assert!((200..300).contains(&status), "{op} as {user}: {status} {body}");
         let after = store.audit_count().await.unwrap();
         // A preview changes nothing, so it leaves nothing to audit.
-        let records = if op == "previewAccountImport" { 0 } else { 1 };
+        let records = if ["previewAccountImport", "previewProgrammeImport"].contains(&op.as_str()) { 0 } else { 1 };
         assert_eq!(after, before + records, "{op} left {} audit records", after - before);
         restore_password(&t, op, status, &token).await;
     }

@@ -268,3 +268,73 @@ async fn email_goes_through_the_smtp_relay_and_temporary_refusals_are_retried() 
     assert!(!xm.is_empty());
     assert!(xm[0]["log"][0]["detail"].as_str().unwrap().contains("smtp_url"), "{:?}", xm[0]);
 }
+
+/// The channels page: a city adds its group robot (the key never shown again), tries it with a
+/// test message — a robot that fails says so, one that answers says so — and cannot touch
+/// another city's channel.
+#[tokio::test]
+async fn the_channels_page_adds_masks_and_tests_a_robot() {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    let counters = Counters::default();
+    let base = receivers(counters.clone()).await;
+    t.add_user("fz-reviewer", Role::CityReviewer, "350100").await;
+    t.add_user("xm-reviewer", Role::CityReviewer, "350200").await;
+    let cookie = |user: &'static str| {
+        let t = &t;
+        async move {
+            let resp = t.form_login(user, crate::helpers::PASSWORD).await;
+            resp.0.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned()
+        }
+    };
+    let (fz, xm) = (cookie("fz-reviewer").await, cookie("xm-reviewer").await);
+    let page = |cookie: String| {
+        let t = &t;
+        async move {
+            let resp = t.client.get("/ui/channels").header("cookie", cookie).send().await.0;
+            resp.into_body().into_string().await.unwrap()
+        }
+    };
+    let body = page(fz.clone()).await;
+    let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let post = |cookie: String, uri: String, form: String| {
+        let t = &t;
+        async move {
+            let resp = t
+                .client
+                .post(uri)
+                .header("cookie", cookie)
+                .content_type("application/x-www-form-urlencoded")
+                .body(form)
+                .send()
+                .await
+                .0;
+            (resp.status().as_u16(), resp.headers().get("location").map(|l| l.to_str().unwrap().to_owned()))
+        }
+    };
+    let url = format!("{base}/robot?key=SECRET-abcdefgh1234");
+    let form = format!(
+        "csrf={csrf}&kind=wecom&region=350100&url={}",
+        url::form_urlencoded::byte_serialize(url.as_bytes()).collect::<String>()
+    );
+    let (s, to) = post(fz.clone(), "/ui/channels".into(), form).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/ui/channels?done=created")));
+    let body = page(fz.clone()).await;
+    assert!(body.contains("企业微信群机器人") && !body.contains("SECRET-abcdefgh"), "masked: {body}");
+    let key = body.split("id=\"c-").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    // The receiver refuses its first two messages, then answers errcode 0.
+    for want in ["done=failed", "done=failed", "done=sent"] {
+        let (s, to) = post(fz.clone(), format!("/ui/channels/{key}/test"), format!("csrf={csrf}")).await;
+        assert_eq!(s, 303);
+        assert!(to.as_deref().unwrap().contains(want), "{to:?}");
+    }
+    let got = counters.bodies.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert!(got[0]["text"]["content"].as_str().unwrap().contains("【测试】"), "{got:?}");
+    // 厦门 does not see 福州's channel, and cannot test or re-key it.
+    assert!(!page(xm.clone()).await.contains(&key));
+    let xm_page = page(xm.clone()).await;
+    let xm_csrf = xm_page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let (s, _) = post(xm, format!("/ui/channels/{key}/test"), format!("csrf={xm_csrf}")).await;
+    assert_eq!(s, 404);
+    assert_eq!(counters.robot.load(Ordering::SeqCst), 3, "nothing more was sent");
+}

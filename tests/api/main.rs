@@ -22,5 +22,6 @@ mod quotas;
 mod reminders;
 mod restart;
 mod scoring;
+mod setup;
 mod spec;
 mod work;
