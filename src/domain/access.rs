@@ -194,6 +194,15 @@ impl Principal {
         self.defines()
     }
 
+    /// The roles this account may give the accounts it creates (none for most).
+    pub fn grantable_roles(&self) -> Vec<Role> {
+        let home = &self.region_path;
+        Role::ALL
+            .into_iter()
+            .filter(|&role| self.check(Access::ManageAccount { role, region_path: home }).is_ok())
+            .collect()
+    }
+
     /// The one permission check.
     pub fn check(&self, access: Access<'_>) -> Result<(), Denied> {
         let forbid = |why: &str| Err(Denied::Forbidden(format!("{} ({}): {why}", self.username, self.role.as_str())));

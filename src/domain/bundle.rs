@@ -214,3 +214,30 @@ pub fn review(bundle: &Bundle, tree: &RegionTree) -> (Vec<Problem>, Vec<QuotaLin
         .collect();
     (problems, quotas)
 }
+
+/// Where a count stands against its bounds: above the maximum is refused already; below the
+/// minimum only says that selection is not complete yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaStanding {
+    Within,
+    AboveMax,
+    BelowMin,
+}
+
+impl QuotaStanding {
+    pub fn of(n: u32, bounds: Option<super::programme::Bounds>) -> Self {
+        match bounds {
+            Some(b) if b.max.is_some_and(|m| n > m) => Self::AboveMax,
+            Some(b) if n < b.min => Self::BelowMin,
+            _ => Self::Within,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Within => "符合",
+            Self::AboveMax => "超出上限",
+            Self::BelowMin => "未达下限（待补充）",
+        }
+    }
+}

@@ -26,16 +26,7 @@ impl Store {
     /// each; regions present (perhaps renamed by an administrator) are left as they are.
     /// Returns how many were added.
     pub async fn insert_missing_regions(&self, regions: &[Region]) -> Result<usize, StoreError> {
-        let have: std::collections::HashSet<String> = self
-            .query("SELECT VALUE code FROM region", json!({}))
-            .await?
-            .into_iter()
-            .next()
-            .map(rows)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
+        let have = codes_of(self.query("SELECT VALUE code FROM region", json!({})).await?);
         let missing: Vec<RegionRow> =
             regions.iter().filter(|r| !have.contains(r.code.as_str())).map(RegionRow::from).collect();
         let mut added = 0;
@@ -55,16 +46,8 @@ impl Store {
                     Err(e) if attempt >= 5 => return Err(e),
                     Err(_) => {
                         let codes: Vec<&str> = batch.iter().map(|r| r.code.as_str()).collect();
-                        let there: std::collections::HashSet<String> = self
-                            .query("SELECT VALUE code FROM region WHERE code IN $c", json!({ "c": codes }))
-                            .await?
-                            .into_iter()
-                            .next()
-                            .map(rows)
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect();
+                        let sql = "SELECT VALUE code FROM region WHERE code IN $c";
+                        let there = codes_of(self.query(sql, json!({ "c": codes })).await?);
                         batch.retain(|r| !there.contains(&r.code));
                         if batch.is_empty() {
                             break;
@@ -202,6 +185,12 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(RegionTree::new(regions))
     }
+}
+
+/// The codes a `SELECT VALUE code` returned.
+fn codes_of(out: Vec<serde_json::Value>) -> std::collections::HashSet<String> {
+    let first = out.into_iter().next().map(rows).unwrap_or_default();
+    first.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
 }
 
 /// The leading digits every code below `scope` shares: 350000 → "35", 350100 → "3501".

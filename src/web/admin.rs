@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::{page, user};
+use super::work::{Posted, posted, posted_forms};
 use super::{failed, form_refused, message, redirect, signed_in};
 use crate::api::State;
 use crate::domain::RegionCode;
@@ -20,17 +21,24 @@ use crate::domain::account::Account;
 use crate::service::account_admin::{self as service, AccountFilter, AccountInput, Issued, RowVerdict};
 use crate::service::{accounts, sheet};
 
-/// The roles `p` may hand out (the form offers no other).
-fn grantable(p: &Principal) -> Vec<Role> {
-    match p.role {
-        Role::ProvinceAdmin => Role::ALL.to_vec(),
-        Role::CityReviewer => vec![Role::UnitLead],
-        _ => Vec::new(),
+/// Region names by code (a page shows 鼓楼区, not 350102); a failed read shows the codes.
+async fn region_names<'a>(
+    state: &State,
+    codes: impl Iterator<Item = &'a RegionCode>,
+) -> std::collections::HashMap<RegionCode, String> {
+    let codes: Vec<RegionCode> = codes.cloned().collect();
+    match state.store.regions(&codes).await {
+        Ok(r) => r.into_iter().map(|r| (r.code, r.name)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "region names for a page");
+            Default::default()
+        }
     }
 }
 
-fn account_json(a: &Account) -> Value {
-    json!({ "username": a.username, "name": a.display_name, "role": a.role.label(), "region": a.region.to_string(),
+fn account_json(a: &Account, names: &std::collections::HashMap<RegionCode, String>) -> Value {
+    let region = names.get(&a.region).cloned().unwrap_or_else(|| a.region.to_string());
+    json!({ "username": a.username, "name": a.display_name, "role": a.role.label(), "region": region,
             "phone": a.phone, "disabled": a.disabled, "must_change": a.must_change_password })
 }
 
@@ -62,9 +70,12 @@ pub async fn account_list(req: &Request, Data(state): Data<&State>, Query(q): Qu
         Some("enabled") => Some("账号已启用。"),
         _ => None,
     };
-    let roles: Vec<Value> = grantable(&p).iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect();
+    let names = region_names(state, list.iter().map(|a| &a.region)).await;
+    let roles: Vec<Value> =
+        p.grantable_roles().iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect();
     let ctx = json!({
-        "user": user(state, &p, req).await, "accounts": list.iter().map(account_json).collect::<Vec<_>>(),
+        "user": user(state, &p, req).await,
+        "accounts": list.iter().map(|a| account_json(a, &names)).collect::<Vec<_>>(),
         "roles": roles, "all_roles": Role::ALL.iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect::<Vec<_>>(),
         "q": q.q.unwrap_or_default(), "role": q.role.unwrap_or_default(), "notice": notice, "home": p.region.to_string(),
     });
@@ -85,10 +96,11 @@ pub struct NewAccountForm {
 
 /// The page showing a password someone else set, once.
 async fn issued_page(req: &Request, state: &State, p: &Principal, issued: &[Issued], title: &str) -> Response {
+    let names = region_names(state, issued.iter().map(|i| &i.account.region)).await;
     let rows: Vec<Value> = issued
         .iter()
         .map(|i| {
-            let mut a = account_json(&i.account);
+            let mut a = account_json(&i.account, &names);
             a["password"] = json!(i.password);
             a
         })
@@ -101,14 +113,10 @@ async fn issued_page(req: &Request, state: &State, p: &Principal, issued: &[Issu
 /// Creates one account and shows its one-time password.
 #[handler]
 pub async fn create(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<NewAccountForm>>) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let (Ok(role), Ok(region)) = (Role::parse(&f.role), RegionCode::parse(&f.region)) else {
         return message(StatusCode::UNPROCESSABLE_ENTITY, "未能创建", "请选择角色，并填写6位或9位的行政区划代码。");
     };
@@ -133,14 +141,10 @@ pub async fn act(
     Path((username, action)): Path<(String, String)>,
     f: poem::Result<Form<TokenForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, _) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let (store, now) = (&state.store, state.now());
     let done = match action.as_str() {
         "disable" => service::set_disabled(store, &p, &username, true, now).await.map(|_| "disabled"),
@@ -183,17 +187,7 @@ pub async fn import_preview(req: &Request, Data(state): Data<&State>, mut form: 
         Ok(p) => p,
         Err(r) => return r,
     };
-    let (mut csrf, mut file) = (String::new(), None);
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_owned();
-                file = field.bytes().await.ok().map(|b| (name, b));
-            }
-            _ => {}
-        }
-    }
+    let super::Upload { csrf, file, .. } = super::upload(&mut form).await;
     if let Some(page) = form_refused(req, state, &csrf) {
         return page;
     }
@@ -243,14 +237,10 @@ pub struct ImportForm {
 /// Imports the previewed sheet, all or nothing, and shows the one-time passwords.
 #[handler]
 pub async fn import(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<ImportForm>>) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(f.sheet.as_bytes()) else {
         return super::work::unreadable();
     };
@@ -284,13 +274,10 @@ struct IssuedLine {
 /// posted back by its form; nothing of it is kept on the server.
 #[handler]
 pub async fn result_xlsx(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<ResultForm>>) -> Response {
-    if let Err(r) = signed_in(req, state).await {
-        return r;
-    }
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
+    let f = match posted(req, state, f).await {
+        Ok((_, f)) => f,
+        Err(page) => return page,
+    };
     let Ok(rows) = serde_json::from_str::<Vec<IssuedLine>>(&f.rows) else { return super::work::unreadable() };
     use crate::render::table::{Column, Table, Value as Cell};
     let columns = [("用户名", 20.0), ("姓名", 24.0), ("角色", 16.0), ("行政区划代码", 14.0), ("初始密码", 16.0)];
@@ -341,14 +328,10 @@ pub async fn change_password(
     Data(state): Data<&State>,
     f: poem::Result<Form<PasswordForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let again = |error: &str| {
         let error = error.to_owned();
         let p = p.clone();
@@ -477,10 +460,7 @@ pub async fn channel_list(req: &Request, Data(state): Data<&State>, Query(q): Qu
         Ok(l) => l,
         Err(e) => return failed(e),
     };
-    let names = match state.store.regions(&list.iter().map(|c| c.region.clone()).collect::<Vec<_>>()).await {
-        Ok(r) => r.into_iter().map(|r| (r.code, r.name)).collect::<std::collections::HashMap<_, _>>(),
-        Err(e) => return failed(e.into()),
-    };
+    let names = region_names(state, list.iter().map(|c| &c.region)).await;
     let notice = match (q.done.as_deref(), q.result) {
         (Some("created"), _) => Some("渠道已添加。".to_owned()),
         (Some("replaced"), _) => Some("地址已更换。".to_owned()),
@@ -522,14 +502,10 @@ pub struct ChannelForm {
 #[handler]
 pub async fn create_channel(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<ChannelForm>>) -> Response {
     use crate::domain::delivery::ChannelKind;
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let kind = match f.kind.as_str() {
         "wecom" => ChannelKind::Wecom,
         "dingtalk" => ChannelKind::Dingtalk,
@@ -563,14 +539,10 @@ pub async fn channel_action(
     Path((key, action)): Path<(String, String)>,
     f: poem::Result<Form<ChannelAction>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let store = &state.store;
     let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     match action.as_str() {
@@ -589,3 +561,5 @@ pub async fn channel_action(
         _ => message(StatusCode::NOT_FOUND, "未找到", "没有这个页面。"),
     }
 }
+
+posted_forms!(ResultForm, NewAccountForm, TokenForm, ImportForm, PasswordForm, ChannelForm, ChannelAction);

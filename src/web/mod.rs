@@ -197,6 +197,30 @@ fn password_page(req: &Request) -> bool {
     ["/password", "/ui/password"].contains(&req.uri().path()) || req.original_uri().path() == "/ui/password"
 }
 
+/// What an upload form posted: its form token, the chosen file (name and bytes) and any text
+/// pasted beside it. A part that does not read is left empty.
+pub(crate) struct Upload {
+    pub csrf: String,
+    pub file: Option<(String, Vec<u8>)>,
+    pub text: String,
+}
+
+pub(crate) async fn upload(form: &mut poem::web::Multipart) -> Upload {
+    let mut u = Upload { csrf: String::new(), file: None, text: String::new() };
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("csrf") => u.csrf = field.text().await.unwrap_or_default(),
+            Some("text") => u.text = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_owned();
+                u.file = field.bytes().await.ok().map(|b| (name, b));
+            }
+            _ => {}
+        }
+    }
+    u
+}
+
 /// The session token from the cookie.
 fn session_token(req: &Request) -> Option<String> {
     cookie(req, COOKIE)

@@ -12,11 +12,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::{page, user};
+use super::work::{Posted, posted, posted_forms};
 use super::{failed, form_refused, message, redirect, signed_in};
 use crate::api::State;
 use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::chinese_date;
-use crate::domain::bundle::Problem;
+use crate::domain::bundle::{Problem, QuotaStanding};
 use crate::service::accounts;
 use crate::service::import::{self as service, Imported, ProgrammePreview};
 use crate::service::unit_sheet as units;
@@ -62,16 +63,6 @@ fn bounds_text(b: Option<crate::domain::programme::Bounds>) -> String {
     }
 }
 
-/// How a count stands against its bounds: over the maximum is a problem already; under the
-/// minimum only says that selection is not complete.
-fn standing(n: u32, b: Option<crate::domain::programme::Bounds>) -> &'static str {
-    match b {
-        Some(b) if b.max.is_some_and(|m| n > m) => "超出上限",
-        Some(b) if n < b.min => "未达下限（待补充）",
-        _ => "符合",
-    }
-}
-
 fn preview_json(pv: &ProgrammePreview) -> Value {
     let b = &pv.bundle;
     let p = &b.programme;
@@ -104,9 +95,9 @@ fn preview_json(pv: &ProgrammePreview) -> Value {
         .iter()
         .map(|q| {
             json!({ "group": name(&q.group), "units": q.units, "units_bounds": bounds_text(q.units_bounds),
-                    "units_standing": standing(q.units, q.units_bounds),
+                    "units_standing": QuotaStanding::of(q.units, q.units_bounds).label(),
                     "directions": q.directions, "directions_bounds": bounds_text(q.directions_bounds),
-                    "directions_standing": standing(q.directions, q.directions_bounds) })
+                    "directions_standing": QuotaStanding::of(q.directions, q.directions_bounds).label() })
         })
         .collect();
     let units: Vec<Value> = b
@@ -150,34 +141,21 @@ pub async fn preview_document(req: &Request, Data(state): Data<&State>, mut form
         Ok(p) => p,
         Err(r) => return r,
     };
-    let (mut csrf, mut text) = (String::new(), String::new());
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let bytes = field.bytes().await.unwrap_or_default();
-                if !bytes.is_empty() {
-                    match String::from_utf8(bytes) {
-                        Ok(t) => text = t,
-                        Err(_) => {
-                            return message(
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                "未能读取",
-                                "文件须为 UTF-8 编码的 YAML 或 JSON 文本。",
-                            );
-                        }
-                    }
-                }
+    let super::Upload { csrf, file, text } = super::upload(&mut form).await;
+    // A file chosen wins over pasted text.
+    let text = match file.filter(|(_, b)| !b.is_empty()) {
+        None => text,
+        Some((_, bytes)) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                return message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "未能读取",
+                    "文件须为 UTF-8 编码的 YAML 或 JSON 文本。",
+                );
             }
-            Some("text") => {
-                let t = field.text().await.unwrap_or_default();
-                if text.is_empty() && !t.trim().is_empty() {
-                    text = t;
-                }
-            }
-            _ => {}
-        }
-    }
+        },
+    };
     if let Some(page) = form_refused(req, state, &csrf) {
         return page;
     }
@@ -243,14 +221,10 @@ pub struct ImportForm {
 /// Imports the previewed document (checked again, all or nothing) and opens its board.
 #[handler]
 pub async fn import(req: &Request, Data(state): Data<&State>, f: poem::Result<Form<ImportForm>>) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let text = match base64::engine::general_purpose::STANDARD.decode(f.document.as_bytes()).map(String::from_utf8) {
         Ok(Ok(t)) => t,
         _ => return super::work::unreadable(),
@@ -314,17 +288,7 @@ pub async fn admit_preview(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let (mut csrf, mut file) = (String::new(), None);
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_owned();
-                file = field.bytes().await.ok().map(|b| (name, b));
-            }
-            _ => {}
-        }
-    }
+    let super::Upload { csrf, file, .. } = super::upload(&mut form).await;
     if let Some(page) = form_refused(req, state, &csrf) {
         return page;
     }
@@ -382,14 +346,10 @@ pub async fn admit_import(
     Path(k): Path<String>,
     f: poem::Result<Form<AdmitForm>>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, f) = match posted(req, state, f).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let Ok(Form(f)) = f else { return super::work::unreadable() };
-    if let Some(page) = form_refused(req, state, &f.csrf) {
-        return page;
-    }
     let Some(key) = programme_key(&k) else { return no_programme() };
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(f.sheet.as_bytes()) else {
         return super::work::unreadable();
@@ -403,3 +363,5 @@ pub async fn admit_import(
         Err(e) => failed(e),
     }
 }
+
+posted_forms!(ImportForm, AdmitForm);

@@ -39,7 +39,7 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
 }
 
 /// A form that carries the session's form token.
-trait Posted {
+pub(super) trait Posted {
     fn csrf(&self) -> &str;
 }
 
@@ -53,12 +53,14 @@ macro_rules! posted_forms {
     };
 }
 
+pub(super) use posted_forms;
+
 posted_forms!(OpenForm, EditForm, RevisionForm, ReviewForm, TokenForm);
 
 /// The signed-in account and the form it posted, or the page to answer with instead: the login
 /// page, a form that does not read, or one that no page of this server sent. Nothing is changed
 /// in any of those cases.
-async fn posted<T: Posted>(
+pub(super) async fn posted<T: Posted>(
     req: &Request,
     state: &State,
     form: poem::Result<Form<T>>,
