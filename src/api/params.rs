@@ -91,8 +91,8 @@ parameter!(
     /// A region's code (GB/T 2260).
     RegionParam(RegionCode),
     "string_region_code",
-    "^[0-9]{6}$",
-    "A six-digit administrative division code (GB/T 2260), e.g. `350103`.",
+    "^[0-9]{6}([0-9]{3})?$",
+    "An administrative division code (GB/T 2260): six digits, e.g. `350103`, or nine for a township, e.g. `520402109`.",
     RegionCode::parse
 );
 

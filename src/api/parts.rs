@@ -14,8 +14,9 @@ use crate::domain::access::Access;
 use crate::domain::deadline::{Anchor, Every, LastDay, MonthDay};
 use crate::domain::{
     Audience, DeadlineSpec, Deliverable, Department, Direction, DirectionKind, DomainError, Key, RouteAction,
-    RouteStep, Stage, YearMonth, bundle,
+    RouteStep, Stage, YearMonth,
 };
+use crate::service::programme_edit::{self, Change, Mode};
 
 /// A stage as written by a client.
 #[derive(Debug, Clone, Object)]
@@ -402,6 +403,13 @@ impl PartsApi {
         }
         Ok(p)
     }
+
+    /// A part added or replaced, checked with the whole programme as it would then stand.
+    async fn change(&self, auth: &Auth, key: &Key, change: Change, mode: Mode) -> Result<(), ApiError> {
+        let now = self.state.now();
+        programme_edit::change(&self.state.store, auth.principal(), key, change, mode, now).await?;
+        Ok(())
+    }
 }
 
 #[OpenApi(prefix_path = "/programmes", tag = "ApiTags::Parts")]
@@ -421,10 +429,8 @@ impl PartsApi {
         key: Path<KeyParam>,
         body: Json<StageInput>,
     ) -> Result<Created<StageView>, ApiError> {
-        let p = self.programme(&auth, &key.0, true).await?;
         let s = body.0.into_domain()?;
-        bundle::check_stage(&p, &s)?;
-        self.state.store.put_stage(&p.key, &s, true, &auth.actor(&self.state)).await?;
+        self.change(&auth, &key.0, Change::Stage(s.clone()), Mode::Add).await?;
         Ok(Created::Created(Json((&s).into())))
     }
 
@@ -453,13 +459,12 @@ impl PartsApi {
         stage: Path<KeyParam>,
         body: Json<StageInput>,
     ) -> Result<Json<StageView>, ApiError> {
-        let p = self.programme(&auth, &key.0, true).await?;
+        self.programme(&auth, &key.0, true).await?;
         let s = body.0.into_domain()?;
         if s.key != stage.0.0 {
             return Err(DomainError::invalid("key", "a stage's key cannot change").into());
         }
-        bundle::check_stage(&p, &s)?;
-        self.state.store.put_stage(&p.key, &s, false, &auth.actor(&self.state)).await?;
+        self.change(&auth, &key.0, Change::Stage(s.clone()), Mode::Replace).await?;
         Ok(Json((&s).into()))
     }
 
@@ -478,9 +483,8 @@ impl PartsApi {
         key: Path<KeyParam>,
         body: Json<DirectionDto>,
     ) -> Result<Created<DirectionDto>, ApiError> {
-        let p = self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
-        self.state.store.put_direction(&p.key, &d, true, &auth.actor(&self.state)).await?;
+        self.change(&auth, &key.0, Change::Direction(d.clone()), Mode::Add).await?;
         Ok(Created::Created(Json((&d).into())))
     }
 
@@ -509,12 +513,12 @@ impl PartsApi {
         number: Path<u32>,
         body: Json<DirectionDto>,
     ) -> Result<Json<DirectionDto>, ApiError> {
-        let p = self.programme(&auth, &key.0, true).await?;
+        self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
         if d.number != number.0 {
             return Err(DomainError::invalid("number", "a direction's number cannot change").into());
         }
-        self.state.store.put_direction(&p.key, &d, false, &auth.actor(&self.state)).await?;
+        self.change(&auth, &key.0, Change::Direction(d.clone()), Mode::Replace).await?;
         Ok(Json((&d).into()))
     }
 
@@ -533,11 +537,8 @@ impl PartsApi {
         key: Path<KeyParam>,
         body: Json<DeliverableDto>,
     ) -> Result<Created<DeliverableDto>, ApiError> {
-        let p = self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
-        let stages = self.state.store.stages(&p.key).await?;
-        bundle::check_deliverable(&p, &stages, &d)?;
-        self.state.store.put_deliverable(&p.key, &d, true, &auth.actor(&self.state)).await?;
+        self.change(&auth, &key.0, Change::Deliverable(d.clone()), Mode::Add).await?;
         Ok(Created::Created(Json((&d).into())))
     }
 
@@ -564,14 +565,12 @@ impl PartsApi {
         deliverable: Path<KeyParam>,
         body: Json<DeliverableDto>,
     ) -> Result<Json<DeliverableDto>, ApiError> {
-        let p = self.programme(&auth, &key.0, true).await?;
+        self.programme(&auth, &key.0, true).await?;
         let d = body.0.into_domain()?;
         if d.key != deliverable.0.0 {
             return Err(DomainError::invalid("key", "a deliverable's key cannot change").into());
         }
-        let stages = self.state.store.stages(&p.key).await?;
-        bundle::check_deliverable(&p, &stages, &d)?;
-        self.state.store.put_deliverable(&p.key, &d, false, &auth.actor(&self.state)).await?;
+        self.change(&auth, &key.0, Change::Deliverable(d.clone()), Mode::Replace).await?;
         Ok(Json((&d).into()))
     }
 

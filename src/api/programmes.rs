@@ -12,6 +12,7 @@ use crate::domain::access::Access;
 use crate::domain::{Bounds, DomainError, Programme, RuleException, SelectionRules, bundle};
 use crate::service::document::ProgrammeDocument;
 use crate::service::import::{Imported, import_programme};
+use crate::service::programme_edit;
 use crate::store::programmes::StoredProgramme;
 
 /// Inclusive bounds on a count.
@@ -434,13 +435,11 @@ impl ProgrammesApi {
             return Err(DomainError::invalid("key", "a programme's key cannot change").into());
         }
         auth.may_create(Access::DefineProgramme { scope_path: &programme.scope.implied_path() })?;
-        let tree = store.tree_for(&programme.scope, &[]).await?;
-        bundle::check_programme(&programme, &tree)?;
-        let stages = store.stages(&programme.key).await?;
-        for s in &stages {
-            bundle::check_stage(&programme, s)?;
-        }
-        let stored = store.update_programme(&programme, &auth.actor(&self.state)).await?;
+        let now = self.state.now();
+        let change = programme_edit::Change::Head(programme);
+        let mode = programme_edit::Mode::Replace;
+        programme_edit::change(store, auth.principal(), &k, change, mode, now).await?;
+        let stored = store.programme_required(&k).await?;
         Ok(Json((&stored).into()))
     }
 }

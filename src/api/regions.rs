@@ -19,6 +19,8 @@ pub struct RegionView {
     pub name: String,
     pub level: Level,
     pub parent: Option<String>,
+    /// The code that replaced this region (撤并 or a new code); absent while it is current.
+    pub successor: Option<String>,
 }
 
 impl From<&Region> for RegionView {
@@ -28,6 +30,7 @@ impl From<&Region> for RegionView {
             name: r.name.clone(),
             level: r.level.into(),
             parent: r.parent.as_ref().map(|p| p.to_string()),
+            successor: r.successor.as_ref().map(|p| p.to_string()),
         }
     }
 }
@@ -51,6 +54,17 @@ pub struct RegionSearch {
 #[derive(Debug, Clone, Object)]
 pub struct RegionRename {
     pub name: String,
+}
+
+/// Another code for a region: an existing region it merges into (撤并), or a new code (撤县设区
+/// and the like) under which its subordinates take the new prefix.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct RegionRecode {
+    /// The code that replaces the region.
+    pub code: String,
+    /// The name under the new code (a new code only; default: the current name).
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -119,6 +133,31 @@ impl RegionsApi {
             auth.principal(),
             &code.0.0,
             &body.0.name,
+            self.state.now(),
+        )
+        .await?;
+        Ok(Json((&r).into()))
+    }
+
+    /// Give a region another code (撤并 into an existing region, or a new code), by the province
+    /// admin whose province holds both; audited. Its subordinates take the new prefix; units,
+    /// accounts and their filings, scores and reminders follow, so old filings stay with their
+    /// unit. The old code stays readable with `successor` set; it is no longer listed or admitted.
+    /// Answers the old region as it now reads.
+    #[oai(path = "/:code/recode", method = "post", operation_id = "recodeRegion")]
+    async fn recode(
+        &self,
+        auth: Auth,
+        code: Path<RegionParam>,
+        body: Json<RegionRecode>,
+    ) -> Result<Json<RegionView>, ApiError> {
+        let new_code = super::common::region("code", &body.0.code)?;
+        let r = crate::service::regions::recode(
+            &self.state.store,
+            auth.principal(),
+            &code.0.0,
+            &new_code,
+            body.0.name.as_deref().unwrap_or(""),
             self.state.now(),
         )
         .await?;

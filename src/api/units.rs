@@ -11,9 +11,10 @@ use super::params::{KeyParam, RegionParam};
 use super::programmes::not_found;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
-use crate::domain::{Contact, DomainError, Key, PilotUnit, Programme, RegionCode, unit};
-use crate::service::import::stored_unit;
+use crate::domain::{Contact, DomainError, Key, PilotUnit, Programme};
+use crate::service::units;
 use crate::store::rows::StoredUnit;
+use crate::store::units::Admission;
 
 /// Who leads the pilot in the unit.
 #[derive(Debug, Clone, Object)]
@@ -68,6 +69,24 @@ pub struct UnitView {
     pub quota_group: String,
     /// Files straight to the last step of each route.
     pub files_directly: bool,
+    /// Set once the unit withdrew from the programme; its filings stay.
+    pub withdrawn: Option<WithdrawalView>,
+}
+
+/// A unit's withdrawal (退出试点).
+#[derive(Debug, Clone, Object)]
+pub struct WithdrawalView {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The account that recorded it.
+    pub by: String,
+    pub reason: String,
+}
+
+/// Why a unit withdraws.
+#[derive(Debug, Clone, Object)]
+pub struct WithdrawInput {
+    /// As the department's decision says, e.g. 撤并至旧州镇 (1–200 characters).
+    pub reason: String,
 }
 
 impl From<&StoredUnit> for UnitView {
@@ -86,6 +105,11 @@ impl From<&StoredUnit> for UnitView {
             note: s.unit.note.clone(),
             quota_group: s.placement.group.to_string(),
             files_directly: s.placement.files_directly,
+            withdrawn: s.withdrawn.as_ref().map(|w| WithdrawalView {
+                at: w.at,
+                by: w.by.clone(),
+                reason: w.reason.clone(),
+            }),
         }
     }
 }
@@ -118,23 +142,14 @@ impl UnitsApi {
         auth: &Auth,
         programme: &Programme,
         candidate: PilotUnit,
-        replacing: Option<&RegionCode>,
+        admission: Admission<'_>,
     ) -> Result<StoredUnit, ApiError> {
         auth.may_create(Access::ManageUnit {
             scope_path: &programme.scope.implied_path(),
             unit_path: &candidate.region.implied_path(),
         })?;
-        let region = candidate.region.clone();
-        let actor = auth.actor(&self.state);
-        let stored = self
-            .state
-            .store
-            .admit_unit(&programme.key, replacing, &region, &actor, |ctx| {
-                let placement = unit::admit(ctx.programme, ctx.tree, ctx.catalogue, ctx.others, &candidate)?;
-                stored_unit(ctx.tree, candidate.clone(), placement)
-            })
-            .await?;
-        Ok(stored)
+        let now = self.state.now();
+        Ok(units::admit(&self.state.store, auth.principal(), programme, candidate, admission, now).await?)
     }
 }
 
@@ -149,6 +164,8 @@ impl UnitsApi {
         key: Path<KeyParam>,
         /// Only units inside this region (a city's code gives its counties).
         region: Query<Option<RegionParam>>,
+        /// `true`: only the units that withdrew; `false` (default): those taking part.
+        withdrawn: Query<Option<bool>>,
         offset: Query<Option<u64>>,
         /// Rows to return (1–500, default 50).
         limit: Query<Option<u64>>,
@@ -156,11 +173,12 @@ impl UnitsApi {
         let p = self.programme(&auth, &key.0).await?;
         let (offset, limit) = page(offset.0, limit.0)?;
         let within = region.0.map(|r| r.0);
-        let units: Vec<_> = self
-            .state
-            .store
-            .units(&p.key)
-            .await?
+        let units = if withdrawn.0.unwrap_or(false) {
+            self.state.store.all_units(&p.key).await?.into_iter().filter(|u| u.withdrawn.is_some()).collect()
+        } else {
+            self.state.store.units(&p.key).await?
+        };
+        let units: Vec<_> = units
             .into_iter()
             .filter(|u| within.as_ref().is_none_or(|r| u.path.contains(r)))
             .filter(|u| auth.principal().can_read_unit(&u.path))
@@ -184,11 +202,11 @@ impl UnitsApi {
     ) -> Result<Created<UnitView>, ApiError> {
         let p = self.programme(&auth, &key.0).await?;
         let candidate = body.0.into_domain()?;
-        let stored = self.admit(&auth, &p, candidate, None).await?;
+        let stored = self.admit(&auth, &p, candidate, Admission::New).await?;
         Ok(Created::Created(Json((&stored).into())))
     }
 
-    /// Read one unit.
+    /// Read one unit, withdrawn or not.
     #[oai(path = "/:key/units/:region", method = "get", operation_id = "getUnit")]
     async fn get(
         &self,
@@ -197,11 +215,10 @@ impl UnitsApi {
         region: Path<RegionParam>,
     ) -> Result<Json<UnitView>, ApiError> {
         let p = self.programme(&auth, &key.0).await?;
-        let units = self.state.store.units(&p.key).await?;
         let missing = || ApiError::not_found(format!("unit {} of programme `{}` does not exist", region.0, key.0));
-        let u = units.iter().find(|u| u.unit.region == region.0.0).ok_or_else(missing)?;
+        let u = self.state.store.unit(&p.key, &region.0.0).await?.ok_or_else(missing)?;
         auth.may(Access::ReadUnit { unit_path: &u.path })?;
-        Ok(Json(u.into()))
+        Ok(Json((&u).into()))
     }
 
     /// Change a unit's directions, lead or flags; the rules are checked again.
@@ -220,7 +237,38 @@ impl UnitsApi {
         if candidate.region != code {
             return Err(DomainError::invalid("region", "a unit's region cannot change").into());
         }
-        let stored = self.admit(&auth, &p, candidate, Some(&code)).await?;
+        let stored = self.admit(&auth, &p, candidate, Admission::Change(&code)).await?;
         Ok(Json((&stored).into()))
+    }
+
+    /// Withdraw a unit from the programme (退出试点), by a province admin or city reviewer whose
+    /// region contains it. Its filings, scores and reminders stay on record; nothing more is due
+    /// from it, it leaves the deadline board and the ranking, and its quota place is free. Filing
+    /// for it or changing it afterwards is refused (409 `rule.unit_withdrawn`).
+    #[oai(path = "/:key/units/:region/withdraw", method = "post", operation_id = "withdrawUnit")]
+    async fn withdraw(
+        &self,
+        auth: Auth,
+        key: Path<KeyParam>,
+        region: Path<RegionParam>,
+        body: Json<WithdrawInput>,
+    ) -> Result<Json<UnitView>, ApiError> {
+        let now = self.state.now();
+        let u =
+            units::withdraw(&self.state.store, auth.principal(), &key.0.0, &region.0.0, &body.0.reason, now).await?;
+        Ok(Json((&u).into()))
+    }
+
+    /// Take a withdrawn unit back, checked against the selection rules as they stand.
+    #[oai(path = "/:key/units/:region/reinstate", method = "post", operation_id = "reinstateUnit")]
+    async fn reinstate(
+        &self,
+        auth: Auth,
+        key: Path<KeyParam>,
+        region: Path<RegionParam>,
+    ) -> Result<Json<UnitView>, ApiError> {
+        let now = self.state.now();
+        let u = units::reinstate(&self.state.store, auth.principal(), &key.0.0, &region.0.0, now).await?;
+        Ok(Json((&u).into()))
     }
 }

@@ -104,6 +104,10 @@ pub enum Rule {
     WrongStep,
     /// A reward tier's boundary falls between units with equal scores.
     RewardTie,
+    /// The unit has withdrawn from the programme (退出试点): nothing more is filed or changed.
+    UnitWithdrawn,
+    /// A region replaced by another code (撤并) is kept for the record, not used anew.
+    RegionSuperseded,
 }
 
 impl Rule {
@@ -145,6 +149,8 @@ impl Rule {
             Self::AppealDecided => "申诉已有结论，结论为最终结论",
             Self::WrongStep => "当前审核环节不能作出这项决定",
             Self::RewardTie => "奖项名额的分界处有同分单位，请调整名额",
+            Self::UnitWithdrawn => "该单位已退出试点，不能再报送或修改",
+            Self::RegionSuperseded => "该行政区划已撤并，请使用新的区划代码",
         }
     }
 
@@ -186,6 +192,8 @@ impl Rule {
             Self::AppealDecided => "appeal_decided",
             Self::WrongStep => "wrong_step",
             Self::RewardTie => "reward_tie",
+            Self::UnitWithdrawn => "unit_withdrawn",
+            Self::RegionSuperseded => "region_superseded",
         }
     }
 
@@ -229,7 +237,9 @@ impl Rule {
             | Self::Published
             | Self::AppealDecided
             | Self::WrongStep
-            | Self::RewardTie => true,
+            | Self::RewardTie
+            | Self::UnitWithdrawn
+            | Self::RegionSuperseded => true,
         }
     }
 }

@@ -33,4 +33,4 @@ pub use programme::{
     RuleException, SelectionRules, Stage, Window,
 };
 pub use region::{Region, RegionCode, RegionLevel, RegionTree};
-pub use unit::{Contact, PilotUnit, Placement};
+pub use unit::{Contact, PilotUnit, Placement, Withdrawal};

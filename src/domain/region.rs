@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::DomainError;
+use super::{DomainError, Rule};
 
 /// A validated administrative division code: `350000` 福建省, `350100` 福州市, `350103` 台江区,
 /// `520402109` 旧州镇.
@@ -171,6 +171,9 @@ pub struct Region {
     pub name: String,
     pub level: RegionLevel,
     pub parent: Option<RegionCode>,
+    /// The code that replaced this region (撤并, or a new code); it stays readable for the record.
+    #[serde(default)]
+    pub successor: Option<RegionCode>,
 }
 
 impl Region {
@@ -195,8 +198,123 @@ impl Region {
         {
             return Err(DomainError::invalid("parent", "a region cannot be its own parent"));
         }
-        Ok(Self { code, name: name.to_owned(), level, parent })
+        Ok(Self { code, name: name.to_owned(), level, parent, successor: None })
     }
+}
+
+/// A region given another code (撤并 into an existing region, or a new code), decided before
+/// anything is written: which codes change, which regions are added, and the new place in the
+/// tree. Units, accounts and every record that names a changed code follow the mapping, so old
+/// filings stay with their unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recode {
+    /// Every code that changes, old → new: the region first, then its subordinates.
+    pub mapping: Vec<(RegionCode, RegionCode)>,
+    /// Regions to add: none when merging into one that exists.
+    pub created: Vec<Region>,
+    /// The region's new chain, root first, ending with its new code.
+    pub path: Vec<RegionCode>,
+}
+
+impl Recode {
+    pub fn region(&self) -> (&RegionCode, &RegionCode) {
+        let (o, n) = &self.mapping[0];
+        (o, n)
+    }
+
+    pub fn map(&self, code: &RegionCode) -> Option<&RegionCode> {
+        self.mapping.iter().find(|(o, _)| o == code).map(|(_, n)| n)
+    }
+
+    /// A chain through the region (root first) as it reads afterwards; `None` if the chain does
+    /// not pass through it.
+    pub fn new_path(&self, old_path: &[RegionCode]) -> Option<Vec<RegionCode>> {
+        let at = old_path.iter().position(|c| c == self.region().0)?;
+        let mut out = self.path.clone();
+        for c in &old_path[at + 1..] {
+            out.push(self.map(c).cloned().unwrap_or_else(|| c.clone()));
+        }
+        Some(out)
+    }
+}
+
+/// Decides a re-code of `old` (current, a city, county or township) to `new_code`. `target` is
+/// the region already holding `new_code`, if any (a merge: only a region without subordinates
+/// merges); `parent_path` is the chain down to the new parent, root first; `descendants` are
+/// `old`'s current subordinates, which take the new prefix.
+pub fn recode(
+    old: &Region,
+    new_code: &RegionCode,
+    name: &str,
+    target: Option<&Region>,
+    parent_path: &[RegionCode],
+    descendants: &[Region],
+) -> Result<Recode, DomainError> {
+    if old.successor.is_some() {
+        return Err(DomainError::rule(
+            Rule::RegionSuperseded,
+            format!("{}（{}）was already replaced", old.name, old.code),
+        ));
+    }
+    let keep = match old.code.level() {
+        RegionLevel::City => 4,
+        RegionLevel::County => 6,
+        RegionLevel::Township => 9,
+        _ => return Err(DomainError::invalid("code", "provinces and the national root are not re-coded")),
+    };
+    if new_code == &old.code {
+        return Err(DomainError::invalid("code", "the new code is the region's own; to rename it, change its name"));
+    }
+    if new_code.level() != old.code.level() || new_code.as_str().len() != old.code.as_str().len() {
+        return Err(DomainError::invalid(
+            "code",
+            format!(
+                "{new_code} is a {} code; {} is a {}",
+                new_code.level().as_str(),
+                old.code,
+                old.code.level().as_str()
+            ),
+        ));
+    }
+    let parent = parent_path.last().cloned();
+    let mut path = parent_path.to_vec();
+    path.push(new_code.clone());
+    if let Some(t) = target {
+        if t.successor.is_some() {
+            return Err(DomainError::rule(
+                Rule::RegionSuperseded,
+                format!("{}（{}）was itself replaced", t.name, t.code),
+            ));
+        }
+        if !descendants.is_empty() {
+            return Err(DomainError::invalid(
+                "code",
+                format!(
+                    "{} has {} subordinate regions; only a region without subordinates merges into another — give it a new code instead",
+                    old.name,
+                    descendants.len()
+                ),
+            ));
+        }
+        return Ok(Recode { mapping: vec![(old.code.clone(), new_code.clone())], created: vec![], path });
+    }
+    let name = name.trim();
+    let name = if name.is_empty() { old.name.as_str() } else { name };
+    let mut created = vec![Region::new(new_code.clone(), name, Some(old.level), parent)?];
+    let mut mapping = vec![(old.code.clone(), new_code.clone())];
+    let prefix = &new_code.as_str()[..keep];
+    for d in descendants {
+        let code = RegionCode::parse(&format!("{prefix}{}", &d.code.as_str()[keep..]))?;
+        mapping.push((d.code.clone(), code));
+    }
+    for (d, (_, code)) in descendants.iter().zip(&mapping[1..]) {
+        let parent = d
+            .parent
+            .as_ref()
+            .map(|p| mapping.iter().find(|(o, _)| o == p).map(|(_, n)| n.clone()).unwrap_or_else(|| p.clone()));
+        created.push(Region { code: code.clone(), name: d.name.clone(), level: d.level, parent, successor: None });
+    }
+    Ok(Recode { mapping, created, path })
 }
 
 /// The region tree: lookups by code, ancestors, and "is this inside that".
@@ -269,6 +387,66 @@ impl RegionTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn region(code: &str, name: &str, parent: Option<&str>) -> Region {
+        Region::new(RegionCode::parse(code).unwrap(), name, None, parent.map(|p| RegionCode::parse(p).unwrap()))
+            .unwrap()
+    }
+
+    fn codes(list: &[&str]) -> Vec<RegionCode> {
+        list.iter().map(|c| RegionCode::parse(c).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_township_merges_into_its_neighbour() {
+        let old = region("520402201", "某某乡", Some("520402"));
+        let into = region("520402109", "旧州镇", Some("520402"));
+        let r =
+            recode(&old, &into.code, "", Some(&into), &codes(&["000000", "520000", "520400", "520402"]), &[]).unwrap();
+        assert!(r.created.is_empty());
+        assert_eq!(r.region().1.as_str(), "520402109");
+        let moved = r.new_path(&codes(&["000000", "520000", "520400", "520402", "520402201"])).unwrap();
+        assert_eq!(moved, codes(&["000000", "520000", "520400", "520402", "520402109"]));
+        // A region with subordinates does not merge; a province is never re-coded.
+        let county = region("520402", "西秀区", Some("520400"));
+        let target = region("520403", "某区", Some("520400"));
+        assert!(
+            recode(
+                &county,
+                &target.code,
+                "",
+                Some(&target),
+                &codes(&["000000", "520000", "520400"]),
+                std::slice::from_ref(&old)
+            )
+            .is_err()
+        );
+        let province = region("520000", "贵州省", None);
+        assert!(recode(&province, &RegionCode::parse("530000").unwrap(), "", None, &codes(&["000000"]), &[]).is_err());
+        // Nor does a township take a county's code.
+        assert!(recode(&old, &RegionCode::parse("520403").unwrap(), "", None, &codes(&["000000"]), &[]).is_err());
+    }
+
+    #[test]
+    fn a_county_takes_a_new_code_and_its_townships_follow() {
+        let county = region("350121", "闽侯县", Some("350100"));
+        let towns = [region("350121100", "甘蔗街道", Some("350121")), region("350121101", "白沙镇", Some("350121"))];
+        let new = RegionCode::parse("350106").unwrap();
+        let r = recode(&county, &new, "闽侯区", None, &codes(&["000000", "350000", "350100"]), &towns).unwrap();
+        let created: Vec<_> =
+            r.created.iter().map(|c| (c.code.as_str(), c.name.as_str(), c.parent.as_ref().unwrap().as_str())).collect();
+        assert_eq!(
+            created,
+            vec![
+                ("350106", "闽侯区", "350100"),
+                ("350106100", "甘蔗街道", "350106"),
+                ("350106101", "白沙镇", "350106")
+            ]
+        );
+        let unit = r.new_path(&codes(&["000000", "350000", "350100", "350121", "350121101"])).unwrap();
+        assert_eq!(unit, codes(&["000000", "350000", "350100", "350106", "350106101"]));
+        assert_eq!(r.new_path(&codes(&["000000", "350000", "350100", "350102"])), None);
+    }
 
     fn code(s: &str) -> RegionCode {
         RegionCode::parse(s).unwrap()

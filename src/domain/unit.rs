@@ -31,6 +31,29 @@ pub struct PilotUnit {
     pub note: Option<String>,
 }
 
+/// A unit's withdrawal from a programme (退出试点). Its filings, scores and the record of what it
+/// did stay; from then on nothing is due from it, it is not ranked, and it frees its quota place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The account that recorded it.
+    pub by: String,
+    /// Why, as the department's decision says (e.g. 撤并 into another township).
+    pub reason: String,
+}
+
+impl Withdrawal {
+    pub fn new(at: chrono::DateTime<chrono::Utc>, by: &str, reason: &str) -> Result<Self, DomainError> {
+        Ok(Self { at, by: by.to_owned(), reason: super::programme::text("reason", reason, 200)? })
+    }
+
+    /// The refusal every change to a withdrawn unit gets.
+    pub fn refusal(&self, name: &str) -> DomainError {
+        let day = self.at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d");
+        DomainError::rule(Rule::UnitWithdrawn, format!("{name} withdrew from the programme on {day}: {}", self.reason))
+    }
+}
+
 /// Where a unit sits for the quotas and how it files, derived from the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {

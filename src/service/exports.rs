@@ -13,7 +13,7 @@ use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::render::ical::Deadline;
 use crate::render::table::{Column, Table, Value};
 use crate::service::accounts::{actor, new_token, token_hash};
-use crate::service::filings::{ServiceError, compliance, gate, unit_of};
+use crate::service::filings::{ServiceError, active_unit_of, compliance, gate, unit_of};
 use crate::service::scoring::{programme_gate, ranking};
 use crate::store::Store;
 
@@ -181,7 +181,7 @@ pub async fn create_feed(
     unit: &RegionCode,
     now: DateTime<Utc>,
 ) -> Result<(Feed, String), ServiceError> {
-    let u = unit_of(store, p, key, unit).await?;
+    let u = active_unit_of(store, p, key, unit).await?;
     gate(p, Access::ManageFeed { unit_path: &u.path }, "unit")?;
     let token = new_token();
     let feed = Feed {

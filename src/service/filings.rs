@@ -25,7 +25,7 @@ pub(crate) async fn unit_of(
     programme: &Key,
     unit: &RegionCode,
 ) -> Result<crate::store::rows::StoredUnit, ServiceError> {
-    match store.units(programme).await?.into_iter().find(|u| &u.unit.region == unit) {
+    match store.unit(programme, unit).await? {
         Some(u) => {
             gate(p, Access::ReadUnit { unit_path: &u.path }, "unit")?;
             Ok(u)
@@ -34,6 +34,20 @@ pub(crate) async fn unit_of(
             gate(p, Access::ReadUnit { unit_path: &unit.implied_path() }, "unit")?;
             Err(DomainError::invalid("unit", format!("{unit} is not a unit of programme `{programme}`")).into())
         }
+    }
+}
+
+/// As `unit_of`, for a change: a unit that withdrew is refused (its records stay as they are).
+pub(crate) async fn active_unit_of(
+    store: &Store,
+    p: &Principal,
+    programme: &Key,
+    unit: &RegionCode,
+) -> Result<crate::store::rows::StoredUnit, ServiceError> {
+    let u = unit_of(store, p, programme, unit).await?;
+    match &u.withdrawn {
+        Some(w) => Err(w.refusal(&u.name).into()),
+        None => Ok(u),
     }
 }
 
@@ -61,7 +75,7 @@ pub async fn create(
         .await?
         .ok_or_else(|| ServiceError::Hidden(format!("programme `{}`", new.programme)))?;
     gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
-    let unit = unit_of(store, p, new.programme, new.unit).await?;
+    let unit = active_unit_of(store, p, new.programme, new.unit).await?;
     gate(p, Access::File { unit_path: &unit.path }, "unit")?;
     let deliverables = store.deliverables(new.programme).await?;
     let d = deliverables.iter().find(|d| &d.key == new.deliverable).ok_or_else(|| {
@@ -141,6 +155,11 @@ pub async fn get(store: &Store, p: &Principal, key: &str) -> Result<Filing, Serv
 async fn for_lead(store: &Store, p: &Principal, key: &str) -> Result<Filing, ServiceError> {
     let f = get(store, p, key).await?;
     gate(p, Access::File { unit_path: &f.unit_path }, "filing")?;
+    if let Some(u) = store.unit(&f.programme, &f.unit).await?
+        && let Some(w) = &u.withdrawn
+    {
+        return Err(w.refusal(&u.name).into());
+    }
     Ok(f)
 }
 
@@ -341,7 +360,10 @@ pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, 
         }
         let (units, deliverables) = tokio::try_join!(store.units(key), store.deliverables(key))?;
         for f in waiting {
-            let unit_name = units.iter().find(|u| u.unit.region == f.unit).map(|u| u.name.clone()).unwrap_or_default();
+            // A withdrawn unit's pending filing is no longer awaited; it stays readable.
+            let Some(unit_name) = units.iter().find(|u| u.unit.region == f.unit).map(|u| u.name.clone()) else {
+                continue;
+            };
             let deliverable =
                 deliverables.iter().find(|d| d.key == f.deliverable).map(|d| d.title.clone()).unwrap_or_default();
             queue.push(Waiting { programme: stored.programme.clone(), unit_name, deliverable, filing: f });

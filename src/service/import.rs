@@ -88,7 +88,7 @@ pub fn stored_unit(
     let mut path: Vec<_> = tree.ancestors(&unit.region).into_iter().map(|r| r.code.clone()).collect();
     path.reverse();
     path.push(unit.region.clone());
-    Ok(StoredUnit { name: region.name.clone(), path, placement, unit })
+    Ok(StoredUnit { name: region.name.clone(), path, placement, unit, withdrawn: None })
 }
 
 pub async fn import_text(store: &Store, text: &str, actor: &Actor) -> Result<Imported, StoreError> {

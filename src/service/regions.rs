@@ -114,6 +114,44 @@ pub async fn rename(
     Ok(store.rename_region(&region, &renamed.name, &actor(p, now)).await?)
 }
 
+/// Gives a region another code (撤并 into an existing region, or a new code after 撤县设区 and
+/// the like), by the province admin whose province holds both codes; audited. The region's
+/// subordinates take the new prefix; units, accounts and their records follow, so old filings
+/// stay with their unit. The old code stays readable, marked with its successor.
+pub async fn recode(
+    store: &Store,
+    p: &Principal,
+    code: &RegionCode,
+    new_code: &RegionCode,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Region, ServiceError> {
+    let region = store.region(code).await?.ok_or_else(|| ServiceError::Hidden(format!("region {code}")))?;
+    super::error::gate(p, Access::ManageRegion { region_path: &code.implied_path() }, "region")?;
+    super::error::gate(p, Access::ManageRegion { region_path: &new_code.implied_path() }, "region")?;
+    let target = store.region(new_code).await?;
+    let parent = match &target {
+        Some(t) => t.parent.clone(),
+        // A new code under the same parent keeps the region's (possibly explicit) parent.
+        None if new_code.implied_parent() == code.implied_parent() => region.parent.clone(),
+        None => new_code.implied_parent(),
+    };
+    let parent = parent.ok_or_else(|| DomainError::invalid("code", format!("{new_code} has no parent region")))?;
+    let tree = store.tree_for(&parent, &[]).await?;
+    let Some(parent_region) = tree.get(&parent) else {
+        return Err(DomainError::invalid(
+            "code",
+            format!("the region above {new_code}, {parent}, is not in the table"),
+        )
+        .into());
+    };
+    let mut parent_path: Vec<RegionCode> = tree.ancestors(&parent).into_iter().rev().map(|r| r.code.clone()).collect();
+    parent_path.push(parent_region.code.clone());
+    let descendants = store.current_descendants(code).await?;
+    let plan = crate::domain::region::recode(&region, new_code, name, target.as_ref(), &parent_path, &descendants)?;
+    Ok(store.recode_region(&region, &plan, &actor(p, now)).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use crate::domain::scoring::{
 };
 use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::service::accounts::actor;
-use crate::service::filings::{ServiceError, gate, unit_of};
+use crate::service::filings::{ServiceError, active_unit_of, gate};
 use crate::store::Store;
 use crate::store::scoring::Overturn;
 
@@ -320,7 +320,7 @@ pub async fn adjust(
     now: DateTime<Utc>,
 ) -> Result<Adjustment, ServiceError> {
     programme_gate(store, p, key, false).await?;
-    let unit = unit_of(store, p, key, new.unit).await?;
+    let unit = active_unit_of(store, p, key, new.unit).await?;
     gate(p, Access::Evaluate { unit_path: &unit.path }, "unit")?;
     let scheme = scheme_required(store, key).await?;
     scheme.check_adjustment(new.item, new.kind, new.points)?;
@@ -362,7 +362,7 @@ pub async fn appeal(
     now: DateTime<Utc>,
 ) -> Result<Appeal, ServiceError> {
     programme_gate(store, p, key, false).await?;
-    let u = unit_of(store, p, key, unit).await?;
+    let u = active_unit_of(store, p, key, unit).await?;
     gate(p, Access::File { unit_path: &u.path }, "unit")?;
     let scheme = scheme_required(store, key).await?;
     let reason = crate::domain::programme::text("reason", reason, 2000)?;
@@ -455,7 +455,7 @@ pub async fn evaluate(
     now: DateTime<Utc>,
 ) -> Result<Evaluation, ServiceError> {
     programme_gate(store, p, key, false).await?;
-    let u = unit_of(store, p, key, unit).await?;
+    let u = active_unit_of(store, p, key, unit).await?;
     gate(p, Access::Evaluate { unit_path: &u.path }, "unit")?;
     evaluation::check_panel(&panel)?;
     let system = store.indicator_system(key).await?.ok_or_else(|| {

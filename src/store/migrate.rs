@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "bulletins_feeds", include_str!("migrations/0007_bulletins_feeds.surql")),
     (8, "hardening", include_str!("migrations/0008_hardening.surql")),
     (9, "administration", include_str!("migrations/0009_administration.surql")),
+    (10, "withdrawal_successors", include_str!("migrations/0010_withdrawal_successors.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

@@ -3,9 +3,10 @@
 use serde_json::json;
 
 use super::audit::{AUDIT, Actor, head};
-use super::rows::{RegionRow, decode, encode};
+use super::rows::{RegionRow, StoredUnit, UnitRow, decode, encode};
 use super::{Store, StoreError, rows};
-use crate::domain::{Region, RegionCode, RegionTree};
+use crate::domain::region::Recode;
+use crate::domain::{DomainError, Key, Region, RegionCode, RegionTree, Rule};
 
 impl Store {
     /// Inserts or replaces regions by code, all in one transaction.
@@ -89,7 +90,7 @@ impl Store {
     ) -> Result<Vec<Region>, StoreError> {
         let prefix = under.map(code_prefix).unwrap_or_default();
         self.select_rows::<RegionRow>(
-            "SELECT * FROM region WHERE string::contains(name, $q) AND string::starts_with(code, $p)
+            "SELECT * FROM region WHERE string::contains(name, $q) AND string::starts_with(code, $p) AND successor = NONE
              ORDER BY code LIMIT $l",
             json!({ "q": q, "p": prefix, "l": limit }),
         )
@@ -117,6 +118,159 @@ impl Store {
         Ok(after)
     }
 
+    /// The current regions below `region` (by code prefix), for a re-code to carry along.
+    pub async fn current_descendants(&self, region: &RegionCode) -> Result<Vec<Region>, StoreError> {
+        let keep = match region.level() {
+            crate::domain::RegionLevel::City => 4,
+            crate::domain::RegionLevel::County => 6,
+            _ => return Ok(vec![]),
+        };
+        self.select_rows::<RegionRow>(
+            "SELECT * FROM region WHERE string::starts_with(code, $p) AND code != $c AND successor = NONE ORDER BY code",
+            json!({ "p": &region.as_str()[..keep], "c": region.as_str() }),
+        )
+        .await
+    }
+
+    /// Carries out a re-code decided by `domain::region::recode` in one transaction: the new
+    /// regions added, the old ones marked with their successor, and every unit, account and
+    /// record that named a changed code moved with it (filings stay with their unit). Refused when
+    /// a programme covers a changed region, or when a merge would give one programme two units
+    /// for the same region.
+    pub async fn recode_region(&self, old: &Region, plan: &Recode, actor: &Actor) -> Result<Region, StoreError> {
+        let codes: Vec<&str> = plan.mapping.iter().map(|(o, _)| o.as_str()).collect();
+        let (_, new_code) = plan.region();
+        let out = self
+            .query(
+                "SELECT VALUE key FROM programme WHERE scope IN $codes;
+                 SELECT * FROM unit WHERE region IN $codes;
+                 SELECT VALUE programme FROM unit WHERE region = $new;
+                 SELECT username, region_path FROM account WHERE region IN $codes;
+                 SELECT * FROM region WHERE code = $new;",
+                json!({ "codes": codes, "new": new_code.as_str() }),
+            )
+            .await?;
+        let mut it = out.into_iter().map(rows);
+        let covering: Vec<String> =
+            it.next().unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        if let Some(k) = covering.first() {
+            return Err(DomainError::invalid(
+                "code",
+                format!("programme `{k}` covers {}（{}）; change the programme's region first", old.name, old.code),
+            )
+            .into());
+        }
+        let units = it
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|j| {
+                Ok((decode::<UnitRow>("unit", j.clone())?.programme, decode::<UnitRow>("unit", j)?.into_domain()?))
+            })
+            .collect::<Result<Vec<(String, StoredUnit)>, StoreError>>()?;
+        let at_target: Vec<String> =
+            it.next().unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        if let Some((k, _)) = units.iter().find(|(k, _)| at_target.contains(k)) {
+            return Err(DomainError::rule(
+                Rule::DuplicateUnit,
+                format!("programme `{k}` already has a unit for {new_code}; withdraw one of the two units first"),
+            )
+            .into());
+        }
+        #[derive(serde::Deserialize)]
+        struct AccountPlace {
+            username: String,
+            region_path: Vec<String>,
+        }
+        let accounts = it
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|j| decode::<AccountPlace>("account", j))
+            .collect::<Result<Vec<_>, _>>()?;
+        let target = it
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|j| decode::<RegionRow>("region", j)?.into_domain())
+            .transpose()?;
+        let name_of = |code: &RegionCode| {
+            plan.created
+                .iter()
+                .find(|r| &r.code == code)
+                .map(|r| r.name.clone())
+                .or_else(|| target.as_ref().filter(|t| &t.code == code).map(|t| t.name.clone()))
+                .unwrap_or_default()
+        };
+        let map = |c: &RegionCode| plan.map(c).cloned().unwrap_or_else(|| c.clone());
+        let strings = |p: &[RegionCode]| p.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let mut programmes: Vec<String> = Vec::new();
+        let moved: Vec<serde_json::Value> = units
+            .iter()
+            .map(|(k, u)| {
+                if !programmes.contains(k) {
+                    programmes.push(k.clone());
+                }
+                let path = plan.new_path(&u.path).unwrap_or_else(|| u.path.iter().map(map).collect());
+                let new = map(&u.unit.region);
+                json!({ "programme": k, "old": u.unit.region.as_str(), "new": new.as_str(), "name": name_of(&new),
+                        "path": strings(&path), "group": map(&u.placement.group).as_str() })
+            })
+            .collect();
+        let accounts: Vec<serde_json::Value> = accounts
+            .iter()
+            .map(|a| {
+                let old_path = a.region_path.iter().map(|c| RegionCode::parse(c)).collect::<Result<Vec<_>, _>>()?;
+                let path = plan.new_path(&old_path).unwrap_or(old_path);
+                let region = path.last().map(ToString::to_string).unwrap_or_default();
+                Ok(json!({ "username": a.username, "region": region, "path": strings(&path) }))
+            })
+            .collect::<Result<_, DomainError>>()?;
+        let usernames: Vec<String> =
+            accounts.iter().filter_map(|a| a["username"].as_str().map(str::to_owned)).collect();
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = (SELECT * OMIT id FROM region WHERE code = $old)[0];
+             FOR $r IN $created {{ CREATE type::record('region', $r.code) CONTENT $r; }};
+             FOR $m IN $mapping {{ UPDATE type::record('region', $m[0]) SET successor = $m[1]; }};
+             FOR $u IN $units {{
+                 UPDATE unit SET region = $u.new, name = $u.name, path = $u.path, quota_group = $u.group
+                     WHERE programme = $u.programme AND region = $u.old;
+                 UPDATE filing SET unit = $u.new, unit_path = $u.path WHERE programme = $u.programme AND unit = $u.old;
+                 UPDATE adjustment SET unit = $u.new, unit_path = $u.path WHERE programme = $u.programme AND unit = $u.old;
+                 UPDATE appeal SET unit = $u.new, unit_path = $u.path WHERE programme = $u.programme AND unit = $u.old;
+                 UPDATE evaluation SET unit = $u.new, unit_path = $u.path WHERE programme = $u.programme AND unit = $u.old;
+                 UPDATE reminder SET unit = $u.new, unit_path = $u.path WHERE programme = $u.programme AND unit = $u.old;
+                 UPDATE calendar_feed SET unit = $u.new, unit_path = $u.path WHERE programme = $u.programme AND unit = $u.old;
+                 UPDATE voided_line SET unit = $u.new WHERE programme = $u.programme AND unit = $u.old;
+             }};
+             FOR $a IN $accounts {{ UPDATE account SET region = $a.region, region_path = $a.path WHERE username = $a.username; }};
+             UPDATE programme SET revision += 1 WHERE key IN $programmes;
+             LET $after = (SELECT * OMIT id FROM region WHERE code = $old)[0];
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let vars = json!({
+            "old": old.code.as_str(),
+            "created": plan.created.iter().map(|r| encode(&RegionRow::from(r))).collect::<Vec<_>>(),
+            "mapping": plan.mapping.iter().map(|(o, n)| [o.as_str(), n.as_str()]).collect::<Vec<_>>(),
+            "units": moved, "accounts": accounts, "programmes": programmes,
+            "audit": head(actor, "region.recode", &format!("region:{}", old.code), None, Some(strings(&old.code.implied_path()))),
+        });
+        self.query(&sql, vars).await?;
+        for k in &programmes {
+            if let Ok(k) = Key::parse(k) {
+                self.forget_reach(&k);
+            }
+        }
+        if !usernames.is_empty() {
+            // Signed-in accounts carry their region: read it afresh.
+            self.recent.sign_in.forget_all();
+        }
+        Ok(Region { successor: Some(new_code.clone()), ..old.clone() })
+    }
+
     pub async fn region(&self, code: &RegionCode) -> Result<Option<Region>, StoreError> {
         let mut out = self.query("SELECT * FROM region WHERE code = $c", json!({ "c": code.as_str() })).await?;
         match out.pop().map(rows).and_then(|mut r| r.pop()) {
@@ -142,8 +296,8 @@ impl Store {
         let parent = parent.map(|p| p.to_string()).unwrap_or_else(|| RegionCode::NATION.to_owned());
         let out = self
             .query(
-                "SELECT * FROM region WHERE parent = $p ORDER BY code LIMIT $l START $o;
-                 SELECT count() AS n FROM region WHERE parent = $p GROUP ALL;",
+                "SELECT * FROM region WHERE parent = $p AND successor = NONE ORDER BY code LIMIT $l START $o;
+                 SELECT count() AS n FROM region WHERE parent = $p AND successor = NONE GROUP ALL;",
                 json!({ "p": parent, "l": limit, "o": offset }),
             )
             .await?;
@@ -175,7 +329,7 @@ impl Store {
         above.dedup();
         let out = self
             .query(
-                "SELECT * FROM region WHERE string::starts_with(code, $p) OR code IN $above",
+                "SELECT * FROM region WHERE (string::starts_with(code, $p) OR code IN $above) AND successor = NONE",
                 json!({ "p": prefix, "above": above }),
             )
             .await?;

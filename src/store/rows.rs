@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use super::StoreError;
 use crate::domain::{
     Audience, Deliverable, Direction, DirectionKind, DocDate, Key, PilotUnit, Placement, Programme, Region, RegionCode,
-    RegionLevel, Stage, Window,
+    RegionLevel, Stage, Window, Withdrawal,
 };
 
 pub fn decode<T: DeserializeOwned>(what: &str, v: Json) -> Result<T, StoreError> {
@@ -77,6 +77,8 @@ pub struct RegionRow {
     pub level: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub parent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub successor: Option<String>,
 }
 
 impl From<&Region> for RegionRow {
@@ -86,6 +88,7 @@ impl From<&Region> for RegionRow {
             name: r.name.clone(),
             level: r.level.as_str().to_owned(),
             parent: r.parent.as_ref().map(|p| p.to_string()),
+            successor: r.successor.as_ref().map(|p| p.to_string()),
         }
     }
 }
@@ -102,6 +105,7 @@ impl RegionRow {
             name: self.name,
             level: RegionLevel::parse(&self.level).map_err(&c)?,
             parent: self.parent.as_deref().map(RegionCode::parse).transpose().map_err(&c)?,
+            successor: self.successor.as_deref().map(RegionCode::parse).transpose().map_err(&c)?,
         })
     }
 }
@@ -308,6 +312,12 @@ pub struct UnitRow {
     pub note: Option<String>,
     pub quota_group: String,
     pub files_directly: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub withdrawn_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub withdrawn_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub withdrawn_reason: Option<String>,
 }
 
 /// A unit as stored: the domain unit with what admission derived.
@@ -318,6 +328,8 @@ pub struct StoredUnit {
     /// The unit's region and its ancestors, root first.
     pub path: Vec<RegionCode>,
     pub placement: Placement,
+    /// Set once the unit withdrew (退出试点); its records stay.
+    pub withdrawn: Option<Withdrawal>,
 }
 
 impl UnitRow {
@@ -333,6 +345,9 @@ impl UnitRow {
             note: u.unit.note.clone(),
             quota_group: u.placement.group.to_string(),
             files_directly: u.placement.files_directly,
+            withdrawn_at: u.withdrawn.as_ref().map(|w| w.at.to_rfc3339()),
+            withdrawn_by: u.withdrawn.as_ref().map(|w| w.by.clone()),
+            withdrawn_reason: u.withdrawn.as_ref().map(|w| w.reason.clone()),
         }
     }
 
@@ -356,6 +371,10 @@ impl UnitRow {
             placement: Placement {
                 group: RegionCode::parse(&self.quota_group).map_err(&c)?,
                 files_directly: self.files_directly,
+            },
+            withdrawn: match (self.withdrawn_at, self.withdrawn_by, self.withdrawn_reason) {
+                (Some(at), Some(by), Some(reason)) => Some(Withdrawal { at: instant(&at)?, by, reason }),
+                _ => None,
             },
         })
     }

@@ -8,7 +8,7 @@ use super::audit::{AUDIT, Actor, head};
 use super::rows::{StoredUnit, UnitRow, decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::board::BoardUnit;
-use crate::domain::{Direction, DomainError, Key, PilotUnit, Programme, RegionCode, RegionTree};
+use crate::domain::{Direction, DomainError, Key, PilotUnit, Programme, RegionCode, RegionTree, Rule, Withdrawal};
 
 #[derive(serde::Deserialize)]
 struct BoardUnitRow {
@@ -28,9 +28,53 @@ pub struct AdmissionContext<'a> {
     pub others: &'a [PilotUnit],
 }
 
+/// How a unit is admitted: a new one, a change to one, or a withdrawn one taken back.
+#[derive(Debug, Clone, Copy)]
+pub enum Admission<'a> {
+    New,
+    Change(&'a RegionCode),
+    Reinstate(&'a RegionCode),
+}
+
+impl Admission<'_> {
+    fn replacing(&self) -> Option<&RegionCode> {
+        match self {
+            Self::New => None,
+            Self::Change(r) | Self::Reinstate(r) => Some(r),
+        }
+    }
+}
+
 impl Store {
+    /// The programme's units taking part now (withdrawn ones left out: nothing is due from them,
+    /// they are not ranked, and they hold no quota place).
     pub async fn units(&self, programme: &Key) -> Result<Vec<StoredUnit>, StoreError> {
-        let out = self.query("SELECT * FROM unit WHERE programme = $p", json!({ "p": programme.as_str() })).await?;
+        self.units_where(programme, "AND withdrawn_at = NONE").await
+    }
+
+    /// Every unit the programme ever admitted, withdrawn ones included (their records stay).
+    pub async fn all_units(&self, programme: &Key) -> Result<Vec<StoredUnit>, StoreError> {
+        self.units_where(programme, "").await
+    }
+
+    /// One unit, withdrawn or not.
+    pub async fn unit(&self, programme: &Key, region: &RegionCode) -> Result<Option<StoredUnit>, StoreError> {
+        let out = self
+            .query(
+                "SELECT * FROM unit WHERE programme = $p AND region = $r",
+                json!({ "p": programme.as_str(), "r": region.as_str() }),
+            )
+            .await?;
+        rows(out.into_iter().next().unwrap_or_default())
+            .into_iter()
+            .next()
+            .map(|j| decode::<UnitRow>("unit", j)?.into_domain())
+            .transpose()
+    }
+
+    async fn units_where(&self, programme: &Key, cond: &'static str) -> Result<Vec<StoredUnit>, StoreError> {
+        let sql = format!("SELECT * FROM unit WHERE programme = $p {cond}");
+        let out = self.query(&sql, json!({ "p": programme.as_str() })).await?;
         let mut v = rows(out.into_iter().next().unwrap_or_default())
             .into_iter()
             .map(|j| decode::<UnitRow>("unit", j)?.into_domain())
@@ -47,9 +91,9 @@ impl Store {
         region: Option<&RegionCode>,
     ) -> Result<Vec<BoardUnit>, StoreError> {
         let sql = if region.is_some() {
-            "SELECT region, name, path, demonstration, files_directly FROM unit WHERE programme = $p AND $r IN path"
+            "SELECT region, name, path, demonstration, files_directly FROM unit WHERE programme = $p AND withdrawn_at = NONE AND $r IN path"
         } else {
-            "SELECT region, name, path, demonstration, files_directly FROM unit WHERE programme = $p"
+            "SELECT region, name, path, demonstration, files_directly FROM unit WHERE programme = $p AND withdrawn_at = NONE"
         };
         let out = self.query(sql, json!({ "p": programme.as_str(), "r": region.map(|r| r.as_str()) })).await?;
         let mut v = rows(out.into_iter().next().unwrap_or_default())
@@ -70,12 +114,13 @@ impl Store {
         Ok(v)
     }
 
-    /// Adds (`replacing` = None) or replaces a unit after `decide` accepts it against the current
-    /// state. `decide` is the domain's admission rule; it may be called more than once.
+    /// Adds, changes or reinstates a unit after `decide` accepts it against the current state.
+    /// `decide` is the domain's admission rule; it may be called more than once. A withdrawn unit
+    /// is only reinstated, never changed; a reinstated one is checked like a new one.
     pub async fn admit_unit(
         &self,
         programme: &Key,
-        replacing: Option<&RegionCode>,
+        admission: Admission<'_>,
         candidate: &RegionCode,
         actor: &Actor,
         decide: impl Fn(&AdmissionContext<'_>) -> Result<StoredUnit, DomainError>,
@@ -84,13 +129,27 @@ impl Store {
             let stored = self.programme_required(programme).await?;
             let tree = self.tree_for(&stored.programme.scope, std::slice::from_ref(candidate)).await?;
             let catalogue = self.directions(programme).await?;
-            let units = self.units(programme).await?;
-            if let Some(r) = replacing
-                && !units.iter().any(|u| &u.unit.region == r)
-            {
-                return Err(StoreError::NotFound(format!("unit {r} of programme `{programme}`")));
+            let replacing = admission.replacing();
+            if let Some(r) = replacing {
+                let old = self
+                    .unit(programme, r)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("unit {r} of programme `{programme}`")))?;
+                match (&old.withdrawn, admission) {
+                    (Some(w), Admission::Change(_)) => return Err(w.refusal(&old.name).into()),
+                    (None, Admission::Reinstate(_)) => {
+                        return Err(DomainError::rule(
+                            Rule::DuplicateUnit,
+                            format!("{}（{r}）has not withdrawn; it is a unit of this programme", old.name),
+                        )
+                        .into());
+                    }
+                    _ => {}
+                }
             }
-            let others: Vec<PilotUnit> = units
+            let others: Vec<PilotUnit> = self
+                .units(programme)
+                .await?
                 .into_iter()
                 .filter(|u| Some(&u.unit.region) != replacing)
                 .map(|u| u.unit)
@@ -118,7 +177,11 @@ impl Store {
                  {AUDIT}
                  COMMIT TRANSACTION;"
             );
-            let action = if replacing.is_some() { "unit.update" } else { "unit.create" };
+            let action = match admission {
+                Admission::New => "unit.create",
+                Admission::Change(_) => "unit.update",
+                Admission::Reinstate(_) => "unit.reinstate",
+            };
             self.query(
                 &sql,
                 json!({
@@ -179,6 +242,54 @@ impl Store {
             Ok(units)
         })
         .await;
+        self.forget_reach(programme);
+        done
+    }
+
+    /// Withdraws a unit (退出试点): it keeps its row and every record; the programme's revision
+    /// moves in the same transaction, so the cached board drops it at once.
+    pub async fn withdraw_unit(
+        &self,
+        programme: &Key,
+        region: &RegionCode,
+        withdrawal: &Withdrawal,
+        actor: &Actor,
+    ) -> Result<StoredUnit, StoreError> {
+        let done = self
+            .retrying(|| async {
+                let stored = self.programme_required(programme).await?;
+                let mut unit = self
+                    .unit(programme, region)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("unit {region} of programme `{programme}`")))?;
+                if let Some(w) = &unit.withdrawn {
+                    return Err(w.refusal(&unit.name).into());
+                }
+                unit.withdrawn = Some(withdrawal.clone());
+                let sql = format!(
+                    "BEGIN TRANSACTION;
+                     LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
+                     IF array::len($bumped) = 0 {{ THROW 'pilotgov:stale programme revision' }};
+                     LET $before = (SELECT * OMIT id FROM unit WHERE programme = $p AND region = $r)[0];
+                     UPDATE unit SET withdrawn_at = <datetime> $at, withdrawn_by = $by, withdrawn_reason = $reason
+                         WHERE programme = $p AND region = $r AND withdrawn_at = NONE;
+                     LET $after = (SELECT * OMIT id FROM unit WHERE programme = $p AND region = $r)[0];
+                     {AUDIT}
+                     COMMIT TRANSACTION;"
+                );
+                self.query(
+                    &sql,
+                    json!({
+                        "p": programme.as_str(), "r": region.as_str(), "rev": stored.revision,
+                        "at": withdrawal.at.to_rfc3339(), "by": withdrawal.by, "reason": withdrawal.reason,
+                        "audit": head(actor, "unit.withdraw", &format!("unit:{programme}/{region}"), Some(programme.as_str()),
+                            Some(unit.path.iter().map(|c| c.to_string()).collect())),
+                    }),
+                )
+                .await?;
+                Ok(unit)
+            })
+            .await;
         self.forget_reach(programme);
         done
     }

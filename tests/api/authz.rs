@@ -77,6 +77,11 @@ fn expect(rule: &str, user: &str) -> Outcome {
             _ if covers_taijiang => Forbidden,
             _ => Hidden,
         },
+        "manage_minhou_unit" => match user {
+            "fj-admin" | "fz-reviewer" => Allowed,
+            "minhou-lead" | "fj-evaluator" | "fj-leader" => Forbidden,
+            _ => Hidden,
+        },
         "file_for_taijiang" => match user {
             "taijiang-lead" => Allowed,
             _ if covers_taijiang => Forbidden,
@@ -331,6 +336,11 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
             c(Method::PUT, format!("{FJ}/units/350103"), Some(json!({"region": "350103", "directions": [1, 3]}))),
             "update_taijiang_unit",
         ),
+        "withdrawUnit" => (
+            c(Method::POST, format!("{FJ}/units/350121/withdraw"), Some(json!({"reason": "撤县设区"}))),
+            "manage_minhou_unit",
+        ),
+        "reinstateUnit" => (c(Method::POST, format!("{FJ}/units/350121/reinstate"), None), "manage_minhou_unit"),
         "deadlineBoard" => (c(Method::GET, format!("{FJ}/deadlines?as_of=2022-09-01"), None), "read_fujian"),
         "complianceMatrix" => (c(Method::GET, format!("{FJ}/compliance?as_of=2022-09-30"), None), "read_fujian"),
         "listFilings" => (c(Method::GET, format!("{FJ}/filings"), None), "read_fujian"),
@@ -556,6 +566,14 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
         "renameRegion" => {
             (c(Method::PUT, "/api/v1/regions/350103".into(), Some(json!({"name": "台江区"}))), "rename_in_fujian")
         }
+        "recodeRegion" => (
+            c(
+                Method::POST,
+                "/api/v1/regions/350105/recode".into(),
+                Some(json!({"code": "350199", "name": "马尾新区"})),
+            ),
+            "rename_in_fujian",
+        ),
         other => panic!("operation `{other}` has no authorization rule in tests/api/authz.rs: add one"),
     }
 }
@@ -890,6 +908,12 @@ async fn every_mutation_leaves_exactly_one_audit_record() {
         let (_, rule) = call(op, &ctx, "x", 0);
         let user = USERS.iter().map(|u| u.0).find(|u| expect(rule, u) == Allowed).unwrap();
         let token = if op == "logout" { t.login(user).await } else { ctx.tokens[user].clone() };
+        if op == "reinstateUnit" {
+            // Only a withdrawn unit is taken back.
+            let (s, b) =
+                t.post_as(&token, &format!("{FJ}/units/350121/withdraw"), &json!({"reason": "撤县设区"})).await;
+            assert_eq!(s, 200, "{b}");
+        }
         let before = store.audit_count().await.unwrap();
         let (mut c, _) = call(op, &ctx, user, 1000 + i);
         if op == "createUnit" {

@@ -24,4 +24,5 @@ mod restart;
 mod scoring;
 mod setup;
 mod spec;
+mod units_admin;
 mod work;
