@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/audit.html", include_str!("../../templates/dashboard/audit.html")),
     ("dashboard/programme_new.html", include_str!("../../templates/dashboard/programme_new.html")),
     ("dashboard/programme_preview.html", include_str!("../../templates/dashboard/programme_preview.html")),
+    ("dashboard/settings.html", include_str!("../../templates/dashboard/settings.html")),
 ];
 
 /// Link schemes that run code or smuggle content when a reader's client follows them.

@@ -5,6 +5,7 @@
 
 mod admin;
 mod home;
+mod manage;
 mod pages;
 mod setup;
 mod work;
@@ -63,6 +64,9 @@ pub fn routes() -> Route {
         .at("/programmes/new/preview", post(setup::preview_document))
         .at("/p/:key/admit", get(setup::admit_form).post(setup::admit_import))
         .at("/p/:key/admit/preview", post(setup::admit_preview))
+        .at("/p/:key/units/:region/manage", post(manage::unit_action))
+        .at("/p/:key/settings", get(manage::settings))
+        .at("/p/:key/settings/:part", post(manage::save))
 }
 
 /// Any other `/ui/...` address: a page, not the API's JSON.

@@ -256,6 +256,7 @@ pub async fn programme(
             "status": status, "filtered": region.is_some() || deliverable.is_some() || want.is_some(),
             "regions": regions, "deliverables": deliverables,
             "statuses": statuses,
+            "may_define": p.check(Access::DefineProgramme { scope_path: &prog.scope.implied_path() }).is_ok(),
         }),
     )
 }
@@ -263,6 +264,8 @@ pub async fn programme(
 #[derive(Deserialize)]
 pub struct RankingQuery {
     period: Option<String>,
+    /// The unit page's one-time notice after a change (post/redirect/get).
+    done: Option<String>,
 }
 
 #[handler]
@@ -371,7 +374,7 @@ pub async fn unit(
         Ok(all) => all.into_iter().filter(|f| f.unit == code).collect(),
         Err(e) => return failed(e.into()),
     };
-    let may_file = p.check(Access::File { unit_path: &u.path }).is_ok();
+    let may_file = u.withdrawn.is_none() && p.check(Access::File { unit_path: &u.path }).is_ok();
     let deadlines: Vec<Value> = board
         .rows
         .iter()
@@ -428,7 +431,13 @@ pub async fn unit(
         &json!({
             "user": user(state, &p, req).await, "key": k.as_str(), "title": board.programme.programme.title,
             "unit": code.to_string(), "name": u.name, "deadlines": deadlines, "filings": filings, "score": score,
-            "may_file": may_file,
+            "may_file": may_file, "admin": super::manage::unit_context(state, &p, &board.programme.programme, &u).await,
+            "notice": match q.done.as_deref() {
+                Some("withdrawn") => Some("已办理退出试点。该单位的报送材料和记录均保留。"),
+                Some("reinstated") => Some("已恢复为试点单位。"),
+                Some("changed") => Some("试点单位信息已保存。"),
+                _ => None,
+            },
         }),
     )
 }

@@ -357,3 +357,122 @@ async fn the_forms_refuse_what_is_not_yours_and_what_is_stale() {
     let (_, inbox) = minhou.get("/ui/inbox").await;
     assert!(inbox.contains("未读0条"), "{inbox}");
 }
+
+#[tokio::test]
+async fn a_running_programme_changes_through_its_settings_and_unit_pages() {
+    let t = fujian().await;
+    let city = Browser::sign_in(&t, "fz-reviewer").await;
+    let lead = Browser::sign_in(&t, "minhou-lead").await;
+    let unit = format!("/ui/p/{FJ}/units/350121");
+    let manage = format!("{unit}/manage");
+    let (s, page) = city.get(&unit).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("单位管理") && page.contains("name=\"direction\" value=\"1\" checked"), "{page}");
+    let (_, own) = lead.get(&unit).await;
+    assert!(!own.contains("单位管理"), "a lead does not manage its unit");
+    let token = city.token().await;
+    let audit_before = t.app.state.store.audit_count().await.unwrap();
+
+    // Three directions break the per-unit bound: refused with the rule named, nothing written.
+    let fields =
+        [("csrf", token.as_str()), ("action", "change"), ("direction", "1"), ("direction", "2"), ("direction", "3")];
+    let (s, page) = city.post(&manage, &fields).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("试点方向数量不符合每个单位的要求"), "{page}");
+    assert_eq!(t.app.state.store.audit_count().await.unwrap(), audit_before);
+    let fields = [
+        ("csrf", token.as_str()),
+        ("action", "change"),
+        ("direction", "1"),
+        ("lead_name", "林主任"),
+        ("lead_phone", "13800000000"),
+    ];
+    let (s, to) = city.post(&manage, &fields).await;
+    assert_eq!((s, to.as_str()), (303, format!("{unit}?done=changed").as_str()));
+    let (_, u) = t.get(&format!("/api/v1/programmes/{FJ}/units/350121")).await;
+    assert_eq!(u["lead"]["name"], "林主任");
+
+    // Withdrawn: the page says so, the lead files no more; taken back under the quotas.
+    let (s, page) = city.post(&manage, &[("csrf", token.as_str()), ("action", "withdraw"), ("reason", "")]).await;
+    assert_eq!(s, 422, "a withdrawal says why: {page}");
+    let (s, to) = city.post(&manage, &[("csrf", token.as_str()), ("action", "withdraw"), ("reason", "撤县设区")]).await;
+    assert_eq!((s, to.as_str()), (303, format!("{unit}?done=withdrawn").as_str()));
+    let (_, page) = city.get(&to).await;
+    assert!(page.contains("退出试点：撤县设区") && page.contains("恢复为试点单位"), "{page}");
+    let (_, own) = lead.get(&unit).await;
+    assert!(own.contains("退出试点") && !own.contains(">填报<"), "{own}");
+    let (s, to) = city.post(&manage, &[("csrf", token.as_str()), ("action", "reinstate")]).await;
+    assert_eq!((s, to.as_str()), (303, format!("{unit}?done=reinstated").as_str()));
+    let (_, own) = lead.get(&unit).await;
+    assert!(own.contains(">填报<"), "{own}");
+
+    // 项目设置 belongs to the province that defines the programme.
+    let settings = format!("/ui/p/{FJ}/settings");
+    let (s, _) = city.get(&settings).await;
+    assert_eq!(s, 403);
+    let admin = Browser::sign_in(&t, "fj-admin").await;
+    let (s, page) = admin.get(&settings).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("项目信息和遴选规则") && page.contains("部署阶段"), "{page}");
+    let token = admin.token().await;
+    let head = |max: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("title", "福建省社会救助改革创新试点工作".to_owned()),
+            ("directions_per_unit_min", "1".to_owned()),
+            ("directions_per_unit_max", "2".to_owned()),
+            ("units_per_group_min", "1".to_owned()),
+            ("units_per_group_max", max.to_owned()),
+            ("directions_per_group_min", "1".to_owned()),
+            ("directions_per_group_max", "2".to_owned()),
+        ]
+    };
+    let as_refs = |v: &[(&'static str, String)]| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let post = |fields: Vec<(&'static str, String)>, to: String| {
+        let admin = &admin;
+        async move {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            admin.post(&to, &f).await
+        }
+    };
+    let (s, page) = post(as_refs(&head("1")), format!("{settings}/head")).await;
+    assert_eq!(s, 422, "福州 has two units: {page}");
+    assert!(page.contains("超过了同一地区的试点单位名额"), "{page}");
+    let (s, to) = post(as_refs(&head("3")), format!("{settings}/head")).await;
+    assert_eq!((s, to.as_str()), (303, format!("{settings}?done=head").as_str()));
+    let stage = vec![
+        ("csrf", token.clone()),
+        ("key", "deploy".to_owned()),
+        ("name", "动员部署阶段".to_owned()),
+        ("start", "2022年8月下旬".to_owned()),
+        ("end", "2022年9月中旬".to_owned()),
+    ];
+    let (s, _) = post(stage, format!("{settings}/stage")).await;
+    assert_eq!(s, 303);
+    let (_, st) = t.get(&format!("/api/v1/programmes/{FJ}/stages/deploy")).await;
+    assert_eq!(st["name"], "动员部署阶段");
+    let add = |due: &str| {
+        vec![
+            ("csrf", token.clone()),
+            ("mode", "add".to_owned()),
+            ("key", "mid-report".to_owned()),
+            ("title", "中期报告".to_owned()),
+            ("due", due.to_owned()),
+            ("stage", "implement".to_owned()),
+            ("route", "市级审定 → 省级备案".to_owned()),
+        ]
+    };
+    let (s, page) = post(add("2024年3月底前"), format!("{settings}/deliverable")).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("日期超出了试点期"), "{page}");
+    let (s, _) = post(add("2023年3月底前"), format!("{settings}/deliverable")).await;
+    assert_eq!(s, 303);
+    let (_, d) = t.get(&format!("/api/v1/programmes/{FJ}/deliverables/mid-report")).await;
+    assert_eq!(
+        d["route"],
+        serde_json::json!([{"level": "city", "action": "review"}, {"level": "province", "action": "file"}]),
+        "{d}"
+    );
+    let (_, page) = admin.get(&settings).await;
+    assert!(page.contains("中期报告") && page.contains("动员部署阶段"));
+}
