@@ -11,8 +11,9 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::fields::{Fields, posted_fields};
 use super::pages::{page, user};
-use super::{failed, form_refused, message, redirect, signed_in};
+use super::{failed, message, redirect, signed_in};
 use crate::api::State;
 use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::chinese_date;
@@ -24,33 +25,6 @@ use crate::service::error::ServiceError;
 use crate::service::programme_edit::{self, Change, Mode};
 use crate::service::units;
 use crate::store::units::Admission;
-
-/// A posted form read as its fields in order (checkboxes repeat a name), once the session and
-/// the form token are checked; or the page to answer with instead (nothing changed).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn get(&self, name: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or("")
-    }
-
-    fn all(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    fn optional(&self, name: &str) -> Option<String> {
-        Some(self.get(name)).filter(|v| !v.is_empty()).map(str::to_owned)
-    }
-}
-
-async fn posted_fields(req: &Request, state: &State, body: &str) -> Result<(Principal, Fields), Response> {
-    let p = signed_in(req, state).await?;
-    let fields = Fields(url::form_urlencoded::parse(body.as_bytes()).into_owned().collect());
-    match form_refused(req, state, fields.get("csrf")) {
-        Some(page) => Err(page),
-        None => Ok((p, fields)),
-    }
-}
 
 fn no_programme() -> Response {
     message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。")

@@ -4,9 +4,11 @@
 //! user sees exactly their region's share.
 
 mod admin;
+mod fields;
 mod home;
 mod manage;
 mod pages;
+mod programme_form;
 mod setup;
 mod work;
 
@@ -62,6 +64,7 @@ pub fn routes() -> Route {
         .at("/password", get(admin::password_form).post(admin::change_password))
         .at("/programmes/new", get(setup::new_form).post(setup::import))
         .at("/programmes/new/preview", post(setup::preview_document))
+        .at("/programmes/new/build", post(programme_form::build))
         .at("/p/:key/admit", get(setup::admit_form).post(setup::admit_import))
         .at("/p/:key/admit/preview", post(setup::admit_preview))
         .at("/p/:key/units/:region/manage", post(manage::unit_action))

@@ -117,7 +117,7 @@ fn preview_json(pv: &ProgrammePreview) -> Value {
 }
 
 /// A province admin or city reviewer may set programmes up (inside its own region).
-fn may_set_up(p: &Principal) -> Option<Response> {
+pub(super) fn may_set_up(p: &Principal) -> Option<Response> {
     (!p.is_reviewer()).then(|| message(StatusCode::FORBIDDEN, "无权访问", "试点项目由省级管理员和市级审核员设立。"))
 }
 
@@ -172,7 +172,7 @@ pub async fn preview_document(req: &Request, Data(state): Data<&State>, mut form
     show_preview(req, state, &p, &text).await
 }
 
-async fn show_preview(req: &Request, state: &State, p: &Principal, text: &str) -> Response {
+pub(super) async fn show_preview(req: &Request, state: &State, p: &Principal, text: &str) -> Response {
     let (preview, problems) = match service::parse_programme(text) {
         Err(problem) => (None, vec![problem]),
         Ok(doc) => match service::preview_programme(&state.store, doc).await {

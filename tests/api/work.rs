@@ -476,3 +476,59 @@ async fn a_running_programme_changes_through_its_settings_and_unit_pages() {
     let (_, page) = admin.get(&settings).await;
     assert!(page.contains("中期报告") && page.contains("动员部署阶段"));
 }
+
+#[tokio::test]
+async fn a_programme_built_in_forms_is_previewed_and_imported() {
+    let t = fujian().await;
+    let admin = Browser::sign_in(&t, "fj-admin").await;
+    let (s, page) = admin.get("/ui/programmes/new").await;
+    assert!(s == 200 && page.contains("逐项填写"), "{page}");
+    let token = admin.token().await;
+    let form = |due: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("key", "fj-2026-service".to_owned()),
+            ("title", "福建省服务类社会救助试点".to_owned()),
+            ("issuer", "福建省民政厅".to_owned()),
+            ("issued", "2026年3月1日".to_owned()),
+            ("period_start", "2026年3月1日".to_owned()),
+            ("period_end", "2026年12月底".to_owned()),
+            ("scope", "350000".to_owned()),
+            ("unit_level", "county".to_owned()),
+            ("group_level", "city".to_owned()),
+            ("units_per_group_max", "2".to_owned()),
+            ("stage_name", "部署阶段".to_owned()),
+            ("stage_start", "2026年3月".to_owned()),
+            ("stage_end", "2026年4月".to_owned()),
+            ("stage_name", "实施阶段".to_owned()),
+            ("stage_start", "2026年5月".to_owned()),
+            ("stage_end", "2026年11月".to_owned()),
+            ("directions", "服务类救助\n救助+医保".to_owned()),
+            ("direction_kind", "choice".to_owned()),
+            ("deliverable_title", "试点实施方案".to_owned()),
+            ("deliverable_due", due.to_owned()),
+            ("deliverable_route", "city-review-province-file".to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let admin = &admin;
+        async move {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            admin.post("/ui/programmes/new/build", &f).await
+        }
+    };
+    let (s, page) = post(form("2027年1月20日前")).await;
+    assert_eq!(s, 422, "a deadline after the period is pointed at: {page}");
+    assert!(page.contains("日期超出了试点期") || page.contains("试点期"), "{page}");
+    let (s, page) = post(form("2026年4月20日前")).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("部署阶段") && page.contains("2026年4月20日前"), "{page}");
+    let document = field(&page, "document").replace("&#x2F;", "/");
+    assert!(!document.is_empty(), "the preview offers the import");
+    let (s, to) = admin.post("/ui/programmes/new", &[("csrf", token.as_str()), ("document", document.as_str())]).await;
+    assert_eq!((s, to.as_str()), (303, "/ui/p/fj-2026-service"), "{to}");
+    let (_, d) = t.get("/api/v1/programmes/fj-2026-service/deliverables/deliverable-1").await;
+    assert_eq!(d["title"], "试点实施方案");
+    let (_, dirs) = t.get("/api/v1/programmes/fj-2026-service/directions").await;
+    assert_eq!(dirs.as_array().unwrap().len(), 2);
+}
