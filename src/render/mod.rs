@@ -43,6 +43,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/programme_new.html", include_str!("../../templates/dashboard/programme_new.html")),
     ("dashboard/programme_preview.html", include_str!("../../templates/dashboard/programme_preview.html")),
     ("dashboard/settings.html", include_str!("../../templates/dashboard/settings.html")),
+    ("dashboard/regions.html", include_str!("../../templates/dashboard/regions.html")),
 ];
 
 /// Link schemes that run code or smuggle content when a reader's client follows them.

@@ -415,7 +415,8 @@ pub async fn audit(req: &Request, Data(state): Data<&State>, Query(q): Query<Aud
         .iter()
         .map(|e| {
             let at = e.recorded_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string();
-            json!({ "at": at, "actor": e.actor, "role": e.role, "action": e.action, "entity": e.entity,
+            json!({ "at": at, "actor": e.actor, "role": e.role, "action": e.action, "label": action_label(&e.action),
+                    "entity": e.entity,
                     "changes": e.changes().into_iter().map(|c| json!({ "field": c.field, "before": c.before, "after": c.after })).collect::<Vec<_>>() })
         })
         .collect();
@@ -563,3 +564,64 @@ pub async fn channel_action(
 }
 
 posted_forms!(ResultForm, NewAccountForm, TokenForm, ImportForm, PasswordForm, ChannelForm, ChannelAction);
+
+/// An audit action as the trail page names it (试点单位 · 退出试点); an unknown one as its code.
+fn action_label(code: &str) -> String {
+    let (object, verb) = code.split_once('.').unwrap_or((code, ""));
+    let object = match object {
+        "user" => "账号",
+        "auth" => "登录",
+        "filing" => "报送材料",
+        "unit" => "试点单位",
+        "programme" => "试点项目",
+        "stage" => "阶段",
+        "direction" => "试点方向",
+        "deliverable" => "报送材料设置",
+        "region" => "行政区划",
+        "channel" => "提醒渠道",
+        "bulletin" => "通报",
+        "calendar_feed" => "日历订阅",
+        "scheme" => "考评细则",
+        "indicator_system" => "评估指标体系",
+        "reminder_rules" => "提醒规则",
+        "reminder" => "提醒",
+        "adjustment" => "加减分",
+        "appeal" => "申诉",
+        "evaluation" => "评估",
+        "ranking" => "排名",
+        "reward" => "奖补",
+        "delivery" => "消息投递",
+        _ => return code.to_owned(),
+    };
+    let verb = match verb {
+        "create" => "新建",
+        "update" => "修改",
+        "import" => "导入",
+        "disable" => "停用",
+        "enable" => "启用",
+        "reset_password" => "重置密码",
+        "change_password" => "修改密码",
+        "login" => "登录",
+        "logout" => "退出登录",
+        "submit" => "提交",
+        "attach" => "上传附件",
+        "withdraw" => "退出试点",
+        "reinstate" => "恢复",
+        "rename" => "更名",
+        "recode" => "撤并或改用新代码",
+        "publish" => "发布",
+        "draft" => "起草",
+        "correct" => "更正",
+        "allocate" => "分配",
+        "revoke" => "撤销",
+        "replace_url" => "更换地址",
+        "read" => "已读",
+        "replay" => "重新投递",
+        "file" => "提出",
+        "deduction" => "扣分",
+        "bonus" => "加分",
+        v if v.starts_with("review.") => "审核",
+        _ => return code.to_owned(),
+    };
+    format!("{object} · {verb}")
+}

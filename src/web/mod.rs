@@ -9,6 +9,7 @@ mod home;
 mod manage;
 mod pages;
 mod programme_form;
+mod regions;
 mod setup;
 mod work;
 
@@ -59,6 +60,8 @@ pub fn routes() -> Route {
         .at("/accounts/import/result.xlsx", post(admin::result_xlsx))
         .at("/accounts/:username/:action", post(admin::act))
         .at("/audit", get(admin::audit))
+        .at("/regions", get(regions::list))
+        .at("/regions/:code/:action", post(regions::change))
         .at("/channels", get(admin::channel_list).post(admin::create_channel))
         .at("/channels/:key/:action", post(admin::channel_action))
         .at("/password", get(admin::password_form).post(admin::change_password))

@@ -532,3 +532,25 @@ async fn a_programme_built_in_forms_is_previewed_and_imported() {
     let (_, dirs) = t.get("/api/v1/programmes/fj-2026-service/directions").await;
     assert_eq!(dirs.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_province_admin_recodes_a_county_and_the_trail_names_it_in_chinese() {
+    let t = fujian().await;
+    let city = Browser::sign_in(&t, "fz-reviewer").await;
+    let (s, _) = city.get("/ui/regions").await;
+    assert_eq!(s, 403, "regions are the province's");
+    let admin = Browser::sign_in(&t, "fj-admin").await;
+    let (s, page) = admin.get("/ui/regions?q=%E9%97%BD%E4%BE%AF").await;
+    assert!(s == 200 && page.contains("福建省 福州市 闽侯县") && page.contains("350121"), "{page}");
+    let token = admin.token().await;
+    let (s, to) = admin
+        .post("/ui/regions/350121/recode", &[("csrf", token.as_str()), ("code", "350199"), ("name", "闽侯区")])
+        .await;
+    assert_eq!(s, 303, "{to}");
+    let (_, page) = admin.get(&to).await;
+    assert!(page.contains("已改用新代码") && page.contains("350199"), "{page}");
+    let (s, u) = t.get(&format!("/api/v1/programmes/{FJ}/units/350199")).await;
+    assert_eq!((s, u["name"].as_str()), (200, Some("闽侯区")), "{u}");
+    let (_, trail) = admin.get("/ui/audit?action=region.recode").await;
+    assert!(trail.contains("行政区划 · 撤并或改用新代码"), "{trail}");
+}
