@@ -252,6 +252,51 @@ def setup_round(d, base, out):
     WebDriverWait(d, 15).until(lambda drv: drv.current_url.endswith("/ui/p/jx-2027-assistance-pilot"))
     units = {r.find_elements(By.TAG_NAME, "td")[1].text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")}
     assert {"濂溪区", "浔阳区"} <= units, units
+    running_round(d, base, out)
+
+
+def running_round(d, base, out):
+    """The programme as it runs: the admin renames a stage under 项目设置 and is refused a rule
+    that 南昌's two units would break; on a phone it withdraws 浔阳区 (its records stay) and finds
+    a region by name, the header's tools on their own row."""
+    key = "jx-2027-assistance-pilot"
+    d.find_element(By.ID, "settings-link").click()
+    wait_for(d, f"/ui/p/{key}/settings")
+    box = d.find_element(By.ID, "units_per_group_max")
+    box.clear()
+    box.send_keys("1")
+    d.find_element(By.ID, "save-head").click()
+    body = text(d)
+    assert "超过了同一地区的试点单位名额" in body, body[:600]
+    d.save_screenshot(str(out / "20-settings-refused.png"))
+    d.get(f"{base}/ui/p/{key}/settings")
+    stage = d.find_element(By.CSS_SELECTOR, "details.stage")
+    stage.find_element(By.TAG_NAME, "summary").click()
+    name = stage.find_element(By.NAME, "name")
+    name.clear()
+    name.send_keys("动员部署阶段")
+    stage.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(d, 15).until(lambda drv: "done=stage" in drv.current_url)
+    assert "阶段已保存" in text(d) and "动员部署阶段" in text(d), text(d)[:600]
+    d.set_window_size(390, 844)
+    d.get(f"{base}/ui/p/{key}/units/360403")
+    no_sideways(d)
+    d.find_element(By.CSS_SELECTOR, "#withdraw-box summary").click()
+    d.find_element(By.ID, "reason").send_keys("区划调整，退出试点")
+    d.find_element(By.ID, "withdraw").click()
+    WebDriverWait(d, 15).until(lambda drv: "done=withdrawn" in drv.current_url)
+    assert "退出试点：区划调整，退出试点" in text(d) and d.find_elements(By.ID, "reinstate"), text(d)[:600]
+    no_sideways(d)
+    d.save_screenshot(str(out / "21-phone-unit-withdrawn.png"))
+    d.find_element(By.ID, "regions-link").click()
+    wait_for(d, "/ui/regions")
+    d.find_element(By.NAME, "q").send_keys("东湖")
+    d.find_element(By.CSS_SELECTOR, "#region-search button").click()
+    WebDriverWait(d, 15).until(lambda drv: "q=" in drv.current_url)
+    assert "江西省 南昌市 东湖区" in text(d), text(d)[:600]
+    no_sideways(d)
+    d.save_screenshot(str(out / "22-phone-regions.png"))
+    d.set_window_size(1366, 900)
 
 
 def phone_pages(d, base, out):

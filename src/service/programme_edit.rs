@@ -51,6 +51,7 @@ pub fn apply(b: &mut Bundle, change: Change, mode: Mode) -> Result<(), DomainErr
     fn put<T>(
         list: &mut Vec<T>,
         item: T,
+        id: String,
         same: impl Fn(&T) -> bool,
         mode: Mode,
         what: &str,
@@ -59,10 +60,10 @@ pub fn apply(b: &mut Bundle, change: Change, mode: Mode) -> Result<(), DomainErr
             (Some(i), Mode::Replace) => list[i] = item,
             (None, Mode::Add) => list.push(item),
             (Some(_), Mode::Add) => {
-                return Err(DomainError::rule(rule_for(what), format!("the programme already has this {what}")));
+                return Err(DomainError::rule(rule_for(what), format!("the programme already has {what} `{id}`")));
             }
             (None, Mode::Replace) => {
-                return Err(DomainError::invalid(what, format!("no such {what} in the programme")));
+                return Err(DomainError::invalid(what, format!("the programme has no {what} `{id}`")));
             }
         }
         Ok(())
@@ -84,15 +85,15 @@ pub fn apply(b: &mut Bundle, change: Change, mode: Mode) -> Result<(), DomainErr
         }
         Change::Stage(s) => {
             let k = s.key.clone();
-            put(&mut b.stages, s, |x| x.key == k, mode, "stage")?;
+            put(&mut b.stages, s, k.to_string(), |x| x.key == k, mode, "stage")?;
         }
         Change::Direction(d) => {
             let n = d.number;
-            put(&mut b.directions, d, |x| x.number == n, mode, "direction")?;
+            put(&mut b.directions, d, n.to_string(), |x| x.number == n, mode, "direction")?;
         }
         Change::Deliverable(d) => {
             let k = d.key.clone();
-            put(&mut b.deliverables, d, |x| x.key == k, mode, "deliverable")?;
+            put(&mut b.deliverables, d, k.to_string(), |x| x.key == k, mode, "deliverable")?;
         }
     }
     Ok(())

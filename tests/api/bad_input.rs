@@ -159,7 +159,8 @@ async fn duplicates_and_unknown_regions_are_refused() {
             &json!({"key": "deploy", "name": "部署阶段", "seq": 1, "start": "2022年8月下旬", "end": "2022年9月中旬"}),
         )
         .await;
-    assert_error(s, &b, 409, "conflict");
+    assert_error(s, &b, 409, "rule.duplicate_stages");
+    assert!(b["message"].as_str().unwrap().contains("`deploy`"), "{b}");
     let lead = t.lead("taijiang-lead", "350103").await;
     let body = json!({"unit": "350103", "deliverable": "plan", "occurrence": "2022-09", "title": "方案"});
     let (s, b) = t.post_as(&lead, &format!("{FJ}/filings"), &body).await;
