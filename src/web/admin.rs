@@ -46,6 +46,10 @@ fn account_json(a: &Account, names: &std::collections::HashMap<RegionCode, Strin
 pub struct ListQuery {
     q: Option<String>,
     role: Option<String>,
+    /// A region code: accounts inside it.
+    region: Option<String>,
+    /// `active` or `disabled`.
+    status: Option<String>,
     done: Option<String>,
 }
 
@@ -60,17 +64,37 @@ pub async fn account_list(req: &Request, Data(state): Data<&State>, Query(q): Qu
         return message(StatusCode::FORBIDDEN, "无权访问", "账号由省级管理员和市级审核员管理。");
     }
     let role = q.role.as_deref().filter(|r| !r.is_empty()).and_then(|r| Role::parse(r).ok());
-    let filter = AccountFilter { q: q.q.clone(), role, ..Default::default() };
-    let list = match service::list(&state.store, &p, &filter).await {
-        Ok(l) => l,
-        Err(e) => return failed(e),
+    let region = q.region.as_deref().filter(|r| !r.is_empty()).and_then(|r| RegionCode::parse(r).ok());
+    let disabled = match q.status.as_deref() {
+        Some("active") => Some(false),
+        Some("disabled") => Some(true),
+        _ => None,
     };
+    let filter = AccountFilter { q: q.q.clone(), role, region: region.clone(), disabled };
+    let everyone = AccountFilter::default();
+    let (list, all) =
+        match tokio::try_join!(service::list(&state.store, &p, &filter), service::list(&state.store, &p, &everyone)) {
+            Ok(x) => x,
+            Err(e) => return failed(e),
+        };
     let notice = match q.done.as_deref() {
         Some("disabled") => Some("账号已停用，其登录已全部失效。"),
         Some("enabled") => Some("账号已启用。"),
+        Some("edited") => Some("姓名和手机已保存。"),
         _ => None,
     };
-    let names = region_names(state, list.iter().map(|a| &a.region)).await;
+    // The regions to filter by: those the department's accounts sit in.
+    let mut regions: Vec<&RegionCode> = all.iter().map(|a| &a.region).collect();
+    regions.sort();
+    regions.dedup();
+    let names = region_names(state, regions.iter().copied()).await;
+    let region_options: Vec<Value> = regions
+        .iter()
+        .map(|r| {
+            json!({ "code": r.as_str(), "name": names.get(*r).cloned().unwrap_or_else(|| r.to_string()),
+                          "selected": region.as_ref() == Some(*r) })
+        })
+        .collect();
     let roles: Vec<Value> =
         p.grantable_roles().iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect();
     let ctx = json!({
@@ -78,6 +102,7 @@ pub async fn account_list(req: &Request, Data(state): Data<&State>, Query(q): Qu
         "accounts": list.iter().map(|a| account_json(a, &names)).collect::<Vec<_>>(),
         "roles": roles, "all_roles": Role::ALL.iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect::<Vec<_>>(),
         "q": q.q.unwrap_or_default(), "role": q.role.unwrap_or_default(), "notice": notice, "home": p.region.to_string(),
+        "regions": region_options, "status": q.status.unwrap_or_default(),
     });
     page("dashboard/accounts.html", &ctx)
 }
@@ -131,9 +156,12 @@ pub async fn create(req: &Request, Data(state): Data<&State>, f: poem::Result<Fo
 pub struct TokenForm {
     #[serde(default)]
     csrf: String,
+    /// 修改 only: the new display name and phone.
+    display_name: Option<String>,
+    phone: Option<String>,
 }
 
-/// 停用, 启用 or 重置密码 of one account.
+/// 停用, 启用, 重置密码 or 修改 (name and phone) of one account.
 #[handler]
 pub async fn act(
     req: &Request,
@@ -141,12 +169,17 @@ pub async fn act(
     Path((username, action)): Path<(String, String)>,
     f: poem::Result<Form<TokenForm>>,
 ) -> Response {
-    let (p, _) = match posted(req, state, f).await {
+    let (p, f) = match posted(req, state, f).await {
         Ok(x) => x,
         Err(page) => return page,
     };
     let (store, now) = (&state.store, state.now());
     let done = match action.as_str() {
+        "edit" => {
+            let phone = f.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            let name = f.display_name.as_deref().unwrap_or_default();
+            service::update_profile(store, &p, &username, name, phone, now).await.map(|_| "edited")
+        }
         "disable" => service::set_disabled(store, &p, &username, true, now).await.map(|_| "disabled"),
         "enable" => service::set_disabled(store, &p, &username, false, now).await.map(|_| "enabled"),
         "reset" => {

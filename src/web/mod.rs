@@ -7,6 +7,7 @@ mod admin;
 mod fields;
 mod home;
 mod manage;
+mod monthly;
 mod pages;
 mod programme_form;
 mod regions;
@@ -71,6 +72,10 @@ pub fn routes() -> Route {
         .at("/p/:key/admit", get(setup::admit_form).post(setup::admit_import))
         .at("/p/:key/admit/preview", post(setup::admit_preview))
         .at("/p/:key/units/:region/manage", post(manage::unit_action))
+        // `adjust` or `appeal` (the static routes above take precedence).
+        .at("/p/:key/units/:region/:act", post(monthly::unit_act))
+        .at("/appeals/:id/decide", post(monthly::decide))
+        .at("/p/:key/ranking/publish", post(monthly::publish))
         .at("/p/:key/settings", get(manage::settings))
         .at("/p/:key/settings/:part", post(manage::save))
 }

@@ -266,6 +266,8 @@ pub struct RankingQuery {
     period: Option<String>,
     /// The unit page's one-time notice after a change (post/redirect/get).
     done: Option<String>,
+    /// The ranking page's: the version just published.
+    published: Option<u32>,
 }
 
 #[handler]
@@ -282,8 +284,8 @@ pub async fn ranking(
     if let Err(e) = scoring::programme_gate(&state.store, &p, &k, false).await {
         return failed(e);
     }
-    let title = match state.store.programme(&k).await {
-        Ok(Some(s)) => s.programme.title,
+    let (title, scope) = match state.store.programme(&k).await {
+        Ok(Some(s)) => (s.programme.title, s.programme.scope),
         Ok(None) => return failed(ServiceError::Hidden(k.to_string())),
         Err(e) => return failed(e.into()),
     };
@@ -343,6 +345,8 @@ pub async fn ranking(
             "version": r.version, "published_at": r.published_at.map(crate::api::common::shanghai),
             "months": months.iter().map(|m| json!({ "period": m.to_string(), "label": m.chinese(), "published": published.contains(m) })).collect::<Vec<_>>(),
             "rows": rows, "trend_svg": trend,
+            "may_publish": p.check(Access::DefineProgramme { scope_path: &scope.implied_path() }).is_ok(),
+            "notice": q.published.map(|v| if v > 1 { format!("已发布更正版（第{v}版）。") } else { "已发布，排名已冻结。".to_owned() }),
         }),
     )
 }
@@ -421,7 +425,8 @@ pub async fn unit(
                     "name": name(item), "full": full.to_string(), "deducted": deducted.to_string(), "score": got.to_string(),
                 })).collect::<Vec<_>>(),
                 "lines": e.score_detail.lines.iter().map(|l| json!({
-                    "item": name(&l.item), "kind": l.kind.label(), "points": l.points.to_string(), "reason": l.reason,
+                    "id": l.id, "item": name(&l.item), "kind": l.kind.label(), "points": l.points.to_string(), "reason": l.reason,
+                    "deduction": l.kind == crate::domain::scoring::AdjustmentKind::Deduction,
                 })).collect::<Vec<_>>(),
             });
         }
@@ -432,10 +437,14 @@ pub async fn unit(
             "user": user(state, &p, req).await, "key": k.as_str(), "title": board.programme.programme.title,
             "unit": code.to_string(), "name": u.name, "deadlines": deadlines, "filings": filings, "score": score,
             "may_file": may_file, "admin": super::manage::unit_context(state, &p, &board.programme.programme, &u).await,
+            "monthly": super::monthly::unit_scores(state, &p, &k, &u, &mine).await,
             "notice": match q.done.as_deref() {
                 Some("withdrawn") => Some("已办理退出试点。该单位的报送材料和记录均保留。"),
                 Some("reinstated") => Some("已恢复为试点单位。"),
                 Some("changed") => Some("试点单位信息已保存。"),
+                Some("adjusted") => Some("加减分已记入，得分已更新。"),
+                Some("appealed") => Some("申诉已提交，等待复核。"),
+                Some("decided") => Some("复核结论已作出，为最终结论；得分已按结论更新。"),
                 _ => None,
             },
         }),

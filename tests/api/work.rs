@@ -554,3 +554,124 @@ async fn the_province_admin_recodes_a_county_and_the_trail_names_it_in_chinese()
     let (_, trail) = admin.get("/ui/audit?action=region.recode").await;
     assert!(trail.contains("行政区划 · 撤并或改用新代码"), "{trail}");
 }
+
+#[tokio::test]
+async fn accounts_are_found_by_region_and_status_and_their_contact_is_edited() {
+    let t = fujian().await;
+    let admin = Browser::sign_in(&t, "fj-admin").await;
+    let (s, page) = admin.get("/ui/accounts?region=350121").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("id=\"a-minhou-lead\"") && !page.contains("id=\"a-taijiang-lead\""), "{page}");
+    assert!(page.contains("<option value=\"350121\" selected>闽侯县</option>"), "{page}");
+    let token = admin.token().await;
+    let (s, to) = admin
+        .post(
+            "/ui/accounts/minhou-lead/edit",
+            &[("csrf", token.as_str()), ("display_name", "闽侯县民政局"), ("phone", "13905910000")],
+        )
+        .await;
+    assert_eq!((s, to.as_str()), (303, "/ui/accounts?done=edited"));
+    let (_, a) = t.get("/api/v1/accounts/minhou-lead").await;
+    assert_eq!((a["display_name"].as_str(), a["phone"].as_str()), (Some("闽侯县民政局"), Some("13905910000")), "{a}");
+    let (s, page) = admin
+        .post("/ui/accounts/minhou-lead/edit", &[("csrf", token.as_str()), ("display_name", ""), ("phone", "")])
+        .await;
+    assert_eq!(s, 422, "a name is required: {page}");
+    let (s, _) = admin.post("/ui/accounts/minhou-lead/disable", &[("csrf", token.as_str())]).await;
+    assert_eq!(s, 303);
+    let (_, page) = admin.get("/ui/accounts?status=disabled").await;
+    assert!(page.contains("id=\"a-minhou-lead\"") && !page.contains("id=\"a-fz-reviewer\""), "{page}");
+}
+
+#[tokio::test]
+async fn a_month_of_xixiu_goes_round_the_pages() {
+    let t = TestApp::with_fixture("xixiu-2019-comprehensive-reform.yaml").await;
+    t.add_user("gz-admin", Role::ProvinceAdmin, "520000").await;
+    t.add_user("xx-evaluator", Role::Evaluator, "520402").await;
+    t.lead("nanjie-lead", "520402001").await;
+    t.set_time("2019-05-06T10:00:00+08:00");
+    const XX: &str = "xixiu-2019-comprehensive-reform";
+    let unit = format!("/ui/p/{XX}/units/520402001");
+    let total = || async {
+        let (_, s) = t.get(&format!("/api/v1/programmes/{XX}/scores/2019-04?unit=520402001")).await;
+        s[0]["total"].as_f64().unwrap()
+    };
+    let before = total().await;
+
+    // The evaluator enters a deduction with its evidence; one over the item's full marks is refused.
+    let evaluator = Browser::sign_in(&t, "xx-evaluator").await;
+    let (_, page) = evaluator.get(&format!("{unit}?period=2019-04")).await;
+    assert!(page.contains("2019-04 加减分"), "{page}");
+    let token = evaluator.token().await;
+    let adjust = format!("{unit}/adjust");
+    let audit = t.app.state.store.audit_count().await.unwrap();
+    let deduction = |points: &'static str| {
+        [
+            ("csrf", token.clone()),
+            ("period", "2019-04".to_owned()),
+            ("item", "reform-tasks".to_owned()),
+            ("kind", "deduction".to_owned()),
+            ("points", points.to_owned()),
+            ("reason", "综合改革任务推进滞后".to_owned()),
+            ("evidence_kind", "document".to_owned()),
+            ("evidence", "西民通〔2019〕12号督查通报".to_owned()),
+        ]
+    };
+    let over = deduction("25");
+    let (s, page) = evaluator.post(&adjust, &pairs(&over)).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("扣分超过了该项满分"), "{page}");
+    assert_eq!(t.app.state.store.audit_count().await.unwrap(), audit, "nothing written");
+    let three = deduction("3");
+    let (s, to) = evaluator.post(&adjust, &pairs(&three)).await;
+    assert_eq!((s, to.as_str()), (303, format!("{unit}?period=2019-04&done=adjusted#scores").as_str()));
+    assert_eq!(total().await, before - 3.0);
+    let (_, list) = t.get(&format!("/api/v1/programmes/{XX}/adjustments?period=2019-04")).await;
+    let key = list[0]["key"].as_str().unwrap().to_owned();
+
+    // The lead appeals it on its own page (once); the province overturns it and the score returns.
+    let lead = Browser::sign_in(&t, "nanjie-lead").await;
+    let (_, page) = lead.get(&format!("{unit}?period=2019-04")).await;
+    assert!(page.contains(&format!("name=\"target\" value=\"{key}\"")) && !page.contains("加减分"), "{page}");
+    let token = lead.token().await;
+    let appeal = [("csrf", token.as_str()), ("target", key.as_str()), ("reason", "任务已按期推进，附佐证")];
+    let (s, to) = lead.post(&format!("{unit}/appeal"), &appeal).await;
+    assert_eq!((s, to.as_str()), (303, format!("{unit}?period=2019-04&done=appealed#scores").as_str()));
+    let (s, page) = lead.post(&format!("{unit}/appeal"), &appeal).await;
+    assert_eq!(s, 409, "{page}");
+    let admin = Browser::sign_in(&t, "gz-admin").await;
+    let (_, page) = admin.get(&format!("{unit}?period=2019-04")).await;
+    assert!(page.contains("待复核") && page.contains("撤销该扣分"), "{page}");
+    let appeal_key = page.split("/ui/appeals/").nth(1).and_then(|r| r.split('/').next()).unwrap().to_owned();
+    let token = admin.token().await;
+    let decide = format!("/ui/appeals/{appeal_key}/decide");
+    let (s, to) =
+        admin.post(&decide, &[("csrf", token.as_str()), ("decision", "overturn"), ("reason", "佐证属实")]).await;
+    assert_eq!((s, to.as_str()), (303, format!("{unit}?period=2019-04&done=decided#scores").as_str()));
+    assert_eq!(total().await, before, "the overturned deduction no longer counts");
+    let (s, page) = admin.post(&decide, &[("csrf", token.as_str()), ("decision", "uphold"), ("reason", "改判")]).await;
+    assert_eq!(s, 409, "a decided appeal is final: {page}");
+    assert!(page.contains("申诉已有结论"), "{page}");
+
+    // The province publishes the month after confirming; once only, then corrections.
+    let publish = format!("/ui/p/{XX}/ranking/publish");
+    let (s, _) =
+        lead.post(&publish, &[("csrf", lead.token().await.as_str()), ("period", "2019-04"), ("confirm", "yes")]).await;
+    assert_eq!(s, 403, "a lead does not publish");
+    let (s, page) = admin.post(&publish, &[("csrf", token.as_str()), ("period", "2019-04")]).await;
+    assert_eq!(s, 422, "publishing is confirmed: {page}");
+    let (s, to) = admin.post(&publish, &[("csrf", token.as_str()), ("period", "2019-04"), ("confirm", "yes")]).await;
+    assert_eq!((s, to.as_str()), (303, format!("/ui/p/{XX}/ranking?period=2019-04&published=1").as_str()));
+    let (_, page) = admin.get(&to).await;
+    assert!(page.contains("已发布，排名已冻结") && page.contains("发布更正"), "{page}");
+    let (s, page) = admin.post(&publish, &[("csrf", token.as_str()), ("period", "2019-04"), ("confirm", "yes")]).await;
+    assert_eq!(s, 409, "{page}");
+    let (s, to) =
+        admin.post(&publish, &[("csrf", token.as_str()), ("period", "2019-04"), ("reason", "补录一项加分")]).await;
+    assert_eq!((s, to.as_str()), (303, format!("/ui/p/{XX}/ranking?period=2019-04&published=2").as_str()));
+}
+
+/// A form's owned fields as the pairs `Browser::post` takes.
+fn pairs<'a, const N: usize>(f: &'a [(&'static str, String); N]) -> Vec<(&'static str, &'a str)> {
+    f.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
