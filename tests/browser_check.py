@@ -285,7 +285,8 @@ def running_round(d, base, out):
     d.find_element(By.ID, "reason").send_keys("区划调整，退出试点")
     d.find_element(By.ID, "withdraw").click()
     WebDriverWait(d, 15).until(lambda drv: "done=withdrawn" in drv.current_url)
-    assert "退出试点：区划调整，退出试点" in text(d) and d.find_elements(By.ID, "reinstate"), text(d)[:600]
+    assert "退出试点：区划调整，退出试点（江西省民政厅社会救助处办理）" in text(d), text(d)[:600]
+    assert d.find_elements(By.ID, "reinstate") and "jx-admin" not in d.find_element(By.ID, "withdrawn").text
     no_sideways(d)
     d.save_screenshot(str(out / "21-phone-unit-withdrawn.png"))
     d.find_element(By.ID, "regions-link").click()

@@ -56,6 +56,22 @@ async fn managed_unit(
     Ok(u)
 }
 
+/// Changes a unit the account manages: `edit` turns the unit as stored into the candidate, which
+/// is admitted again under the rules (a withdrawn unit is refused).
+pub async fn change(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    region: &RegionCode,
+    edit: impl FnOnce(&PilotUnit) -> PilotUnit,
+    at: DateTime<Utc>,
+) -> Result<StoredUnit, ServiceError> {
+    let programme = programme(store, p, key).await?;
+    let u = managed_unit(store, p, &programme, region).await?;
+    let candidate = edit(&u.unit);
+    admit(store, p, &programme, candidate, Admission::Change(&u.unit.region), at).await
+}
+
 /// Withdraws a unit from the programme: its filings, scores and reminders stay on record; nothing
 /// more is due from it, it leaves the board and the ranking, and its quota place is free.
 pub async fn withdraw(

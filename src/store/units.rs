@@ -28,6 +28,12 @@ pub struct AdmissionContext<'a> {
     pub others: &'a [PilotUnit],
 }
 
+/// Moves the programme's revision from `$rev`, or throws `stale` (retried by `Store::retrying`):
+/// the guard every change to a programme's units opens its transaction with.
+const REVISION_GUARD: &str =
+    "LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
+                 IF array::len($bumped) = 0 { THROW 'pilotgov:stale programme revision' };";
+
 /// How a unit is admitted: a new one, a change to one, or a withdrawn one taken back.
 #[derive(Debug, Clone, Copy)]
 pub enum Admission<'a> {
@@ -169,8 +175,7 @@ impl Store {
             };
             let sql = format!(
                 "BEGIN TRANSACTION;
-                 LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
-                 IF array::len($bumped) = 0 {{ THROW 'pilotgov:stale programme revision' }};
+                 {REVISION_GUARD}
                  LET $before = (SELECT * OMIT id FROM unit WHERE programme = $p AND region = $new)[0];
                  {change}
                  LET $after = (SELECT * OMIT id FROM unit WHERE programme = $p AND region = $new)[0];
@@ -220,11 +225,7 @@ impl Store {
             let others: Vec<PilotUnit> = self.units(programme).await?.into_iter().map(|u| u.unit).collect();
             let ctx = AdmissionContext { programme: &stored.programme, tree: &tree, catalogue: &catalogue, others: &others };
             let units = decide(&ctx)?;
-            let mut sql = String::from(
-                "BEGIN TRANSACTION;
-                 LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
-                 IF array::len($bumped) = 0 { THROW 'pilotgov:stale programme revision' };\n",
-            );
+            let mut sql = format!("BEGIN TRANSACTION;\n{REVISION_GUARD}\n");
             let mut vars = serde_json::Map::new();
             vars.insert("p".into(), json!(programme.as_str()));
             vars.insert("rev".into(), json!(stored.revision));
@@ -268,8 +269,7 @@ impl Store {
                 unit.withdrawn = Some(withdrawal.clone());
                 let sql = format!(
                     "BEGIN TRANSACTION;
-                     LET $bumped = UPDATE programme SET revision += 1 WHERE key = $p AND revision = $rev RETURN AFTER;
-                     IF array::len($bumped) = 0 {{ THROW 'pilotgov:stale programme revision' }};
+                     {REVISION_GUARD}
                      LET $before = (SELECT * OMIT id FROM unit WHERE programme = $p AND region = $r)[0];
                      UPDATE unit SET withdrawn_at = <datetime> $at, withdrawn_by = $by, withdrawn_reason = $reason
                          WHERE programme = $p AND region = $r AND withdrawn_at = NONE;

@@ -24,7 +24,6 @@ use crate::domain::{Contact, Deliverable, Direction, DocDate, DomainError, Key, 
 use crate::service::error::ServiceError;
 use crate::service::programme_edit::{self, Change, Mode};
 use crate::service::units;
-use crate::store::units::Admission;
 
 fn no_programme() -> Response {
     message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。")
@@ -88,28 +87,22 @@ async fn change_unit(
     code: &RegionCode,
     f: &Fields,
 ) -> Result<(), ServiceError> {
-    let store = &state.store;
-    let programme = units::programme(store, p, key).await?;
-    let current = store.unit(key, code).await?.ok_or_else(|| ServiceError::Hidden(format!("unit {code}")))?;
-    crate::service::error::gate(p, Access::ReadUnit { unit_path: &current.path }, "unit")?;
-    crate::service::error::gate(
-        p,
-        Access::ManageUnit { scope_path: &programme.scope.implied_path(), unit_path: &current.path },
-        "unit",
-    )?;
     let mut directions = Vec::new();
     for v in f.all("direction") {
         directions.push(v.parse::<u32>().map_err(|_| field_error("directions", format!("`{v}` is not a number")))?);
     }
-    let mut candidate = current.unit.clone();
-    candidate.directions = directions;
-    candidate.demonstration = f.get("demonstration") == "on";
-    candidate.lead = f.optional("lead_name").map(|name| Contact {
-        name,
-        title: current.unit.lead.as_ref().and_then(|l| l.title.clone()),
-        phone: f.optional("lead_phone"),
-    });
-    units::admit(store, p, &programme, candidate, Admission::Change(code), state.now()).await?;
+    let edit = |current: &crate::domain::PilotUnit| {
+        let mut candidate = current.clone();
+        candidate.directions = directions;
+        candidate.demonstration = f.get("demonstration") == "on";
+        candidate.lead = f.optional("lead_name").map(|name| Contact {
+            name,
+            title: current.lead.as_ref().and_then(|l| l.title.clone()),
+            phone: f.optional("lead_phone"),
+        });
+        candidate
+    };
+    units::change(&state.store, p, key, code, edit, state.now()).await?;
     Ok(())
 }
 
@@ -120,10 +113,15 @@ pub(super) async fn unit_context(
     programme: &crate::domain::Programme,
     unit: &crate::store::rows::StoredUnit,
 ) -> Value {
-    let withdrawn = unit
-        .withdrawn
-        .as_ref()
-        .map(|w| json!({ "day": chinese_date(local_day(w.at)), "by": w.by, "reason": w.reason }));
+    // A person reads who recorded it by name (江西省民政厅社会救助处), not by username.
+    let mut withdrawn = Value::Null;
+    if let Some(w) = &unit.withdrawn {
+        let by = match state.store.user(&w.by).await {
+            Ok(Some(a)) => a.display_name,
+            _ => w.by.clone(),
+        };
+        withdrawn = json!({ "day": chinese_date(local_day(w.at)), "by": by, "reason": w.reason });
+    }
     let may =
         p.check(Access::ManageUnit { scope_path: &programme.scope.implied_path(), unit_path: &unit.path }).is_ok();
     if !may {

@@ -398,7 +398,7 @@ async fn a_running_programme_changes_through_its_settings_and_unit_pages() {
     let (s, to) = city.post(&manage, &[("csrf", token.as_str()), ("action", "withdraw"), ("reason", "撤县设区")]).await;
     assert_eq!((s, to.as_str()), (303, format!("{unit}?done=withdrawn").as_str()));
     let (_, page) = city.get(&to).await;
-    assert!(page.contains("退出试点：撤县设区") && page.contains("恢复为试点单位"), "{page}");
+    assert!(page.contains("退出试点：撤县设区（fz-reviewer办理）") && page.contains("恢复为试点单位"), "{page}");
     let (_, own) = lead.get(&unit).await;
     assert!(own.contains("退出试点") && !own.contains(">填报<"), "{own}");
     let (s, to) = city.post(&manage, &[("csrf", token.as_str()), ("action", "reinstate")]).await;
