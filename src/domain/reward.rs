@@ -132,6 +132,20 @@ fn yuan(fen: i64) -> String {
     format!("{}.{:02}元", fen / 100, fen % 100)
 }
 
+/// An amount in yuan as people type it (`50000`, `1,250.5`, `12.34元`) in fen, exactly: money
+/// never passes through a float.
+pub fn parse_yuan(field: &str, text: &str) -> Result<i64, DomainError> {
+    let bad = || DomainError::invalid(field, format!("`{text}` is not an amount in yuan (e.g. 50000 or 1250.50)"));
+    let t: String = text.trim().trim_end_matches('元').chars().filter(|c| *c != ',' && *c != '，').collect();
+    let (whole, part) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty() || part.len() > 2 || !whole.bytes().chain(part.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let part: i64 = format!("{part:0<2}").parse().map_err(|_| bad())?;
+    whole.checked_mul(100).and_then(|f| f.checked_add(part)).filter(|f| *f < 100_000_000_000_000).ok_or_else(bad)
+}
+
 /// Splits `fund` (fen) among units with `scores` by `method`, at most `cap` fen each.
 pub fn allocate(
     fund: i64,
@@ -348,6 +362,16 @@ fn proportional(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn yuan_as_typed_is_fen_exactly() {
+        assert_eq!(parse_yuan("fund", "50000").unwrap(), 5_000_000);
+        assert_eq!(parse_yuan("fund", "1,250.5").unwrap(), 125_050);
+        assert_eq!(parse_yuan("fund", "0.07元").unwrap(), 7);
+        for bad in ["", "-5", "1.234", "五万", "1e5", ".5"] {
+            assert!(parse_yuan("fund", bad).is_err(), "{bad}");
+        }
+    }
 
     fn code(i: usize) -> RegionCode {
         RegionCode::parse(&format!("520402{:03}", i + 1)).unwrap()

@@ -44,6 +44,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/programme_preview.html", include_str!("../../templates/dashboard/programme_preview.html")),
     ("dashboard/settings.html", include_str!("../../templates/dashboard/settings.html")),
     ("dashboard/regions.html", include_str!("../../templates/dashboard/regions.html")),
+    ("dashboard/programme_nav.html", include_str!("../../templates/dashboard/programme_nav.html")),
+    ("dashboard/bulletin.html", include_str!("../../templates/dashboard/bulletin.html")),
+    ("dashboard/rewards.html", include_str!("../../templates/dashboard/rewards.html")),
+    ("dashboard/evaluations.html", include_str!("../../templates/dashboard/evaluations.html")),
+    ("dashboard/calendar.html", include_str!("../../templates/dashboard/calendar.html")),
 ];
 
 /// Link schemes that run code or smuggle content when a reader's client follows them.

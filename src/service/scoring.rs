@@ -513,6 +513,44 @@ pub async fn annual_scores(
         .collect())
 }
 
+/// The shares `fund` would be split into by `method`, recorded nowhere: the page shows them
+/// before anyone allocates. Only those who may allocate may ask.
+#[allow(clippy::too_many_arguments)]
+pub async fn preview_allocation(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    year: i32,
+    fund: i64,
+    method: &Method,
+    cap: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<reward::Share>, ServiceError> {
+    programme_gate(store, p, key, true).await?;
+    split(store, key, year, fund, method, cap, now).await
+}
+
+/// The units' annual scores (none for fixed grants) split by the domain.
+async fn split(
+    store: &Store,
+    key: &Key,
+    year: i32,
+    fund: i64,
+    method: &Method,
+    cap: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<reward::Share>, ServiceError> {
+    let scores: Vec<(RegionCode, Points)> = match method {
+        Method::Fixed { .. } => store.units(key).await?.into_iter().map(|u| (u.unit.region, Points(0))).collect(),
+        _ => annual_scores(store, key, year, now)
+            .await?
+            .into_iter()
+            .map(|(u, _, _, _, a)| (u, a.unwrap_or_default()))
+            .collect(),
+    };
+    Ok(reward::allocate(fund, method, cap, &scores)?)
+}
+
 /// Splits a fund among the units by their annual scores and records the allocation.
 #[allow(clippy::too_many_arguments)]
 pub async fn allocate(
@@ -528,15 +566,7 @@ pub async fn allocate(
 ) -> Result<Allocation, ServiceError> {
     let path = programme_gate(store, p, key, true).await?;
     let label = crate::domain::programme::text("label", label, 100)?;
-    let scores: Vec<(RegionCode, Points)> = match &method {
-        Method::Fixed { .. } => store.units(key).await?.into_iter().map(|u| (u.unit.region, Points(0))).collect(),
-        _ => annual_scores(store, key, year, now)
-            .await?
-            .into_iter()
-            .map(|(u, _, _, _, a)| (u, a.unwrap_or_default()))
-            .collect(),
-    };
-    let shares = reward::allocate(fund, &method, cap, &scores)?;
+    let shares = split(store, key, year, fund, &method, cap, now).await?;
     let allocation = Allocation {
         key: new_key(),
         programme: key.clone(),

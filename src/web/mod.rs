@@ -4,6 +4,9 @@
 //! user sees exactly their region's share.
 
 mod admin;
+mod bulletins;
+mod downloads;
+mod evaluations;
 mod fields;
 mod home;
 mod manage;
@@ -11,6 +14,7 @@ mod monthly;
 mod pages;
 mod programme_form;
 mod regions;
+mod rewards;
 mod setup;
 mod work;
 
@@ -42,8 +46,14 @@ pub fn routes() -> Route {
         .at("/p/:key", get(pages::programme))
         .at("/p/:key/ranking", get(pages::ranking))
         .at("/p/:key/units/:region", get(pages::unit))
-        .at("/p/:key/bulletins", get(pages::bulletins))
-        .at("/bulletins/:id", get(pages::bulletin))
+        .at("/p/:key/bulletins", get(bulletins::archive).post(bulletins::draft))
+        .at("/bulletins/:id", get(bulletins::bulletin))
+        .at("/bulletins/:id/document", get(bulletins::document))
+        .at("/bulletins/:id/:act", post(bulletins::act))
+        .at("/p/:key/export/:what", get(downloads::export))
+        .at("/calendar-feeds/:id/revoke", post(downloads::revoke))
+        .at("/p/:key/rewards", get(rewards::rewards).post(rewards::allocate))
+        .at("/p/:key/evaluations", get(evaluations::evaluations).post(evaluations::evaluate))
         .at("/queue", get(work::queue))
         .at("/inbox", get(work::inbox))
         .at("/inbox/:id/read", post(work::mark_read))
@@ -200,6 +210,17 @@ pub(crate) fn refusal(d: &DomainError) -> (StatusCode, String) {
                 "region" => "地区",
                 "deliverable" => "报送材料",
                 "occurrence" => "截止事项",
+                "points" => "分值",
+                "item" => "评分项目",
+                "fund" => "资金总额",
+                "cap" => "单个单位上限",
+                "threshold" => "门槛分",
+                "tiers" => "档次",
+                "grants" => "专项补助",
+                "year" => "年度",
+                "label" => "名称",
+                "scores" => "指标得分",
+                "panel" => "评估小组",
                 _ => "填写的内容",
             };
             (StatusCode::UNPROCESSABLE_ENTITY, format!("“{label}”填写有误，请修改后再办理"))

@@ -47,8 +47,8 @@ fn evidence(f: &Fields) -> Result<Option<Evidence>, ServiceError> {
     })
 }
 
-/// `POST /ui/p/:key/units/:region/:act` with `act` = `adjust` (a deduction or bonus) or
-/// `appeal` (the lead's appeal of one line).
+/// `POST /ui/p/:key/units/:region/:act` with `act` = `adjust` (a deduction or bonus),
+/// `appeal` (the lead's appeal of one line) or `calendar` (a new subscription URL).
 #[handler]
 pub async fn unit_act(
     req: &Request,
@@ -84,6 +84,7 @@ pub async fn unit_act(
         "appeal" => scoring::appeal(store, &p, &key, &unit, f.get("target"), f.get("reason"), now)
             .await
             .map(|a| format!("{}done=appealed", a.period.map(|m| format!("period={m}&")).unwrap_or_default())),
+        "calendar" => return super::downloads::new_feed(req, state, &p, &key, &unit).await,
         _ => return super::work::unreadable(),
     };
     match done {
@@ -175,5 +176,41 @@ pub(super) async fn unit_scores(
             "decision": a.decision.as_ref().map(|d| d.reason.clone()),
             "may_decide": may_decide && a.status == AppealStatus::Pending,
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// A month's published versions side by side: one row per unit (in the newest version's order),
+/// each version's rank and score, a cell marked where it differs from the version before.
+pub(super) fn versions_side_by_side(versions: &[scoring::Ranking]) -> Value {
+    if versions.len() < 2 {
+        return Value::Null;
+    }
+    let newest = versions.last().map(|v| v.entries.as_slice()).unwrap_or_default();
+    let rows: Vec<Value> = newest
+        .iter()
+        .map(|e| {
+            let mut before: Option<(u32, crate::domain::scoring::Points)> = None;
+            let cells: Vec<Value> = versions
+                .iter()
+                .map(|v| {
+                    let at = v.entries.iter().find(|x| x.unit == e.unit).map(|x| (x.rank, x.score));
+                    let changed = before.is_some() && at != before;
+                    before = at;
+                    match at {
+                        Some((rank, score)) => json!({ "rank": rank, "score": score.to_string(), "changed": changed }),
+                        None => json!({ "rank": "—", "score": "—", "changed": changed }),
+                    }
+                })
+                .collect();
+            let changed = cells.iter().any(|c| c["changed"] == true);
+            json!({ "name": e.name, "cells": cells, "changed": changed })
+        })
+        .collect();
+    json!({
+        "heads": versions.iter().map(|v| json!({
+            "version": v.version, "at": v.published_at.map(|t| crate::domain::bulletin::chinese_date(crate::domain::deadline::local_day(t))),
+            "reason": v.reason,
+        })).collect::<Vec<_>>(),
+        "rows": rows,
     })
 }

@@ -14,7 +14,7 @@ use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::{RankLine, chinese_date};
 use crate::domain::deadline::{YearMonth, local_day};
 use crate::domain::{Key, RegionCode, Status};
-use crate::render::{self, Format, arrow, charts};
+use crate::render::{self, arrow, charts};
 use crate::service::board::{Filter, deadline_board};
 use crate::service::bulletins as bulletin_service;
 use crate::service::filings::ServiceError;
@@ -254,6 +254,7 @@ pub async fn programme(
             "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
             "rows": shown, "count": rows.len(), "page": at, "pages": pages, "links": links,
             "status": status, "filtered": region.is_some() || deliverable.is_some() || want.is_some(),
+            "region_value": region.as_ref().map(|r| r.to_string()).unwrap_or_default(),
             "regions": regions, "deliverables": deliverables,
             "statuses": statuses,
             "may_define": p.check(Access::DefineProgramme { scope_path: &prog.scope.implied_path() }).is_ok(),
@@ -324,6 +325,10 @@ pub async fn ranking(
         Ok(r) => r,
         Err(e) => return failed(e),
     };
+    let versions = match scoring::ranking_versions(&state.store, &k, month).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
+    };
     let lines: Vec<RankLine> = r.entries.iter().map(RankLine::from).collect();
     let trend = match bulletin_service::score_trends(&state.store, &k, scheme.ranking_from, month, &lines).await {
         Ok(t) => charts::score_trend(&t),
@@ -344,7 +349,7 @@ pub async fn ranking(
             "period": month.to_string(), "label": month.chinese(),
             "version": r.version, "published_at": r.published_at.map(crate::api::common::shanghai),
             "months": months.iter().map(|m| json!({ "period": m.to_string(), "label": m.chinese(), "published": published.contains(m) })).collect::<Vec<_>>(),
-            "rows": rows, "trend_svg": trend,
+            "rows": rows, "trend_svg": trend, "versions": super::monthly::versions_side_by_side(&versions),
             "may_publish": p.check(Access::DefineProgramme { scope_path: &scope.implied_path() }).is_ok(),
             "notice": q.published.map(|v| if v > 1 { format!("已发布更正版（第{v}版）。") } else { "已发布，排名已冻结。".to_owned() }),
         }),
@@ -438,6 +443,7 @@ pub async fn unit(
             "unit": code.to_string(), "name": u.name, "deadlines": deadlines, "filings": filings, "score": score,
             "may_file": may_file, "admin": super::manage::unit_context(state, &p, &board.programme.programme, &u).await,
             "monthly": super::monthly::unit_scores(state, &p, &k, &u, &mine).await,
+            "calendar": super::downloads::unit_calendar(state, &p, &k, &u).await,
             "notice": match q.done.as_deref() {
                 Some("withdrawn") => Some("已办理退出试点。该单位的报送材料和记录均保留。"),
                 Some("reinstated") => Some("已恢复为试点单位。"),
@@ -445,52 +451,9 @@ pub async fn unit(
                 Some("adjusted") => Some("加减分已记入，得分已更新。"),
                 Some("appealed") => Some("申诉已提交，等待复核。"),
                 Some("decided") => Some("复核结论已作出，为最终结论；得分已按结论更新。"),
+                Some("feed_revoked") => Some("该订阅链接已停用，订阅了它的日历将不再更新。"),
                 _ => None,
             },
         }),
     )
-}
-
-#[handler]
-pub async fn bulletins(req: &Request, Data(state): Data<&State>, Path(k): Path<String>) -> Response {
-    let (p, k) = match user_and_key(req, state, &k).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let list = match bulletin_service::list(&state.store, &p, &k).await {
-        Ok(l) => l,
-        Err(e) => return failed(e),
-    };
-    let title = state.store.programme(&k).await.ok().flatten().map(|s| s.programme.title).unwrap_or_default();
-    let rows: Vec<Value> = list
-        .iter()
-        .map(|b| {
-            json!({ "id": b.key, "title": b.title, "number": b.published.as_ref().map(|p| p.number),
-                    "status": if b.is_published() { "published" } else { "draft" },
-                    "period": b.period.to_string(), "published_at": b.published.as_ref().map(|p| chinese_date(local_day(p.at))) })
-        })
-        .collect();
-    page(
-        "dashboard/bulletins.html",
-        &json!({ "user": user(state, &p, req).await, "key": k.as_str(), "title": title, "bulletins": rows }),
-    )
-}
-
-#[handler]
-pub async fn bulletin(req: &Request, Data(state): Data<&State>, Path(id): Path<String>) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let b = match bulletin_service::get(&state.store, &p, &id).await {
-        Ok(b) => b,
-        Err(e) => return failed(e),
-    };
-    match render::bulletin(&b, Format::Html) {
-        Ok(body) => html(StatusCode::OK, body),
-        Err(e) => {
-            tracing::error!(error = %e, "bulletin failed to render");
-            message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "通报生成失败，已记录。")
-        }
-    }
 }

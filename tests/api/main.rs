@@ -16,6 +16,7 @@ mod filings;
 mod hardening;
 mod helpers;
 mod instances;
+mod monthly_pages;
 mod ops;
 mod outage;
 mod quotas;

@@ -11,13 +11,13 @@ use crate::helpers::{PASSWORD, TestApp};
 
 const FJ: &str = "fj-2022-reform-pilot";
 
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     t: &'a TestApp,
     cookie: String,
 }
 
 impl<'a> Browser<'a> {
-    async fn sign_in(t: &'a TestApp, user: &str) -> Self {
+    pub(crate) async fn sign_in(t: &'a TestApp, user: &str) -> Self {
         let resp = t.form_login(user, PASSWORD).await;
         resp.assert_status(StatusCode::SEE_OTHER);
         let cookie =
@@ -25,19 +25,27 @@ impl<'a> Browser<'a> {
         Self { t, cookie }
     }
 
-    async fn get(&self, uri: &str) -> (u16, String) {
+    /// A download: status, content type, content disposition and bytes.
+    pub(crate) async fn bytes(&self, uri: &str) -> (u16, String, String, Vec<u8>) {
+        let resp = self.t.client.get(uri).header("cookie", &self.cookie).send().await.0;
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let (ctype, disposition) = (header("content-type"), header("content-disposition"));
+        (resp.status().as_u16(), ctype, disposition, resp.into_body().into_vec().await.unwrap())
+    }
+
+    pub(crate) async fn get(&self, uri: &str) -> (u16, String) {
         let resp = self.t.client.get(uri).header("cookie", &self.cookie).send().await.0;
         (resp.status().as_u16(), resp.into_body().into_string().await.unwrap())
     }
 
     /// The form token of the pages this browser is shown.
-    async fn token(&self) -> String {
+    pub(crate) async fn token(&self) -> String {
         let (_, home) = self.get("/ui").await;
         field(&home, "csrf")
     }
 
     /// Posts a form; answers the status and where it redirects (or the page's text).
-    async fn post(&self, uri: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) async fn post(&self, uri: &str, fields: &[(&str, &str)]) -> (u16, String) {
         let resp = self.t.client.post(uri).header("cookie", &self.cookie).form(&fields).send().await.0;
         let status = resp.status().as_u16();
         match resp.headers().get("location") {
@@ -69,7 +77,7 @@ impl<'a> Browser<'a> {
 }
 
 /// The value of the first hidden field `name` on a page.
-fn field(page: &str, name: &str) -> String {
+pub(crate) fn field(page: &str, name: &str) -> String {
     page.split(&format!("name=\"{name}\" value=\""))
         .nth(1)
         .and_then(|r| r.split('"').next())
@@ -672,6 +680,6 @@ async fn a_month_of_xixiu_goes_round_the_pages() {
 }
 
 /// A form's owned fields as the pairs `Browser::post` takes.
-fn pairs<'a, const N: usize>(f: &'a [(&'static str, String); N]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn pairs<'a, const N: usize>(f: &'a [(&'static str, String); N]) -> Vec<(&'static str, &'a str)> {
     f.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
