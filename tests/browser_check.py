@@ -7,6 +7,7 @@ Usage: python3 tests/browser_check.py BASE_URL SCREENSHOT_DIR   (run by .ci/run)
 """
 import json
 import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -19,8 +20,11 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 PASSWORD = "pilotgov-demo"
 
 
-def browser():
+def browser(downloads=None):
     opts = webdriver.ChromeOptions()
+    if downloads:
+        opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                               "download.prompt_for_download": False})
     opts.binary_location = "/usr/bin/chromium"
     for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -46,7 +50,9 @@ def text(d):
 def main(base, shots):
     out = Path(shots)
     out.mkdir(parents=True, exist_ok=True)
-    d = browser()
+    downloads = (out / "downloads").resolve()
+    downloads.mkdir(exist_ok=True)
+    d = browser(downloads)
     try:
         # The provincial leader: Fujian only; the red rows of the overdue plan.
         login(d, base, "fj-leader")
@@ -88,7 +94,11 @@ def main(base, shots):
         d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/bulletins")
         d.find_element(By.PARTIAL_LINK_TEXT, "2019年6月").click()
         WebDriverWait(d, 15).until(lambda drv: "/ui/bulletins/" in drv.current_url)
+        assert "第3期" in text(d), text(d)[:500]
+        # The bulletin page frames the bulletin as it prints.
+        d.switch_to.frame(d.find_element(By.ID, "preview"))
         body = text(d)
+        d.switch_to.default_content()
         assert "第3期" in body and "旧州镇" in body and "按时报送率" in body, body[:500]
         d.save_screenshot(str(out / "4-bulletin.png"))
 
@@ -103,6 +113,9 @@ def main(base, shots):
         phone_pages(d, base, out)
         admin_round(d, base, out)
         setup_round(d, base, out)
+        # One month of Xixiu on a desktop, the next on a phone.
+        monthly_round(d, base, out, downloads, (1366, 900), "2019-07", "desktop")
+        monthly_round(d, base, out, downloads, (390, 844), "2019-08", "phone")
     finally:
         d.quit()
     print(f"browser check: the pages and the filing round rendered as expected; screenshots in {out}")
@@ -298,6 +311,151 @@ def running_round(d, base, out):
     no_sideways(d)
     d.save_screenshot(str(out / "22-phone-regions.png"))
     d.set_window_size(1366, 900)
+
+
+XIXIU = "xixiu-2019-comprehensive-reform"
+
+
+def api_token(base, user):
+    req = urllib.request.Request(
+        f"{base}/api/v1/auth/login", method="POST", headers={"content-type": "application/json"},
+        data=json.dumps({"username": user, "password": PASSWORD}).encode())
+    return json.load(urllib.request.urlopen(req))["token"]
+
+
+def api_get(base, token, path):
+    req = urllib.request.Request(f"{base}/api/v1{path}", headers={"authorization": f"Bearer {token}"})
+    return json.load(urllib.request.urlopen(req))
+
+
+def score_total(d):
+    return float(d.find_element(By.ID, "score-total").text)
+
+
+def chart_text_px(d):
+    """The smallest text in the page's charts as drawn on screen: its font size in the SVG's
+    units times the scale the SVG is shown at."""
+    return d.execute_script("""
+        let least = 1e9;
+        for (const svg of document.querySelectorAll('.card svg')) {
+          const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+          for (const t of svg.querySelectorAll('text')) {
+            least = Math.min(least, parseFloat(t.getAttribute('font-size')) * scale);
+          }
+        }
+        return least;""")
+
+
+def monthly_round(d, base, out, downloads, size, month, tag):
+    """One month of Xixiu (西秀区) through the pages at one viewport: the evaluator deducts from
+    旧州镇 with a filing as evidence; 旧州镇's lead appeals; the district (西秀区民政局) overturns it
+    and the score is whole again; the district publishes the month, downloads the ranking XLSX
+    (openpyxl reads the API's scores in it), drafts the month's bulletin, adds its remarks,
+    previews it and publishes it one number after the last."""
+    d.set_window_size(*size)
+    unit = f"{base}/ui/p/{XIXIU}/units/520402109?period={month}"
+    label = f"{int(month[:4])}年{int(month[5:])}月"
+
+    login(d, base, "xixiu-evaluator")
+    d.get(unit)
+    before = score_total(d)
+    d.find_element(By.CSS_SELECTOR, "#adjust-box summary").click()
+    form = d.find_element(By.CSS_SELECTOR, "#adjust-box form")
+    Select(form.find_element(By.NAME, "kind")).select_by_value("deduction")
+    form.find_element(By.NAME, "points").send_keys("2")
+    form.find_element(By.NAME, "reason").send_keys("入户核查发现低保对象台账不完整")
+    Select(form.find_element(By.NAME, "evidence_kind")).select_by_value("filing")
+    Select(form.find_element(By.NAME, "evidence_filing")).select_by_index(1)
+    form.find_element(By.ID, "adjust").click()
+    wait_for(d, "done=adjusted")
+    assert score_total(d) == before - 2, (before, score_total(d))
+    assert "入户核查发现低保对象台账不完整" in text(d)
+    no_sideways(d)
+    d.save_screenshot(str(out / f"23-{tag}-deduction.png"))
+
+    login(d, base, "jiuzhou-lead")
+    d.get(unit)
+    # The appeal box of that line (a missed deadline's automatic deduction has its own).
+    box = d.find_element(By.XPATH, "//li[contains(., '入户核查发现低保对象台账不完整')]//details[@class='appeal-box']")
+    box.find_element(By.TAG_NAME, "summary").click()
+    assert "天内提出" in box.text, box.text
+    box.find_element(By.NAME, "reason").send_keys("台账已于当月补齐，补录记录见本月经审核纸质资料")
+    box.find_element(By.CSS_SELECTOR, ".appeal-submit").click()
+    wait_for(d, "done=appealed")
+    assert "待复核" in text(d), text(d)
+    assert not d.find_elements(By.XPATH, "//li[contains(., '入户核查发现低保对象台账不完整')]//details"), "appealed once"
+    no_sideways(d)
+    d.save_screenshot(str(out / f"24-{tag}-appealed.png"))
+
+    login(d, base, "xixiu-reviewer")
+    d.get(unit)
+    appeal = d.find_element(By.CSS_SELECTOR, ".card.appeal form")
+    appeal.find_element(By.NAME, "reason").send_keys("经核实，台账已补齐，撤销该扣分")
+    appeal.find_element(By.CSS_SELECTOR, "button.overturn").click()
+    wait_for(d, "done=decided")
+    assert score_total(d) == before, "the overturned deduction no longer counts"
+    assert "撤销该扣分（最终结论）" in text(d), text(d)
+
+    d.get(f"{base}/ui/p/{XIXIU}/ranking?period={month}")
+    assert "未发布，实时计算" in text(d)
+    d.find_element(By.ID, "confirm").click()
+    d.find_element(By.ID, "publish").click()
+    wait_for(d, "published=1")
+    assert "已发布，排名已冻结" in text(d)
+    assert chart_text_px(d) >= 12, f"chart text at {chart_text_px(d):.1f} px"
+    no_sideways(d)
+    d.save_screenshot(str(out / f"25-{tag}-published.png"))
+    seen = set(downloads.glob("*.xlsx"))
+    d.find_element(By.ID, "ranking-xlsx").click()
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        new = [p for p in downloads.glob("*.xlsx") if p not in seen]
+        if new and not list(downloads.glob("*.crdownload")):
+            break
+        time.sleep(0.3)
+    assert new, f"no XLSX downloaded into {downloads}"
+    check_ranking_xlsx(base, new[0], month)
+
+    d.get(f"{base}/ui/p/{XIXIU}/bulletins")
+    archive = d.find_element(By.ID, "archive").text
+    numbers = [int(n) for n in __import__("re").findall(r"第(\d+)期", archive)]
+    last = max(numbers, default=0)
+    d.find_element(By.CSS_SELECTOR, "#draft-box summary").click()
+    Select(d.find_element(By.ID, "draft-month")).select_by_value(month)
+    d.find_element(By.ID, "draft-submit").click()
+    wait_for(d, "done=drafted")
+    assert f"印发第{last + 1}期" in text(d), text(d)[:400]
+    remarks = f"各镇（街道）对照{label}排名查找差距，下月10日前报送整改情况。"
+    d.find_element(By.ID, "edit-remarks").send_keys(remarks)
+    d.find_element(By.ID, "edit-save").click()
+    wait_for(d, "done=edited")
+    d.switch_to.frame(d.find_element(By.ID, "preview"))
+    printed = text(d)
+    d.switch_to.default_content()
+    assert remarks in printed and "旧州镇" in printed and "草稿" in printed, printed[:600]
+    no_sideways(d)
+    d.save_screenshot(str(out / f"26-{tag}-bulletin-draft.png"))
+    d.find_element(By.ID, "publish-confirm").click()
+    d.find_element(By.ID, "publish-bulletin").click()
+    wait_for(d, "done=published")
+    assert f"已印发，编为第{last + 1}期" in text(d), text(d)[:400]
+    d.get(f"{base}/ui/p/{XIXIU}/bulletins")
+    assert f"第{last + 1}期" in d.find_element(By.ID, "archive").text
+    d.save_screenshot(str(out / f"27-{tag}-bulletin-archive.png"))
+    d.set_window_size(1366, 900)
+
+
+def check_ranking_xlsx(base, path, month):
+    """The downloaded ranking, opened with openpyxl, holds the API's published scores."""
+    from openpyxl import load_workbook
+    rows = list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and "名次" in r)
+    col = {name: rows[head].index(name) for name in ("单位代码", "得分")}
+    sheet = {str(r[col["单位代码"]]): float(r[col["得分"]]) for r in rows[head + 1:] if r and r[col["单位代码"]]}
+    api = api_get(base, api_token(base, "xixiu-reviewer"), f"/programmes/{XIXIU}/rankings/{month}")
+    assert api["version"] == 1, api.get("version")
+    want = {e["unit"]: float(e["score"]) for e in api["entries"]}
+    assert sheet == want, f"XLSX and API differ: {set(sheet.items()) ^ set(want.items())}"
 
 
 def phone_pages(d, base, out):

@@ -343,6 +343,7 @@ pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
     ("fj-evaluator", "省厅评估组", Role::Evaluator, "350000"),
     ("fj-leader", "省厅分管领导", Role::Leader, "350000"),
     ("xixiu-reviewer", "西秀区民政局", Role::CityReviewer, "520402"),
+    ("xixiu-evaluator", "西秀区月度评分组", Role::Evaluator, "520402"),
     ("jiuzhou-lead", "旧州镇社会救助经办", Role::UnitLead, "520402109"),
 ];
 

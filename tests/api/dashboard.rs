@@ -92,6 +92,10 @@ async fn leaders_see_their_region_through_the_dashboard() {
     assert!(archive.contains("第1期"), "{archive}");
     let (s, doc, _) = page(&t, &lead, &format!("/ui/bulletins/{}", b["id"].as_str().unwrap())).await;
     assert_eq!(s, 200);
+    assert!(doc.contains("第1期") && !doc.contains("edit-form"), "a lead reads, does not edit: {doc}");
+    // The page frames the bulletin as it prints.
+    let (s, doc, _) = page(&t, &lead, &format!("/ui/bulletins/{}/document", b["id"].as_str().unwrap())).await;
+    assert_eq!(s, 200);
     assert!(doc.contains("福建省民政厅工作通报") && doc.contains("闽侯县"), "{doc}");
 
     // Logging out takes the page's form token (without it: refused, still signed in), and ends
