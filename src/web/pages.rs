@@ -336,10 +336,21 @@ pub async fn ranking(
     };
     let rows: Vec<Value> = lines
         .iter()
-        .map(|l| {
+        .zip(&r.entries)
+        .map(|(l, e)| {
             let a = arrow(l.change);
+            // Each item's score in the scheme's order (a deducted item marked), then the bonus.
+            let items: Vec<Value> = scheme
+                .items
+                .iter()
+                .map(|i| match e.score_detail.items.iter().find(|(k, ..)| k == &i.key) {
+                    Some((_, _, deducted, got)) => json!({ "score": got.to_string(), "deducted": deducted.0 > 0 }),
+                    None => json!({ "score": "—", "deducted": false }),
+                })
+                .collect();
             json!({ "rank": l.rank, "unit": l.unit, "name": l.name, "score": l.score,
-                    "change": a, "up": a.starts_with('↑'), "down": a.starts_with('↓') })
+                    "change": a, "up": a.starts_with('↑'), "down": a.starts_with('↓'),
+                    "items": items, "bonus": e.score_detail.bonus.to_string() })
         })
         .collect();
     page(
@@ -349,7 +360,8 @@ pub async fn ranking(
             "period": month.to_string(), "label": month.chinese(),
             "version": r.version, "published_at": r.published_at.map(crate::api::common::shanghai),
             "months": months.iter().map(|m| json!({ "period": m.to_string(), "label": m.chinese(), "published": published.contains(m) })).collect::<Vec<_>>(),
-            "rows": rows, "trend_svg": trend, "versions": super::monthly::versions_side_by_side(&versions),
+            "rows": rows, "trend_svg": trend,
+            "items": scheme.items.iter().map(|i| json!({ "name": i.name, "full": i.full.to_string() })).collect::<Vec<_>>(), "versions": super::monthly::versions_side_by_side(&versions),
             "may_publish": p.check(Access::DefineProgramme { scope_path: &scope.implied_path() }).is_ok(),
             "notice": q.published.map(|v| if v > 1 { format!("已发布更正版（第{v}版）。") } else { "已发布，排名已冻结。".to_owned() }),
         }),
@@ -423,14 +435,42 @@ pub async fn unit(
             let name = |item: &Key| {
                 scheme.items.iter().find(|i| &i.key == item).map(|i| i.name.clone()).unwrap_or(item.to_string())
             };
+            // Where each line comes from: a manual line's evidence; an automatic line's filing
+            // (a late one; a missing one has none).
+            let adjustments = match state.store.adjustments(&k).await {
+                Ok(a) => a,
+                Err(e) => return failed(e.into()),
+            };
+            let source = |id: &str| -> Value {
+                use crate::domain::scoring::{AutoLineId, Evidence};
+                if let Some(auto) = AutoLineId::parse(id) {
+                    return match mine
+                        .iter()
+                        .find(|f| f.deliverable.as_str() == auto.deliverable && f.occurrence == auto.occurrence)
+                    {
+                        Some(f) => json!({ "filing": f.key, "text": f.title }),
+                        None => Value::Null,
+                    };
+                }
+                match adjustments.iter().find(|a| a.key == id).and_then(|a| a.evidence.as_ref()) {
+                    Some(Evidence::Filing(key)) => json!({
+                        "filing": key,
+                        "text": mine.iter().find(|f| &f.key == key).map_or(key.clone(), |f| f.title.clone()),
+                    }),
+                    Some(Evidence::Document(d)) => json!({ "text": format!("依据：{d}") }),
+                    Some(Evidence::Note(n)) => json!({ "text": format!("说明：{n}") }),
+                    None => Value::Null,
+                }
+            };
             score = json!({
-                "period": month.to_string(), "rank": e.rank, "total": e.score.to_string(),
+                "period": month.to_string(), "label": month.chinese(), "rank": e.rank, "total": e.score.to_string(),
                 "bonus": e.score_detail.bonus.to_string(),
                 "items": e.score_detail.items.iter().map(|(item, full, deducted, got)| json!({
                     "name": name(item), "full": full.to_string(), "deducted": deducted.to_string(), "score": got.to_string(),
                 })).collect::<Vec<_>>(),
                 "lines": e.score_detail.lines.iter().map(|l| json!({
                     "id": l.id, "item": name(&l.item), "kind": l.kind.label(), "points": l.points.to_string(), "reason": l.reason,
+                    "source": source(&l.id),
                     "deduction": l.kind == crate::domain::scoring::AdjustmentKind::Deduction,
                 })).collect::<Vec<_>>(),
             });

@@ -181,6 +181,11 @@ async fn a_corrected_month_shows_its_versions_side_by_side_and_downloads_as_the_
     assert_eq!(s, 303);
     let (_, page) = admin.get(&format!("/ui/p/{XX}/ranking?period=2019-04")).await;
     assert!(page.contains("各版本对照（2个版本") && page.contains("补录督查扣分"), "{page}");
+    // The itemised table: 南街街道's 综合改革任务推进 item shows the deduction, marked.
+    let itemised = page.split("class=\"itemised\"").nth(1).unwrap().split("</table>").next().unwrap();
+    let nanjie =
+        itemised.split("520402001?period=2019-04\">南街街道</a></td>").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(nanjie.contains("<td class=\"num diff\">16.00</td>"), "{nanjie}");
     let changed_row =
         page.split("<tr class=\"changed\">").nth(1).expect("a changed row").split("</tr>").next().unwrap();
     assert!(changed_row.contains("南街街道") && changed_row.contains("num diff"), "{changed_row}");

@@ -609,7 +609,7 @@ async fn a_month_of_xixiu_goes_round_the_pages() {
     // The evaluator enters a deduction with its evidence; one over the item's full marks is refused.
     let evaluator = Browser::sign_in(&t, "xx-evaluator").await;
     let (_, page) = evaluator.get(&format!("{unit}?period=2019-04")).await;
-    assert!(page.contains("2019-04 加减分"), "{page}");
+    assert!(page.contains("2019年4月 加减分"), "{page}");
     let token = evaluator.token().await;
     let adjust = format!("{unit}/adjust");
     let audit = t.app.state.store.audit_count().await.unwrap();
@@ -634,6 +634,11 @@ async fn a_month_of_xixiu_goes_round_the_pages() {
     let (s, to) = evaluator.post(&adjust, &pairs(&three)).await;
     assert_eq!((s, to.as_str()), (303, format!("{unit}?period=2019-04&done=adjusted#scores").as_str()));
     assert_eq!(total().await, before - 3.0);
+    let (_, page) = evaluator.get(&format!("{unit}?period=2019-04")).await;
+    assert!(
+        page.contains("综合改革任务推进滞后）<br><span class=\"muted\">依据：西民通〔2019〕12号督查通报"),
+        "the line shows its evidence: {page}"
+    );
     let (_, list) = t.get(&format!("/api/v1/programmes/{XX}/adjustments?period=2019-04")).await;
     let key = list[0]["key"].as_str().unwrap().to_owned();
 
