@@ -443,6 +443,21 @@ pub async fn decide(
     Ok(decided)
 }
 
+/// The appeals waiting for this account's decision (the level that adjudicates each unit),
+/// oldest first, with the programme's title and the unit's name.
+pub async fn appeals_awaiting(store: &Store, p: &Principal) -> Result<Vec<(Appeal, String, String)>, ServiceError> {
+    let mut out = Vec::new();
+    for a in store.pending_appeals().await? {
+        if p.check(Access::Adjudicate { unit_path: &a.unit_path }).is_err() {
+            continue;
+        }
+        let title = store.programme(&a.programme).await?.map(|s| s.programme.title).unwrap_or_default();
+        let unit = store.unit(&a.programme, &a.unit).await?.map(|u| u.name).unwrap_or_else(|| a.unit.to_string());
+        out.push((a, title, unit));
+    }
+    Ok(out)
+}
+
 /// Records an evaluation by a valid panel on the programme's indicator system.
 pub async fn evaluate(
     store: &Store,

@@ -512,6 +512,13 @@ impl Store {
         .await
     }
 
+    /// Every appeal still waiting for its decision, oldest first (they are few: a month's
+    /// deductions are appealed within days and decided).
+    pub async fn pending_appeals(&self) -> Result<Vec<Appeal>, StoreError> {
+        self.select_rows::<AppealRow>("SELECT * FROM appeal WHERE status = 'pending' ORDER BY filed_at", json!({}))
+            .await
+    }
+
     pub async fn appeal(&self, key: &str) -> Result<Option<Appeal>, StoreError> {
         self.select_row::<AppealRow>("SELECT * FROM appeal WHERE key = $k", json!({ "k": key })).await
     }

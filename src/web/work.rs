@@ -502,9 +502,26 @@ pub async fn queue(req: &Request, Data(state): Data<&State>, Query(q): Query<Don
             })
         })
         .collect();
+    // The appeals this level decides, beside the filings: the unit page holds the decision form.
+    let appeals: Vec<Value> = match crate::service::scoring::appeals_awaiting(&state.store, &p).await {
+        Ok(list) => list
+            .iter()
+            .map(|(a, programme, unit)| {
+                let since = local_day(a.filed_at);
+                let period = a.period.map(|m| format!("?period={m}")).unwrap_or_default();
+                json!({
+                    "link": format!("/ui/p/{}/units/{}{period}#appeal-{}", a.programme, a.unit, a.key),
+                    "programme": programme, "unit": unit, "reason": a.reason,
+                    "month": a.period.map(|m| m.chinese()), "since": chinese_date(since),
+                    "days": (today - since).num_days().max(0),
+                })
+            })
+            .collect(),
+        Err(e) => return failed(e),
+    };
     page(
         "dashboard/queue.html",
-        &json!({ "user": user(state, &p, req).await, "items": items, "notice": notice(q.done.as_deref()) }),
+        &json!({ "user": user(state, &p, req).await, "items": items, "appeals": appeals, "notice": notice(q.done.as_deref()) }),
     )
 }
 

@@ -653,6 +653,14 @@ async fn a_month_of_xixiu_goes_round_the_pages() {
     let (s, page) = lead.post(&format!("{unit}/appeal"), &appeal).await;
     assert_eq!(s, 409, "{page}");
     let admin = Browser::sign_in(&t, "gz-admin").await;
+    let (_, queue) = admin.get("/ui/queue").await;
+    let waiting = queue.split("id=\"appeals\"").nth(1).expect("the queue lists the appeal");
+    assert!(
+        waiting.contains("南街街道") && waiting.contains("任务已按期推进，附佐证") && waiting.contains("2019年4月"),
+        "{waiting}"
+    );
+    let (_, queue) = lead.get("/ui/queue").await;
+    assert!(!queue.contains("id=\"appeals\""), "a lead decides no appeal: {queue}");
     let (_, page) = admin.get(&format!("{unit}?period=2019-04")).await;
     assert!(page.contains("待复核") && page.contains("撤销该扣分"), "{page}");
     let appeal_key = page.split("/ui/appeals/").nth(1).and_then(|r| r.split('/').next()).unwrap().to_owned();
@@ -662,6 +670,8 @@ async fn a_month_of_xixiu_goes_round_the_pages() {
         admin.post(&decide, &[("csrf", token.as_str()), ("decision", "overturn"), ("reason", "佐证属实")]).await;
     assert_eq!((s, to.as_str()), (303, format!("{unit}?period=2019-04&done=decided#scores").as_str()));
     assert_eq!(total().await, before, "the overturned deduction no longer counts");
+    let (_, queue) = admin.get("/ui/queue").await;
+    assert!(!queue.contains("id=\"appeals\""), "a decided appeal leaves the queue: {queue}");
     let (s, page) = admin.post(&decide, &[("csrf", token.as_str()), ("decision", "uphold"), ("reason", "改判")]).await;
     assert_eq!(s, 409, "a decided appeal is final: {page}");
     assert!(page.contains("申诉已有结论"), "{page}");
