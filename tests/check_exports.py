@@ -15,8 +15,13 @@ import openpyxl
 def sheet_rows(path):
     ws = openpyxl.load_workbook(path, read_only=True).active
     rows = list(ws.iter_rows(values_only=True))
-    # Row 1 is the title, row 2 the headers.
-    return rows[1], rows[2:]
+    # Row 1 is the title, row 2 the headers, then a row of notes under long headers (its first
+    # cell empty), the records, and after a blank row the totals.
+    body = rows[2:]
+    while body and body[0][0] is None:
+        body = body[1:]
+    end = next((i for i, r in enumerate(body) if all(v is None for v in r)), len(body))
+    return rows[1], body[:end]
 
 
 def main(folder):
@@ -32,6 +37,25 @@ def main(folder):
     assert headers[-5:] == ("应报送", "按时报送", "逾期报送", "未报送", "按时报送率"), headers
     got = [[r[0], int(r[-5]), int(r[-4]), int(r[-3]), int(r[-2])] for r in rows]
     assert got == want["compliance"], (got, want["compliance"])
+    # As people sort and print it: code and name frozen under the headers and their notes, an
+    # autofilter over the records, rates as percentages, statuses coloured, totals below,
+    # landscape fitted to the page's width.
+    ws = openpyxl.load_workbook(d / "compliance.xlsx").active
+    assert ws.freeze_panes == "C4", ws.freeze_panes
+    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A2:"), ws.auto_filter.ref
+    assert ws["C3"].value and "年" in ws["C3"].value, "the due wording under the short header"
+    rate_col = len(headers)
+    first = ws.cell(row=4, column=rate_col)
+    assert first.number_format == "0.0%" and isinstance(first.value, (int, float)), (first.number_format, first.value)
+    fills = {ws.cell(row=r, column=c).fill.fgColor.rgb for r in range(4, 4 + len(rows)) for c in range(3, rate_col - 4)}
+    assert len(fills) >= 2, f"statuses coloured: {fills}"
+    names = [ws.cell(row=r, column=2).value for r in range(1, ws.max_row + 1)]
+    assert "合计" in names, names[-3:]
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage, "printing"
+    ranking = openpyxl.load_workbook(d / "ranking.xlsx").active
+    assert ranking.auto_filter.ref and ranking.freeze_panes == "D3", (ranking.auto_filter.ref, ranking.freeze_panes)
+    changes = [c for (c,) in ranking.iter_rows(min_row=3, min_col=5, max_col=5) if isinstance(c.value, (int, float))]
+    assert all(c.number_format == "+0;-0;0" for c in changes), "a change shows its sign"
 
     headers, rows = sheet_rows(d / "reward.xlsx")
     assert headers[:3] == ("单位代码", "单位名称", "金额（元）"), headers
@@ -43,6 +67,18 @@ def main(folder):
     dates = sorted(e.decoded("DTSTART").strftime("%Y%m%d") for e in events)
     assert dates == sorted(want["feed_dates"]), (dates, want["feed_dates"])
     assert all(e.get("UID") for e in events)
+    # All-day events end the next day; open deadlines ring on the reminder days, filed ones say so.
+    import datetime
+    for e in events:
+        start, end = e.decoded("DTSTART"), e.decoded("DTEND")
+        assert end == start + datetime.timedelta(days=1), (e.get("SUMMARY"), start, end)
+        alarms = [a for a in e.walk("VALARM")]
+        filed = str(e.get("SUMMARY")).startswith("【已报送】")
+        assert filed == (not alarms), (e.get("SUMMARY"), len(alarms))
+        for a in alarms:
+            assert a.get("ACTION") == "DISPLAY" and a.decoded("TRIGGER") is not None, a
+    assert any(str(e.get("SUMMARY")).startswith("【已报送】") for e in events), "旧州镇 has filed some"
+    assert any(e.walk("VALARM") for e in events), "and has open ones"
 
     print(f"exports check: ranking {len(want['ranking'])} rows, compliance {len(want['compliance'])} rows, "
           f"reward {len(want['reward'])} shares, calendar {len(events)} events — all match the API")

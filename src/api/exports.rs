@@ -53,8 +53,8 @@ impl From<&Feed> for FeedView {
 pub struct FeedCreatedView {
     #[oai(flatten)]
     pub feed: FeedView,
-    /// The secret URL to subscribe to (shown once; keep it like a password): absolute when the
-    /// server knows its `public_url`, else a path on this server.
+    /// The secret URL to subscribe to (shown once; keep it like a password), absolute: from the
+    /// server's `public_url`, else from the host the request came to.
     pub url: String,
 }
 
@@ -130,6 +130,7 @@ impl ExportsApi {
     #[oai(path = "/programmes/:key/units/:region/calendar-feeds", method = "post", operation_id = "createCalendarFeed")]
     async fn create_feed(
         &self,
+        req: &poem::Request,
         auth: Auth,
         key: Path<KeyParam>,
         region: Path<RegionParam>,
@@ -140,7 +141,7 @@ impl ExportsApi {
             service::create_feed(&self.state.store, auth.principal(), &k, &u, self.state.clock.now()).await?;
         Ok(FeedCreated::Created(Json(FeedCreatedView {
             feed: (&f).into(),
-            url: self.state.site.absolute(&format!("/api/v1/feeds/{token}")),
+            url: self.state.site.absolute(req.header(poem::http::header::HOST), &format!("/api/v1/feeds/{token}")),
         })))
     }
 

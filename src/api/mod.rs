@@ -76,9 +76,15 @@ impl Site {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
-    /// An absolute URL for a path of this server, when the public URL is known.
-    pub fn absolute(&self, path: &str) -> String {
-        format!("{}{path}", self.public_url.as_deref().unwrap_or(""))
+    /// An absolute URL for a path of this server (a calendar application needs one): from the
+    /// public URL, else from the host the request came to (plain http; a deployment behind a
+    /// proxy sets `public_url`).
+    pub fn absolute(&self, host: Option<&str>, path: &str) -> String {
+        match (&self.public_url, host.filter(|h| !h.is_empty())) {
+            (Some(base), _) => format!("{base}{path}"),
+            (None, Some(host)) => format!("http://{host}{path}"),
+            (None, None) => path.to_owned(),
+        }
     }
 }
 
@@ -178,4 +184,21 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
          shown at +08:00.",
     )
     .server("/api/v1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Site;
+
+    #[test]
+    fn an_absolute_url_comes_from_the_public_url_else_the_requests_host() {
+        let public = Site { public_url: Some("https://pilot.mca.example".into()), ..Site::default() };
+        assert_eq!(
+            public.absolute(Some("10.0.0.5:8080"), "/api/v1/feeds/x"),
+            "https://pilot.mca.example/api/v1/feeds/x"
+        );
+        let bare = Site::default();
+        assert_eq!(bare.absolute(Some("10.0.0.5:8080"), "/api/v1/feeds/x"), "http://10.0.0.5:8080/api/v1/feeds/x");
+        assert_eq!(bare.absolute(None, "/api/v1/feeds/x"), "/api/v1/feeds/x");
+    }
 }

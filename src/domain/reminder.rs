@@ -218,6 +218,21 @@ pub fn due_between(
     out
 }
 
+/// The days before `due_on` (calendar days, 0 for the due day itself) on which the rules remind
+/// the lead, furthest first: what a calendar feed sets its alarms by, so the phone rings on the
+/// days the server reminds.
+pub fn alarm_days(rules: &ReminderRules, cal: &Calendar, due_on: NaiveDate) -> Vec<u32> {
+    let mut days: Vec<u32> = rules
+        .before_working_days
+        .iter()
+        .map(|n| u32::try_from((due_on - cal.working_days_before(due_on, *n)).num_days()).unwrap_or(0))
+        .chain(rules.on_the_day.then_some(0))
+        .collect();
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    days
+}
+
 /// After downtime, a run covers several days at once: of what each audience would have been
 /// sent, only the latest is still worth sending (catch up once, not once per missed day).
 pub fn collapse(due: Vec<Due>) -> Vec<Due> {
@@ -515,6 +530,14 @@ mod tests {
         assert!(view.contains(&("escalate-city".into(), "2022-10-14".into())));
         assert!(view.contains(&("escalate-province".into(), "2022-10-18".into())));
         assert!(!view.iter().any(|(k, d)| k.starts_with("overdue") && d == "2022-10-15"), "no chasing on a Saturday");
+    }
+
+    #[test]
+    fn a_calendar_rings_on_the_days_the_server_reminds() {
+        // Due 2022-10-11: reminded 09-27, 10-08 and 10-10 and on the day (as above).
+        assert_eq!(alarm_days(&ReminderRules::default(), &cal(), d("2022-10-11")), [14, 3, 1, 0]);
+        let quiet = ReminderRules { before_working_days: vec![1, 1], on_the_day: false, ..ReminderRules::default() };
+        assert_eq!(alarm_days(&quiet, &cal(), d("2022-10-11")), [1]);
     }
 
     #[test]

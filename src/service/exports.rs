@@ -11,7 +11,7 @@ use crate::domain::feed::Feed;
 use crate::domain::filing::Timeliness;
 use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::render::ical::Deadline;
-use crate::render::table::{Column, Table, Value};
+use crate::render::table::{Column, Table, Tone, Value};
 use crate::service::accounts::{actor, new_token, token_hash};
 use crate::service::filings::{ServiceError, active_unit_of, compliance, gate, unit_of};
 use crate::service::scoring::{programme_gate, ranking};
@@ -64,10 +64,12 @@ pub async fn ranking_table(
                     Value::Text(e.unit.to_string()),
                     Value::Text(e.name.clone()),
                     Value::Decimal(f64::from(e.score)),
-                    e.change.map_or(Value::Empty, Value::Int),
+                    e.change.map_or(Value::Empty, Value::Signed),
                 ]
             })
             .collect(),
+        frozen_columns: 3,
+        ..Table::default()
     })
 }
 
@@ -81,33 +83,66 @@ pub async fn compliance_table(
     let m = compliance(store, p, key, region, now).await?;
     let stored = store.programme(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
     let mut columns = vec![Column::new("单位代码", 10.0), Column::new("单位名称", 14.0)];
-    columns.extend(m.columns.iter().map(|c| Column::new(&format!("{}（{}）", c.title, c.due_text), 10.0)));
+    columns.extend(m.columns.iter().map(|c| Column::noted(&c.title, &c.due_text, 10.0)));
     columns.extend(["应报送", "按时报送", "逾期报送", "未报送", "按时报送率"].map(|h| Column::new(h, 8.0)));
+    let blanks = m.columns.len();
+    let tallied = |mut row: Vec<Value>, t: &crate::domain::compliance::Tally| {
+        row.extend([
+            Value::Int(i64::from(t.due)),
+            Value::Int(i64::from(t.met_on_time)),
+            Value::Int(i64::from(t.late)),
+            Value::Int(i64::from(t.missing)),
+            crate::domain::bulletin::permille(t.met_on_time, t.due)
+                .map_or(Value::Empty, |p| Value::Percent(f64::from(p) / 1000.0)),
+        ]);
+        row
+    };
     let rows = m
         .lines
         .iter()
         .map(|r| {
             let mut row = vec![Value::Text(r.unit.to_string()), Value::Text(r.name.clone())];
-            row.extend(r.cells.iter().map(|c| Value::Text(cell_text(c.as_ref().map(|(c, _)| c)))));
-            row.extend([
-                Value::Int(i64::from(r.tally.due)),
-                Value::Int(i64::from(r.tally.met_on_time)),
-                Value::Int(i64::from(r.tally.late)),
-                Value::Int(i64::from(r.tally.missing)),
-                Value::Text(crate::domain::bulletin::percent(crate::domain::bulletin::permille(
-                    r.tally.met_on_time,
-                    r.tally.due,
-                ))),
-            ]);
-            row
+            row.extend(r.cells.iter().map(|c| status_cell(c.as_ref().map(|(c, _)| c))));
+            tallied(row, &r.tally)
         })
         .collect();
+    // Totals by city (when the table spans cities) and overall, as the API's matrix has them.
+    let cities: Vec<RegionCode> = m.by_city.iter().map(|(c, _)| c.clone()).collect();
+    let names: std::collections::HashMap<RegionCode, String> =
+        store.regions(&cities).await?.into_iter().map(|r| (r.code, r.name)).collect();
+    let mut summary: Vec<Vec<Value>> = Vec::new();
+    if m.by_city.len() > 1 {
+        for (city, t) in &m.by_city {
+            let name = names.get(city).cloned().unwrap_or_else(|| city.to_string());
+            let mut row = vec![Value::Text(city.to_string()), Value::Text(format!("{name}小计"))];
+            row.extend(std::iter::repeat_n(Value::Empty, blanks));
+            summary.push(tallied(row, t));
+        }
+    }
+    let mut overall = vec![Value::Empty, Value::Text("合计".into())];
+    overall.extend(std::iter::repeat_n(Value::Empty, blanks));
+    summary.push(tallied(overall, &m.overall));
     Ok(Table {
         sheet: "报送情况".into(),
         title: format!("{} 报送情况一览（截至{}）", stored.programme.title, crate::domain::deadline::local_day(now)),
         columns,
         rows,
+        summary,
+        frozen_columns: 2,
+        landscape: true,
     })
+}
+
+/// A compliance cell as the workbook shows it: the board's words, coloured as the board.
+fn status_cell(cell: Option<&Cell>) -> Value {
+    let tone = match cell.map(|c| c.status) {
+        Some(CellStatus::OnTime) => Tone::Good,
+        Some(CellStatus::Late) => Tone::Warn,
+        Some(CellStatus::Missing | CellStatus::Returned) => Tone::Bad,
+        Some(CellStatus::InReview) => Tone::Pending,
+        Some(CellStatus::NotDue) | None => Tone::Plain,
+    };
+    Value::Status(cell_text(cell), tone)
 }
 
 pub async fn reward_table(store: &Store, p: &Principal, key: &Key, reward: &str) -> Result<Table, ServiceError> {
@@ -142,6 +177,8 @@ pub async fn reward_table(store: &Store, p: &Principal, key: &Key, reward: &str)
             Column::new("说明", 40.0),
         ],
         rows,
+        frozen_columns: 2,
+        ..Table::default()
     })
 }
 
@@ -154,6 +191,8 @@ pub async fn unit_deadlines(
 ) -> Result<(String, Vec<Deadline>), ServiceError> {
     let m = compliance(store, &Principal::system_reader("calendar-feed"), key, Some(unit), now).await?;
     let Some(row) = m.lines.iter().find(|r| &r.unit == unit) else { return Ok((unit.to_string(), vec![])) };
+    let (rules, calendar) = tokio::try_join!(store.reminder_rules(key.as_str()), store.calendar())?;
+    let rules = rules.unwrap_or_default();
     let out = m
         .columns
         .iter()
@@ -166,6 +205,8 @@ pub async fn unit_deadlines(
                 due_on: c.due_on,
                 due_text: c.due_text.clone(),
                 status: cell_text(Some(cell)),
+                filed: matches!(cell.timeliness, Timeliness::OnTime | Timeliness::Late(_)),
+                alarm_days: crate::domain::reminder::alarm_days(&rules, &calendar, c.due_on),
             })
         })
         .collect();

@@ -322,6 +322,8 @@ pub async fn result_xlsx(req: &Request, Data(state): Data<&State>, f: poem::Resu
             .into_iter()
             .map(|r| [r.username, r.name, r.role, r.region, r.password].into_iter().map(Cell::Text).collect())
             .collect(),
+        frozen_columns: 1,
+        ..Table::default()
     };
     match table.to_xlsx() {
         Ok(bytes) => poem::Response::builder()

@@ -101,15 +101,6 @@ fn sheet(t: &Table, csv: bool, name: &str) -> Response {
     r
 }
 
-/// The address people reach this server at: the configured public URL, else the host the
-/// browser used (a calendar application needs an absolute URL).
-fn base_url(req: &Request, state: &State) -> String {
-    match &state.site.public_url {
-        Some(u) => u.clone(),
-        None => format!("http://{}", req.header(header::HOST).unwrap_or("127.0.0.1")),
-    }
-}
-
 /// The unit page's calendar section: the feeds made (without their secrets) and whether this
 /// account may make or revoke them.
 pub(super) async fn unit_calendar(state: &State, p: &Principal, key: &Key, unit: &StoredUnit) -> Value {
@@ -131,7 +122,7 @@ pub(super) async fn unit_calendar(state: &State, p: &Principal, key: &Key, unit:
 pub(super) async fn new_feed(req: &Request, state: &State, p: &Principal, key: &Key, unit: &RegionCode) -> Response {
     match exports::create_feed(&state.store, p, key, unit, state.now()).await {
         Ok((_, token)) => {
-            let url = format!("{}/api/v1/feeds/{token}", base_url(req, state));
+            let url = state.site.absolute(req.header(header::HOST), &format!("/api/v1/feeds/{token}"));
             let name = state.store.unit(key, unit).await.ok().flatten().map(|u| u.name).unwrap_or_default();
             super::pages::page(
                 "dashboard/calendar.html",

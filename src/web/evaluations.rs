@@ -15,7 +15,7 @@ use super::fields::{Fields, posted_fields};
 use super::pages::{page, user};
 use super::{failed, message, redirect, signed_in};
 use crate::api::State;
-use crate::domain::access::Access;
+use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::chinese_date;
 use crate::domain::deadline::local_day;
 use crate::domain::evaluation::{PanelMember, Phase, Title};
@@ -64,15 +64,30 @@ pub async fn evaluations(
     let Ok(key) = Key::parse(&k) else {
         return message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。");
     };
+    show(req, state, &p, &key, None, None, q.done.as_deref()).await
+}
+
+/// The evaluations page; with `posted` and `refused`, the form again as it was filled in and
+/// why it was refused.
+async fn show(
+    req: &Request,
+    state: &State,
+    p: &Principal,
+    key: &Key,
+    posted: Option<&Fields>,
+    refused: Option<String>,
+    done: Option<&str>,
+) -> Response {
+    let value = |name: &str| posted.map(|f| f.get(name).to_owned()).unwrap_or_default();
     let store = &state.store;
-    if let Err(e) = scoring::programme_gate(store, &p, &key, false).await {
+    if let Err(e) = scoring::programme_gate(store, p, key, false).await {
         return failed(e);
     }
-    let (prog, system, done, units) = match tokio::try_join!(
-        store.programme(&key),
-        store.indicator_system(&key),
-        store.evaluations(&key),
-        store.units(&key)
+    let (prog, system, recorded, units) = match tokio::try_join!(
+        store.programme(key),
+        store.indicator_system(key),
+        store.evaluations(key),
+        store.units(key)
     ) {
         Ok(x) => x,
         Err(e) => return failed(e.into()),
@@ -81,7 +96,7 @@ pub async fn evaluations(
     let names: HashMap<&RegionCode, &str> = units.iter().map(|u| (&u.unit.region, u.name.as_str())).collect();
     let indicator_names: HashMap<&Key, &str> =
         system.iter().flat_map(|s| &s.groups).flat_map(|g| &g.indicators).map(|i| (&i.key, i.name.as_str())).collect();
-    let list: Vec<Value> = done
+    let list: Vec<Value> = recorded
         .iter()
         .rev()
         .filter(|e| p.can_read_unit(&e.unit_path))
@@ -92,26 +107,33 @@ pub async fn evaluations(
                 "at": chinese_date(local_day(e.entered_at)), "by": e.entered_by,
                 "panel": e.panel.iter().map(|m| format!("{}（{}{}）", m.name, if m.accountant { "财会，" } else { "" }, title_label(m.title))).collect::<Vec<_>>().join("、"),
                 "scores": e.scores.iter().map(|(k, v)| format!("{} {v}", indicator_names.get(k).copied().unwrap_or(k.as_str()))).collect::<Vec<_>>().join("；"),
-                "new": q.done.as_deref() == Some(e.key.as_str()),
+                "new": done == Some(e.key.as_str()),
             })
         })
         .collect();
     let evaluable: Vec<Value> = units
         .iter()
         .filter(|u| p.check(Access::Evaluate { unit_path: &u.path }).is_ok())
-        .map(|u| json!({ "code": u.unit.region.to_string(), "name": u.name }))
+        .map(|u| json!({ "code": u.unit.region.to_string(), "name": u.name, "selected": value("unit") == u.unit.region.as_str() }))
+        .collect();
+    let rows: Vec<Value> = (1..=PANEL_ROWS)
+        .map(|i| {
+            json!({ "i": i, "name": value(&format!("name_{i}")), "accountant": value(&format!("accountant_{i}")) == "yes",
+                    "title": value(&format!("title_{i}")) })
+        })
         .collect();
     page(
         "dashboard/evaluations.html",
         &json!({
-            "user": user(state, &p, req).await, "key": key.as_str(), "title": title,
+            "user": user(state, p, req).await, "key": key.as_str(), "title": title,
             "system": system.as_ref().map(|s| json!({
                 "groups": s.groups.iter().map(|g| json!({ "name": g.name, "weight": g.weight,
-                    "indicators": g.indicators.iter().map(|i| json!({ "key": i.key.as_str(), "name": i.name, "weight": i.weight })).collect::<Vec<_>>() })).collect::<Vec<_>>(),
+                    "indicators": g.indicators.iter().map(|i| json!({ "key": i.key.as_str(), "name": i.name, "weight": i.weight,
+                        "value": value(&format!("score_{}", i.key)) })).collect::<Vec<_>>() })).collect::<Vec<_>>(),
                 "bands": s.bands.iter().map(|b| format!("{} ≥ {}", b.grade, b.min)).collect::<Vec<_>>().join("，"),
             })),
-            "evaluations": list, "units": evaluable, "rows": (1..=PANEL_ROWS).collect::<Vec<_>>(),
-            "notice": q.done.as_ref().map(|_| "评估结果已记录。"),
+            "evaluations": list, "units": evaluable, "rows": rows, "final": value("phase") == "final",
+            "notice": done.map(|_| "评估结果已记录。"), "refused": refused,
         }),
     )
 }
@@ -167,6 +189,16 @@ pub async fn evaluate(req: &Request, Data(state): Data<&State>, Path(k): Path<St
     let made: Result<_, ServiceError> = made.await;
     match made {
         Ok(e) => redirect(&format!("/ui/p/{key}/evaluations?done={}#e-{}", e.key, e.key)),
-        Err(e) => failed(e),
+        // A rule or a field refused: the panel and the scores stay as typed, the reason above.
+        Err(e) => match super::form_refusal(&e) {
+            Some((status, why)) => {
+                let mut r = show(req, state, &p, &key, Some(&f), Some(why), None).await;
+                if r.status() == StatusCode::OK {
+                    r.set_status(status);
+                }
+                r
+            }
+            None => failed(e),
+        },
     }
 }

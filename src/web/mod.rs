@@ -188,6 +188,15 @@ pub fn failed(e: ServiceError) -> Response {
     }
 }
 
+/// A refusal the form's own page can show above the form as it was filled in (the rule's words
+/// or the field to correct, with its status); none for anything else, which `failed` answers.
+pub(crate) fn form_refusal(e: &ServiceError) -> Option<(StatusCode, String)> {
+    match e {
+        ServiceError::Store(StoreError::Refused(d)) => Some(refusal(d)),
+        _ => None,
+    }
+}
+
 /// A domain refusal as a page says it, with the status the API gives it: the rule's own words,
 /// or which field to correct. (The exact wording, in English, goes under 详细说明.)
 pub(crate) fn refusal(d: &DomainError) -> (StatusCode, String) {

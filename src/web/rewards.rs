@@ -179,20 +179,20 @@ pub async fn rewards(
     let Ok(key) = Key::parse(&k) else {
         return message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。");
     };
-    show(req, state, &p, &key, None, None, q.done.as_deref()).await
+    show(req, state, &p, &key, Form { posted: None, preview: None, refused: None }, q.done.as_deref()).await
+}
+
+/// What the form shows besides the record: what was posted, its preview, or why it was refused.
+struct Form<'a> {
+    posted: Option<&'a Fields>,
+    preview: Option<Vec<Share>>,
+    refused: Option<String>,
 }
 
 /// The rewards page: the allocations made, and to those who may allocate, the form (with the
 /// preview of what was posted, if any).
-async fn show(
-    req: &Request,
-    state: &State,
-    p: &Principal,
-    key: &Key,
-    posted: Option<&Fields>,
-    preview: Option<Vec<Share>>,
-    done: Option<&str>,
-) -> Response {
+async fn show(req: &Request, state: &State, p: &Principal, key: &Key, form: Form<'_>, done: Option<&str>) -> Response {
+    let Form { posted, preview, refused } = form;
     let store = &state.store;
     if let Err(e) = scoring::programme_gate(store, p, key, false).await {
         return failed(e);
@@ -227,6 +227,7 @@ async fn show(
                 json!({ "shares": shares_view(&s, &names, p, &paths), "total": yuan(total) })
             }),
             "notice": done.map(|_| "已分配并记录。分配表可下载报财政部门。"),
+            "refused": refused,
         }),
     )
 }
@@ -242,26 +243,42 @@ pub async fn allocate(req: &Request, Data(state): Data<&State>, Path(k): Path<St
     let Ok(key) = Key::parse(&k) else {
         return message(StatusCode::NOT_FOUND, "未找到", "没有这个试点项目。");
     };
-    let a = match asked(&f) {
-        Ok(a) => a,
-        Err(e) => return failed(e.into()),
-    };
     let store = &state.store;
-    match f.get("step") {
-        "allocate" if f.get("confirm") != "yes" => {
-            message(StatusCode::UNPROCESSABLE_ENTITY, "尚未确认", "分配结果将记录在案，请先预览并勾选确认后再分配。")
-        }
-        "allocate" => {
-            let made: Result<_, ServiceError> =
-                scoring::allocate(store, &p, &key, &a.label, a.year, a.fund, a.method, a.cap, state.now()).await;
-            match made {
-                Ok(r) => redirect(&format!("/ui/p/{key}/rewards?done={}#r-{}", r.key, r.key)),
-                Err(e) => failed(e),
+    let done: Result<Response, ServiceError> = async {
+        let a = asked(&f)?;
+        match f.get("step") {
+            "allocate" if f.get("confirm") != "yes" => Ok(message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "尚未确认",
+                "分配结果将记录在案，请先预览并勾选确认后再分配。",
+            )),
+            "allocate" => {
+                let r =
+                    scoring::allocate(store, &p, &key, &a.label, a.year, a.fund, a.method, a.cap, state.now()).await?;
+                Ok(redirect(&format!("/ui/p/{key}/rewards?done={}#r-{}", r.key, r.key)))
+            }
+            _ => {
+                let shares =
+                    scoring::preview_allocation(store, &p, &key, a.year, a.fund, &a.method, a.cap, state.now()).await?;
+                let form = Form { posted: Some(&f), preview: Some(shares), refused: None };
+                Ok(show(req, state, &p, &key, form, None).await)
             }
         }
-        _ => match scoring::preview_allocation(store, &p, &key, a.year, a.fund, &a.method, a.cap, state.now()).await {
-            Ok(shares) => show(req, state, &p, &key, Some(&f), Some(shares), None).await,
-            Err(e) => failed(e),
+    }
+    .await;
+    match done {
+        Ok(r) => r,
+        // A rule or a field refused: the form again as it was filled in, with the reason above it.
+        Err(e) => match super::form_refusal(&e) {
+            Some((status, why)) => {
+                let form = Form { posted: Some(&f), preview: None, refused: Some(why) };
+                let mut r = show(req, state, &p, &key, form, None).await;
+                if r.status() == StatusCode::OK {
+                    r.set_status(status);
+                }
+                r
+            }
+            None => failed(e),
         },
     }
 }

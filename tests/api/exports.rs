@@ -138,6 +138,8 @@ async fn spreadsheets_and_calendar_feeds_hold_the_apis_numbers() {
     let (s, feed) = t.post_as(&jiuzhou_lead, &format!("{XP}/units/{JIUZHOU}/calendar-feeds"), &json!({})).await;
     assert_eq!(s, 201, "{feed}");
     let url = feed["url"].as_str().unwrap().to_owned();
+    // Absolute when the request named its host (the test client may not): the path either way.
+    let url = url[url.find("/api/v1/feeds/").expect("the feed's path")..].to_owned();
     let (s, ctype, ics) = bytes(&t, None, &url).await;
     assert_eq!((s, ctype.as_str()), (200, "text/calendar; charset=utf-8"));
     let ics = String::from_utf8(ics).unwrap();
@@ -148,6 +150,7 @@ async fn spreadsheets_and_calendar_feeds_hold_the_apis_numbers() {
     for d in &due {
         assert!(ics.contains(&format!("DTSTART;VALUE=DATE:{d}")), "{d} missing");
     }
+    assert!(ics.contains("SUMMARY:【已报送】") && ics.contains("BEGIN:VALARM"), "filed marked, open ones ring: {ics}");
     expected["feed_dates"] = json!(due);
     std::fs::write(dir.join("feed.ics"), &ics).unwrap();
     std::fs::write(dir.join("expected.json"), serde_json::to_string_pretty(&expected).unwrap()).unwrap();

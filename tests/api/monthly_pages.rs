@@ -8,7 +8,7 @@ use pilotgov::domain::access::Role;
 use serde_json::Value;
 
 use crate::helpers::TestApp;
-use crate::work::{Browser, field};
+use crate::work::{Browser, HOST, field};
 
 const XX: &str = "xixiu-2019-comprehensive-reform";
 const SZS: &str = "shizuishan-2024-service-assistance";
@@ -265,7 +265,10 @@ async fn a_reward_is_previewed_then_allocated_to_the_fen() {
     // Bad input, a missing confirmation, another role: clear pages, nothing recorded.
     let (s, page) = admin.post(&url, &as_refs(&form("preview", "五万", false))).await;
     assert_eq!(s, 422);
-    assert!(page.contains("“资金总额”填写有误"), "{page}");
+    assert!(
+        page.contains("“资金总额”填写有误") && page.contains("id=\"fund\"") && page.contains("value=\"五万\""),
+        "{page}"
+    );
     let (s, _) = admin.post(&url, &as_refs(&form("allocate", "1000000", false))).await;
     assert_eq!(s, 422);
     let lt = lead.token().await;
@@ -343,6 +346,12 @@ async fn shizuishan_enters_an_evaluation_with_a_valid_panel_in_the_page() {
     let (s, page) = city.post(&url, &as_refs(&form(&even))).await;
     assert_eq!(s, 422);
     assert!(page.contains("评估小组须为不少于3人的单数"), "{page}");
+    assert!(
+        page.contains("已填写的内容保留")
+            && page.contains("name=\"name_4\" value=\"丁\"")
+            && page.contains("name=\"score_risk\" value=\"70\""),
+        "the refused form keeps what was typed: {page}"
+    );
     let junior = [("甲", "yes", "junior"), ("乙", "no", "senior"), ("丙", "no", "none")];
     let (s, page) = city.post(&url, &as_refs(&form(&junior))).await;
     assert_eq!(s, 422);
@@ -392,7 +401,7 @@ async fn a_lead_subscribes_its_unit_calendar_from_its_page() {
         .nth(1)
         .map(|r| r.split('"').next().unwrap().replace("&#x2F;", "/"))
         .unwrap_or_default();
-    assert!(url.starts_with("http://") && url.contains("/api/v1/feeds/"), "an absolute URL: {url}");
+    assert!(url.starts_with(&format!("http://{HOST}/api/v1/feeds/")), "an absolute URL on the host reached: {url}");
     let path = &url[url.find("/api/v1/").unwrap()..];
     let (s, ctype, _, ics) = lead.bytes(path).await;
     assert_eq!((s, ctype.as_str()), (200, "text/calendar; charset=utf-8"));

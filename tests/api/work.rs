@@ -11,6 +11,9 @@ use crate::helpers::{PASSWORD, TestApp};
 
 const FJ: &str = "fj-2022-reform-pilot";
 
+/// The host the test browser says it reached.
+pub(crate) const HOST: &str = "pilotgov.test:8080";
+
 pub(crate) struct Browser<'a> {
     t: &'a TestApp,
     cookie: String,
@@ -46,7 +49,9 @@ impl<'a> Browser<'a> {
 
     /// Posts a form; answers the status and where it redirects (or the page's text).
     pub(crate) async fn post(&self, uri: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let resp = self.t.client.post(uri).header("cookie", &self.cookie).form(&fields).send().await.0;
+        // A browser names the host it reached (pages that print an absolute URL use it).
+        let resp =
+            self.t.client.post(uri).header("cookie", &self.cookie).header("host", HOST).form(&fields).send().await.0;
         let status = resp.status().as_u16();
         match resp.headers().get("location") {
             Some(l) => (status, l.to_str().unwrap().to_owned()),
