@@ -4,12 +4,16 @@ API's figures written beside them (expected.json): openpyxl for the XLSX, icalen
 Usage: python3 tests/check_exports.py DIR   (run by .ci/run after `cargo test`)
 """
 import json
+import re
+import subprocess
 import sys
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
 import icalendar
 import openpyxl
+import pypdf
 
 
 def sheet_rows(path):
@@ -80,8 +84,27 @@ def main(folder):
     assert any(str(e.get("SUMMARY")).startswith("【已报送】") for e in events), "旧州镇 has filed some"
     assert any(e.walk("VALARM") for e in events), "and has open ones"
 
+    pages = check_print(d)
+
+    print(f"bulletin printed to PDF: {pages} pages, each numbered, the 版记 on the last")
     print(f"exports check: ranking {len(want['ranking'])} rows, compliance {len(want['compliance'])} rows, "
           f"reward {len(want['reward'])} shares, calendar {len(events)} events — all match the API")
+
+
+def check_print(d):
+    """Prints the HTML bulletin a test wrote with headless Chromium, as a department prints it,
+    and reads the PDF back: every page carries its number (— N —) and the last the 版记."""
+    html, pdf = (d / "bulletin.html").resolve(), (d / "bulletin.pdf").resolve()
+    subprocess.run(["/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", html.as_uri()], check=True, capture_output=True, timeout=180)
+    # NFKC: the PDF's CJK fonts map some glyphs to Kangxi radicals (⼯ for 工).
+    pages = [unicodedata.normalize("NFKC", p.extract_text() or "") for p in pypdf.PdfReader(pdf).pages]
+    assert len(pages) >= 2, f"{len(pages)} page(s)"
+    for i, text in enumerate(pages, 1):
+        assert re.search(rf"—\s*{i}\s*—", text), f"page {i} has no number: {text[-200:]!r}"
+    assert "印发" in pages[-1] and "印发" not in "".join(pages[:-1]), "the 版记 is on the last page only"
+    assert "工作通报" in pages[0]
+    return len(pages)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ use super::compliance::Matrix;
 use super::deadline::{YearMonth, local_day};
 use super::filing::{Filing, Timeliness};
 use super::programme::text;
+use super::region::RegionLevel;
 use super::scoring::{PublishedRanking, RankEntry, Scheme};
 use super::{DomainError, Key, Programme, RegionCode, Rule, Stage};
 
@@ -114,7 +115,13 @@ pub struct Trend {
 pub struct Content {
     pub programme: String,
     pub programme_title: String,
+    /// Who issues it: the programme's issuer, or the civil-affairs department of the city or
+    /// county the bulletin is about when it is not the programme's whole region.
     pub issuer: String,
+    /// 主送: whom it is addressed to (the pilot units' departments at the programme's unit
+    /// level). Bulletins drafted before it existed have none.
+    #[serde(default)]
+    pub addressee: String,
     pub kind: Kind,
     /// `2019-05` for a month, the stage key for a stage.
     pub period: String,
@@ -288,6 +295,31 @@ pub fn ranked_month(period: &Period, scheme: Option<&Scheme>) -> Option<YearMont
     }
 }
 
+/// Who issues a bulletin about `region`: the programme's issuer for its whole region; for a
+/// city or county in it, that region's civil-affairs department (福州市民政局 publishes
+/// Fuzhou's). A township has no department of its own: the programme's issuer speaks.
+pub fn issuer(p: &Programme, region: &RegionCode, region_name: &str) -> String {
+    if region == &p.scope {
+        return p.issuer.clone();
+    }
+    match region.level() {
+        RegionLevel::Province => format!("{region_name}民政厅"),
+        RegionLevel::City | RegionLevel::County => format!("{region_name}民政局"),
+        RegionLevel::Nation | RegionLevel::Township => p.issuer.clone(),
+    }
+}
+
+/// 主送: the departments of the pilot units, as a notice addresses them.
+pub fn addressee(unit_level: RegionLevel) -> String {
+    match unit_level {
+        RegionLevel::Nation => String::new(),
+        RegionLevel::Province => "各试点省（自治区、直辖市）民政厅（局）".into(),
+        RegionLevel::City => "各试点市（州、盟）民政局".into(),
+        RegionLevel::County => "各试点县（市、区）民政局".into(),
+        RegionLevel::Township => "各试点乡镇（街道）".into(),
+    }
+}
+
 /// Everything a bulletin is composed from, gathered by the service.
 pub struct Sources<'a> {
     pub programme: &'a Programme,
@@ -372,7 +404,8 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
     Ok(Content {
         programme: p.key.to_string(),
         programme_title: p.title.clone(),
-        issuer: p.issuer.clone(),
+        issuer: issuer(p, s.region, s.region_name),
+        addressee: addressee(p.unit_level),
         kind: s.period.kind(),
         period: s.period.to_string(),
         period_label,

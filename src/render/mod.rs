@@ -184,6 +184,58 @@ struct NamedItem {
     short: String,
 }
 
+/// The units that missed one deadline (or met it late), in one sentence, as a notice groups
+/// them: 南街街道、东街街道等2个单位动态电子信息（2019年7月15日至20日）逾期未报送.
+#[derive(Serialize)]
+struct NamedGroup {
+    names: String,
+    count: usize,
+    /// More units than the sentence names: the annex lists them all.
+    in_annex: bool,
+    deliverable: String,
+    due_text: String,
+    what: &'static str,
+}
+
+/// Units a sentence names in full; beyond this it names the first few and the annex all.
+const NAMED_IN_FULL: usize = 10;
+const NAMED_BEFORE_ANNEX: usize = 5;
+
+fn named_groups(named: &[crate::domain::bulletin::Named]) -> Vec<NamedGroup> {
+    let mut groups: Vec<(String, String, bool, Vec<String>)> = Vec::new();
+    for n in named {
+        let missing = n.days_late.is_none();
+        match groups.iter_mut().find(|g| g.0 == n.deliverable && g.1 == n.due_text && g.2 == missing) {
+            Some(g) => g.3.push(n.name.clone()),
+            None => groups.push((n.deliverable.clone(), n.due_text.clone(), missing, vec![n.name.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(deliverable, due_text, missing, names)| {
+            let count = names.len();
+            let in_annex = count > NAMED_IN_FULL;
+            let shown = if in_annex { &names[..NAMED_BEFORE_ANNEX] } else { &names[..] };
+            NamedGroup {
+                names: shown.join("、"),
+                count,
+                in_annex,
+                deliverable,
+                due_text,
+                what: if missing { "逾期未报送" } else { "逾期报送" },
+            }
+        })
+        .collect()
+}
+
+/// A masthead stays on one line (GB/T 9704: 发文机关标志 centred, not broken): the type is
+/// sized down for a long issuer to fit the 156 mm type area (442 pt), at most 26 pt.
+fn masthead_pt(masthead: &str) -> String {
+    let chars = masthead.chars().count().max(1) as f64;
+    let pt = (442.0 / (chars * 1.08)).min(26.0);
+    format!("{:.1}", (pt * 2.0).floor() / 2.0)
+}
+
 #[derive(Serialize)]
 struct Section {
     numeral: &'static str,
@@ -212,6 +264,11 @@ struct View<'a> {
     sections: Vec<Section>,
     trend_svg: String,
     rates_svg: String,
+    masthead: String,
+    masthead_pt: String,
+    named_groups: Vec<NamedGroup>,
+    /// Every named unit's line, when a sentence names only some (附件).
+    annex: Vec<(String, String, String, String)>,
 }
 
 const NUMERALS: [&str; 8] = ["一", "二", "三", "四", "五", "六", "七", "八"];
@@ -291,6 +348,7 @@ pub fn bulletin(row: &Bulletin, format: Format) -> Result<String, String> {
         s.numeral = n;
     }
     let date = row.published.as_ref().map_or(c.as_of, |p| local_day(p.at));
+    let groups = named_groups(&c.named);
     let html = format == Format::Html;
     let view = View {
         c,
@@ -315,6 +373,23 @@ pub fn bulletin(row: &Bulletin, format: Format) -> Result<String, String> {
         sections,
         trend_svg: if html && c.kind == Kind::Monthly { charts::score_trend(&c.trends) } else { String::new() },
         rates_svg: if html && c.city_rates.len() > 1 { charts::city_rates(&c.city_rates) } else { String::new() },
+        masthead: format!("{}工作通报", c.issuer),
+        masthead_pt: masthead_pt(&format!("{}工作通报", c.issuer)),
+        annex: if groups.iter().any(|g| g.in_annex) {
+            c.named
+                .iter()
+                .map(|n| {
+                    let what = match n.days_late {
+                        Some(d) => format!("逾期{d}天报送"),
+                        None => "逾期未报送".into(),
+                    };
+                    (n.name.clone(), n.deliverable.clone(), n.due_text.clone(), what)
+                })
+                .collect()
+        } else {
+            vec![]
+        },
+        named_groups: groups,
     };
     let name = match format {
         Format::Html => "bulletin.html",

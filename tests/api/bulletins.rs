@@ -127,6 +127,12 @@ async fn xixiu_monthly_bulletins_in_three_formats() {
 
     let html = document(&t, id, "html").await;
     assert!(html.contains("第2期") && html.contains("<svg"), "numbered, with the trend chart");
+    // GB/T 9704's elements: 主送 after the title, 署名 and 成文日期 after the body, the 版记 last,
+    // page numbers in the page's margin (tests/check_exports.py prints it and reads each page).
+    assert!(html.contains("各试点乡镇（街道）：") && html.contains("counter(page)"), "{html}");
+    let (sign, colophon) = (html.find("class=\"signature\"").unwrap(), html.find("class=\"colophon\"").unwrap());
+    assert!(sign < colophon && html[colophon..].contains("印发"), "the 版记 closes the document");
+    std::fs::write(crate::exports::check_dir().join("bulletin.html"), &html).unwrap();
     insta::assert_snapshot!("xixiu_2019_05_html", html);
     insta::assert_snapshot!("xixiu_2019_05_markdown", document(&t, id, "markdown").await);
     let text = document(&t, id, "text").await;

@@ -29,7 +29,7 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     text.split("\r\n").filter(|l| !l.is_empty()).map(|l| l.split(',').map(str::to_owned).collect()).collect()
 }
 
-fn check_dir() -> std::path::PathBuf {
+pub(crate) fn check_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("PILOTGOV_EXPORT_CHECK")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("export-check"));
