@@ -382,7 +382,7 @@ def monthly_round(d, base, out, downloads, size, month, tag):
     box.find_element(By.NAME, "reason").send_keys("台账已于当月补齐，补录记录见本月经审核纸质资料")
     box.find_element(By.CSS_SELECTOR, ".appeal-submit").click()
     wait_for(d, "done=appealed")
-    assert "待复核" in text(d), text(d)
+    assert "待复核" in text(d) and "旧州镇社会救助经办提出" in text(d) and "jiuzhou-lead" not in text(d), text(d)
     assert not d.find_elements(By.XPATH, "//li[contains(., '入户核查发现低保对象台账不完整')]//details"), "appealed once"
     no_sideways(d)
     d.save_screenshot(str(out / f"24-{tag}-appealed.png"))

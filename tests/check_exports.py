@@ -59,7 +59,7 @@ def main(folder):
     ranking = openpyxl.load_workbook(d / "ranking.xlsx").active
     assert ranking.auto_filter.ref and ranking.freeze_panes == "D3", (ranking.auto_filter.ref, ranking.freeze_panes)
     changes = [c for (c,) in ranking.iter_rows(min_row=3, min_col=5, max_col=5) if isinstance(c.value, (int, float))]
-    assert all(c.number_format == "+0;-0;0" for c in changes), "a change shows its sign"
+    assert changes and all(c.number_format == "+0;-0;0" for c in changes), "a change shows its sign"
 
     headers, rows = sheet_rows(d / "reward.xlsx")
     assert headers[:3] == ("单位代码", "单位名称", "金额（元）"), headers

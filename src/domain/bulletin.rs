@@ -286,6 +286,12 @@ impl Bulletin {
     }
 }
 
+/// The number the next bulletin of a programme takes: one more than its last published one
+/// (numbers run per programme, whatever the period or region).
+pub fn next_number(bulletins: &[Bulletin]) -> u32 {
+    bulletins.iter().filter_map(|b| b.published.as_ref().map(|p| p.number)).max().unwrap_or(0) + 1
+}
+
 /// The month whose ranking a bulletin of `period` prints: a month the programme's scheme ranks
 /// (none for a stage, an unscored programme, or a month outside the ranking months).
 pub fn ranked_month(period: &Period, scheme: Option<&Scheme>) -> Option<YearMonth> {

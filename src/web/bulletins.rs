@@ -137,6 +137,13 @@ pub async fn draft(req: &Request, Data(state): Data<&State>, Path(k): Path<Strin
     }
 }
 
+/// The signed-in account and the bulletin it may read, or the page to answer with instead.
+async fn readable(req: &Request, state: &State, id: &str) -> Result<(Principal, Bulletin), Response> {
+    let p = signed_in(req, state).await?;
+    let b = service::get(&state.store, &p, id).await.map_err(failed)?;
+    Ok((p, b))
+}
+
 /// `GET /ui/bulletins/:id`: the bulletin's page — the print preview, the downloads, and for a
 /// draft the edit and publish forms.
 #[handler]
@@ -146,13 +153,9 @@ pub async fn bulletin(
     Path(id): Path<String>,
     Query(q): Query<Notice>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let b = match service::get(&state.store, &p, &id).await {
-        Ok(b) => b,
-        Err(e) => return failed(e),
+    let (p, b) = match readable(req, state, &id).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
     let stages = match state.store.board_parts(&b.programme).await {
         Ok((_, parts)) => parts.stages.clone(),
@@ -162,7 +165,7 @@ pub async fn bulletin(
     let may_write = b.published.is_none() && p.check(Access::WriteBulletin { region_path: &b.region_path }).is_ok();
     // The number it will take: one more than the programme's last.
     let next = match state.store.bulletins(&b.programme).await {
-        Ok(all) => all.iter().filter_map(|x| x.published.as_ref().map(|p| p.number)).max().unwrap_or(0) + 1,
+        Ok(all) => crate::domain::bulletin::next_number(&all),
         Err(e) => return failed(e.into()),
     };
     let mut r = page(
@@ -243,13 +246,9 @@ pub async fn document(
     Path(id): Path<String>,
     Query(q): Query<DocumentQuery>,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let b = match service::get(&state.store, &p, &id).await {
-        Ok(b) => b,
-        Err(e) => return failed(e),
+    let (_, b) = match readable(req, state, &id).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
     let (format, ctype, ext) = match q.format.as_deref().unwrap_or("html") {
         "html" => (Format::Html, "text/html; charset=utf-8", "html"),

@@ -192,11 +192,7 @@ pub async fn evaluate(req: &Request, Data(state): Data<&State>, Path(k): Path<St
         // A rule or a field refused: the panel and the scores stay as typed, the reason above.
         Err(e) => match super::form_refusal(&e) {
             Some((status, why)) => {
-                let mut r = show(req, state, &p, &key, Some(&f), Some(why), None).await;
-                if r.status() == StatusCode::OK {
-                    r.set_status(status);
-                }
-                r
+                super::with_status(show(req, state, &p, &key, Some(&f), Some(why), None).await, status)
             }
             None => failed(e),
         },

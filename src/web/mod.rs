@@ -197,6 +197,15 @@ pub(crate) fn form_refusal(e: &ServiceError) -> Option<(StatusCode, String)> {
     }
 }
 
+/// A form's page shown again after a refusal, with the refusal's status (a page that failed to
+/// build keeps its own).
+pub(crate) fn with_status(mut page: Response, status: StatusCode) -> Response {
+    if page.status() == StatusCode::OK {
+        page.set_status(status);
+    }
+    page
+}
+
 /// A domain refusal as a page says it, with the status the API gives it: the rule's own words,
 /// or which field to correct. (The exact wording, in English, goes under 详细说明.)
 pub(crate) fn refusal(d: &DomainError) -> (StatusCode, String) {

@@ -155,6 +155,17 @@ pub(super) async fn unit_scores(
             vec![]
         }
     };
+    // An appeal names who made it as people know them (their display name, not the login).
+    let mut names = std::collections::HashMap::new();
+    for a in &appeals {
+        if !names.contains_key(&a.filed_by) {
+            let name = match store.user(&a.filed_by).await {
+                Ok(Some(u)) => u.display_name,
+                _ => a.filed_by.clone(),
+            };
+            names.insert(a.filed_by.clone(), name);
+        }
+    }
     let active = unit.withdrawn.is_none();
     let may_adjust = active && p.check(Access::Evaluate { unit_path: &unit.path }).is_ok();
     let may_appeal = active && p.check(Access::File { unit_path: &unit.path }).is_ok();
@@ -171,7 +182,8 @@ pub(super) async fn unit_scores(
         "filings": filings.iter().map(|f| json!({ "key": f.key, "title": f.title })).collect::<Vec<_>>(),
         "appealed": appeals.iter().map(|a| a.target.clone()).collect::<Vec<_>>(),
         "appeals": appeals.iter().map(|a| json!({
-            "key": a.key, "target": a.target, "reason": a.reason, "by": a.filed_by,
+            "key": a.key, "target": a.target, "reason": a.reason, "by": names.get(&a.filed_by).unwrap_or(&a.filed_by),
+            "month": a.period.map(|m| m.chinese()),
             "status": label(a.status), "pending": a.status == AppealStatus::Pending,
             "decision": a.decision.as_ref().map(|d| d.reason.clone()),
             "may_decide": may_decide && a.status == AppealStatus::Pending,

@@ -272,11 +272,7 @@ pub async fn allocate(req: &Request, Data(state): Data<&State>, Path(k): Path<St
         Err(e) => match super::form_refusal(&e) {
             Some((status, why)) => {
                 let form = Form { posted: Some(&f), preview: None, refused: Some(why) };
-                let mut r = show(req, state, &p, &key, form, None).await;
-                if r.status() == StatusCode::OK {
-                    r.set_status(status);
-                }
-                r
+                super::with_status(show(req, state, &p, &key, form, None).await, status)
             }
             None => failed(e),
         },
