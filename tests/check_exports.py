@@ -85,10 +85,59 @@ def main(folder):
     assert any(e.walk("VALARM") for e in events), "and has open ones"
 
     pages = check_print(d)
+    check_docx(d)
 
     print(f"bulletin printed to PDF: {pages} pages, each numbered, the 版记 on the last")
     print(f"exports check: ranking {len(want['ranking'])} rows, compliance {len(want['compliance'])} rows, "
           f"reward {len(want['reward'])} shares, calendar {len(events)} events — all match the API")
+
+
+def check_docx(d):
+    """Opens the Word bulletin a test wrote with python-docx, as WPS or Word would, and checks the
+    GB/T 9704 layout: A4, 天头 37 mm, 订口 28 mm, a 156 × 225 mm type area; the red masthead; the
+    发文字号 over the red rule; 主送; 署名 and 成文日期; the 版记 framed at the foot of the last
+    page; odd and even footers carrying a PAGE field."""
+    import docx
+    from docx.oxml.ns import qn
+
+    want = json.loads((d / "bulletin.json").read_text(encoding="utf-8"))
+    doc = docx.Document(d / "bulletin.docx")
+    sec = doc.sections[0]
+    close = lambda a, b: abs(a - b) < 0.5
+    assert close(sec.page_width.mm, 210) and close(sec.page_height.mm, 297), (sec.page_width.mm, sec.page_height.mm)
+    assert close(sec.top_margin.mm, 37) and close(sec.left_margin.mm, 28), (sec.top_margin.mm, sec.left_margin.mm)
+    assert close(sec.page_width.mm - sec.left_margin.mm - sec.right_margin.mm, 156), "type area width"
+    assert close(sec.page_height.mm - sec.top_margin.mm - sec.bottom_margin.mm, 225), "type area height"
+    paras = doc.paragraphs
+    masthead = paras[0]
+    assert masthead.text == f"{want['issuer']}工作通报", masthead.text
+    run = masthead.runs[0]
+    assert str(run.font.color.rgb) == "FF0000", run.font.color.rgb
+    assert run._r.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    number = paras[1]
+    assert number.text == want["doc_number"], (number.text, want)
+    rule = number._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
+    assert rule.get(qn("w:color")) == "FF0000", "the red rule under the 发文字号"
+    texts = [p.text for p in paras]
+    title = texts.index(want["title"])
+    assert texts[title + 1] == f"{want['addressee']}：", texts[title + 1]
+    assert paras[title].runs[0].font.size.pt == 22, "title in 2号"
+    body = [p for p in paras if p.text.startswith("一、")]
+    assert body and body[0].runs[0]._r.rPr.rFonts.get(qn("w:eastAsia")) == "黑体", "一、 in 黑体"
+    sign = texts.index(want["issuer"], title)
+    assert texts[sign + 1] == want["date"], (texts[sign:sign + 2], want["date"])
+    framed = [p for p in paras if p._p.pPr is not None and p._p.pPr.find(qn("w:framePr")) is not None]
+    assert framed and framed[-1] is paras[-1], "the 版记 closes the document"
+    assert all(p._p.pPr.find(qn("w:framePr")).get(qn("w:yAlign")) == "bottom" for p in framed), "at the page foot"
+    colophon = "".join(p.text for p in framed)
+    assert f"抄送：{want['copy_to']}。" in colophon and f"{want['date']}印发" in colophon, colophon
+    assert doc.settings.odd_and_even_pages_header_footer, "odd and even pages number on their own side"
+    for footer, align in ((sec.footer, "right"), (sec.even_page_footer, "left")):
+        xml = footer._element.xml
+        assert "<w:instrText" in xml and "PAGE" in xml, xml[:300]
+        assert footer.paragraphs[0].alignment is not None and align in str(footer.paragraphs[0].alignment).lower()
+        assert "— " in footer.paragraphs[0].text
+    print(f"bulletin as Word: {want['doc_number']}, {len(paras)} paragraphs, footers with PAGE fields, 版记 framed")
 
 
 def check_print(d):

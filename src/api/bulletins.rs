@@ -9,7 +9,7 @@ use super::download::{Download, FileDownload};
 use super::error::ApiError;
 use super::params::KeyParam;
 use super::{ApiTags, State};
-use crate::domain::bulletin::{self as domain, Bulletin, Kind, Period};
+use crate::domain::bulletin::{self as domain, Bulletin, Edit, Kind, Period};
 use crate::render::{self, Format};
 use crate::service::bulletins::{self as service, Request};
 
@@ -65,8 +65,35 @@ pub struct BulletinEdit {
     /// The revision you edited; a newer one means someone changed it first (409 `stale`).
     pub revision: u32,
     pub title: Option<String>,
-    /// 工作要求: the department's own words, printed as the last section.
+    /// 工作要求: the department's own words, printed as the last section (one paragraph per line).
     pub remarks: Option<String>,
+    /// 主送: whom this bulletin is addressed to (empty: none printed).
+    pub addressee: Option<String>,
+    /// 抄送: printed in the 版记 (empty: none).
+    pub copy_to: Option<String>,
+}
+
+/// How a programme's bulletins are headed as official documents.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct BulletinStyleView {
+    /// 发文字号 pattern with `{year}` and `{n}` (the issue number): `西民通〔{year}〕{n}号`.
+    /// Absent: bulletins print 第N期.
+    pub number_pattern: Option<String>,
+    /// 主送 new drafts take; absent: the pilot units' departments at the programme's unit level.
+    pub addressee: Option<String>,
+    /// 抄送 printed in the 版记.
+    pub copy_to: Option<String>,
+}
+
+impl From<&domain::Style> for BulletinStyleView {
+    fn from(s: &domain::Style) -> Self {
+        Self {
+            number_pattern: s.number_pattern.as_ref().map(|p| p.as_str().to_owned()),
+            addressee: s.addressee.clone(),
+            copy_to: s.copy_to.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -86,6 +113,12 @@ pub struct BulletinView {
     pub status: BulletinStatus,
     /// 第N期, once published.
     pub number: Option<u32>,
+    /// 发文字号, when the programme has a pattern (given at publication).
+    pub doc_number: Option<String>,
+    /// 主送.
+    pub addressee: Option<String>,
+    /// 抄送.
+    pub copy_to: Option<String>,
     pub title: String,
     pub remarks: Option<String>,
     pub revision: u32,
@@ -107,6 +140,9 @@ impl From<&Bulletin> for BulletinView {
             period: b.period.to_string(),
             status: if b.is_published() { BulletinStatus::Published } else { BulletinStatus::Draft },
             number: b.published.as_ref().map(|p| p.number),
+            doc_number: b.content.doc_number.clone(),
+            addressee: Some(b.content.addressee.clone()).filter(|a| !a.is_empty()),
+            copy_to: b.content.copy_to.clone(),
             title: b.title.clone(),
             remarks: b.remarks.clone(),
             revision: b.revision,
@@ -332,6 +368,8 @@ pub enum BulletinFormat {
     Markdown,
     /// Short, for a WeCom or DingTalk message.
     Text,
+    /// Word (GB/T 9704 layout), to finish and circulate in WPS or Word.
+    Docx,
 }
 
 #[derive(ApiResponse)]
@@ -387,7 +425,7 @@ impl BulletinsApi {
         Ok(Json((&b).into()))
     }
 
-    /// Change a draft's title or remarks. A published bulletin is never changed (409 `published`).
+    /// Change a draft's title, remarks, 主送 or 抄送. A published bulletin is never changed (409 `published`).
     #[oai(path = "/bulletins/:id", method = "put", operation_id = "updateBulletin")]
     async fn update(
         &self,
@@ -400,8 +438,12 @@ impl BulletinsApi {
             auth.principal(),
             &id.0,
             body.0.revision,
-            body.0.title.as_deref(),
-            body.0.remarks.as_deref(),
+            &Edit {
+                title: body.0.title.as_deref(),
+                remarks: body.0.remarks.as_deref(),
+                addressee: body.0.addressee.as_deref(),
+                copy_to: body.0.copy_to.as_deref(),
+            },
             self.state.clock.now(),
         )
         .await?;
@@ -421,7 +463,8 @@ impl BulletinsApi {
         Ok(Json((&b).into()))
     }
 
-    /// The bulletin as a document: `html` (A4, print-ready, charts), `markdown` or `text`.
+    /// The bulletin as a document: `html` (A4, print-ready, charts), `markdown`, `text`, or
+    /// `docx` (Word, GB/T 9704: 发文字号, 主送, 署名, 成文日期, 版记, page numbers).
     #[oai(path = "/bulletins/:id/document", method = "get", operation_id = "bulletinDocument")]
     async fn document(
         &self,
@@ -430,16 +473,53 @@ impl BulletinsApi {
         format: Query<Option<BulletinFormat>>,
     ) -> Result<Download, ApiError> {
         let b = service::get(&self.state.store, auth.principal(), &id.0).await?;
-        let (format, ctype, ext) = match format.0.unwrap_or(BulletinFormat::Html) {
-            BulletinFormat::Html => (Format::Html, "text/html; charset=utf-8", "html"),
-            BulletinFormat::Markdown => (Format::Markdown, "text/markdown; charset=utf-8", "md"),
-            BulletinFormat::Text => (Format::Text, "text/plain; charset=utf-8", "txt"),
+        let format = format.0.unwrap_or(BulletinFormat::Html);
+        let (ctype, ext) = match format {
+            BulletinFormat::Html => ("text/html; charset=utf-8", "html"),
+            BulletinFormat::Markdown => ("text/markdown; charset=utf-8", "md"),
+            BulletinFormat::Text => ("text/plain; charset=utf-8", "txt"),
+            BulletinFormat::Docx => (render::docx::CONTENT_TYPE, "docx"),
         };
-        let text = rendered(&b, format)?;
-        let name = match &b.published {
-            Some(p) => format!("{}-第{}期.{ext}", b.programme, p.number),
-            None => format!("{}-{}-草稿.{ext}", b.programme, b.period),
-        };
-        Ok(Download::File(FileDownload::inline(text.into_bytes(), ctype, &name)))
+        let name = b.file_name(ext);
+        Ok(Download::File(match format {
+            BulletinFormat::Docx => FileDownload::attachment(docx(&b)?, ctype, &name),
+            BulletinFormat::Html => FileDownload::inline(rendered(&b, Format::Html)?.into_bytes(), ctype, &name),
+            BulletinFormat::Markdown => {
+                FileDownload::inline(rendered(&b, Format::Markdown)?.into_bytes(), ctype, &name)
+            }
+            BulletinFormat::Text => FileDownload::inline(rendered(&b, Format::Text)?.into_bytes(), ctype, &name),
+        }))
     }
+
+    /// How the programme's bulletins are headed: 发文字号 pattern, 主送 and 抄送.
+    #[oai(path = "/programmes/:key/bulletin-style", method = "get", operation_id = "getBulletinStyle")]
+    async fn style(&self, auth: Auth, key: Path<KeyParam>) -> Result<Json<BulletinStyleView>, ApiError> {
+        let s = service::style(&self.state.store, auth.principal(), &key.0.0).await?;
+        Ok(Json((&s).into()))
+    }
+
+    /// Set how the programme's bulletins are headed (for those who publish its bulletins). The
+    /// pattern needs `{n}` once (`西民通〔{year}〕{n}号`); bulletins already published keep theirs.
+    #[oai(path = "/programmes/:key/bulletin-style", method = "put", operation_id = "setBulletinStyle")]
+    async fn set_style(
+        &self,
+        auth: Auth,
+        key: Path<KeyParam>,
+        body: Json<BulletinStyleView>,
+    ) -> Result<Json<BulletinStyleView>, ApiError> {
+        let b = body.0;
+        let style = domain::Style::parse(
+            b.number_pattern.as_deref().unwrap_or(""),
+            b.addressee.as_deref().unwrap_or(""),
+            b.copy_to.as_deref().unwrap_or(""),
+        )?;
+        let s =
+            service::set_style(&self.state.store, auth.principal(), &key.0.0, &style, self.state.clock.now()).await?;
+        Ok(Json((&s).into()))
+    }
+}
+
+/// A bulletin as Word.
+pub fn docx(b: &Bulletin) -> Result<Vec<u8>, ApiError> {
+    render::bulletin_docx(b).map_err(|e| ApiError::internal(&e))
 }

@@ -122,6 +122,13 @@ pub struct Content {
     /// level). Bulletins drafted before it existed have none.
     #[serde(default)]
     pub addressee: String,
+    /// 抄送, printed in the 版记 (from the programme's bulletin style; editable on a draft).
+    #[serde(default)]
+    pub copy_to: Option<String>,
+    /// 发文字号 (`西民通〔2019〕3号`), given at publication from the programme's pattern; none
+    /// for a draft or a programme without a pattern (the issue number 第N期 is printed then).
+    #[serde(default)]
+    pub doc_number: Option<String>,
     pub kind: Kind,
     /// `2019-05` for a month, the stage key for a stage.
     pub period: String,
@@ -271,18 +278,124 @@ impl Bulletin {
         }
     }
 
-    /// The draft with a new title or remarks (empty remarks remove them), one revision on.
-    pub fn edited(&self, title: Option<&str>, remarks: Option<&str>) -> Result<Self, DomainError> {
+    /// The draft with a new title, remarks (empty remarks remove them), 主送 or 抄送 (empty:
+    /// none), one revision on.
+    pub fn edited(&self, e: &Edit<'_>) -> Result<Self, DomainError> {
         self.refuse_published()?;
         let mut b = self.clone();
-        if let Some(t) = title {
+        if let Some(t) = e.title {
             b.title = text("title", t, 200)?;
         }
-        if let Some(r) = remarks {
+        if let Some(r) = e.remarks {
             b.remarks = Some(text("remarks", r, 5000)?).filter(|r| !r.is_empty());
+        }
+        if let Some(a) = e.addressee {
+            let a = a.trim().trim_end_matches(['：', ':']);
+            b.content.addressee = if a.is_empty() { String::new() } else { text("addressee", a, 300)? };
+        }
+        if let Some(c) = e.copy_to {
+            let c = c.trim().trim_end_matches('。');
+            b.content.copy_to = if c.is_empty() { None } else { Some(text("copy_to", c, 300)?) };
         }
         b.revision += 1;
         Ok(b)
+    }
+
+    /// The file name of the bulletin in a format: `programme-第N期.docx`, or the period's draft.
+    pub fn file_name(&self, ext: &str) -> String {
+        match &self.published {
+            Some(p) => format!("{}-第{}期.{ext}", self.programme, p.number),
+            None => format!("{}-{}-草稿.{ext}", self.programme, self.period),
+        }
+    }
+
+    /// 发文字号 or 第N期 as the document prints it; `（草稿）` before publication.
+    pub fn number_text(&self) -> String {
+        match (&self.published, &self.content.doc_number) {
+            (Some(_), Some(n)) => n.clone(),
+            (Some(p), None) => format!("第{}期", p.number),
+            (None, _) => "（草稿）".into(),
+        }
+    }
+}
+
+/// What an edit of a draft changes (none: left as it is).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Edit<'a> {
+    pub title: Option<&'a str>,
+    pub remarks: Option<&'a str>,
+    pub addressee: Option<&'a str>,
+    pub copy_to: Option<&'a str>,
+}
+
+/// A 发文字号 pattern: the issuing office's abbreviation with `{year}` and `{n}`, as
+/// `西民通〔{year}〕{n}号`. The number is the bulletin's issue number; the year its year of
+/// publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NumberPattern(String);
+
+impl NumberPattern {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let s = s.trim();
+        let bad = |why: &str| DomainError::invalid("number_pattern", format!("`{s}`: {why}"));
+        if s.chars().count() > 40 {
+            return Err(bad("at most 40 characters"));
+        }
+        if s.matches("{n}").count() != 1 {
+            return Err(bad("write `{n}` once where the issue number goes, e.g. 西民通〔{year}〕{n}号"));
+        }
+        let rest = s.replace("{n}", "").replace("{year}", "");
+        if rest.contains(['{', '}']) {
+            return Err(bad("only `{year}` and `{n}` are filled in"));
+        }
+        if rest.trim().is_empty() {
+            return Err(bad("the issuing office's abbreviation is missing, e.g. 西民通〔{year}〕{n}号"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number of issue `n` published in `year`.
+    pub fn format(&self, year: i32, n: u32) -> String {
+        self.0.replace("{year}", &year.to_string()).replace("{n}", &n.to_string())
+    }
+}
+
+impl TryFrom<String> for NumberPattern {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<NumberPattern> for String {
+    fn from(p: NumberPattern) -> Self {
+        p.0
+    }
+}
+
+/// How a programme's bulletins are headed as official documents: the 发文字号 pattern, the
+/// 主送 new drafts take (none: the pilot units' departments, from the unit level) and 抄送.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Style {
+    pub number_pattern: Option<NumberPattern>,
+    pub addressee: Option<String>,
+    pub copy_to: Option<String>,
+}
+
+impl Style {
+    /// A style from what a person typed: empty fields are none.
+    pub fn parse(number_pattern: &str, addressee: &str, copy_to: &str) -> Result<Self, DomainError> {
+        let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ok(Self {
+            number_pattern: some(number_pattern).map(|p| NumberPattern::parse(&p)).transpose()?,
+            addressee: some(addressee.trim_end_matches(['：', ':'])).map(|a| text("addressee", &a, 300)).transpose()?,
+            copy_to: some(copy_to.trim_end_matches('。')).map(|c| text("copy_to", &c, 300)).transpose()?,
+        })
     }
 }
 
@@ -412,6 +525,8 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
         programme_title: p.title.clone(),
         issuer: issuer(p, s.region, s.region_name),
         addressee: addressee(p.unit_level),
+        copy_to: None,
+        doc_number: None,
         kind: s.period.kind(),
         period: s.period.to_string(),
         period_label,
@@ -607,5 +722,20 @@ mod tests {
         assert_eq!(percent(permille(37, 40)), "92.5%");
         assert_eq!(percent(None), "—");
         assert_eq!(chinese_date(NaiveDate::from_ymd_opt(2022, 11, 1).unwrap()), "2022年11月1日");
+    }
+
+    #[test]
+    fn a_number_pattern_needs_its_number_once_and_an_office() {
+        let p = NumberPattern::parse(" 西民通〔{year}〕{n}号 ").unwrap();
+        assert_eq!(p.format(2019, 3), "西民通〔2019〕3号");
+        assert_eq!(NumberPattern::parse("通报第{n}期").unwrap().format(2020, 12), "通报第12期");
+        for bad in ["西民通〔{year}〕号", "{n}{n}", "{year}{n}", "西民通〔{yr}〕{n}号"] {
+            assert!(NumberPattern::parse(bad).is_err(), "{bad}");
+        }
+        let s = Style::parse("", "各乡镇（街道）：", "安顺市民政局。").unwrap();
+        assert_eq!(
+            (s.number_pattern, s.addressee.as_deref(), s.copy_to.as_deref()),
+            (None, Some("各乡镇（街道）"), Some("安顺市民政局"))
+        );
     }
 }

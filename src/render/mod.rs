@@ -2,8 +2,11 @@
 //! (tera templates from `templates/`, compiled into the binary), SVG charts, spreadsheets and
 //! calendar feeds. Everything here is pure: data in, bytes out.
 
+pub mod bulletin_document;
 pub mod charts;
+pub mod docx;
 pub mod ical;
+pub mod official;
 pub mod table;
 
 use std::sync::OnceLock;
@@ -12,12 +15,12 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::domain::bulletin::Bulletin;
-use crate::domain::bulletin::{Content, Kind, chinese_date, percent};
+use crate::domain::bulletin::{Content, chinese_date, percent};
 use crate::domain::deadline::local_day;
 
 /// The templates, compiled into the binary so a deployment is one file.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("bulletin.html", include_str!("../../templates/bulletin.html")),
+    ("official.html", include_str!("../../templates/official.html")),
     ("bulletin.md", include_str!("../../templates/bulletin.md")),
     ("bulletin.txt", include_str!("../../templates/bulletin.txt")),
     ("dashboard/base.html", include_str!("../../templates/dashboard/base.html")),
@@ -184,58 +187,6 @@ struct NamedItem {
     short: String,
 }
 
-/// The units that missed one deadline (or met it late), in one sentence, as a notice groups
-/// them: 南街街道、东街街道等2个单位动态电子信息（2019年7月15日至20日）逾期未报送.
-#[derive(Serialize)]
-struct NamedGroup {
-    names: String,
-    count: usize,
-    /// More units than the sentence names: the annex lists them all.
-    in_annex: bool,
-    deliverable: String,
-    due_text: String,
-    what: &'static str,
-}
-
-/// Units a sentence names in full; beyond this it names the first few and the annex all.
-const NAMED_IN_FULL: usize = 10;
-const NAMED_BEFORE_ANNEX: usize = 5;
-
-fn named_groups(named: &[crate::domain::bulletin::Named]) -> Vec<NamedGroup> {
-    let mut groups: Vec<(String, String, bool, Vec<String>)> = Vec::new();
-    for n in named {
-        let missing = n.days_late.is_none();
-        match groups.iter_mut().find(|g| g.0 == n.deliverable && g.1 == n.due_text && g.2 == missing) {
-            Some(g) => g.3.push(n.name.clone()),
-            None => groups.push((n.deliverable.clone(), n.due_text.clone(), missing, vec![n.name.clone()])),
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(deliverable, due_text, missing, names)| {
-            let count = names.len();
-            let in_annex = count > NAMED_IN_FULL;
-            let shown = if in_annex { &names[..NAMED_BEFORE_ANNEX] } else { &names[..] };
-            NamedGroup {
-                names: shown.join("、"),
-                count,
-                in_annex,
-                deliverable,
-                due_text,
-                what: if missing { "逾期未报送" } else { "逾期报送" },
-            }
-        })
-        .collect()
-}
-
-/// A masthead stays on one line (GB/T 9704: 发文机关标志 centred, not broken): the type is
-/// sized down for a long issuer to fit the 156 mm type area (442 pt), at most 26 pt.
-fn masthead_pt(masthead: &str) -> String {
-    let chars = masthead.chars().count().max(1) as f64;
-    let pt = (442.0 / (chars * 1.08)).min(26.0);
-    format!("{:.1}", (pt * 2.0).floor() / 2.0)
-}
-
 #[derive(Serialize)]
 struct Section {
     numeral: &'static str,
@@ -262,34 +213,20 @@ struct View<'a> {
     city_rates: Vec<(String, String, u32)>,
     remarks: Option<&'a str>,
     sections: Vec<Section>,
-    trend_svg: String,
-    rates_svg: String,
-    masthead: String,
-    masthead_pt: String,
-    named_groups: Vec<NamedGroup>,
-    /// Every named unit's line, when a sentence names only some (附件).
-    annex: Vec<(String, String, String, String)>,
 }
 
 const NUMERALS: [&str; 8] = ["一", "二", "三", "四", "五", "六", "七", "八"];
 
-/// `+2` → `↑2`, `-1` → `↓1`, `0` → `—`, none (first ranking) → `新`.
-pub fn arrow(change: Option<i32>) -> String {
-    match change {
-        Some(c) if c > 0 => format!("↑{c}"),
-        Some(c) if c < 0 => format!("↓{}", -c),
-        Some(_) => "—".into(),
-        None => "新".into(),
-    }
+pub use bulletin_document::{arrow, change_text};
+
+/// An official document as A4 HTML for the browser and print.
+pub fn official_html(d: &official::Document) -> Result<String, String> {
+    page("official.html", d)
 }
 
-fn change_text(change: Option<i32>) -> String {
-    match change {
-        Some(c) if c > 0 => format!("较上期上升{}个百分点", percent(Some(c as u32)).trim_end_matches('%')),
-        Some(c) if c < 0 => format!("较上期下降{}个百分点", percent(Some((-c) as u32)).trim_end_matches('%')),
-        Some(_) => "与上期持平".into(),
-        None => String::new(),
-    }
+/// A bulletin as a Word document (GB/T 9704).
+pub fn bulletin_docx(row: &Bulletin) -> Result<Vec<u8>, String> {
+    docx::write(&bulletin_document::document(row, false))
 }
 
 /// Renders a bulletin; `format` decides the template and how much a short format leaves out.
@@ -348,16 +285,11 @@ pub fn bulletin(row: &Bulletin, format: Format) -> Result<String, String> {
         s.numeral = n;
     }
     let date = row.published.as_ref().map_or(c.as_of, |p| local_day(p.at));
-    let groups = named_groups(&c.named);
-    let html = format == Format::Html;
     let view = View {
         c,
         title: &row.title,
         draft: !row.is_published(),
-        number: match &row.published {
-            Some(p) => format!("第{}期", p.number),
-            None => "（草稿）".into(),
-        },
+        number: row.number_text(),
         date: chinese_date(date),
         as_of: chinese_date(c.as_of),
         rate: percent(c.summary.on_time_permille),
@@ -371,28 +303,9 @@ pub fn bulletin(row: &Bulletin, format: Format) -> Result<String, String> {
         city_rates: c.city_rates.iter().map(|r| (r.name.clone(), percent(r.on_time_permille), r.due)).collect(),
         remarks: row.remarks.as_deref(),
         sections,
-        trend_svg: if html && c.kind == Kind::Monthly { charts::score_trend(&c.trends) } else { String::new() },
-        rates_svg: if html && c.city_rates.len() > 1 { charts::city_rates(&c.city_rates) } else { String::new() },
-        masthead: format!("{}工作通报", c.issuer),
-        masthead_pt: masthead_pt(&format!("{}工作通报", c.issuer)),
-        annex: if groups.iter().any(|g| g.in_annex) {
-            c.named
-                .iter()
-                .map(|n| {
-                    let what = match n.days_late {
-                        Some(d) => format!("逾期{d}天报送"),
-                        None => "逾期未报送".into(),
-                    };
-                    (n.name.clone(), n.deliverable.clone(), n.due_text.clone(), what)
-                })
-                .collect()
-        } else {
-            vec![]
-        },
-        named_groups: groups,
     };
     let name = match format {
-        Format::Html => "bulletin.html",
+        Format::Html => return official_html(&bulletin_document::document(row, true)),
         Format::Markdown => "bulletin.md",
         Format::Text => "bulletin.txt",
     };

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Days, Utc};
 
 use crate::domain::access::{Access, Principal};
-use crate::domain::bulletin::{self, Bulletin, Content, Period, Sources, Trend};
+use crate::domain::bulletin::{self, Bulletin, Content, Edit, Period, Sources, Style, Trend};
 use crate::domain::deadline::{YearMonth, local_day};
 use crate::domain::scoring::PublishedRanking;
 use crate::domain::{DomainError, Key, RegionCode, Rule};
@@ -152,7 +152,18 @@ pub async fn draft(
         .into());
     }
     let open = drafts.into_iter().next();
-    let c = compose(store, key, &Request { region: Some(region.clone()), ..req.clone() }, now).await?;
+    let mut c = compose(store, key, &Request { region: Some(region.clone()), ..req.clone() }, now).await?;
+    // 主送 and 抄送: as the open draft was edited, else the programme's style, else the default.
+    let style = store.bulletin_style(key).await?;
+    match &open {
+        Some(b) => (c.addressee, c.copy_to) = (b.content.addressee.clone(), b.content.copy_to.clone()),
+        None => {
+            if let Some(a) = style.addressee {
+                c.addressee = a;
+            }
+            c.copy_to = style.copy_to;
+        }
+    }
     let actor = match by {
         Some(p) => actor(p, now),
         None => crate::store::audit::Actor::system("monthly-drafts", now),
@@ -182,20 +193,19 @@ pub async fn get(store: &Store, p: &Principal, id: &str) -> Result<Bulletin, Ser
     Ok(b)
 }
 
-/// Changes a draft's title or remarks; a published bulletin is refused.
+/// Changes a draft's title, remarks, 主送 or 抄送; a published bulletin is refused.
 pub async fn edit(
     store: &Store,
     p: &Principal,
     id: &str,
     revision: u32,
-    title: Option<&str>,
-    remarks: Option<&str>,
+    edit: &Edit<'_>,
     now: DateTime<Utc>,
 ) -> Result<Bulletin, ServiceError> {
     let b = get(store, p, id).await?;
     may_write(p, &b.region_path)?;
     // The revision the client acted on is checked by the store, in the write's transaction.
-    let edited = Bulletin { revision, ..b }.edited(title, remarks)?;
+    let edited = Bulletin { revision, ..b }.edited(edit)?;
     store.save_bulletin_draft(&edited, Some((id, revision)), &actor(p, now)).await?;
     Ok(edited)
 }
@@ -211,8 +221,33 @@ pub async fn publish(
     let b = get(store, p, id).await?;
     may_write(p, &b.region_path)?;
     b.refuse_published()?;
-    store.publish_bulletin(id, revision, &actor(p, now)).await?;
+    let style = store.bulletin_style(&b.programme).await?;
+    store.publish_bulletin(id, revision, style.number_pattern.as_ref(), &actor(p, now)).await?;
     store.bulletin(id).await?.ok_or_else(|| ServiceError::Hidden(format!("bulletin {id}")))
+}
+
+/// How a programme's bulletins are headed; anyone who may read the programme may see it.
+pub async fn style(store: &Store, p: &Principal, key: &Key) -> Result<Style, ServiceError> {
+    let reach = store.recent_reach(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
+    gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
+    Ok(store.bulletin_style(key).await?)
+}
+
+/// Sets how a programme's bulletins are headed: for those who may publish its bulletins about
+/// the whole programme region.
+pub async fn set_style(
+    store: &Store,
+    p: &Principal,
+    key: &Key,
+    style: &Style,
+    now: DateTime<Utc>,
+) -> Result<Style, ServiceError> {
+    let stored = store.programme(key).await?.ok_or_else(|| ServiceError::Hidden(format!("programme `{key}`")))?;
+    let reach = store.recent_reach(key).await?.unwrap_or_default();
+    gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
+    may_write(p, &stored.programme.scope.implied_path())?;
+    store.set_bulletin_style(key, style, &actor(p, now)).await?;
+    Ok(style.clone())
 }
 
 /// The bulletins of a programme this account may read.

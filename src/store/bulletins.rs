@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 use super::audit::{AUDIT, Actor, head};
 use super::rows::{codes, decode, encode, instant, strings};
 use super::{Store, StoreError};
-use crate::domain::bulletin::{Bulletin, Kind, Period, Publication};
+use crate::domain::bulletin::{Bulletin, Kind, NumberPattern, Period, Publication, Style};
 use crate::domain::feed::Feed;
 use crate::domain::{Key, RegionCode};
 
@@ -175,8 +175,20 @@ impl Store {
     }
 
     /// Freezes a draft with the next issue number of its programme; returns the number.
-    pub async fn publish_bulletin(&self, key: &str, expected: u32, actor: &Actor) -> Result<u32, StoreError> {
+    /// With a 发文字号 `pattern`, the number is written into the frozen content as well.
+    pub async fn publish_bulletin(
+        &self,
+        key: &str,
+        expected: u32,
+        pattern: Option<&NumberPattern>,
+        actor: &Actor,
+    ) -> Result<u32, StoreError> {
+        use chrono::Datelike;
         let b = self.bulletin(key).await?.ok_or_else(|| StoreError::NotFound(format!("bulletin {key}")))?;
+        // The year is the publication's, in Beijing time; the number is known inside the
+        // transaction only, so `{n}` is filled in there.
+        let year = crate::domain::deadline::local_day(actor.at).year();
+        let pattern_of_year = pattern.map(|p| p.as_str().replace("{year}", &year.to_string()));
         let sql = format!(
             "BEGIN TRANSACTION;
              LET $before = (SELECT * OMIT id FROM bulletin WHERE key = $k)[0];
@@ -186,6 +198,9 @@ impl Store {
              LET $last = (SELECT VALUE number FROM bulletin_number WHERE programme = $p ORDER BY number DESC LIMIT 1)[0] ?? 0;
              LET $n = $last + 1;
              CREATE bulletin_number CONTENT {{ programme: $p, number: $n, bulletin: $k }};
+             IF $pattern != NONE {{
+                 UPDATE bulletin SET content.doc_number = string::replace($pattern, '{{n}}', <string>$n) WHERE key = $k;
+             }};
              UPDATE bulletin SET status = 'published', number = $n, published_at = <datetime>$now_at,
                  published_by = $by, revision = revision + 1 WHERE key = $k;
              LET $after = (SELECT * OMIT id FROM bulletin WHERE key = $k)[0];
@@ -195,6 +210,7 @@ impl Store {
         let path: Vec<String> = strings(&b.region_path);
         let vars = json!({
             "k": key, "p": b.programme.as_str(), "expected": expected, "now_at": actor.at.to_rfc3339(), "by": actor.username,
+            "pattern": pattern_of_year,
             "audit": head(actor, "bulletin.publish", &format!("bulletin:{key}"), Some(b.programme.as_str()), Some(path)),
         });
         // Two publishers may compute the same next number; the loser's transaction fails on the
@@ -214,6 +230,40 @@ impl Store {
             .await?
             .and_then(|b| b.published.map(|p| p.number))
             .ok_or_else(|| StoreError::Internal("a published bulletin has no number".into()))
+    }
+
+    /// How the programme's bulletins are headed (the default style when none was set).
+    pub async fn bulletin_style(&self, programme: &Key) -> Result<Style, StoreError> {
+        let sql = "SELECT number_pattern, addressee, copy_to FROM bulletin_style WHERE programme = $p";
+        Ok(self
+            .select_one::<Style>(sql, json!({ "p": programme.as_str() }), "bulletin style")
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Replaces the programme's bulletin style.
+    pub async fn set_bulletin_style(&self, programme: &Key, style: &Style, actor: &Actor) -> Result<(), StoreError> {
+        let sql = format!(
+            "BEGIN TRANSACTION;
+             LET $before = (SELECT * OMIT id FROM bulletin_style WHERE programme = $p)[0];
+             DELETE bulletin_style WHERE programme = $p;
+             CREATE bulletin_style CONTENT $row;
+             LET $after = $row;
+             {AUDIT}
+             COMMIT TRANSACTION;"
+        );
+        let mut row = encode(style);
+        if let Json::Object(m) = &mut row {
+            m.retain(|_, v| !v.is_null());
+            m.insert("programme".into(), json!(programme.as_str()));
+            m.insert("updated_at".into(), json!(actor.at.to_rfc3339()));
+            m.insert("updated_by".into(), json!(actor.username));
+        }
+        let vars = json!({
+            "p": programme.as_str(), "row": row,
+            "audit": head(actor, "bulletin_style.set", &format!("bulletin_style:{programme}"), Some(programme.as_str()), None),
+        });
+        self.query(&sql, vars).await.map(|_| ())
     }
 
     pub async fn bulletin(&self, key: &str) -> Result<Option<Bulletin>, StoreError> {

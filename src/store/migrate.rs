@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "hardening", include_str!("migrations/0008_hardening.surql")),
     (9, "administration", include_str!("migrations/0009_administration.surql")),
     (10, "withdrawal_successors", include_str!("migrations/0010_withdrawal_successors.surql")),
+    (11, "official_documents", include_str!("migrations/0011_official_documents.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

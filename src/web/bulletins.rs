@@ -17,7 +17,7 @@ use super::{failed, html, message, redirect, signed_in};
 use crate::api::State;
 use crate::api::download::FileDownload;
 use crate::domain::access::{Access, Principal};
-use crate::domain::bulletin::{Bulletin, Kind, Period, chinese_date};
+use crate::domain::bulletin::{Bulletin, Edit, Kind, Period, Style, chinese_date};
 use crate::domain::deadline::{YearMonth, local_day};
 use crate::domain::{DomainError, Key, RegionCode};
 use crate::render::{self, Format};
@@ -44,7 +44,12 @@ fn period_label(b: &Bulletin, stages: &[crate::domain::programme::Stage]) -> Str
 /// `GET /ui/p/:key/bulletins`: the archive (published by number, newest first; drafts above),
 /// and the form for a new draft to those who may write bulletins.
 #[handler]
-pub async fn archive(req: &Request, Data(state): Data<&State>, Path(k): Path<String>) -> Response {
+pub async fn archive(
+    req: &Request,
+    Data(state): Data<&State>,
+    Path(k): Path<String>,
+    Query(q): Query<Notice>,
+) -> Response {
     let p = match signed_in(req, state).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -93,11 +98,23 @@ pub async fn archive(req: &Request, Data(state): Data<&State>, Path(k): Path<Str
         Err(e) => return failed(e.into()),
     };
     let scope_name = state.store.region(&prog.scope).await.ok().flatten().map(|r| r.name).unwrap_or_default();
+    let style = match state.store.bulletin_style(&k).await {
+        Ok(s) => s,
+        Err(e) => return failed(e.into()),
+    };
     page(
         "dashboard/bulletins.html",
         &json!({
             "user": user(state, &p, req).await, "key": k.as_str(), "title": prog.title, "bulletins": rows,
             "may_write": may_write,
+            "style": {
+                "number_pattern": style.number_pattern.as_ref().map(|p| p.as_str()),
+                "example": style.number_pattern.as_ref().map(|p| p.format(local_day(state.now()).year(), crate::domain::bulletin::next_number(&list))),
+                "addressee": style.addressee.clone().unwrap_or_default(),
+                "default_addressee": crate::domain::bulletin::addressee(prog.unit_level),
+                "copy_to": style.copy_to.clone().unwrap_or_default(),
+            },
+            "notice": (q.done.as_deref() == Some("style")).then_some("通报格式已保存，新起草的通报按此编排；已印发的通报不变。"),
             "months": months.iter().map(|m| json!({ "value": m.to_string(), "label": m.chinese(), "selected": *m == default_month })).collect::<Vec<_>>(),
             "stages": parts.stages.iter().map(|s| json!({ "key": s.key.as_str(), "name": s.name })).collect::<Vec<_>>(),
             "regions": std::iter::once(json!({ "code": "", "name": format!("{scope_name}（全项目）") }))
@@ -173,6 +190,7 @@ pub async fn bulletin(
         &json!({
             "user": user(state, &p, req).await, "key": b.programme.as_str(), "title": title,
             "id": b.key, "bulletin_title": b.title, "remarks": b.remarks, "revision": b.revision,
+            "addressee": b.content.addressee, "copy_to": b.content.copy_to, "doc_number": b.content.doc_number,
             "period": period_label(&b, &stages), "number": b.published.as_ref().map(|p| p.number), "next": next,
             "published_at": b.published.as_ref().map(|p| chinese_date(local_day(p.at))),
             "drafted_at": chinese_date(local_day(b.created_at)),
@@ -228,7 +246,13 @@ pub async fn act(
 }
 
 async fn edit(state: &State, p: &Principal, id: &str, revision: u32, f: &Fields) -> Result<Bulletin, ServiceError> {
-    service::edit(&state.store, p, id, revision, Some(f.get("title")), Some(f.get("remarks")), state.now()).await
+    let edit = Edit {
+        title: Some(f.get("title")),
+        remarks: Some(f.get("remarks")),
+        addressee: Some(f.get("addressee")),
+        copy_to: Some(f.get("copy_to")),
+    };
+    service::edit(&state.store, p, id, revision, &edit, state.now()).await
 }
 
 #[derive(Deserialize)]
@@ -254,20 +278,23 @@ pub async fn document(
         "html" => (Format::Html, "text/html; charset=utf-8", "html"),
         "markdown" => (Format::Markdown, "text/markdown; charset=utf-8", "md"),
         "text" => (Format::Text, "text/plain; charset=utf-8", "txt"),
+        "docx" => {
+            return match render::bulletin_docx(&b) {
+                Ok(bytes) => download(bytes, render::docx::CONTENT_TYPE, &b.file_name("docx")),
+                Err(e) => rendering_failed(&e),
+            };
+        }
         other => {
             return message(
                 StatusCode::BAD_REQUEST,
                 "格式有误",
-                &format!("没有“{other}”这种格式，可选 html、markdown、text。"),
+                &format!("没有“{other}”这种格式，可选 html、docx、markdown、text。"),
             );
         }
     };
     let text = match render::bulletin(&b, format) {
         Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "bulletin failed to render");
-            return message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "通报生成失败，已记录。");
-        }
+        Err(e) => return rendering_failed(&e),
     };
     if format == Format::Html && q.download.is_none() {
         // Shown in the bulletin page's frame, or on its own to print.
@@ -282,11 +309,36 @@ pub async fn document(
         h.insert("X-Frame-Options", header::HeaderValue::from_static("SAMEORIGIN"));
         return r;
     }
-    let name = match &b.published {
-        Some(p) => format!("{}-第{}期.{ext}", b.programme, p.number),
-        None => format!("{}-{}-草稿.{ext}", b.programme, b.period),
-    };
-    let mut r = FileDownload::attachment(text.into_bytes(), ctype, &name).into_response();
+    download(text.into_bytes(), ctype, &b.file_name(ext))
+}
+
+fn rendering_failed(e: &str) -> Response {
+    tracing::error!(error = %e, "bulletin failed to render");
+    message(StatusCode::INTERNAL_SERVER_ERROR, "页面错误", "通报生成失败，已记录。")
+}
+
+/// A file to save, never cached (a draft changes).
+fn download(bytes: Vec<u8>, ctype: &str, name: &str) -> Response {
+    let mut r = FileDownload::attachment(bytes, ctype, name).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     r
+}
+
+/// `POST /ui/p/:key/bulletin-style`: how the programme's bulletins are headed (发文字号 pattern,
+/// 主送, 抄送). A refused pattern comes back in the form with the reason.
+#[handler]
+pub async fn set_style(req: &Request, Data(state): Data<&State>, Path(k): Path<String>, body: String) -> Response {
+    let (p, f) = match posted_fields(req, state, &body).await {
+        Ok(x) => x,
+        Err(page) => return page,
+    };
+    let Ok(key) = Key::parse(&k) else { return not_found() };
+    let set = async {
+        let style = Style::parse(f.get("number_pattern"), f.get("addressee"), f.get("copy_to"))?;
+        service::set_style(&state.store, &p, &key, &style, state.now()).await
+    };
+    match set.await {
+        Ok(_) => redirect(&format!("/ui/p/{key}/bulletins?done=style")),
+        Err(e) => failed(e),
+    }
 }

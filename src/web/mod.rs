@@ -47,6 +47,7 @@ pub fn routes() -> Route {
         .at("/p/:key/ranking", get(pages::ranking))
         .at("/p/:key/units/:region", get(pages::unit))
         .at("/p/:key/bulletins", get(bulletins::archive).post(bulletins::draft))
+        .at("/p/:key/bulletin-style", post(bulletins::set_style))
         .at("/bulletins/:id", get(bulletins::bulletin))
         .at("/bulletins/:id/document", get(bulletins::document))
         .at("/bulletins/:id/:act", post(bulletins::act))

@@ -498,6 +498,12 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
             "write_fuzhou_bulletin",
         ),
         "listBulletins" => (c(Method::GET, format!("{FJ}/bulletins"), None), "read_fujian"),
+        "getBulletinStyle" => (c(Method::GET, format!("{FJ}/bulletin-style"), None), "read_fujian"),
+        // The programme's 发文字号 pattern: whoever publishes its province-wide bulletins.
+        "setBulletinStyle" => (
+            c(Method::PUT, format!("{FJ}/bulletin-style"), Some(json!({"number_pattern": "闽民通〔{year}〕{n}号"}))),
+            "define_fujian",
+        ),
         "getBulletin" => (c(Method::GET, format!("/api/v1/bulletins/{}", ctx.bulletin), None), "read_fuzhou"),
         "bulletinDocument" => {
             (c(Method::GET, format!("/api/v1/bulletins/{}/document?format=text", ctx.bulletin), None), "read_fuzhou")

@@ -89,10 +89,31 @@ async fn xixiu_monthly_bulletins_in_three_formats() {
     assert_eq!(april["number"], 1);
 
     t.set_time("2019-06-01T09:00:00+08:00");
+    // From June the district numbers its bulletins as documents (发文字号) and copies them to the
+    // city; a lead may read the style but not set it, and a pattern without its number is refused.
+    let style = json!({"number_pattern": "西民通〔{year}〕{n}号", "copy_to": "安顺市民政局"});
+    let lead = t.login("jiuzhou-lead").await;
+    let (s, b) = t.put_as(&lead, &format!("{XP}/bulletin-style"), &style).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, b) =
+        t.put_as(&reviewer, &format!("{XP}/bulletin-style"), &json!({"number_pattern": "西民通〔{year}〕号"})).await;
+    assert_eq!(
+        (s, b["code"].as_str(), b["field"].as_str()),
+        (422, Some("validation_failed"), Some("number_pattern")),
+        "{b}"
+    );
+    let (s, b) = t.put_as(&reviewer, &format!("{XP}/bulletin-style"), &style).await;
+    assert_eq!((s, &b), (200, &style));
+    let (_, b) = t.get_as(&lead, &format!("{XP}/bulletin-style")).await;
+    assert_eq!(b, style);
     let (s, _) = t.post_as(&reviewer, &format!("{XP}/rankings/2019-05/publish"), &json!({})).await;
     assert_eq!(s, 201);
     let (s, may) = draft(&t, &reviewer, XP, json!({"kind": "monthly", "period": "2019-05"})).await;
     assert_eq!(s, 201, "{may}");
+    assert_eq!(
+        (may["copy_to"].as_str(), may["addressee"].as_str()),
+        (Some("安顺市民政局"), Some("各试点乡镇（街道）"))
+    );
     let c = &may["content"];
     assert_eq!(c["summary"]["units"], 25);
     assert_eq!(c["summary"]["due"], 50, "two monthly deadlines × 25 townships");
@@ -117,19 +138,47 @@ async fn xixiu_monthly_bulletins_in_three_formats() {
         .put_as(
             &reviewer,
             &format!("/api/v1/bulletins/{}", may["id"].as_str().unwrap()),
-            &json!({"revision": may["revision"], "remarks": "未按时报送的乡镇（街道）要于6月5日前补报，并书面说明原因。"}),
+            &json!({"revision": may["revision"], "remarks": "未按时报送的乡镇（街道）要于6月5日前补报，并书面说明原因。\n各乡镇（街道）要明确专人负责报送工作。",
+                    "addressee": "各乡镇人民政府、街道办事处："}),
         )
         .await;
     assert_eq!(s, 200, "{edited}");
+    assert_eq!(edited["addressee"], "各乡镇人民政府、街道办事处", "the colon is the document's, not the value's");
     let may = publish(&t, &reviewer, &edited).await;
     assert_eq!((may["number"].as_u64(), may["status"].as_str()), (Some(2), Some("published")));
+    assert_eq!(may["doc_number"], "西民通〔2019〕2号", "numbered with the issue, in the year published");
     let id = may["id"].as_str().unwrap();
+    let (_, april) = t.get(&format!("/api/v1/bulletins/{}", april["id"].as_str().unwrap())).await;
+    assert!(april.get("doc_number").is_none(), "published before the pattern: keeps 第1期");
+
+    // The Word file a department finishes in WPS (tests/check_exports.py opens it with
+    // python-docx and checks page, margins, masthead, 发文字号, 主送, 署名, 版记 and the PAGE field).
+    let resp = t
+        .client
+        .get(format!("/api/v1/bulletins/{id}/document?format=docx"))
+        .header("authorization", format!("Bearer {reviewer}"))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    resp.assert_content_type("application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    let docx = resp.0.into_body().into_vec().await.unwrap();
+    assert_eq!(&docx[..2], b"PK");
+    std::fs::write(crate::exports::check_dir().join("bulletin.docx"), &docx).unwrap();
+    let published: chrono::NaiveDate = may["published_at"].as_str().unwrap()[..10].parse().unwrap();
+    let expected = json!({
+        "doc_number": may["doc_number"], "title": may["title"], "addressee": may["addressee"],
+        "copy_to": may["copy_to"], "issuer": may["content"]["issuer"],
+        "date": published.format("%Y年%-m月%-d日").to_string(),
+    });
+    std::fs::write(crate::exports::check_dir().join("bulletin.json"), expected.to_string()).unwrap();
 
     let html = document(&t, id, "html").await;
-    assert!(html.contains("第2期") && html.contains("<svg"), "numbered, with the trend chart");
+    assert!(html.contains("<svg"), "with the trend chart");
     // GB/T 9704's elements: 主送 after the title, 署名 and 成文日期 after the body, the 版记 last,
     // page numbers in the page's margin (tests/check_exports.py prints it and reads each page).
-    assert!(html.contains("各试点乡镇（街道）：") && html.contains("counter(page)"), "{html}");
+    assert!(html.contains("各乡镇人民政府、街道办事处：") && html.contains("counter(page)"), "{html}");
+    assert!(html.contains("西民通〔2019〕2号") && html.contains("抄送：安顺市民政局。"), "{html}");
+    assert!(html.contains("<p>各乡镇（街道）要明确专人负责报送工作。</p>"), "one paragraph per line of remarks");
     let (sign, colophon) = (html.find("class=\"signature\"").unwrap(), html.find("class=\"colophon\"").unwrap());
     assert!(sign < colophon && html[colophon..].contains("印发"), "the 版记 closes the document");
     std::fs::write(crate::exports::check_dir().join("bulletin.html"), &html).unwrap();
