@@ -86,6 +86,7 @@ def main(folder):
 
     pages = check_print(d)
     check_docx(d)
+    check_order(d)
 
     print(f"bulletin printed to PDF: {pages} pages, each numbered, the 版记 on the last")
     print(f"exports check: ranking {len(want['ranking'])} rows, compliance {len(want['compliance'])} rows, "
@@ -138,6 +139,31 @@ def check_docx(d):
         assert footer.paragraphs[0].alignment is not None and align in str(footer.paragraphs[0].alignment).lower()
         assert "— " in footer.paragraphs[0].text
     print(f"bulletin as Word: {want['doc_number']}, {len(paras)} paragraphs, footers with PAGE fields, 版记 framed")
+
+
+def check_order(d):
+    """The supervision order (督办单) a test wrote, opened with python-docx: the red masthead in
+    the name of the department it stands with, its colour and number, the unit addressed, the
+    item and the unit's answer in the table, page numbers in the footers."""
+    import docx
+    from docx.oxml.ns import qn
+
+    want = json.loads((d / "order.json").read_text(encoding="utf-8"))
+    doc = docx.Document(d / "order.docx")
+    sec = doc.sections[0]
+    assert abs(sec.top_margin.mm - 37) < 0.5 and abs(sec.page_width.mm - 210) < 0.5
+    paras = doc.paragraphs
+    assert paras[0].text == f"{want['issuer']}督办单", paras[0].text
+    assert str(paras[0].runs[0].font.color.rgb) == "FF0000"
+    assert paras[1].text == want["number"], paras[1].text
+    texts = [p.text for p in paras]
+    assert f"{want['unit']}：" in texts, texts[:6]
+    cells = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+    assert cells["责任单位"] == want["unit"] and want["answer"] in cells["办理情况"], cells
+    assert cells["办理状态"] == want["state"] and cells["督办等级"].startswith("红色"), cells
+    assert "PAGE" in sec.footer._element.xml
+    assert any(p._p.pPr is not None and p._p.pPr.find(qn("w:framePr")) is not None and "印发" in p.text for p in paras)
+    print(f"supervision order as Word: {want['number']} from {want['issuer']} to {want['unit']}, {cells['办理状态']}")
 
 
 def check_print(d):

@@ -26,6 +26,7 @@ mod reminders;
 mod rendered;
 mod scoring;
 mod scoring_dto;
+pub mod supervision;
 mod units;
 
 use std::sync::Arc;
@@ -142,7 +143,7 @@ pub type Apis = (
         scoring::EvaluationsApi,
         scoring::RewardsApi,
     ),
-    reminders::RemindersApi,
+    (reminders::RemindersApi, supervision::SupervisionApi),
     channels::ChannelsApi,
     bulletins::BulletinsApi,
     exports::ExportsApi,
@@ -170,7 +171,7 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
                 scoring::EvaluationsApi { state: state.clone() },
                 scoring::RewardsApi { state: state.clone() },
             ),
-            reminders::RemindersApi { state: state.clone() },
+            (reminders::RemindersApi { state: state.clone() }, supervision::SupervisionApi { state: state.clone() }),
             channels::ChannelsApi { state: state.clone() },
             bulletins::BulletinsApi { state: state.clone() },
             exports::ExportsApi { state },

@@ -25,8 +25,11 @@ pub struct ReminderView {
     pub occurrence: String,
     pub due_on: chrono::NaiveDate,
     /// `before-7`, `before-3`, `before-1`, `on-the-day`, `overdue`, `escalate-city`,
-    /// `escalate-province`, or `ranking-due` (a month's ranking awaits publishing).
-    #[oai(validator(pattern = r"^(before-[0-9]+|on-the-day|overdue|escalate-city|escalate-province|ranking-due)$"))]
+    /// `escalate-province`, `ranking-due` (a month's ranking awaits publishing), or `order-due`
+    /// (a supervision order awaits the unit's answer).
+    #[oai(validator(
+        pattern = r"^(before-[0-9]+|on-the-day|overdue|escalate-city|escalate-province|ranking-due|order-due)$"
+    ))]
     pub kind: String,
     pub audience: ReminderAudience,
     pub send_date: chrono::NaiveDate,

@@ -139,6 +139,9 @@ pub enum Access<'a> {
     ReadBulletin { region_path: &'a [RegionCode], published: bool },
     /// Draft, edit or publish a bulletin about the region with this path (its department or one above).
     WriteBulletin { region_path: &'a [RegionCode] },
+    /// Issue, escalate or close a supervision order (督办单) about a unit that stands at the
+    /// level of the region with `level_path` (a department at that level or above acts on it).
+    Supervise { unit_path: &'a [RegionCode], level_path: &'a [RegionCode] },
 }
 
 /// Why a request may not go ahead.
@@ -281,6 +284,19 @@ impl Principal {
                     Ok(())
                 } else {
                     forbid("only a province admin or city reviewer whose region contains it writes a bulletin")
+                }
+            }
+            Access::Supervise { unit_path, level_path } => {
+                if !self.can_read_unit(unit_path) {
+                    Err(Denied::Hidden)
+                } else if !self.defines() {
+                    forbid("supervision orders are issued and closed by the civil-affairs departments above the unit")
+                } else if !(level_path.len() < unit_path.len() && unit_path.starts_with(level_path)) {
+                    forbid("a supervision order stands at a level above the unit")
+                } else if self.covers(level_path) {
+                    Ok(())
+                } else {
+                    forbid("this order stands at a level above yours; the department there acts on it")
                 }
             }
             Access::ReadBulletin { region_path, published } => {

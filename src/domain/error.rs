@@ -108,6 +108,12 @@ pub enum Rule {
     UnitWithdrawn,
     /// A region replaced by another code (撤并) is kept for the record, not used anew.
     RegionSuperseded,
+    /// A supervision order about the same item is still open (一事一单).
+    DuplicateOrder,
+    /// The supervision order is not in a state that allows this (closed, unanswered, red).
+    OrderState,
+    /// A supervision order for a deadline that has not passed, or was met.
+    NotOverdue,
 }
 
 impl Rule {
@@ -151,6 +157,9 @@ impl Rule {
             Self::RewardTie => "奖项名额的分界处有同分单位，请调整名额",
             Self::UnitWithdrawn => "该单位已退出试点，不能再报送或修改",
             Self::RegionSuperseded => "该行政区划已撤并，请使用新的区划代码",
+            Self::DuplicateOrder => "该事项已有未销号的督办单（一事一单），请升级或销号原督办单",
+            Self::OrderState => "督办单当前的状态不能进行这项操作",
+            Self::NotOverdue => "该事项未逾期或已报送，无需督办",
         }
     }
 
@@ -194,6 +203,9 @@ impl Rule {
             Self::RewardTie => "reward_tie",
             Self::UnitWithdrawn => "unit_withdrawn",
             Self::RegionSuperseded => "region_superseded",
+            Self::DuplicateOrder => "duplicate_order",
+            Self::OrderState => "order_state",
+            Self::NotOverdue => "not_overdue",
         }
     }
 
@@ -221,7 +233,8 @@ impl Rule {
             | Self::NoIndicatorSystem
             | Self::RewardTotal
             | Self::RewardCap
-            | Self::RewardEligible => false,
+            | Self::RewardEligible
+            | Self::NotOverdue => false,
             Self::DuplicateUnit
             | Self::DuplicateProgramme
             | Self::DuplicateStages
@@ -238,6 +251,8 @@ impl Rule {
             | Self::AppealDecided
             | Self::WrongStep
             | Self::RewardTie
+            | Self::DuplicateOrder
+            | Self::OrderState
             | Self::UnitWithdrawn
             | Self::RegionSuperseded => true,
         }

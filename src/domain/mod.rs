@@ -22,6 +22,7 @@ pub mod region;
 pub mod reminder;
 pub mod reward;
 pub mod scoring;
+pub mod supervision;
 pub mod unit;
 
 pub use bundle::Bundle;

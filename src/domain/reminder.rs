@@ -281,6 +281,8 @@ impl Audience {
 pub enum Notice {
     Deadline(Kind),
     RankingDue,
+    /// A supervision order (督办单) awaits the unit's answer.
+    OrderDue,
 }
 
 impl Notice {
@@ -289,12 +291,14 @@ impl Notice {
         match self {
             Self::Deadline(k) => k.code(),
             Self::RankingDue => "ranking-due".into(),
+            Self::OrderDue => "order-due".into(),
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
         match code {
             "ranking-due" => Some(Self::RankingDue),
+            "order-due" => Some(Self::OrderDue),
             other => Kind::parse(other).map(Self::Deadline),
         }
     }
@@ -406,6 +410,59 @@ pub fn recipients(
             },
         },
     }
+}
+
+/// What the unit's lead is told about an order still awaiting its answer: once when it is
+/// issued or escalated, and again from the day before the answer is due. Each notice is created
+/// once (its identity names the order, its colour and the notice).
+pub fn order_notices(o: &super::supervision::Order, accounts: &[Account], now: DateTime<Utc>) -> Vec<Reminder> {
+    use super::supervision::State;
+    if o.state != State::Open {
+        return vec![];
+    }
+    let today = local_day(now);
+    let colour = o.colour.label();
+    let mut out = vec![(
+        "issued",
+        format!(
+            "【督办】{}：{}（{}）逾期未报送，已发出{colour}督办单第{}号，请于{}前在平台反馈办理情况。",
+            o.unit_name,
+            o.item.title,
+            o.item.due_text,
+            o.number,
+            super::bulletin::chinese_date(o.respond_by)
+        ),
+    )];
+    if o.respond_by.pred_opt().is_some_and(|d| d <= today) {
+        out.push((
+            "due",
+            format!(
+                "【督办反馈】{}：{colour}督办单第{}号须于{}前反馈，尚未反馈，请尽快办理。",
+                o.unit_name,
+                o.number,
+                super::bulletin::chinese_date(o.respond_by)
+            ),
+        ));
+    }
+    out.into_iter()
+        .map(|(what, message)| Reminder {
+            identity: format!("{}~{}~order-{}~{}~{what}", o.programme, o.unit, o.number, o.colour.as_str()),
+            programme: o.programme.clone(),
+            unit: o.unit.clone(),
+            unit_name: o.unit_name.clone(),
+            unit_path: o.unit_path.clone(),
+            deliverable: o.item.deliverable.to_string(),
+            occurrence: o.item.occurrence.clone(),
+            due_on: o.respond_by,
+            notice: Notice::OrderDue,
+            audience: Audience::Lead,
+            send_date: today,
+            message,
+            recipients: accounts.iter().filter(|a| a.is(Role::UnitLead, &o.unit)).map(|a| a.username.clone()).collect(),
+            read_by: vec![],
+            sent_at: now,
+        })
+        .collect()
 }
 
 /// "Last month's ranking awaits publishing", to the admins of the programme's region, once per

@@ -7,7 +7,9 @@ use chrono::{DateTime, Days, Utc};
 
 use crate::domain::Audience as DeliverableAudience;
 use crate::domain::deadline::local_day;
-use crate::domain::reminder::{Deadline, Reminder, ReminderRules, collapse, deadline_reminder, due_between};
+use crate::domain::reminder::{
+    Deadline, Reminder, ReminderRules, collapse, deadline_reminder, due_between, order_notices,
+};
 use crate::store::{Store, StoreError};
 
 /// Chasing stops this many days after a programme's period ends.
@@ -109,6 +111,18 @@ pub async fn run_scoped(
                         }
                     }
                 }
+            }
+        }
+    }
+    // Supervision orders awaiting the unit's answer, of the programmes this run covers.
+    for o in store.live_orders().await? {
+        let rules = store.reminder_rules(o.programme.as_str()).await?.unwrap_or_default();
+        if !scope.covers(o.programme.as_str(), &rules) {
+            continue;
+        }
+        for reminder in order_notices(&o, &users, now) {
+            if dry_run || store.insert_reminder(&reminder).await? {
+                created.push(reminder);
             }
         }
     }

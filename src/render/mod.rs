@@ -7,6 +7,7 @@ pub mod charts;
 pub mod docx;
 pub mod ical;
 pub mod official;
+pub mod supervision_document;
 pub mod table;
 
 use std::sync::OnceLock;

@@ -17,5 +17,6 @@ pub mod programme_edit;
 pub mod regions;
 pub mod scoring;
 pub mod sheet;
+pub mod supervision;
 pub mod unit_sheet;
 pub mod units;

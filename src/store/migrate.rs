@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "administration", include_str!("migrations/0009_administration.surql")),
     (10, "withdrawal_successors", include_str!("migrations/0010_withdrawal_successors.surql")),
     (11, "official_documents", include_str!("migrations/0011_official_documents.surql")),
+    (12, "supervision_orders", include_str!("migrations/0012_supervision_orders.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

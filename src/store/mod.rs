@@ -18,6 +18,7 @@ pub mod regions;
 pub mod reminders;
 pub mod rows;
 pub mod scoring;
+pub mod supervision;
 pub mod units;
 
 use std::future::Future;

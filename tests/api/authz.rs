@@ -192,9 +192,15 @@ struct Ctx {
     feed: String,
     /// A robot channel of 福州.
     channel: String,
+    /// Supervision orders of 福州: one on 台江区 (answered, then closed), one on 闽侯县 (escalated).
+    order: String,
+    order_to_escalate: String,
     feed_token: String,
     tokens: BTreeMap<&'static str, String>,
 }
+
+/// The numbers the audit run calls with (the permission matrix counts from 1).
+const AUDIT_RUN: usize = 1_000_000;
 
 /// A request for one operation, made by `user` (`n` makes created keys unique).
 struct Call {
@@ -498,6 +504,53 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
             "write_fuzhou_bulletin",
         ),
         "listBulletins" => (c(Method::GET, format!("{FJ}/bulletins"), None), "read_fujian"),
+        // Supervision orders: issued, closed and escalated by the departments above the unit at
+        // the order's level, answered by the unit's lead. (The permission matrix runs at
+        // 15 September, before anything is overdue or with a past date, so a permitted call
+        // is refused by the rules, not the gate; the audit run, n ≥ AUDIT_RUN, succeeds.)
+        "issueSupervisionOrder" => (
+            c(
+                Method::POST,
+                format!("{FJ}/supervision-orders"),
+                Some(
+                    json!({"unit": "350121", "deliverable": "plan", "occurrence": "once", "respond_by": "2022-12-31"}),
+                ),
+            ),
+            "manage_minhou_unit",
+        ),
+        "listSupervisionOrders" => (c(Method::GET, format!("{FJ}/supervision-orders"), None), "read_fujian"),
+        "getSupervisionOrder" => {
+            (c(Method::GET, format!("/api/v1/supervision-orders/{}", ctx.order), None), "read_taijiang")
+        }
+        "supervisionOrderDocument" => {
+            (c(Method::GET, format!("/api/v1/supervision-orders/{}/document", ctx.order), None), "read_taijiang")
+        }
+        "answerSupervisionOrder" => (
+            c(
+                Method::POST,
+                format!("/api/v1/supervision-orders/{}/answer", ctx.order),
+                Some(json!({"revision": 0, "text": "人员调整，已安排专人补报。", "promised": "2022-12-31"})),
+            ),
+            "file_for_taijiang",
+        ),
+        "closeSupervisionOrder" => (
+            c(
+                Method::POST,
+                format!("/api/v1/supervision-orders/{}/close", ctx.order),
+                Some(json!({"revision": 0, "remark": "已补报"})),
+            ),
+            "adjudicate_taijiang",
+        ),
+        "escalateSupervisionOrder" => (
+            c(
+                Method::POST,
+                format!("/api/v1/supervision-orders/{}/escalate", ctx.order_to_escalate),
+                Some(
+                    json!({"revision": 0, "reason": "逾期未反馈", "respond_by": if n >= AUDIT_RUN { "2022-12-31" } else { "2022-09-01" }}),
+                ),
+            ),
+            "manage_minhou_unit",
+        ),
         "getBulletinStyle" => (c(Method::GET, format!("{FJ}/bulletin-style"), None), "read_fujian"),
         // The programme's 发文字号 pattern: whoever publishes its province-wide bulletins.
         "setBulletinStyle" => (
@@ -728,6 +781,21 @@ async fn setup() -> (TestApp, Ctx) {
         )
         .await;
     assert_eq!(s, 201, "{ch}");
+    // Supervision orders need an overdue deadline: the progress report (due 1 November).
+    t.set_time("2022-11-15T10:00:00+08:00");
+    let mut orders = Vec::new();
+    for unit in ["350103", "350121"] {
+        let (s, o) = t
+            .post_as(
+                fz,
+                &format!("{FJ}/supervision-orders"),
+                &json!({"unit": unit, "deliverable": "progress", "occurrence": "once", "respond_by": "2022-11-30"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{o}");
+        orders.push(o["id"].as_str().unwrap().to_owned());
+    }
+    t.set_time("2022-09-15T10:00:00+08:00");
     (
         t,
         Ctx {
@@ -743,6 +811,8 @@ async fn setup() -> (TestApp, Ctx) {
             feed: f["id"].as_str().unwrap().to_owned(),
             feed_token,
             channel: ch["key"].as_str().unwrap().to_owned(),
+            order: orders[0].clone(),
+            order_to_escalate: orders[1].clone(),
             tokens,
         },
     )
@@ -765,7 +835,11 @@ async fn send(t: &TestApp, ctx: &Ctx, call: Call, token: &str) -> (u16, Value) {
     if let Some(b) = body.as_mut()
         && b.get("revision").is_some()
     {
-        if let Some(rest) = call.uri.strip_prefix("/api/v1/bulletins/") {
+        if let Some(rest) = call.uri.strip_prefix("/api/v1/supervision-orders/") {
+            let id = rest.split('/').next().unwrap();
+            let (_, order) = t.get(&format!("/api/v1/supervision-orders/{id}")).await;
+            b["revision"] = order["revision"].clone();
+        } else if let Some(rest) = call.uri.strip_prefix("/api/v1/bulletins/") {
             let id = rest.split('/').next().unwrap();
             let (_, bulletin) = t.get(&format!("/api/v1/bulletins/{id}")).await;
             b["revision"] = bulletin["revision"].clone();
@@ -920,13 +994,18 @@ async fn every_mutation_leaves_exactly_one_audit_record() {
                 t.post_as(&token, &format!("{FJ}/units/350121/withdraw"), &json!({"reason": "撤县设区"})).await;
             assert_eq!(s, 200, "{b}");
         }
+        if op == "issueSupervisionOrder" {
+            // An order needs an overdue deadline: 闽侯县's plan, due 20 September.
+            t.set_time("2022-11-15T10:00:00+08:00");
+        }
         let before = store.audit_count().await.unwrap();
-        let (mut c, _) = call(op, &ctx, user, 1000 + i);
+        let (mut c, _) = call(op, &ctx, user, AUDIT_RUN + i);
         if op == "createUnit" {
             // The matrix asks for a unit that 福州's quota refuses; this one fits 厦门's.
             c.body = Some(json!({"region": "350206", "directions": [2]}));
         }
         let (status, body) = send(&t, &ctx, c, &token).await;
+        t.set_time("2022-09-15T10:00:00+08:00");
         assert!((200..300).contains(&status), "{op} as {user}: {status} {body}");
         let after = store.audit_count().await.unwrap();
         // A preview changes nothing, so it leaves nothing to audit.

@@ -25,5 +25,6 @@ mod restart;
 mod scoring;
 mod setup;
 mod spec;
+mod supervision;
 mod units_admin;
 mod work;

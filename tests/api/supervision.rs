@@ -1,0 +1,154 @@
+//! Supervision orders (督办单) in Xixiu, May 2019: 南街街道 misses its electronic data (due 20
+//! May); the district issues a blue order; the unit is reminded, answers, the order goes yellow
+//! to 安顺市 and red to 贵州省, and the province closes it (销号). Who may do what follows the
+//! region tree; every step is audited; the order prints as a Word document.
+
+use pilotgov::domain::access::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, at};
+
+const XP: &str = "/api/v1/programmes/xixiu-2019-comprehensive-reform";
+const NANJIE: &str = "520402001";
+const JIUZHOU: &str = "520402109";
+
+fn order_of(unit: &str, respond_by: &str) -> Value {
+    json!({"unit": unit, "deliverable": "e-data", "occurrence": "2019-05", "respond_by": respond_by})
+}
+
+async fn act(t: &TestApp, token: &str, o: &Value, what: &str, body: Value) -> (u16, Value) {
+    let mut body = body;
+    body["revision"] = o["revision"].clone();
+    t.post_as(token, &format!("/api/v1/supervision-orders/{}/{what}", o["id"].as_str().unwrap()), &body).await
+}
+
+async fn reminders(t: &TestApp, when: &str) -> Vec<pilotgov::domain::reminder::Reminder> {
+    pilotgov::jobs::reminders::run(&t.app.state.store, at(when), None, false).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_order_is_issued_answered_escalated_blue_yellow_red_and_closed_by_the_right_levels() {
+    let (t, reviewer) = crate::bulletins::xixiu().await;
+    let nanjie = t.lead("nanjie-lead", NANJIE).await;
+    let jiuzhou = t.login("jiuzhou-lead").await;
+    for (name, role, region) in [
+        ("anshun-reviewer", Role::CityReviewer, "520400"),
+        ("gz-admin", Role::ProvinceAdmin, "520000"),
+        ("dongjie-office", Role::CityReviewer, "520402002"),
+    ] {
+        t.add_user(name, role, region).await;
+    }
+    let (anshun, gz, pingba) =
+        (t.login("anshun-reviewer").await, t.login("gz-admin").await, t.login("dongjie-office").await);
+    t.set_time("2019-05-22T10:00:00+08:00");
+    let issue = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let t = &t;
+        async move { t.post_as(&token, &format!("{XP}/supervision-orders"), &body).await }
+    };
+
+    // A lead issues nothing; a neighbouring office does not see the unit; 旧州镇 filed May on time.
+    let (s, b) = issue(&nanjie, order_of(NANJIE, "2019-05-27")).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, b) = issue(&pingba, order_of(NANJIE, "2019-05-27")).await;
+    assert_eq!(s, 404, "{b}");
+    let (s, b) = issue(&reviewer, order_of(JIUZHOU, "2019-05-27")).await;
+    assert_eq!((s, b["code"].as_str()), (422, Some("rule.not_overdue")), "{b}");
+    let (s, b) = issue(&reviewer, order_of(NANJIE, "2019-05-22")).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("respond_by")), "the answer date lies ahead: {b}");
+
+    // The district's blue order, number 1; one live order per item (一事一单).
+    let (s, o) = issue(&reviewer, order_of(NANJIE, "2019-05-27")).await;
+    assert_eq!(s, 201, "{o}");
+    assert_eq!(
+        (o["number"].as_u64(), o["colour"].as_str(), o["level"].as_str(), o["state"].as_str()),
+        (Some(1), Some("blue"), Some("520402"), Some("open"))
+    );
+    assert_eq!(o["deliverable_title"], "动态电子信息");
+    assert!(o["requirement"].as_str().unwrap().contains("动态电子信息"), "the standard wording: {o}");
+    let (s, b) = issue(&reviewer, order_of(NANJIE, "2019-05-28")).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("rule.duplicate_order")), "{b}");
+
+    // The unit's lead is told at once, and again from the day before the answer is due.
+    let sent = reminders(&t, "2019-05-23T09:00:00+08:00").await;
+    let told: Vec<&pilotgov::domain::reminder::Reminder> =
+        sent.iter().filter(|r| r.notice.code() == "order-due").collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].recipients, ["nanjie-lead"]);
+    assert!(told[0].message.contains("蓝色督办单第1号") && told[0].message.contains("2019年5月27日前"));
+    let sent = reminders(&t, "2019-05-26T09:00:00+08:00").await;
+    assert!(sent.iter().any(|r| r.identity.ends_with("~order-1~blue~due")), "{sent:?}");
+    let (_, inbox) = t.get_as(&nanjie, "/api/v1/inbox").await;
+    assert_eq!(inbox.as_array().unwrap().iter().filter(|r| r["kind"] == "order-due").count(), 2, "{inbox}");
+
+    // Only the unit answers; nothing is closed before it has.
+    let (s, _) = act(&t, &jiuzhou, &o, "answer", json!({"text": "x", "promised": "2019-05-31"})).await;
+    assert_eq!(s, 404, "another unit's lead does not see it");
+    let (s, b) = act(&t, &reviewer, &o, "close", json!({})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("rule.order_state")), "{b}");
+    let (s, answered) = act(
+        &t,
+        &nanjie,
+        &o,
+        "answer",
+        json!({"text": "因人员调整未及时报送，已安排专人补报。", "promised": "2019-05-31"}),
+    )
+    .await;
+    assert_eq!((s, answered["state"].as_str()), (200, Some("answered")), "{answered}");
+    let (s, b) = act(&t, &nanjie, &o, "answer", json!({"text": "再答", "promised": "2019-05-31"})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("stale")), "an answer on an old revision: {b}");
+
+    // Not good enough: yellow at 安顺市, which the district then no longer closes; red at 贵州省.
+    let (s, yellow) =
+        act(&t, &reviewer, &answered, "escalate", json!({"reason": "未按时补报", "respond_by": "2019-05-29"})).await;
+    assert_eq!(s, 200, "{yellow}");
+    assert_eq!(
+        (yellow["colour"].as_str(), yellow["level"].as_str(), yellow["state"].as_str()),
+        (Some("yellow"), Some("520400"), Some("open"))
+    );
+    let (s, _) = act(&t, &reviewer, &yellow, "close", json!({})).await;
+    assert_eq!(s, 403, "the order stands with the city now");
+    let (s, red) =
+        act(&t, &anshun, &yellow, "escalate", json!({"reason": "仍未补报", "respond_by": "2019-05-30"})).await;
+    assert_eq!((s, red["colour"].as_str(), red["level"].as_str()), (200, Some("red"), Some("520000")), "{red}");
+    let (s, b) = act(&t, &gz, &red, "escalate", json!({"reason": "再升级", "respond_by": "2019-06-05"})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("rule.order_state")), "red is the highest: {b}");
+    let sent = reminders(&t, "2019-05-24T09:00:00+08:00").await;
+    assert!(sent.iter().any(|r| r.identity.ends_with("~order-1~red~issued")), "told of the red order: {sent:?}");
+    let (s, again) =
+        act(&t, &nanjie, &red, "answer", json!({"text": "已于5月24日补报。", "promised": "2019-05-24"})).await;
+    assert_eq!(s, 200, "{again}");
+    let (s, closed) = act(&t, &gz, &again, "close", json!({"remark": "已核实补报"})).await;
+    assert_eq!((s, closed["state"].as_str()), (200, Some("closed")), "{closed}");
+    let steps: Vec<&str> = closed["log"].as_array().unwrap().iter().map(|s| s["action"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["issue", "answer", "escalate", "escalate", "answer", "close"]);
+    let (s, b) = act(&t, &nanjie, &closed, "answer", json!({"text": "x", "promised": "2019-06-01"})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("rule.order_state")), "closed is final: {b}");
+
+    // Each party lists what is theirs; every step is in the audit trail.
+    let (_, mine) = t.get_as(&nanjie, &format!("{XP}/supervision-orders")).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let (_, theirs) = t.get_as(&jiuzhou, &format!("{XP}/supervision-orders")).await;
+    assert_eq!(theirs, json!([]));
+    for (action, n) in [("issue", 1), ("answer", 2), ("escalate", 2), ("close", 1)] {
+        let (_, page) = t.get(&format!("/api/v1/audit?action=supervision_order.{action}&limit=10")).await;
+        assert_eq!(page["items"].as_array().unwrap().len(), n, "{action}: {page}");
+    }
+
+    // As Word, in the province's name (tests/check_exports.py opens it with python-docx).
+    let resp = t
+        .client
+        .get(format!("/api/v1/supervision-orders/{}/document", closed["id"].as_str().unwrap()))
+        .header("authorization", format!("Bearer {nanjie}"))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    let docx = resp.0.into_body().into_vec().await.unwrap();
+    let dir = crate::exports::check_dir();
+    std::fs::write(dir.join("order.docx"), &docx).unwrap();
+    let expected = json!({
+        "issuer": "贵州省民政厅", "number": "红色督办　第1号", "unit": closed["unit_name"],
+        "answer": closed["answer"], "state": "已销号",
+    });
+    std::fs::write(dir.join("order.json"), expected.to_string()).unwrap();
+}
