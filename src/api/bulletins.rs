@@ -268,6 +268,23 @@ pub struct ContentView {
     pub city_rates: Vec<CityRateView>,
     /// Top and bottom units' scores over the months published so far.
     pub trends: Vec<TrendView>,
+    /// Supervision orders (督办单) not closed when the figures were taken.
+    pub orders: Vec<OrderLineView>,
+}
+
+/// An open supervision order, as a bulletin names it.
+#[derive(Debug, Clone, Object)]
+pub struct OrderLineView {
+    pub number: u32,
+    pub unit: String,
+    pub name: String,
+    pub deliverable: String,
+    pub due_text: String,
+    /// 蓝色 / 黄色 / 红色.
+    pub colour: String,
+    /// 待反馈 / 已反馈.
+    pub state: String,
+    pub respond_by: chrono::NaiveDate,
 }
 
 impl From<&domain::Content> for ContentView {
@@ -354,6 +371,20 @@ impl From<&domain::Content> for ContentView {
                         .iter()
                         .map(|(period, score)| TrendPointView { period: period.clone(), score: *score })
                         .collect(),
+                })
+                .collect(),
+            orders: c
+                .orders
+                .iter()
+                .map(|o| OrderLineView {
+                    number: o.number,
+                    unit: o.unit.clone(),
+                    name: o.name.clone(),
+                    deliverable: o.deliverable.clone(),
+                    due_text: o.due_text.clone(),
+                    colour: o.colour.clone(),
+                    state: o.state.clone(),
+                    respond_by: o.respond_by,
                 })
                 .collect(),
         }

@@ -151,6 +151,39 @@ pub struct Content {
     pub city_rates: Vec<CityRate>,
     /// Top and bottom units' scores over the months published so far.
     pub trends: Vec<Trend>,
+    /// Supervision orders (督办单) not closed when the figures were taken, by number.
+    #[serde(default)]
+    pub orders: Vec<OrderLine>,
+}
+
+/// A supervision order still open, as a bulletin names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub number: u32,
+    pub unit: String,
+    pub name: String,
+    pub deliverable: String,
+    pub due_text: String,
+    /// 蓝色 / 黄色 / 红色.
+    pub colour: String,
+    /// 待反馈 / 已反馈.
+    pub state: String,
+    pub respond_by: NaiveDate,
+}
+
+impl From<&super::supervision::Order> for OrderLine {
+    fn from(o: &super::supervision::Order) -> Self {
+        Self {
+            number: o.number,
+            unit: o.unit.to_string(),
+            name: o.unit_name.clone(),
+            deliverable: o.item.title.clone(),
+            due_text: o.item.due_text.clone(),
+            colour: o.colour.label().to_owned(),
+            state: o.state.label().to_owned(),
+            respond_by: o.respond_by,
+        }
+    }
 }
 
 impl Content {
@@ -543,6 +576,7 @@ pub fn compose(s: &Sources<'_>) -> Result<Content, DomainError> {
         upcoming,
         city_rates,
         trends,
+        orders: vec![],
     })
 }
 

@@ -183,6 +183,31 @@ pub fn document(row: &Bulletin, charts: bool) -> Document {
         blocks.extend(groups.iter().enumerate().map(|(i, g)| Block::paragraph(g.sentence(i + 1))));
         sections.push(("存在的问题".into(), blocks));
     }
+    if !c.orders.is_empty() {
+        let count = |colour: &str| c.orders.iter().filter(|o| o.colour == colour).count();
+        let by_colour: Vec<String> =
+            ["红色", "黄色", "蓝色"].iter().filter(|k| count(k) > 0).map(|k| format!("{k}{}件", count(k))).collect();
+        let mut blocks = vec![Block::paragraph(format!(
+            "截至{}，在办督办单{}件（{}），请有关单位按督办要求及时反馈办理情况：",
+            chinese_date(c.as_of),
+            c.orders.len(),
+            by_colour.join("、")
+        ))];
+        blocks.extend(c.orders.iter().enumerate().map(|(i, o)| {
+            Block::paragraph(format!(
+                "{}. {}：{}（{}）逾期未报送，{}督办第{}号，{}（{}前反馈）。",
+                i + 1,
+                o.name,
+                o.deliverable,
+                o.due_text,
+                o.colour,
+                o.number,
+                o.state,
+                chinese_date(o.respond_by)
+            ))
+        }));
+        sections.push(("督办情况".into(), blocks));
+    }
     if !c.practice.is_empty() {
         let mut blocks = Vec::new();
         for g in &c.practice {

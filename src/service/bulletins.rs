@@ -67,8 +67,9 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
     cities.dedup();
     let city_names: HashMap<RegionCode, String> =
         store.regions(&cities).await?.into_iter().map(|r| (r.code, r.name)).collect();
-    let (filings, bulletins) = tokio::try_join!(store.programme_filings(key), store.bulletins(key))?;
-    Ok(bulletin::compose(&Sources {
+    let (filings, bulletins, orders) =
+        tokio::try_join!(store.programme_filings(key), store.bulletins(key), store.orders(key))?;
+    let mut content = bulletin::compose(&Sources {
         programme: p,
         stages: &parts.stages,
         period: &req.period,
@@ -82,7 +83,16 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
         filings: &filings,
         bulletins: &bulletins,
         now,
-    })?)
+    })?;
+    // The orders about the region's units still open (issued by now), oldest number first.
+    let mut live: Vec<_> = orders
+        .iter()
+        .filter(|o| o.is_live() && o.issued_at <= now && o.unit_path.contains(&region))
+        .map(bulletin::OrderLine::from)
+        .collect();
+    live.sort_by_key(|o| o.number);
+    content.orders = live;
+    Ok(content)
 }
 
 /// The newest published version of each month from `from` to `upto` that was published.

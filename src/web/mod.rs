@@ -16,6 +16,7 @@ mod programme_form;
 mod regions;
 mod rewards;
 mod setup;
+mod supervision;
 mod work;
 
 use chrono::Duration;
@@ -59,6 +60,9 @@ pub fn routes() -> Route {
         .at("/inbox", get(work::inbox))
         .at("/inbox/:id/read", post(work::mark_read))
         .at("/p/:key/units/:region/filings", post(work::open_filing))
+        .at("/p/:key/units/:region/orders", post(supervision::issue))
+        .at("/supervision-orders/:id/document", get(supervision::document))
+        .at("/supervision-orders/:id/:act", post(supervision::act))
         .at("/filings/:id", get(work::filing))
         .at("/filings/:id/edit", post(work::edit))
         // Ends in `/attachments`: the body limit for uploads applies (see `api::limit`).

@@ -180,6 +180,16 @@ pub async fn programme(
         filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f.state)).collect();
     let pages = rows.len().div_ceil(BOARD_ROWS).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);
+    // Live supervision orders, marked on their deadline's row and counted by colour.
+    let orders: Vec<crate::domain::supervision::Order> = crate::service::supervision::list(&state.store, &p, &k, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.is_live())
+        .collect();
+    let order_of = |region: &RegionCode, d: &Key, occurrence: &str| {
+        orders.iter().find(|o| &o.unit == region && &o.item.deliverable == d && o.item.occurrence == occurrence)
+    };
     let shown: Vec<Value> = rows
         .iter()
         .skip((at - 1) * BOARD_ROWS)
@@ -198,9 +208,13 @@ pub async fn programme(
                 "deliverable": d.title, "due_text": o.due_text, "due_on": o.due_on.to_string(),
                 "holiday": !board.calendar.is_working_day(o.due_on),
                 "days": days_text(r.standing),
+                "order": order_of(&u.region, &d.key, &o.key).map(|x| json!({
+                    "number": x.number, "colour": x.colour.label(), "class": x.colour.as_str(), "state": x.state.label(),
+                })),
             })
         })
         .collect();
+    let count = |c: crate::domain::supervision::Colour| orders.iter().filter(|o| o.colour == c).count();
     // The picker offers the regions one and two levels below the viewer's own (a province's
     // cities and counties, a city's counties and townships) that hold units it may read, in code
     // order (a parent's code sorts before its children's), and the region asked for. Deeper ones
@@ -258,6 +272,8 @@ pub async fn programme(
             "regions": regions, "deliverables": deliverables,
             "statuses": statuses,
             "may_define": p.check(Access::DefineProgramme { scope_path: &prog.scope.implied_path() }).is_ok(),
+            "orders": { "live": orders.len(), "red": count(crate::domain::supervision::Colour::Red),
+                        "yellow": count(crate::domain::supervision::Colour::Yellow), "blue": count(crate::domain::supervision::Colour::Blue) },
         }),
     )
 }
@@ -409,6 +425,17 @@ pub async fn unit(
                     "filed_at": r.filed_at.map(|t| chinese_date(local_day(t))) })
         })
         .collect();
+    // Overdue and not submitted: what a supervision order may be issued for.
+    let overdue: Vec<(String, String, String, String)> = board
+        .rows
+        .iter()
+        .filter(|r| r.standing.status == Status::Overdue)
+        .map(|r| {
+            let (d, o) = (board.deliverable(r), board.occurrence(r));
+            (d.key.to_string(), o.key.clone(), d.title.clone(), o.due_text.clone())
+        })
+        .collect();
+    let orders = super::supervision::unit_orders(state, &p, &k, &code, &u.path, &overdue).await;
     let filings: Vec<Value> = mine
         .iter()
         .map(|f| {
@@ -484,7 +511,12 @@ pub async fn unit(
             "may_file": may_file, "admin": super::manage::unit_context(state, &p, &board.programme.programme, &u).await,
             "monthly": super::monthly::unit_scores(state, &p, &k, &u, &mine).await,
             "calendar": super::downloads::unit_calendar(state, &p, &k, &u).await,
+            "orders": orders,
             "notice": match q.done.as_deref() {
+                Some("order_issued") => Some("督办单已发出，单位负责人将收到提醒。"),
+                Some("order_answer") => Some("办理情况已反馈，等待督办单位销号。"),
+                Some("order_close") => Some("督办单已销号。"),
+                Some("order_escalate") => Some("督办单已升级，转由上一级督办。"),
                 Some("withdrawn") => Some("已办理退出试点。该单位的报送材料和记录均保留。"),
                 Some("reinstated") => Some("已恢复为试点单位。"),
                 Some("changed") => Some("试点单位信息已保存。"),

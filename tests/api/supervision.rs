@@ -69,6 +69,19 @@ async fn an_order_is_issued_answered_escalated_blue_yellow_red_and_closed_by_the
     let (s, b) = issue(&reviewer, order_of(NANJIE, "2019-05-28")).await;
     assert_eq!((s, b["code"].as_str()), (409, Some("rule.duplicate_order")), "{b}");
 
+    // A bulletin drafted now names the open order (督办情况).
+    let (s, _) = t.post_as(&reviewer, &format!("{XP}/rankings/2019-04/publish"), &json!({})).await;
+    assert_eq!(s, 201);
+    let (s, b) =
+        t.post_as(&reviewer, &format!("{XP}/bulletins"), &json!({"kind": "monthly", "period": "2019-04"})).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["content"]["orders"][0]["number"], 1, "{b}");
+    let html = t.get_text(&format!("/api/v1/bulletins/{}/document", b["id"].as_str().unwrap())).await;
+    assert!(
+        html.contains("督办情况") && html.contains("南街街道：动态电子信息") && html.contains("蓝色督办第1号"),
+        "{html}"
+    );
+
     // The unit's lead is told at once, and again from the day before the answer is due.
     let sent = reminders(&t, "2019-05-23T09:00:00+08:00").await;
     let told: Vec<&pilotgov::domain::reminder::Reminder> =
@@ -151,4 +164,82 @@ async fn an_order_is_issued_answered_escalated_blue_yellow_red_and_closed_by_the
         "answer": closed["answer"], "state": "已销号",
     });
     std::fs::write(dir.join("order.json"), expected.to_string()).unwrap();
+}
+
+/// The same cycle on the pages: the district issues from the unit page, the lead answers on its
+/// phone's unit page, the district closes; a neighbour sees nothing and a refused answer (a
+/// promised day in the past) comes back as a clear page, never a 500.
+#[tokio::test]
+async fn the_unit_page_issues_answers_and_closes_an_order() {
+    use crate::work::Browser;
+    let (t, _) = crate::bulletins::xixiu().await;
+    t.add_user("nanjie-lead", Role::UnitLead, NANJIE).await;
+    t.set_time("2019-05-22T10:00:00+08:00");
+    let district = Browser::sign_in(&t, "xixiu-reviewer").await;
+    let lead = Browser::sign_in(&t, "nanjie-lead").await;
+    let jiuzhou = Browser::sign_in(&t, "jiuzhou-lead").await;
+    let unit_page = format!("/ui/p/xixiu-2019-comprehensive-reform/units/{NANJIE}");
+
+    let (s, page) = district.get(&unit_page).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("id=\"issue-form\"") && page.contains("value=\"e-data|2019-05\""), "overdue items offered");
+    let (_, lead_page) = lead.get(&unit_page).await;
+    assert!(!lead_page.contains("issue-form"), "a lead issues nothing");
+    let token = district.token().await;
+    let (s, to) = district
+        .post(
+            &format!("{unit_page}/orders"),
+            &[("csrf", &token), ("item", "e-data|2019-05"), ("respond_by", "2019-05-27"), ("requirement", "")],
+        )
+        .await;
+    assert_eq!((s, to.contains("done=order_issued")), (303, true), "{to}");
+    let (_, page) = district.get(&unit_page).await;
+    assert!(!page.contains("value=\"e-data|2019-05\""), "one live order per item: no longer offered");
+    let (_, board) = district.get(&format!("/ui/p/xixiu-2019-comprehensive-reform?region={NANJIE}")).await;
+    assert!(board.contains("在办督办单 1 件") && board.contains("蓝色督办第1号，待反馈"), "the board marks it");
+
+    let (_, page) = lead.get(&unit_page).await;
+    assert!(page.contains("蓝色督办") && page.contains("第1号") && page.contains("2019年5月27日前"), "{page}");
+    let id = page.split("/ui/supervision-orders/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let (s, ctype, _, bytes) = lead.bytes(&format!("/ui/supervision-orders/{id}/document")).await;
+    assert_eq!((s, ctype.as_str(), &bytes[..2]), (200, pilotgov::render::docx::CONTENT_TYPE, &b"PK"[..]));
+    let (s, _, _, _) = jiuzhou.bytes(&format!("/ui/supervision-orders/{id}/document")).await;
+    assert_eq!(s, 404, "another unit's lead reads nothing of it");
+
+    let token = lead.token().await;
+    let revision = crate::work::field(&page.split("id=\"answer-1\"").nth(1).unwrap(), "revision");
+    let answer = |promised: &'static str| {
+        let (token, revision) = (token.clone(), revision.clone());
+        let lead = &lead;
+        let id = id.clone();
+        async move {
+            lead.post(
+                &format!("/ui/supervision-orders/{id}/answer"),
+                &[("csrf", &token), ("revision", &revision), ("text", "已安排专人补报。"), ("promised", promised)],
+            )
+            .await
+        }
+    };
+    let (s, page) = answer("2019-05-01").await;
+    assert_eq!(s, 422, "a promise in the past");
+    assert!(page.contains("promised"), "says which field: {page}");
+    let (s, to) = answer("2019-05-25").await;
+    assert_eq!((s, to.contains("done=order_answer")), (303, true), "{to}");
+
+    let (_, page) = district.get(&unit_page).await;
+    assert!(
+        page.contains("已安排专人补报") && page.contains("id=\"close-1\""),
+        "the district sees the answer and may close"
+    );
+    let token = district.token().await;
+    let revision = crate::work::field(&page.split("id=\"close-1\"").nth(1).unwrap(), "revision");
+    let (s, to) = district
+        .post(
+            &format!("/ui/supervision-orders/{id}/close"),
+            &[("csrf", &token), ("revision", &revision), ("remark", "已核实")],
+        )
+        .await;
+    assert_eq!((s, to.contains("done=order_close")), (303, true), "{to}");
+    let (_, page) = lead.get(&unit_page).await;
+    assert!(page.contains("已销号") && !page.contains("id=\"answer-1\""), "closed: nothing more to answer");
 }
