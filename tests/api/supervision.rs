@@ -207,7 +207,7 @@ async fn the_unit_page_issues_answers_and_closes_an_order() {
     assert_eq!(s, 404, "another unit's lead reads nothing of it");
 
     let token = lead.token().await;
-    let revision = crate::work::field(&page.split("id=\"answer-1\"").nth(1).unwrap(), "revision");
+    let revision = crate::work::field(page.split("id=\"answer-1\"").nth(1).unwrap(), "revision");
     let answer = |promised: &'static str| {
         let (token, revision) = (token.clone(), revision.clone());
         let lead = &lead;
@@ -232,7 +232,7 @@ async fn the_unit_page_issues_answers_and_closes_an_order() {
         "the district sees the answer and may close"
     );
     let token = district.token().await;
-    let revision = crate::work::field(&page.split("id=\"close-1\"").nth(1).unwrap(), "revision");
+    let revision = crate::work::field(page.split("id=\"close-1\"").nth(1).unwrap(), "revision");
     let (s, to) = district
         .post(
             &format!("/ui/supervision-orders/{id}/close"),
