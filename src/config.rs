@@ -115,7 +115,7 @@ impl Config {
             Some(url) => Some(crate::jobs::delivery::Mail::new(url, &self.smtp_from)?),
             None => None,
         };
-        Ok(crate::jobs::delivery::Outbox { mail, allow_hosts: self.webhook_allow_hosts.clone() })
+        Ok(crate::jobs::delivery::Outbox { mail, allow_hosts: self.webhook_allow_hosts.clone(), ..Default::default() })
     }
 
     /// What the API and the dashboard need from configuration besides limits.

@@ -82,10 +82,14 @@ impl From<DeliveryStatus> for DeliveryStatusDto {
 #[oai(skip_serializing_if_is_none)]
 pub struct ChannelInput {
     pub kind: ChannelKind,
-    /// The robot's or endpoint's URL (http or https); for e-mail, `mailto:` and the addresses.
+    /// The robot's or endpoint's URL (http or https; any DingTalk-protocol host, e.g. a 浙政钉
+    /// deployment); for e-mail, `mailto:` and the addresses.
     pub url: String,
     /// Reminders about units inside this region go here.
     pub region: String,
+    /// A DingTalk robot's signing secret (加签, `SEC…`): messages then carry `timestamp` and
+    /// `sign`. Write-only: never shown.
+    pub secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -98,6 +102,8 @@ pub struct ChannelView {
     pub url: String,
     pub region: String,
     pub created_by: String,
+    /// The robot signs its messages (加签).
+    pub signed: bool,
 }
 
 impl From<&Channel> for ChannelView {
@@ -108,6 +114,7 @@ impl From<&Channel> for ChannelView {
             url: masked(&c.url),
             region: c.region.to_string(),
             created_by: c.created_by.clone(),
+            signed: c.secret.is_some(),
         }
     }
 }
@@ -172,6 +179,8 @@ pub struct ChannelsApi {
 pub struct ChannelUrlInput {
     /// The new URL (a robot's new key or token); checked like a new channel's.
     pub url: String,
+    /// The DingTalk signing secret to use from now on; absent: the robot does not sign.
+    pub secret: Option<String>,
 }
 
 #[OpenApi(tag = "ApiTags::Reminders")]
@@ -182,8 +191,18 @@ impl ChannelsApi {
     async fn create(&self, auth: Auth, body: Json<ChannelInput>) -> Result<ChannelCreated, ApiError> {
         let r: RegionCode = region("region", &body.0.region)?;
         let (state, allow) = (&self.state, &self.state.site.webhook_allow_hosts);
-        let c = service::create(&state.store, auth.principal(), body.0.kind.into(), &body.0.url, r, allow, state.now())
-            .await?;
+        let b = &body.0;
+        let c = service::create(
+            &state.store,
+            auth.principal(),
+            b.kind.into(),
+            &b.url,
+            b.secret.as_deref(),
+            r,
+            allow,
+            state.now(),
+        )
+        .await?;
         Ok(ChannelCreated::Created(Json((&c).into())))
     }
 
@@ -204,7 +223,8 @@ impl ChannelsApi {
         body: Json<ChannelUrlInput>,
     ) -> Result<Json<ChannelView>, ApiError> {
         let (state, allow) = (&self.state, &self.state.site.webhook_allow_hosts);
-        let c = service::replace_url(&state.store, auth.principal(), &key.0, &body.0.url, allow, state.now()).await?;
+        let (url, secret) = (&body.0.url, body.0.secret.as_deref());
+        let c = service::replace_url(&state.store, auth.principal(), &key.0, url, secret, allow, state.now()).await?;
         Ok(Json((&c).into()))
     }
 

@@ -44,6 +44,25 @@ pub struct Channel {
     pub url: String,
     pub region: RegionCode,
     pub created_by: String,
+    /// A DingTalk robot's signing secret (加签, `SEC…`): each message then carries a
+    /// timestamp and its HMAC-SHA256 signature. Never shown.
+    pub secret: Option<String>,
+}
+
+/// A DingTalk signing secret as the robot's settings show it: `SEC` and letters and digits.
+/// Only DingTalk robots sign; empty means none.
+pub fn signing_secret(kind: ChannelKind, raw: Option<&str>) -> Result<Option<String>, super::DomainError> {
+    let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    if kind != ChannelKind::Dingtalk {
+        return Err(super::DomainError::invalid("secret", "only a DingTalk robot signs its messages (加签)"));
+    }
+    if !(s.starts_with("SEC") && (10..=200).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())) {
+        return Err(super::DomainError::invalid(
+            "secret",
+            "a DingTalk signing secret starts with SEC followed by letters and digits, as the robot's 加签 setting shows it",
+        ));
+    }
+    Ok(Some(s.to_owned()))
 }
 
 /// Where a delivery stands.
@@ -109,8 +128,8 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// A reminder queued for a channel, to go at once.
-    pub fn queued(r: &Reminder, c: &Channel) -> Self {
+    /// A reminder queued for a channel, to go at once (`mobiles`: see [`payload`]).
+    pub fn queued(r: &Reminder, c: &Channel, mobiles: &[String]) -> Self {
         Self {
             key: format!("{}@{}", r.identity, c.key),
             reminder: r.identity.clone(),
@@ -118,7 +137,7 @@ impl Delivery {
             region_path: r.unit_path.clone(),
             kind: c.kind,
             url: c.url.clone(),
-            payload: payload(c.kind, r),
+            payload: payload(c.kind, r, mobiles),
             status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: r.sent_at,
@@ -138,8 +157,9 @@ pub fn test_payload(kind: ChannelKind, text: &str) -> String {
     .to_string()
 }
 
-/// The body a channel of `kind` expects for a reminder.
-pub fn payload(kind: ChannelKind, r: &Reminder) -> String {
+/// The body a channel of `kind` expects for a reminder; `mobiles` are the phones of the
+/// accounts it is for, which robots @mention (DingTalk names them in the text as well).
+pub fn payload(kind: ChannelKind, r: &Reminder, mobiles: &[String]) -> String {
     match kind {
         // The subject names the kind of notice and the unit, so a mailbox reads like a list.
         ChannelKind::Email => json!({
@@ -147,10 +167,16 @@ pub fn payload(kind: ChannelKind, r: &Reminder) -> String {
             "text": format!("{}\n\n截止：{}\n—— pilotgov 试点工作督办", r.message, r.due_on),
         }),
         // 企业微信群机器人: https://developer.work.weixin.qq.com/document/path/91770 (text message).
-        ChannelKind::Wecom => json!({ "msgtype": "text", "text": { "content": r.message } }),
-        // 钉钉自定义机器人 (text message).
+        ChannelKind::Wecom => {
+            json!({ "msgtype": "text", "text": { "content": r.message, "mentioned_mobile_list": mobiles } })
+        }
+        // 钉钉自定义机器人 (text message): an @mention needs the phone in the text and in atMobiles.
         ChannelKind::Dingtalk => {
-            json!({ "msgtype": "text", "text": { "content": r.message }, "at": { "isAtAll": false } })
+            let mut content = r.message.clone();
+            for m in mobiles {
+                content.push_str(&format!(" @{m}"));
+            }
+            json!({ "msgtype": "text", "text": { "content": content }, "at": { "atMobiles": mobiles, "isAtAll": false } })
         }
         ChannelKind::Generic => json!({
             "id": r.identity, "programme": r.programme.as_str(), "unit": r.unit.as_str(), "unit_name": r.unit_name,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::domain::delivery::{Attempt, ChannelKind, Delivery, DeliveryStatus};
+use crate::domain::delivery::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus};
 use crate::domain::outbound::WebhookUrl;
 use crate::domain::reminder::Reminder;
 use crate::store::{Store, StoreError};
@@ -24,6 +24,45 @@ pub const BACKOFF_MINUTES: [i64; 4] = [1, 5, 15, 60];
 pub struct Outbox {
     pub mail: Option<Mail>,
     pub allow_hosts: Vec<String>,
+    /// When each robot was last sent to, within the last minute (the robots' rate limit).
+    pub sent: RobotWindow,
+}
+
+/// Group robots accept at most 20 messages a minute each (WeCom and DingTalk both say so) and
+/// drop the rest; a delivery over the limit waits for the next minute instead of failing.
+pub const ROBOT_MESSAGES_PER_MINUTE: usize = 20;
+
+/// The instants each robot channel was sent to in the last minute, by channel key. Kept by
+/// this process: each instance keeps its own count (documented in ARCHITECTURE.md).
+#[derive(Clone, Default)]
+pub struct RobotWindow(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<DateTime<Utc>>>>>);
+
+impl RobotWindow {
+    /// Takes a place for a message to `channel` at `now`, or says when the next one frees up.
+    pub fn take(&self, channel: &str, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let sent = map.entry(channel.to_owned()).or_default();
+        sent.retain(|t| *t > now - Duration::minutes(1));
+        if sent.len() >= ROBOT_MESSAGES_PER_MINUTE {
+            return Err(sent[0] + Duration::minutes(1));
+        }
+        sent.push(now);
+        Ok(())
+    }
+}
+
+/// A DingTalk robot URL with its signature (加签): `timestamp` in milliseconds and `sign`, the
+/// Base64 of HMAC-SHA256 over `timestamp\nsecret` keyed with the secret, URL-encoded.
+pub fn dingtalk_signed(url: &str, secret: &str, at: DateTime<Utc>) -> Result<String, String> {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let timestamp = at.timestamp_millis();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| "a bad signing secret")?;
+    mac.update(format!("{timestamp}\n{secret}").as_bytes());
+    let sign = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let mut u = url::Url::parse(url).map_err(|_| "the channel's address is not a URL")?;
+    u.query_pairs_mut().append_pair("timestamp", &timestamp.to_string()).append_pair("sign", &sign);
+    Ok(u.to_string())
 }
 
 /// An SMTP relay and the sender address reminders come from.
@@ -61,13 +100,17 @@ pub fn mail_recipients(url: &str) -> Result<Vec<Mailbox>, String> {
     Ok(out)
 }
 
-/// Queues the new reminders for the channels that cover them.
+/// Queues the new reminders for the channels that cover them; robots @mention the phones of
+/// the accounts a reminder is for, where the accounts have one.
 pub async fn enqueue(store: &Store, reminders: &[Reminder]) -> Result<usize, StoreError> {
     let channels = store.channels().await?;
+    let phones: std::collections::HashMap<String, String> =
+        store.users().await?.into_iter().filter_map(|a| a.phone.map(|p| (a.username, p))).collect();
     let mut n = 0;
     for r in reminders {
+        let mobiles: Vec<String> = r.recipients.iter().filter_map(|u| phones.get(u).cloned()).collect();
         for c in channels.iter().filter(|c| r.unit_path.contains(&c.region)) {
-            if store.enqueue_delivery(&Delivery::queued(r, c)).await? {
+            if store.enqueue_delivery(&Delivery::queued(r, c, &mobiles)).await? {
                 n += 1;
             }
         }
@@ -78,12 +121,22 @@ pub async fn enqueue(store: &Store, reminders: &[Reminder]) -> Result<usize, Sto
 /// Sends every delivery that is due; returns how many were delivered now.
 pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut delivered = 0;
+    let secrets: std::collections::HashMap<String, String> =
+        store.channels().await?.into_iter().filter_map(|c| c.secret.map(|s| (c.key, s))).collect();
     for d in store.due_deliveries(now).await? {
+        if matches!(d.kind, ChannelKind::Wecom | ChannelKind::Dingtalk)
+            && let Err(free_at) = outbox.sent.take(&d.channel, now)
+        {
+            // Over the robot's limit: waits, without spending an attempt.
+            store.defer_delivery(&d.key, free_at).await?;
+            continue;
+        }
         if !store.claim_attempt(&d.key, d.attempts).await? {
             continue; // another worker has this attempt
         }
         let attempt = d.attempts + 1;
-        let outcome = send_to(outbox, d.kind, &d.url, &d.payload).await;
+        let outcome =
+            send_to(outbox, d.kind, &d.url, secrets.get(&d.channel).map(String::as_str), &d.payload, now).await;
         let entry = Attempt {
             attempt,
             at: now,
@@ -108,18 +161,30 @@ pub async fn deliver(store: &Store, outbox: &Outbox, now: DateTime<Utc>) -> Resu
     Ok(delivered)
 }
 
-/// One message to a channel of this kind at this URL: the outcome as the delivery log records it.
-async fn send_to(outbox: &Outbox, kind: ChannelKind, url: &str, payload: &str) -> Result<String, String> {
-    match kind {
-        ChannelKind::Email => send_mail(outbox, url, payload).await,
+/// One message to a channel of this kind at this URL (signed at `now` when the channel has a
+/// secret): the outcome as the delivery log records it.
+async fn send_to(
+    outbox: &Outbox,
+    kind: ChannelKind,
+    url: &str,
+    secret: Option<&str>,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<String, String> {
+    match (kind, secret) {
+        (ChannelKind::Email, _) => send_mail(outbox, url, payload).await,
+        (ChannelKind::Dingtalk, Some(secret)) => {
+            send(kind, &dingtalk_signed(url, secret, now)?, payload, &outbox.allow_hosts).await
+        }
         _ => send(kind, url, payload, &outbox.allow_hosts).await,
     }
 }
 
-/// A test message to a channel (the "send a test message" button): the same transport and
-/// checks as reminders, nothing queued or retried.
-pub async fn send_test(outbox: &Outbox, kind: ChannelKind, url: &str, text: &str) -> Result<String, String> {
-    send_to(outbox, kind, url, &crate::domain::delivery::test_payload(kind, text)).await
+/// A test message to a channel (the "send a test message" button): the same transport, checks
+/// and signature as reminders, nothing queued or retried.
+pub async fn send_test(outbox: &Outbox, c: &Channel, text: &str, now: DateTime<Utc>) -> Result<String, String> {
+    let payload = crate::domain::delivery::test_payload(c.kind, text);
+    send_to(outbox, c.kind, &c.url, c.secret.as_deref(), &payload, now).await
 }
 
 /// One message through the relay; the relay's answer is the outcome.

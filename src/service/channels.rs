@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::accounts::actor;
 use super::error::{ServiceError, gate};
 use crate::domain::access::{Access, Principal};
-use crate::domain::delivery::{Channel, ChannelKind};
+use crate::domain::delivery::{Channel, ChannelKind, signing_secret};
 use crate::domain::outbound::WebhookUrl;
 use crate::domain::{DomainError, RegionCode};
 use crate::jobs::delivery::Outbox;
@@ -31,6 +31,7 @@ pub async fn create(
     p: &Principal,
     kind: ChannelKind,
     url: &str,
+    secret: Option<&str>,
     region: RegionCode,
     allow: &[String],
     now: DateTime<Utc>,
@@ -49,6 +50,7 @@ pub async fn create(
         url: checked_url(kind, url, allow)?,
         region,
         created_by: p.username.clone(),
+        secret: signing_secret(kind, secret)?,
     };
     store.create_channel(&c, path.iter().map(|c| c.to_string()).collect(), &actor(p, now)).await?;
     Ok(c)
@@ -71,20 +73,23 @@ async fn managed(store: &Store, p: &Principal, key: &str) -> Result<Channel, Ser
     Ok(c)
 }
 
-/// Replaces a channel's URL (a robot's key was reset).
+/// Replaces a channel's URL (a robot's key was reset) and its signing secret (none: the robot
+/// no longer signs).
 pub async fn replace_url(
     store: &Store,
     p: &Principal,
     key: &str,
     url: &str,
+    secret: Option<&str>,
     allow: &[String],
     now: DateTime<Utc>,
 ) -> Result<Channel, ServiceError> {
     let c = managed(store, p, key).await?;
     let url = checked_url(c.kind, url, allow)?;
+    let secret = signing_secret(c.kind, secret)?;
     let path = c.region.implied_path().iter().map(|c| c.to_string()).collect();
-    store.replace_channel_url(&c, &url, path, &actor(p, now)).await?;
-    Ok(Channel { url, ..c })
+    store.replace_channel_url(&c, &url, secret.as_deref(), path, &actor(p, now)).await?;
+    Ok(Channel { url, secret, ..c })
 }
 
 /// Sends a test message through a channel at once; the transport's answer (a status code or a
@@ -94,9 +99,10 @@ pub async fn test(
     p: &Principal,
     key: &str,
     outbox: &Outbox,
+    now: DateTime<Utc>,
 ) -> Result<Result<String, String>, ServiceError> {
     let c = managed(store, p, key).await?;
     let text =
         format!("【测试】这是 pilotgov 试点工作督办平台发往本群（{}）的测试消息，由{}发送。", c.region, p.display_name);
-    Ok(crate::jobs::delivery::send_test(outbox, c.kind, &c.url, &text).await)
+    Ok(crate::jobs::delivery::send_test(outbox, &c, &text, now).await)
 }

@@ -19,6 +19,8 @@ struct ChannelRow {
     url: String,
     region: String,
     created_by: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    secret: Option<String>,
 }
 
 impl ChannelRow {
@@ -29,6 +31,7 @@ impl ChannelRow {
             url: c.url.clone(),
             region: c.region.to_string(),
             created_by: c.created_by.clone(),
+            secret: c.secret.clone(),
         }
     }
 
@@ -40,13 +43,14 @@ impl ChannelRow {
             key: self.key,
             url: self.url,
             created_by: self.created_by,
+            secret: self.secret,
         })
     }
 
     /// What the audit trail keeps of a channel: its URL masked.
     fn shown(&self) -> Json {
         json!({ "key": self.key, "kind": self.kind, "url": crate::domain::outbound::masked(&self.url),
-                "region": self.region, "created_by": self.created_by })
+                "region": self.region, "created_by": self.created_by, "signed": self.secret.is_some() })
     }
 }
 
@@ -132,19 +136,20 @@ impl Store {
         &self,
         c: &Channel,
         url: &str,
+        secret: Option<&str>,
         path: Vec<String>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let c = &ChannelRow::from_domain(c);
         let sql = format!(
             "BEGIN TRANSACTION;
-             UPDATE channel SET url = $url WHERE key = $k;
+             UPDATE channel SET url = $url, secret = $secret WHERE key = $k;
              {AUDIT}
              COMMIT TRANSACTION;"
         );
-        let after = ChannelRow { url: url.to_owned(), ..c.clone() };
+        let after = ChannelRow { url: url.to_owned(), secret: secret.map(str::to_owned), ..c.clone() };
         let vars = json!({
-            "k": c.key, "url": url, "before": c.shown(), "after": after.shown(),
+            "k": c.key, "url": url, "secret": secret, "before": c.shown(), "after": after.shown(),
             "audit": head(actor, "channel.replace_url", &format!("channel:{}", c.key), None, Some(path)),
         });
         self.query(&sql, vars).await.map(|_| ())
@@ -181,6 +186,16 @@ impl Store {
 
     pub async fn delivery(&self, key: &str) -> Result<Option<Delivery>, StoreError> {
         self.select_row::<DeliveryRow>("SELECT * FROM delivery WHERE key = $k", json!({ "k": key })).await
+    }
+
+    /// Puts a pending delivery off until `at` without spending an attempt (a robot's rate limit).
+    pub async fn defer_delivery(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.query(
+            "UPDATE delivery SET next_attempt_at = <datetime>$at WHERE key = $k AND status = 'pending'",
+            json!({ "k": key, "at": at.to_rfc3339() }),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Claims the next attempt: only the caller that moves `attempts` from `seen` gets it.

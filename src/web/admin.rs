@@ -507,7 +507,7 @@ pub async fn channel_list(req: &Request, Data(state): Data<&State>, Query(q): Qu
     let rows: Vec<Value> = list
         .iter()
         .map(|c| {
-            json!({ "key": c.key, "kind": kind_label(c.kind), "url": crate::domain::outbound::masked(&c.url),
+            json!({ "key": c.key, "kind": kind_label(c.kind), "url": crate::domain::outbound::masked(&c.url), "signed": c.secret.is_some(),
                     "region": names.get(&c.region).cloned().unwrap_or_else(|| c.region.to_string()), "by": c.created_by })
         })
         .collect();
@@ -532,6 +532,8 @@ pub struct ChannelForm {
     url: String,
     region: String,
     #[serde(default)]
+    secret: String,
+    #[serde(default)]
     csrf: String,
 }
 
@@ -553,7 +555,8 @@ pub async fn create_channel(req: &Request, Data(state): Data<&State>, f: poem::R
         return message(StatusCode::UNPROCESSABLE_ENTITY, "未能添加", "请填写6位或9位的行政区划代码。");
     };
     let allow = &state.site.webhook_allow_hosts;
-    match crate::service::channels::create(&state.store, &p, kind, &f.url, region, allow, state.now()).await {
+    let secret = Some(f.secret.as_str());
+    match crate::service::channels::create(&state.store, &p, kind, &f.url, secret, region, allow, state.now()).await {
         Ok(_) => redirect("/ui/channels?done=created"),
         Err(e) => failed(e),
     }
@@ -563,6 +566,8 @@ pub async fn create_channel(req: &Request, Data(state): Data<&State>, f: poem::R
 pub struct ChannelAction {
     #[serde(default)]
     url: String,
+    #[serde(default)]
+    secret: String,
     #[serde(default)]
     csrf: String,
 }
@@ -584,12 +589,13 @@ pub async fn channel_action(
     match action.as_str() {
         "replace" => {
             let allow = &state.site.webhook_allow_hosts;
-            match crate::service::channels::replace_url(store, &p, &key, &f.url, allow, state.now()).await {
+            let secret = Some(f.secret.as_str());
+            match crate::service::channels::replace_url(store, &p, &key, &f.url, secret, allow, state.now()).await {
                 Ok(_) => redirect("/ui/channels?done=replaced"),
                 Err(e) => failed(e),
             }
         }
-        "test" => match crate::service::channels::test(store, &p, &key, &state.outbox).await {
+        "test" => match crate::service::channels::test(store, &p, &key, &state.outbox, state.now()).await {
             Ok(Ok(r)) => redirect(&format!("/ui/channels?done=sent&result={}", encode(&r))),
             Ok(Err(r)) => redirect(&format!("/ui/channels?done=failed&result={}", encode(&r))),
             Err(e) => failed(e),

@@ -338,3 +338,128 @@ async fn the_channels_page_adds_masks_and_tests_a_robot() {
     assert_eq!(s, 404);
     assert_eq!(counters.robot.load(Ordering::SeqCst), 3, "nothing more was sent");
 }
+
+/// What a DingTalk robot checked: each request's signature against the secret, as DingTalk does
+/// (HMAC-SHA256 over `timestamp\nsecret`, Base64), and the bodies it accepted.
+#[derive(Clone, Default)]
+struct DingTalk {
+    secret: String,
+    accepted: Arc<std::sync::Mutex<Vec<(i64, Value)>>>,
+    refused: Arc<AtomicUsize>,
+}
+
+#[handler]
+fn dingtalk_receiver(
+    poem::web::Data(d): poem::web::Data<&DingTalk>,
+    poem::web::Query(q): poem::web::Query<std::collections::HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let (Some(ts), Some(sign)) = (q.get("timestamp"), q.get("sign")) else {
+        d.refused.fetch_add(1, Ordering::SeqCst);
+        return Json(json!({"errcode": 310000, "errmsg": "sign not match"}));
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(d.secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}\n{}", d.secret).as_bytes());
+    let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    if *sign != want {
+        d.refused.fetch_add(1, Ordering::SeqCst);
+        return Json(json!({"errcode": 310000, "errmsg": "sign not match"}));
+    }
+    d.accepted.lock().unwrap().push((ts.parse().unwrap(), body));
+    Json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+/// A DingTalk robot with 加签 on loopback: every message carries a timestamp and a signature
+/// the receiver verifies; the responsible lead's phone is @mentioned; a robot gets at most 20
+/// messages a minute and the rest wait for the next minute without spending an attempt.
+#[tokio::test]
+async fn dingtalk_messages_are_signed_mention_the_lead_and_keep_to_twenty_a_minute() {
+    const SECRET: &str = "SEC0123456789abcdefABCDEF";
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    let robot = DingTalk { secret: SECRET.into(), ..Default::default() };
+    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+    let addr = acceptor.local_addr()[0].as_socket_addr().cloned().unwrap();
+    let app = Route::new().at("/robot/send", post(dingtalk_receiver)).data(robot.clone());
+    tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+    let url = format!("http://{addr}/robot/send?access_token=0123456789abcdef");
+    t.add_user("fz-reviewer", Role::CityReviewer, "350100").await;
+    t.add_user("taijiang-lead", Role::UnitLead, "350103").await;
+    let fz = t.login("fz-reviewer").await;
+    let (s, b) =
+        t.put("/api/v1/accounts/taijiang-lead", &json!({"display_name": "台江区民政局", "phone": "13805910001"})).await;
+    assert_eq!(s, 200, "{b}");
+
+    // Only DingTalk robots sign, with a secret as DingTalk shows it; it is never shown back.
+    let channel = |kind: &str, secret: &str| json!({"kind": kind, "url": url, "region": "350100", "secret": secret});
+    let (s, b) = t.post_as(&fz, "/api/v1/channels", &channel("wecom", SECRET)).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("secret")), "{b}");
+    let (s, b) = t.post_as(&fz, "/api/v1/channels", &channel("dingtalk", "not-a-secret")).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("secret")), "{b}");
+    let (s, c) = t.post_as(&fz, "/api/v1/channels", &channel("dingtalk", SECRET)).await;
+    assert_eq!((s, c["signed"].as_bool()), (201, Some(true)), "{c}");
+    let (_, list) = t.get_as(&fz, "/api/v1/channels").await;
+    assert!(!list.to_string().contains(SECRET) && !list.to_string().contains("0123456789ab"), "{list}");
+    let (_, audit) = t.get("/api/v1/audit?action=channel.create&limit=5").await;
+    assert!(!audit.to_string().contains(SECRET), "the trail never holds the secret");
+
+    // The 09:00 run of 15 September: 福州's three reminders, signed at the instant they go.
+    let jobs = crate::helpers::loopback_scheduler();
+    let now = at("2022-09-15T09:00:00+08:00");
+    tick(&t.app.state.store, &jobs, now).await.unwrap();
+    assert_eq!(robot.refused.load(Ordering::SeqCst), 0);
+    let accepted = robot.accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), 3, "{accepted:?}");
+    assert!(accepted.iter().all(|(ts, _)| *ts == now.timestamp_millis()), "the timestamp is the sending instant");
+    let taijiang = accepted.iter().find(|(_, b)| b["text"]["content"].as_str().unwrap().contains("台江区")).unwrap();
+    assert_eq!(taijiang.1["at"]["atMobiles"], json!(["13805910001"]), "{taijiang:?}");
+    assert!(taijiang.1["text"]["content"].as_str().unwrap().ends_with("@13805910001"));
+
+    // A wrong secret is refused by the robot: the test message says so.
+    let (s, _) = t
+        .put_as(
+            &fz,
+            &format!("/api/v1/channels/{}", c["key"].as_str().unwrap()),
+            &json!({"url": url, "secret": "SECwrongwrongwrong"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let stored = t.app.state.store.channel(c["key"].as_str().unwrap()).await.unwrap().unwrap();
+    let test = pilotgov::jobs::delivery::send_test(&jobs.outbox, &stored, "测试", now).await;
+    assert!(test.is_err() && robot.refused.load(Ordering::SeqCst) == 1, "{test:?}");
+    let (s, _) = t
+        .put_as(
+            &fz,
+            &format!("/api/v1/channels/{}", c["key"].as_str().unwrap()),
+            &json!({"url": url, "secret": SECRET}),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    // Twenty-five messages at once: twenty now, five a minute later, none failed.
+    let store = &t.app.state.store;
+    let sent = pilotgov::jobs::reminders::run(store, now, None, true).await.unwrap();
+    let template = sent.iter().find(|r| r.unit_path.iter().any(|c| c.as_str() == "350100")).unwrap().clone();
+    let channels = store.channels().await.unwrap();
+    let later = at("2022-09-16T09:00:00+08:00");
+    for i in 0..25 {
+        let r =
+            pilotgov::domain::reminder::Reminder { identity: format!("burst-{i}"), sent_at: later, ..template.clone() };
+        store.enqueue_delivery(&pilotgov::domain::delivery::Delivery::queued(&r, &channels[0], &[])).await.unwrap();
+    }
+    let before = robot.accepted.lock().unwrap().len();
+    pilotgov::jobs::delivery::deliver(store, &jobs.outbox, later).await.unwrap();
+    assert_eq!(robot.accepted.lock().unwrap().len() - before, 20, "a robot takes twenty a minute");
+    pilotgov::jobs::delivery::deliver(store, &jobs.outbox, later + Duration::seconds(30)).await.unwrap();
+    assert_eq!(robot.accepted.lock().unwrap().len() - before, 20, "still inside the minute");
+    pilotgov::jobs::delivery::deliver(store, &jobs.outbox, later + Duration::seconds(61)).await.unwrap();
+    assert_eq!(robot.accepted.lock().unwrap().len() - before, 25, "the rest a minute later");
+    let (_, all) = t.get("/api/v1/deliveries").await;
+    let burst: Vec<&Value> =
+        all.as_array().unwrap().iter().filter(|d| d["reminder"].as_str().unwrap().starts_with("burst-")).collect();
+    assert!(
+        burst.iter().all(|d| d["status"] == "delivered" && d["attempts"] == 1),
+        "waiting spent no attempt: {burst:?}"
+    );
+}

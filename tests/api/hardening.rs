@@ -109,6 +109,7 @@ async fn deliveries_reach_only_checked_addresses_follow_no_redirects_and_keep_no
         url,
         region: pilotgov::domain::RegionCode::parse("350100").unwrap(),
         created_by: "ministry".into(),
+        secret: None,
     };
     let actor = pilotgov::store::audit::Actor::system("test", t.clock_now());
     let path = vec!["000000".to_owned(), "350000".into(), "350100".into()];

@@ -164,6 +164,11 @@ async fn an_order_is_issued_answered_escalated_blue_yellow_red_and_closed_by_the
         "answer": closed["answer"], "state": "已销号",
     });
     std::fs::write(dir.join("order.json"), expected.to_string()).unwrap();
+    // The same document as HTML, for README's picture of it.
+    let stored = t.app.state.store.order(closed["id"].as_str().unwrap()).await.unwrap().unwrap();
+    let html =
+        pilotgov::render::official_html(&pilotgov::render::supervision_document::document(&stored, "贵州省民政厅"));
+    std::fs::write(dir.join("order.html"), html.unwrap()).unwrap();
 }
 
 /// The same cycle on the pages: the district issues from the unit page, the lead answers on its
