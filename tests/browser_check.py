@@ -116,9 +116,61 @@ def main(base, shots):
         # One month of Xixiu on a desktop, the next on a phone.
         monthly_round(d, base, out, downloads, (1366, 900), "2019-07", "desktop")
         monthly_round(d, base, out, downloads, (390, 844), "2019-08", "phone")
+        supervision_round(d, base, out, downloads)
     finally:
         d.quit()
     print(f"browser check: the pages and the filing round rendered as expected; screenshots in {out}")
+
+
+def supervision_round(d, base, out, downloads):
+    """A 督办单 the way the district and a township run it: the district opens an overdue red row
+    of the board at a desktop's size, issues a blue order from the unit's page; the township's lead
+    answers it on a phone (390 px, nothing sideways) and downloads the order as Word (opened with
+    python-docx); the district closes it (销号)."""
+    import docx
+    d.set_window_size(1366, 900)
+    login(d, base, "xixiu-reviewer")
+    d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform?status=red")
+    links = [a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "tbody tr td:nth-child(2) a:first-child")]
+    unit_url = next(h for h in links if not h.endswith("/520402109"))
+    code = unit_url.rsplit("/", 1)[1]
+    d.get(unit_url)
+    d.find_element(By.CSS_SELECTOR, "#issue-box summary").click()
+    item = Select(d.find_element(By.CSS_SELECTOR, "#issue-form select[name=item]")).first_selected_option.text
+    d.find_element(By.ID, "issue-order").click()
+    wait_for(d, "done=order_issued")
+    card = d.find_element(By.CSS_SELECTOR, ".card.order").text
+    assert "蓝色督办" in card and "待反馈" in card and item.split("（")[0] in card, card
+    d.save_screenshot(str(out / "28-order-issued.png"))
+    d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform?region={code}")
+    assert "在办督办单" in text(d), text(d)[:400]
+
+    d.set_window_size(390, 844)
+    login(d, base, f"lead-{code}")
+    d.get(unit_url)
+    no_sideways(d)
+    form = d.find_element(By.CSS_SELECTOR, "form[id^=answer-]")
+    form.find_element(By.NAME, "text").send_keys("人员调整未及时报送，已安排专人本周内补报。")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(d, "done=order_answer")
+    card = d.find_element(By.CSS_SELECTOR, ".card.order").text
+    assert "已反馈" in card and "已安排专人" in card, card
+    no_sideways(d)
+    d.save_screenshot(str(out / "29-phone-order-answered.png"))
+    before = set(downloads.iterdir())
+    d.find_element(By.CSS_SELECTOR, "a[id^=order-docx-]").click()
+    WebDriverWait(d, 30).until(lambda _: [p for p in set(downloads.iterdir()) - before if p.suffix == ".docx"])
+    path = next(p for p in set(downloads.iterdir()) - before if p.suffix == ".docx")
+    paras = [p.text for p in docx.Document(path).paragraphs]
+    assert paras[0].endswith("督办单") and paras[1].startswith("蓝色督办"), paras[:3]
+
+    d.set_window_size(1366, 900)
+    login(d, base, "xixiu-reviewer")
+    d.get(unit_url)
+    d.find_element(By.CSS_SELECTOR, "form[id^=close-] button").click()
+    wait_for(d, "done=order_close")
+    assert "已销号" in d.find_element(By.CSS_SELECTOR, ".card.order").text
+    d.save_screenshot(str(out / "30-order-closed.png"))
 
 
 def login_as(d, base, user, password, lands):

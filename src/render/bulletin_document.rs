@@ -134,13 +134,7 @@ pub fn document(row: &Bulletin, charts: bool) -> Document {
                 c.period_label,
                 c.ranking_version.unwrap_or(1)
             )),
-            Block::Table {
-                table: Table {
-                    header: vec!["名次".into(), "单位".into(), "得分".into(), "较上月".into()],
-                    rows,
-                    widths: vec![1, 4, 2, 2],
-                },
-            },
+            Block::Table { table: Table::new(&["名次", "单位", "得分", "较上月"], rows, &[1, 4, 2, 2]) },
         ];
         if charts && c.kind == Kind::Monthly {
             let svg = charts::score_trend(&c.trends);
@@ -163,11 +157,7 @@ pub fn document(row: &Bulletin, charts: bool) -> Document {
             })
             .collect();
         let mut blocks = vec![Block::Table {
-            table: Table {
-                header: vec!["地区".into(), "应报送（项）".into(), "按时报送率".into()],
-                rows,
-                widths: vec![3, 2, 2],
-            },
+            table: Table::new(&["地区", "应报送（项）", "按时报送率"], rows, &[3, 2, 2]),
         }];
         if charts {
             blocks.push(Block::Figure {
@@ -243,10 +233,9 @@ pub fn document(row: &Bulletin, charts: bool) -> Document {
     }
     let annex = groups.iter().any(NamedGroup::in_annex).then(|| Annex {
         title: "未按期报送材料的单位名单".into(),
-        table: Table {
-            header: vec!["序号".into(), "单位".into(), "报送材料".into(), "截止时间".into(), "情况".into()],
-            rows: c
-                .named
+        table: Table::new(
+            &["序号", "单位", "报送材料", "截止时间", "情况"],
+            c.named
                 .iter()
                 .enumerate()
                 .map(|(i, n)| {
@@ -259,8 +248,8 @@ pub fn document(row: &Bulletin, charts: bool) -> Document {
                     ]
                 })
                 .collect(),
-            widths: vec![1, 3, 4, 3, 2],
-        },
+            &[1, 3, 4, 3, 2],
+        ),
     });
     let date = chinese_date(row.published.as_ref().map_or(c.as_of, |p| local_day(p.at)));
     let masthead = format!("{}工作通报", c.issuer);

@@ -263,18 +263,13 @@ mod tests {
                 Block::heading("一、总体情况"),
                 Block::paragraph("截至2019年7月31日……"),
                 Block::Table {
-                    table: Table {
-                        header: vec!["名次".into(), "单位".into()],
-                        rows: vec![vec![Cell::centred("1"), Cell::left("旧州镇")]],
-                        widths: vec![1, 3],
-                    },
+                    table: Table::new(&["名次", "单位"], vec![vec![Cell::centred("1"), Cell::left("旧州镇")]], &[1, 3]),
                 },
             ],
             signature: "西秀区民政局".into(),
             date: "2019年8月5日".into(),
             annex: Some(Annex {
-                title: "未按期报送材料的单位名单".into(),
-                table: Table { header: vec!["序号".into()], rows: vec![], widths: vec![1] },
+                title: "未按期报送材料的单位名单".into(), table: Table::new(&["序号"], vec![], &[1])
             }),
             copy_to: Some("安顺市民政局".into()),
             printer: "西秀区民政局".into(),

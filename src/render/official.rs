@@ -78,6 +78,20 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// Relative column widths (any unit; they are scaled to the type area).
     pub widths: Vec<u32>,
+    /// The same widths in per cent of the line (for HTML's `<col>`).
+    pub percents: Vec<u32>,
+}
+
+impl Table {
+    pub fn new(header: &[&str], rows: Vec<Vec<Cell>>, widths: &[u32]) -> Self {
+        let total = widths.iter().sum::<u32>().max(1);
+        Self {
+            header: header.iter().map(|h| (*h).to_owned()).collect(),
+            rows,
+            widths: widths.to_vec(),
+            percents: widths.iter().map(|w| w * 100 / total).collect(),
+        }
+    }
 }
 
 /// A table cell.

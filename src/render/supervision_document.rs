@@ -46,7 +46,7 @@ pub fn document(o: &Order, issuer: &str) -> Document {
                 o.item.due_text,
                 chinese_date(o.respond_by)
             )),
-            Block::Table { table: Table { header: vec!["项目".into(), "内容".into()], rows, widths: vec![1, 4] } },
+            Block::Table { table: Table::new(&["项目", "内容"], rows, &[2, 7]) },
         ],
         signature: issuer.to_owned(),
         date: date.clone(),
