@@ -256,7 +256,7 @@ impl Order {
     /// 销号: closed after the unit answered.
     pub fn closed(&self, remark: &str, (by, at): (&str, DateTime<Utc>)) -> Result<Self, DomainError> {
         self.refuse_closed()?;
-        if self.state != State::Answered {
+        if !self.may_close() {
             return Err(refuse(format!(
                 "督办单第{}号 has no answer from the unit yet; escalate it instead",
                 self.number
@@ -309,6 +309,16 @@ impl Order {
     pub fn is_live(&self) -> bool {
         self.state != State::Closed
     }
+
+    /// 销号 waits for the unit's answer.
+    pub fn may_close(&self) -> bool {
+        self.state == State::Answered
+    }
+
+    /// A live order below red, with a level above it on the unit's path.
+    pub fn may_escalate(&self) -> bool {
+        self.is_live() && self.colour.next().is_some() && self.next_level().is_some()
+    }
 }
 
 #[cfg(test)]
@@ -354,6 +364,7 @@ mod tests {
         let r = y.escalated("仍未反馈", day("2019-08-05"), now).unwrap();
         assert_eq!((r.colour, r.level.as_str()), (Colour::Red, "520000"));
         assert!(r.escalated("再升级", day("2019-08-10"), now).is_err(), "red is the highest");
+        assert!(o.may_escalate() && !o.may_close() && !r.may_escalate(), "what the pages offer follows the rules");
         let a = r.answered("已补报，原因是人员调整。", day("2019-07-31"), now).unwrap();
         assert_eq!(a.state, State::Answered);
         assert!(r.answered("x", day("2019-07-01"), now).is_err(), "a promise in the past");

@@ -12,7 +12,7 @@ use crate::domain::deadline::local_day;
 use crate::domain::filing::Timeliness;
 use crate::domain::supervision::{Issue, Item, Order, default_requirement};
 use crate::domain::{DomainError, Key, RegionCode, Rule};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// What a department asks for when it issues an order.
 #[derive(Debug, Clone)]
@@ -34,7 +34,10 @@ pub async fn issue(
     req: &IssueRequest,
     now: DateTime<Utc>,
 ) -> Result<Order, ServiceError> {
-    let (_, parts) = store.board_parts(key).await.map_err(|_| ServiceError::Hidden(format!("programme `{key}`")))?;
+    let (_, parts) = store.board_parts(key).await.map_err(|e| match e {
+        StoreError::NotFound(w) => ServiceError::Hidden(w),
+        e => ServiceError::Store(e),
+    })?;
     let unit = parts
         .units
         .iter()

@@ -16,7 +16,7 @@ use crate::api::download::FileDownload;
 use crate::domain::access::{Access, Principal};
 use crate::domain::bulletin::chinese_date;
 use crate::domain::deadline::local_day;
-use crate::domain::supervision::{Colour, Order, State as OrderState};
+use crate::domain::supervision::{Colour, Order};
 use crate::domain::{DomainError, Key, RegionCode};
 use crate::service::error::ServiceError;
 use crate::service::supervision as service;
@@ -58,8 +58,8 @@ pub async fn unit_orders(
                 "requirement": o.requirement,
                 "answer": o.answer.as_ref().map(|a| json!({ "text": a.text, "promised": chinese_date(a.promised) })),
                 "may_answer": may_answer && o.is_live(),
-                "may_close": department && o.state == OrderState::Answered,
-                "may_escalate": department && o.colour.next().is_some() && o.next_level().is_some(),
+                "may_close": department && o.may_close(),
+                "may_escalate": department && o.may_escalate(),
                 "next_colour": o.colour.next().map(Colour::label),
             })
         })
