@@ -123,6 +123,8 @@ impl From<&Channel> for ChannelView {
 #[oai(skip_serializing_if_is_none)]
 pub struct DeliveryView {
     pub key: String,
+    /// The reminder's identity (`programme~unit~deliverable~occurrence~rule`), or for a robot
+    /// the run's digest part (`digest~date~set~part`).
     pub reminder: String,
     pub channel: String,
     pub kind: ChannelKind,

@@ -150,8 +150,7 @@ impl Delivery {
 pub fn test_payload(kind: ChannelKind, text: &str) -> String {
     match kind {
         ChannelKind::Email => json!({ "subject": "【测试】pilotgov 提醒渠道", "text": text }),
-        ChannelKind::Wecom => json!({ "msgtype": "text", "text": { "content": text } }),
-        ChannelKind::Dingtalk => json!({ "msgtype": "text", "text": { "content": text }, "at": { "isAtAll": false } }),
+        ChannelKind::Wecom | ChannelKind::Dingtalk => return super::digest::robot_payload(kind, text, &[]),
         ChannelKind::Generic => json!({ "kind": "test", "message": text }),
     }
     .to_string()
@@ -166,18 +165,9 @@ pub fn payload(kind: ChannelKind, r: &Reminder, mobiles: &[String]) -> String {
             "subject": format!("{}{}", r.message.split('】').next().map(|t| format!("{t}】")).unwrap_or_default(), r.unit_name),
             "text": format!("{}\n\n截止：{}\n—— pilotgov 试点工作督办", r.message, r.due_on),
         }),
-        // 企业微信群机器人: https://developer.work.weixin.qq.com/document/path/91770 (text message).
-        ChannelKind::Wecom => {
-            json!({ "msgtype": "text", "text": { "content": r.message, "mentioned_mobile_list": mobiles } })
-        }
-        // 钉钉自定义机器人 (text message): an @mention needs the phone in the text and in atMobiles.
-        ChannelKind::Dingtalk => {
-            let mut content = r.message.clone();
-            for m in mobiles {
-                content.push_str(&format!(" @{m}"));
-            }
-            json!({ "msgtype": "text", "text": { "content": content }, "at": { "atMobiles": mobiles, "isAtAll": false } })
-        }
+        // 企业微信群机器人 (https://developer.work.weixin.qq.com/document/path/91770) and 钉钉自定义
+        // 机器人 text messages; robots are normally sent digests (`super::digest`).
+        ChannelKind::Wecom | ChannelKind::Dingtalk => return super::digest::robot_payload(kind, &r.message, mobiles),
         ChannelKind::Generic => json!({
             "id": r.identity, "programme": r.programme.as_str(), "unit": r.unit.as_str(), "unit_name": r.unit_name,
             "deliverable": r.deliverable, "occurrence": r.occurrence, "due_on": r.due_on.to_string(),

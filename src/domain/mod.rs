@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod compliance;
 pub mod deadline;
 pub mod delivery;
+pub mod digest;
 pub mod docdate;
 mod error;
 pub mod evaluation;

@@ -1,7 +1,7 @@
 //! Delivering reminders to outgoing channels: WeCom and DingTalk group robots, generic JSON
-//! webhooks and e-mail over SMTP. Each reminder goes once to each channel whose region contains its unit; a failed
-//! attempt is retried with growing pauses, and after the last one the delivery is dead (listed
-//! for an admin, who can replay it). Every attempt and its outcome is kept on the delivery.
+//! webhooks and e-mail over SMTP. A run's reminders go once to each channel whose region
+//! contains their unit (to a robot as one digest); a failed attempt is retried with growing
+//! pauses, and after the last one the delivery is dead (listed for an admin, who can replay it). Every attempt and its outcome is kept on the delivery.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration as StdDuration;
@@ -10,7 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use std::collections::HashMap;
+
 use crate::domain::delivery::{Attempt, Channel, ChannelKind, Delivery, DeliveryStatus};
+use crate::domain::digest;
 use crate::domain::outbound::WebhookUrl;
 use crate::domain::reminder::Reminder;
 use crate::store::{Store, StoreError};
@@ -100,17 +103,37 @@ pub fn mail_recipients(url: &str) -> Result<Vec<Mailbox>, String> {
     Ok(out)
 }
 
-/// Queues the new reminders for the channels that cover them; robots @mention the phones of
-/// the accounts a reminder is for, where the accounts have one.
+/// Queues the new reminders of one run for the channels that cover them: a robot gets one
+/// digest (in parts when long, see `domain::digest`), a webhook or mailbox one message per
+/// reminder. Messages @mention the phones of the accounts a reminder is for, where known.
 pub async fn enqueue(store: &Store, reminders: &[Reminder]) -> Result<usize, StoreError> {
+    if reminders.is_empty() {
+        return Ok(0);
+    }
     let channels = store.channels().await?;
-    let phones: std::collections::HashMap<String, String> =
+    let phone_of: HashMap<String, String> =
         store.users().await?.into_iter().filter_map(|a| a.phone.map(|p| (a.username, p))).collect();
+    let phones: HashMap<String, Vec<String>> = reminders
+        .iter()
+        .map(|r| (r.identity.clone(), r.recipients.iter().filter_map(|u| phone_of.get(u).cloned()).collect()))
+        .collect();
+    let titles: HashMap<String, String> = store
+        .programmes(0, 10_000)
+        .await?
+        .0
+        .into_iter()
+        .map(|p| (p.programme.key.to_string(), p.programme.title))
+        .collect();
     let mut n = 0;
-    for r in reminders {
-        let mobiles: Vec<String> = r.recipients.iter().filter_map(|u| phones.get(u).cloned()).collect();
-        for c in channels.iter().filter(|c| r.unit_path.contains(&c.region)) {
-            if store.enqueue_delivery(&Delivery::queued(r, c, &mobiles)).await? {
+    for c in &channels {
+        let covered: Vec<&Reminder> = reminders.iter().filter(|r| r.unit_path.contains(&c.region)).collect();
+        let queued = if digest::digests(c.kind) {
+            digest::digest_deliveries(c, &covered, &titles, &phones)
+        } else {
+            covered.iter().map(|r| Delivery::queued(r, c, &phones[&r.identity])).collect()
+        };
+        for d in &queued {
+            if store.enqueue_delivery(d).await? {
                 n += 1;
             }
         }

@@ -1,5 +1,5 @@
-//! The home page: what awaits the signed-in account. A unit lead sees its returned filings, its
-//! next deadlines and drafts, and its latest score; a reviewer its queue at its level; reviewers,
+//! The home page: what awaits the signed-in account. A unit lead sees the 督办单 awaiting its
+//! answer, its returned filings, its next deadlines and drafts, and its latest score; a reviewer its queue at its level; reviewers,
 //! administrators and leaders a roll-up of each running programme by the regions one level below
 //! theirs (a province's cities, a city's counties). Every count links to the list behind it.
 
@@ -17,10 +17,12 @@ use crate::domain::board::tally_by_group;
 use crate::domain::bulletin::chinese_date;
 use crate::domain::deadline::local_day;
 use crate::domain::filing::FilingState;
+use crate::domain::supervision::State as OrderState;
 use crate::domain::{RegionCode, Status};
 use crate::render::arrow;
 use crate::service::board::{Board, Filter, deadline_board};
 use crate::service::filings::{ServiceError, review_queue};
+use crate::service::supervision;
 
 /// At most this many items in "我的待办"; the unit page lists the rest.
 const MINE: usize = 8;
@@ -60,7 +62,7 @@ async fn build(state: &State, p: &Principal) -> Result<Value, ServiceError> {
         // left as a draft still does.
         let running = prog.period.last() >= today;
         if let Some(u) = own {
-            mine.extend(lead_items(state, &board, &u.region, &u.name, running).await?);
+            mine.extend(lead_items(state, p, &board, &u.region, &u.name, running).await?);
             if let Some(r) = state.store.latest_ranking(&prog.key).await?
                 && let Some(e) = r.entries.iter().find(|e| e.unit == p.region)
             {
@@ -114,11 +116,13 @@ async fn build(state: &State, p: &Principal) -> Result<Value, ServiceError> {
     }))
 }
 
-/// A lead's own unit in one programme: what was returned to it, its open deadlines (while the
-/// programme runs) and its drafts,
-/// each with the key it is ordered by (returned first, then due soon, drafts, overdue, the rest).
+/// A lead's own unit in one programme: the supervision orders awaiting its answer, what was
+/// returned to it, its open deadlines (while the programme runs) and its drafts, each with the
+/// key it is ordered by (orders first, soonest answer date first; then returned, due soon,
+/// drafts, overdue, the rest).
 async fn lead_items(
     state: &State,
+    p: &Principal,
     board: &Board,
     unit: &RegionCode,
     name: &str,
@@ -129,6 +133,22 @@ async fn lead_items(
     let filings = state.store.programme_filings(key).await?;
     let filings: Vec<_> = filings.iter().filter(|f| &f.unit == unit).collect();
     let mut out = Vec::new();
+    let today = local_day(state.now());
+    for o in supervision::list(&state.store, p, key, Some(unit)).await? {
+        if o.state != OrderState::Open {
+            continue;
+        }
+        let left = (o.respond_by - today).num_days();
+        out.push((
+            (0, left),
+            json!({ "class": super::supervision::colour_class(o.colour), "light": format!("{}督办", o.colour.label()),
+                    "what": format!("督办单第{}号：{}", o.number, o.item.title), "unit": name,
+                    "programme": board.programme.programme.title,
+                    "due": format!("请于{}前反馈办理情况", chinese_date(o.respond_by)),
+                    "days": if left >= 0 { format!("还有{left}天") } else { format!("已超期{}天", -left) },
+                    "link": format!("{unit_page}#order-{}", o.number) }),
+        ));
+    }
     let open =
         board.rows.iter().filter(|r| running && &board.unit(r).region == unit && r.standing.status != Status::Done);
     for r in open {
@@ -139,9 +159,9 @@ async fn lead_items(
         }
         let (class, label) = light(r.standing.status);
         let order = match r.standing.status {
-            Status::DueSoon => 1,
-            Status::Overdue => 3,
-            _ => 4,
+            Status::DueSoon => 2,
+            Status::Overdue => 4,
+            _ => 5,
         };
         out.push((
             (order, r.standing.days_left.abs()),
@@ -152,7 +172,7 @@ async fn lead_items(
     for f in filings.into_iter().filter(|f| f.state.is_open()) {
         let returned = f.state == FilingState::Returned;
         out.push((
-            (if returned { 0 } else { 2 }, 0),
+            (if returned { 1 } else { 3 }, 0),
             json!({ "class": if returned { "red" } else { "yellow" }, "light": f.state.label(), "what": f.title,
                     "unit": name, "programme": board.programme.programme.title,
                     "due": f.returned_reason.as_ref().map(|r| format!("退回理由：{r}")),

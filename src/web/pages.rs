@@ -181,12 +181,11 @@ pub async fn programme(
     let pages = rows.len().div_ceil(BOARD_ROWS).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);
     // Live supervision orders, marked on their deadline's row and counted by colour.
-    let orders: Vec<crate::domain::supervision::Order> = crate::service::supervision::list(&state.store, &p, &k, None)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|o| o.is_live())
-        .collect();
+    let orders: Vec<crate::domain::supervision::Order> =
+        match crate::service::supervision::list(&state.store, &p, &k, None).await {
+            Ok(all) => all.into_iter().filter(|o| o.is_live()).collect(),
+            Err(e) => return failed(e),
+        };
     let order_of = |region: &RegionCode, d: &Key, occurrence: &str| {
         orders.iter().find(|o| &o.unit == region && &o.item.deliverable == d && o.item.occurrence == occurrence)
     };
@@ -435,7 +434,10 @@ pub async fn unit(
             (d.key.to_string(), o.key.clone(), d.title.clone(), o.due_text.clone())
         })
         .collect();
-    let orders = super::supervision::unit_orders(state, &p, &k, &code, &u.path, &overdue).await;
+    let orders = match super::supervision::unit_orders(state, &p, &k, &code, &u.path, &overdue).await {
+        Ok(o) => o,
+        Err(e) => return failed(e),
+    };
     let filings: Vec<Value> = mine
         .iter()
         .map(|f| {

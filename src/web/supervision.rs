@@ -25,7 +25,7 @@ fn day(f: &Fields, name: &str) -> Result<NaiveDate, ServiceError> {
     f.get(name).trim().parse().map_err(|_| DomainError::invalid(name, "选择一个日期").into())
 }
 
-fn colour_class(c: Colour) -> &'static str {
+pub(super) fn colour_class(c: Colour) -> &'static str {
     match c {
         Colour::Blue => "blue",
         Colour::Yellow => "yellow",
@@ -42,8 +42,8 @@ pub async fn unit_orders(
     unit: &RegionCode,
     unit_path: &[RegionCode],
     overdue: &[(String, String, String, String)],
-) -> Value {
-    let orders = service::list(&state.store, p, key, Some(unit)).await.unwrap_or_default();
+) -> Result<Value, ServiceError> {
+    let orders = service::list(&state.store, p, key, Some(unit)).await?;
     let today = local_day(state.now());
     let may_answer = p.check(Access::File { unit_path }).is_ok();
     let live: Vec<&Order> = orders.iter().filter(|o| o.is_live()).collect();
@@ -71,14 +71,14 @@ pub async fn unit_orders(
         .filter(|(d, o, _, _)| !live.iter().any(|x| x.item.deliverable.as_str() == d && &x.item.occurrence == o))
         .map(|(d, o, title, due)| json!({ "value": format!("{d}|{o}"), "label": format!("{title}（{due}）") }))
         .collect();
-    json!({
+    Ok(json!({
         "orders": rows,
         "may_issue": may_issue && !open_items.is_empty(),
         "overdue": open_items,
         "min_day": today.checked_add_days(Days::new(1)).map(|d| d.to_string()),
         "default_day": today.checked_add_days(Days::new(3)).map(|d| d.to_string()),
         "today": today.to_string(),
-    })
+    }))
 }
 
 /// `POST /ui/p/:key/units/:region/orders`: issue an order for the overdue deadline chosen.

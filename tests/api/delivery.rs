@@ -1,6 +1,6 @@
 //! Webhook delivery against receivers on loopback: a WeCom robot that fails its first two
-//! requests gets every reminder exactly once after retries; an endpoint that always fails ends
-//! in the dead-letter list, from which an admin replays it.
+//! requests gets the run's digest of reminders exactly once after retries; an endpoint that
+//! always fails ends in the dead-letter list, from which an admin replays it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -91,20 +91,20 @@ async fn webhooks_retry_then_deliver_once_and_dead_letters_can_be_replayed() {
     let (_, all) = t.get("/api/v1/deliveries").await;
     let all = all.as_array().unwrap();
     let robot: Vec<&Value> = all.iter().filter(|d| d["kind"] == "wecom").collect();
-    assert_eq!(robot.len(), 3);
-    assert!(robot.iter().all(|d| d["status"] == "delivered"), "{robot:?}");
-    assert_eq!(counters.robot.load(Ordering::SeqCst), 5, "two refused requests, then one per reminder");
+    assert_eq!(robot.len(), 1, "one digest for the run: {robot:?}");
+    assert_eq!(robot[0]["status"], "delivered", "{robot:?}");
+    assert_eq!(counters.robot.load(Ordering::SeqCst), 3, "two refused requests, then the digest");
     let bodies = counters.bodies.lock().unwrap().clone();
-    assert_eq!(bodies.len(), 3, "each reminder delivered exactly once");
-    assert!(
-        bodies
-            .iter()
-            .all(|b| b["msgtype"] == "text" && b["text"]["content"].as_str().unwrap().starts_with("【临近提醒】"))
-    );
-    let retried: Vec<&Value> = robot.iter().copied().filter(|d| d["attempts"] == 2).collect();
-    assert_eq!(retried.len(), 2);
-    assert_eq!(retried[0]["log"][0]["ok"], false);
-    assert_eq!(retried[0]["log"][1]["ok"], true);
+    assert_eq!(bodies.len(), 1, "the digest delivered exactly once");
+    let text = bodies[0]["text"]["content"].as_str().unwrap();
+    assert!(text.starts_with("【试点工作提醒汇总】9月15日 09:00 共3条\n【临近提醒】3条\n1. "), "{text}");
+    for unit in ["台江区", "闽侯县", "平潭"] {
+        assert!(text.contains(unit), "{unit} is in the digest: {text}");
+    }
+    assert!(!text.contains("思明区"), "厦门's reminder is not 福州's robot's");
+    assert_eq!(robot[0]["attempts"], 3);
+    assert_eq!(robot[0]["log"][0]["ok"], false);
+    assert_eq!(robot[0]["log"][2]["ok"], true);
 
     let (_, dead) = t.get("/api/v1/deliveries?status=dead").await;
     let dead = dead.as_array().unwrap();
@@ -410,11 +410,13 @@ async fn dingtalk_messages_are_signed_mention_the_lead_and_keep_to_twenty_a_minu
     tick(&t.app.state.store, &jobs, now).await.unwrap();
     assert_eq!(robot.refused.load(Ordering::SeqCst), 0);
     let accepted = robot.accepted.lock().unwrap().clone();
-    assert_eq!(accepted.len(), 3, "{accepted:?}");
+    assert_eq!(accepted.len(), 1, "one digest for the run: {accepted:?}");
     assert!(accepted.iter().all(|(ts, _)| *ts == now.timestamp_millis()), "the timestamp is the sending instant");
-    let taijiang = accepted.iter().find(|(_, b)| b["text"]["content"].as_str().unwrap().contains("台江区")).unwrap();
-    assert_eq!(taijiang.1["at"]["atMobiles"], json!(["13805910001"]), "{taijiang:?}");
-    assert!(taijiang.1["text"]["content"].as_str().unwrap().ends_with("@13805910001"));
+    let digest = &accepted[0].1;
+    let content = digest["text"]["content"].as_str().unwrap();
+    assert!(content.contains("共3条") && content.contains("台江区"), "{content}");
+    assert_eq!(digest["at"]["atMobiles"], json!(["13805910001"]), "{digest:?}");
+    assert!(content.ends_with("@13805910001"), "{content}");
 
     // A wrong secret is refused by the robot: the test message says so.
     let (s, _) = t

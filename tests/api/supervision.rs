@@ -203,6 +203,18 @@ async fn the_unit_page_issues_answers_and_closes_an_order() {
     let (_, board) = district.get(&format!("/ui/p/xixiu-2019-comprehensive-reform?region={NANJIE}")).await;
     assert!(board.contains("在办督办单 1 件") && board.contains("蓝色督办第1号，待反馈"), "the board marks it");
 
+    // The lead's home lists the order first in 我的待办, above its overdue deadlines.
+    let (_, home) = lead.get("/ui").await;
+    let mine = home.split("id=\"mine\"").nth(1).expect("我的待办");
+    let first = mine.split("<p>").nth(1).unwrap();
+    assert!(
+        first.contains("蓝色督办")
+            && first.contains("督办单第1号")
+            && first.contains("请于2019年5月27日前反馈办理情况"),
+        "{mine}"
+    );
+    assert!(first.contains(&format!("{NANJIE}#order-1\"")) && first.contains("还有5天"), "links to the order: {first}");
+
     let (_, page) = lead.get(&unit_page).await;
     assert!(page.contains("蓝色督办") && page.contains("第1号") && page.contains("2019年5月27日前"), "{page}");
     let id = page.split("/ui/supervision-orders/").nth(1).unwrap().split('/').next().unwrap().to_owned();
@@ -247,4 +259,6 @@ async fn the_unit_page_issues_answers_and_closes_an_order() {
     assert_eq!((s, to.contains("done=order_close")), (303, true), "{to}");
     let (_, page) = lead.get(&unit_page).await;
     assert!(page.contains("已销号") && !page.contains("id=\"answer-1\""), "closed: nothing more to answer");
+    let (_, home) = lead.get("/ui").await;
+    assert!(!home.contains("督办单第1号"), "answered and closed: no longer awaiting the lead");
 }
