@@ -80,6 +80,11 @@ enum Command {
     /// Restore a backup into the configured database, which must be empty; a damaged file is
     /// refused before anything is written.
     Restore { file: PathBuf },
+    /// Read government notices into draft programmes, and measure how well they are read.
+    Notice {
+        #[command(subcommand)]
+        command: NoticeCommand,
+    },
     /// Measure the deadline board on a generated national-scale programme.
     Bench {
         /// Database URL for the benchmark (default: a fresh embedded store in a temp folder).
@@ -94,6 +99,23 @@ enum Command {
         /// With `--http`: measure only the routes whose description contains one of these texts (`a|b`).
         #[arg(long)]
         only: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum NoticeCommand {
+    /// Read a notice (.txt or .docx) and print the draft as JSON (as `POST /programme-drafts`).
+    Read { file: PathBuf },
+    /// Compare the readings of every DIR/NAME.txt with its reviewed gold NAME.yaml (in DIR, or
+    /// in --gold) field by field; print precision and recall per field.
+    Eval {
+        dir: PathBuf,
+        /// Where the gold documents are when not beside the notices (the seeds': fixtures/).
+        #[arg(long)]
+        gold: Option<PathBuf>,
+        /// Also list every miss and every wrong reading.
+        #[arg(long)]
+        verbose: bool,
     },
 }
 
@@ -183,8 +205,36 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { file } => restore(config, &file).await,
+        Command::Notice { command } => notice(command),
         Command::Bench { bench_url, units, http, only } => {
             pilotgov::bench::run(bench_url, units, http, only.as_deref()).await
+        }
+    }
+}
+
+/// `notice read FILE` and `notice eval DIR`: no database, no server.
+fn notice(command: NoticeCommand) -> anyhow::Result<()> {
+    use pilotgov::service::notice_eval;
+    match command {
+        NoticeCommand::Read { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let text = pilotgov::service::notice_file::text_of(&bytes)?;
+            let reading = pilotgov::domain::notice::read(&text)?;
+            println!("{}", pilotgov::api::programme_draft_json(&text, &reading));
+            Ok(())
+        }
+        NoticeCommand::Eval { dir, gold, verbose } => {
+            let cases = notice_eval::evaluate(&dir, gold.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+            if verbose {
+                for c in &cases {
+                    println!("== {}", c.name);
+                    for m in &c.scored.misses {
+                        println!("   {m}");
+                    }
+                }
+            }
+            println!("{} notices\n\n{}", cases.len(), notice_eval::table(&cases));
+            Ok(())
         }
     }
 }

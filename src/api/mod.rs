@@ -19,6 +19,7 @@ pub mod limit;
 pub mod observe;
 mod params;
 mod parts;
+mod programme_drafts;
 mod programmes;
 mod ranking_json;
 mod regions;
@@ -96,6 +97,13 @@ pub struct Limits {
     pub attachment_limit: usize,
 }
 
+/// A notice's draft as `POST /programme-drafts` answers it, as pretty JSON (for the CLI).
+pub fn programme_draft_json(text: &str, reading: &crate::domain::notice::Reading) -> String {
+    use poem_openapi::types::ToJSON;
+    let value = programme_drafts::view(text, reading).to_json().unwrap_or_default();
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
 #[derive(Tags)]
 enum ApiTags {
     /// Pilot programmes (试点工作): define, read, import.
@@ -130,7 +138,7 @@ pub type Apis = (
     filings::FilingsApi,
     compliance::ComplianceApi,
     audit::AuditApi,
-    programmes::ProgrammesApi,
+    (programmes::ProgrammesApi, programme_drafts::ProgrammeDraftsApi),
     parts::PartsApi,
     units::UnitsApi,
     deadlines::DeadlinesApi,
@@ -158,7 +166,10 @@ pub fn service(state: State, limits: Limits) -> OpenApiService<Apis, ()> {
             filings::FilingsApi { state: state.clone(), attachment_limit: limits.attachment_limit },
             compliance::ComplianceApi { state: state.clone() },
             audit::AuditApi { state: state.clone() },
-            programmes::ProgrammesApi { state: state.clone() },
+            (
+                programmes::ProgrammesApi { state: state.clone() },
+                programme_drafts::ProgrammeDraftsApi { state: state.clone() },
+            ),
             parts::PartsApi { state: state.clone() },
             units::UnitsApi { state: state.clone() },
             deadlines::DeadlinesApi { state: state.clone() },

@@ -17,6 +17,7 @@ mod error;
 pub mod evaluation;
 pub mod feed;
 pub mod filing;
+pub mod notice;
 pub mod outbound;
 pub mod programme;
 pub mod region;
