@@ -60,6 +60,13 @@ fn expect(rule: &str, user: &str) -> Outcome {
             _ if fujian => Forbidden,
             _ => Hidden,
         },
+        "define_own_region" => {
+            if user.ends_with("-admin") || user.ends_with("-reviewer") {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
         "define_in_fuzhou" => {
             if ["fj-admin", "fz-reviewer"].contains(&user) {
                 Allowed
@@ -251,6 +258,14 @@ fn call(op: &str, ctx: &Ctx, user: &str, n: usize) -> (Call, &'static str) {
                 "period": {"start": "2022年9月", "end": "2022年12月"}, "scope": "350100", "unit_level": "county"}})),
             ),
             "define_in_fuzhou",
+        ),
+        "readNotice" => (
+            c(
+                Method::POST,
+                "/api/v1/programme-drafts".into(),
+                Some(json!({"text": "各试点单位于2022年9月20日前将实施方案报省民政厅备案。"})),
+            ),
+            "define_own_region",
         ),
         "previewProgrammeImport" => (
             c(
@@ -1008,8 +1023,9 @@ async fn every_mutation_leaves_exactly_one_audit_record() {
         t.set_time("2022-09-15T10:00:00+08:00");
         assert!((200..300).contains(&status), "{op} as {user}: {status} {body}");
         let after = store.audit_count().await.unwrap();
-        // A preview changes nothing, so it leaves nothing to audit.
-        let records = if ["previewAccountImport", "previewProgrammeImport"].contains(&op.as_str()) { 0 } else { 1 };
+        // A preview (or a notice read into a draft) changes nothing, so it leaves nothing to audit.
+        let records =
+            if ["previewAccountImport", "previewProgrammeImport", "readNotice"].contains(&op.as_str()) { 0 } else { 1 };
         assert_eq!(after, before + records, "{op} left {} audit records", after - before);
         restore_password(&t, op, status, &token).await;
     }

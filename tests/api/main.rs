@@ -17,6 +17,7 @@ mod hardening;
 mod helpers;
 mod instances;
 mod monthly_pages;
+mod notice;
 mod ops;
 mod outage;
 mod quotas;

@@ -1,0 +1,148 @@
+//! Reading a notice into a draft programme through the API: the seed notices as pasted text
+//! and as Word files give the same draft, each item pointing at the words it came from; bad
+//! input gets a clear answer, and only departments that define programmes may ask.
+
+use base64::Engine;
+use pilotgov::domain::access::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn seed(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/fixtures/notices/{name}.txt", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The characters `start..end` of `text` (the API counts characters, not bytes).
+fn chars(text: &str, v: &Value) -> String {
+    let (s, e) = (v["start"].as_u64().unwrap() as usize, v["end"].as_u64().unwrap() as usize);
+    text.chars().skip(s).take(e - s).collect()
+}
+
+/// The notice as a Word file: one paragraph per line.
+fn docx_of(text: &str) -> Vec<u8> {
+    use docx_rs::{Docx, Paragraph, Run};
+    let mut doc = Docx::new();
+    for line in text.lines() {
+        doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_text(line)));
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    doc.build().pack(&mut buf).unwrap();
+    buf.into_inner()
+}
+
+#[tokio::test]
+async fn a_seed_notice_reads_into_a_draft_with_its_sources() {
+    let t = TestApp::new().await;
+    t.add_user("fj-admin", Role::ProvinceAdmin, "350000").await;
+    let admin = t.login("fj-admin").await;
+    let text = seed("fujian-2022-reform-pilot");
+    let (s, d) = t.post_as(&admin, "/api/v1/programme-drafts", &json!({"text": text})).await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["header"]["issuer"]["value"], "福建省民政厅");
+    assert_eq!(d["header"]["issued"]["value"], "2022年8月17日");
+    assert_eq!(chars(&text, &d["header"]["issuer"]), "福建省民政厅", "the signature block");
+    let stages: Vec<(&str, &str, &str)> = d["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["start"].as_str().unwrap(), s["end"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("部署阶段", "2022年8月下旬", "2022年9月中旬"),
+            ("实施阶段", "2022年9月下旬", "2023年9月"),
+            ("总结阶段", "2023年10月", "2023年11月")
+        ]
+    );
+    let plan = &d["deliverables"][0];
+    assert_eq!((plan["title"].as_str(), plan["due"]["due"].as_str()), (Some("试点方案"), Some("2022年9月20日")));
+    assert_eq!(plan["route"], json!([{"level": "city", "action": "review"}, {"level": "province", "action": "file"}]));
+    assert_eq!(plan["recipient"], "省民政厅社会救助处");
+    assert_eq!(plan["stage"], 0, "read in the 部署阶段 section");
+    assert_eq!(chars(&text, &plan["source"]), "2022年9月20日前", "the words the deadline was read from");
+    let sentence = &plan["source"];
+    let (a, b) = (sentence["sentence_start"].as_u64().unwrap() as usize, sentence["sentence_end"].as_u64().unwrap() as usize);
+    assert_eq!(text.chars().skip(a).take(b - a).collect::<String>(), sentence["sentence"].as_str().unwrap());
+    assert_eq!(d["directions"].as_array().unwrap().len(), 11);
+    assert!(d["directions"].as_array().unwrap().iter().all(|x| x["kind"] == "choice"), "试点方向 are chosen");
+    let quotas: Vec<(&str, u64, u64)> = d["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["kind"].as_str().unwrap(), q["min"].as_u64().unwrap(), q["max"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(quotas, [("directions_per_group", 1, 2), ("units_per_group", 1, 2)]);
+    assert_eq!(d["exceptions"][0]["name"], "平潭综合实验区");
+    let unread: Vec<&str> = d["unread"].as_array().unwrap().iter().map(|u| u["sentence"].as_str().unwrap()).collect();
+    assert!(unread.iter().any(|s| s.contains("一年左右")), "the approximate length is left to a person: {unread:?}");
+
+    // The same notice as a Word file reads the same.
+    let file = base64::engine::general_purpose::STANDARD.encode(docx_of(&text));
+    let (s, w) = t.post_as(&admin, "/api/v1/programme-drafts", &json!({"file": file})).await;
+    assert_eq!(s, 200, "{w}");
+    let titles = |v: &Value| -> Vec<(String, String)> {
+        v["deliverables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["title"].as_str().unwrap().to_owned(), x["due"].to_string()))
+            .collect()
+    };
+    assert_eq!(titles(&w), titles(&d));
+    let stage_names = |v: &Value| v["stages"].as_array().unwrap().iter().map(|s| s["name"].clone()).collect::<Vec<_>>();
+    assert_eq!(stage_names(&w), stage_names(&d));
+
+    // 西秀: recurring monthly deadlines and the demonstration townships it names.
+    let text = seed("xixiu-2019-comprehensive-reform");
+    let (s, d) = t.post_as(&admin, "/api/v1/programme-drafts", &json!({"text": text})).await;
+    assert_eq!(s, 200);
+    let monthly: Vec<(&str, Value, Value)> = d["deliverables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["due"]["kind"] == "recurring")
+        .map(|x| (x["title"].as_str().unwrap(), x["due"]["opens_day"].clone(), x["due"]["due_day"].clone()))
+        .collect();
+    assert_eq!(monthly, [("动态电子信息", json!(15), json!(20)), ("经审核纸质资料", Value::Null, json!(25))]);
+    assert_eq!(d["units"][0]["names"], json!(["旧州镇", "东街办"]));
+    assert_eq!(d["units"][0]["demonstration"], true);
+}
+
+#[tokio::test]
+async fn bad_notices_get_clear_answers_and_only_departments_that_define_may_ask() {
+    let t = TestApp::new().await;
+    let post = |body: Value| {
+        let t = &t;
+        async move { t.post("/api/v1/programme-drafts", &body).await }
+    };
+    let (s, b) = post(json!({"text": "   \n"})).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("text")), "{b}");
+    let (s, b) = post(json!({})).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("text")), "neither text nor file: {b}");
+    let (s, b) = post(json!({"text": "通知", "file": "UEsDBA=="})).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("text")), "both: {b}");
+    let junk = base64::engine::general_purpose::STANDARD.encode(b"PK\x03\x04this is no zip at all");
+    let (s, b) = post(json!({"file": junk})).await;
+    assert_eq!((s, b["field"].as_str()), (422, Some("file")), "{b}");
+    assert!(b["message"].as_str().unwrap().contains(".docx"), "{b}");
+    let (s, b) = post(json!({"file": "not base64 ¤"})).await;
+    assert!((400..500).contains(&s), "{s} {b}");
+
+    // A 5 MB paste: refused before it is read.
+    let big = json!({"text": "各单位要高度重视。".repeat(200_000)}).to_string().into_bytes();
+    assert!(big.len() > 5_000_000);
+    let (s, b) = t.post_raw("/api/v1/programme-drafts", big, true).await;
+    assert_eq!((s, b["code"].as_str()), (413, Some("payload_too_large")), "{b}");
+
+    // A notice with no dates reads as one with no stages or deadlines.
+    let (s, d) = post(json!({"text": "各县(市、区)民政局:\n请认真组织实施,加强指导。\n某市民政局"})).await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!((d["stages"].as_array().unwrap().len(), d["deliverables"].as_array().unwrap().len()), (0, 0));
+    assert_eq!(d["header"]["issuer"]["value"], "某市民政局");
+
+    t.add_user("taijiang-lead", Role::UnitLead, "350103").await;
+    let lead = t.login("taijiang-lead").await;
+    let (s, b) = t.post_as(&lead, "/api/v1/programme-drafts", &json!({"text": "通知"})).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("forbidden")), "{b}");
+}
