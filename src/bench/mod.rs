@@ -216,6 +216,11 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Optio
         "| 以奖代补 split of 100,000,000 fen, largest remainder, capped | {n} | {:?} | {:?} | {:?} |",
         split_t.0, split_t.1, split_t.2
     );
+    let (notice_t, notice_chars) = notice_bench()?;
+    println!(
+        "| reading a 50-page notice into a draft (target ≤ 200 ms) | {notice_chars} chars | {:?} | {:?} | {:?} |",
+        notice_t.0, notice_t.1, notice_t.2
+    );
     if let Some(path) = url.strip_prefix("surrealkv://") {
         println!("store size on disk: {:.1} MiB", dir_size(std::path::Path::new(path)) as f64 / 1048576.0);
     }
@@ -445,4 +450,34 @@ fn scoring_bench(n: usize) -> anyhow::Result<((Duration, Duration, Duration), (D
         (v[v.len() / 2], v[(v.len() * 9) / 10], v[0])
     };
     Ok((stats(rank_runs), stats(split_runs), n))
+}
+
+/// A page of a 公文: 22 lines of 28 characters (GB/T 9704).
+const PAGE_CHARS: usize = 22 * 28;
+
+/// Reading a notice of at least 50 pages: the five seed notices one after another, as often as
+/// it takes (each part keeps its own headings, dates and catalogue, so every rule runs).
+fn notice_bench() -> anyhow::Result<((Duration, Duration, Duration), usize)> {
+    const SEEDS: [&str; 5] = [
+        include_str!("../../fixtures/notices/fujian-2022-reform-pilot.txt"),
+        include_str!("../../fixtures/notices/guangdong-2022-safety-net.txt"),
+        include_str!("../../fixtures/notices/xixiu-2019-comprehensive-reform.txt"),
+        include_str!("../../fixtures/notices/fuzhou-2020-hardship-support.txt"),
+        include_str!("../../fixtures/notices/shizuishan-2024-service-assistance.txt"),
+    ];
+    let mut text = String::new();
+    while text.chars().count() < 50 * PAGE_CHARS {
+        for s in SEEDS {
+            text.push_str(s);
+            text.push('\n');
+        }
+    }
+    let mut samples = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        std::hint::black_box(crate::domain::notice::read(&text)?);
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    Ok(((samples[10], samples[18], samples[0]), text.chars().count()))
 }

@@ -62,7 +62,8 @@ async fn a_seed_notice_reads_into_a_draft_with_its_sources() {
     assert_eq!(plan["stage"], 0, "read in the 部署阶段 section");
     assert_eq!(chars(&text, &plan["source"]), "2022年9月20日前", "the words the deadline was read from");
     let sentence = &plan["source"];
-    let (a, b) = (sentence["sentence_start"].as_u64().unwrap() as usize, sentence["sentence_end"].as_u64().unwrap() as usize);
+    let (a, b) =
+        (sentence["sentence_start"].as_u64().unwrap() as usize, sentence["sentence_end"].as_u64().unwrap() as usize);
     assert_eq!(text.chars().skip(a).take(b - a).collect::<String>(), sentence["sentence"].as_str().unwrap());
     assert_eq!(d["directions"].as_array().unwrap().len(), 11);
     assert!(d["directions"].as_array().unwrap().iter().all(|x| x["kind"] == "choice"), "试点方向 are chosen");
