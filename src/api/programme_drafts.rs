@@ -7,13 +7,14 @@ use poem_openapi::types::Base64;
 use poem_openapi::{Enum, Object, OpenApi, payload::Json};
 
 use super::auth::Auth;
+use super::document_dto::ProgrammeDocumentDto;
 use super::error::ApiError;
 use super::{ApiTags, State};
 use crate::domain::access::Access;
 use crate::domain::notice::dates::{Bound, DueDay, Every, Mention, When};
 use crate::domain::notice::{self, Due, QuotaKind, Reading, Source, char_range};
 use crate::domain::{DirectionKind, DomainError};
-use crate::service::notice_file;
+use crate::service::{notice_draft, notice_file};
 
 /// A notice to read: its text, or the file (.docx or UTF-8 .txt) in Base64.
 #[derive(Debug, Clone, Object)]
@@ -226,6 +227,10 @@ pub struct ProgrammeDraftView {
     pub dates: Vec<DateView>,
     /// Needs review: sentences that look relevant but were not understood.
     pub unread: Vec<UnreadView>,
+    /// The draft as a programme document in the import format: review and edit it (its key,
+    /// the scope found from the issuer, what `unread` lists), check it with
+    /// `POST /programmes/import/preview`, then import it.
+    pub document: Option<ProgrammeDocumentDto>,
 }
 
 pub struct ProgrammeDraftsApi {
@@ -249,7 +254,18 @@ impl ProgrammeDraftsApi {
             _ => return Err(DomainError::invalid("text", "send the notice as `text` or as `file`, one of them").into()),
         };
         let reading = notice::read(&text)?;
-        Ok(Json(view(&text, &reading)))
+        let document = notice_draft::document(&self.state.store, &reading, &p.region).await?;
+        let mut out = view(&text, &reading);
+        out.document = match serde_json::from_value::<ProgrammeDocumentDto>(document) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                // A draft the import format cannot hold is a bug here, not the asker's; the
+                // reading itself still answers.
+                tracing::warn!(error = %e, "a notice's draft document does not fit the import format");
+                None
+            }
+        };
+        Ok(Json(out))
     }
 }
 
@@ -378,6 +394,7 @@ pub fn view(text: &str, r: &Reading) -> ProgrammeDraftView {
                 UnreadView { sentence: text[u.sentence.clone()].to_owned(), start, end, why: u.why.to_owned() }
             })
             .collect(),
+        document: None,
     }
 }
 

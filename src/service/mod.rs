@@ -13,6 +13,7 @@ pub mod error;
 pub mod exports;
 pub mod filings;
 pub mod import;
+pub mod notice_draft;
 pub mod notice_eval;
 pub mod notice_file;
 pub mod programme_edit;

@@ -56,7 +56,7 @@ async fn a_seed_notice_reads_into_a_draft_with_its_sources() {
         ]
     );
     let plan = &d["deliverables"][0];
-    assert_eq!((plan["title"].as_str(), plan["due"]["due"].as_str()), (Some("试点方案"), Some("2022年9月20日")));
+    assert_eq!((plan["title"].as_str(), plan["due"]["due"].as_str()), (Some("试点方案"), Some("2022年9月20日前")));
     assert_eq!(plan["route"], json!([{"level": "city", "action": "review"}, {"level": "province", "action": "file"}]));
     assert_eq!(plan["recipient"], "省民政厅社会救助处");
     assert_eq!(plan["stage"], 0, "read in the 部署阶段 section");
@@ -146,4 +146,74 @@ async fn bad_notices_get_clear_answers_and_only_departments_that_define_may_ask(
     let lead = t.login("taijiang-lead").await;
     let (s, b) = t.post_as(&lead, "/api/v1/programme-drafts", &json!({"text": "通知"})).await;
     assert_eq!((s, b["code"].as_str()), (403, Some("forbidden")), "{b}");
+}
+
+/// The draft comes as a programme document the import takes: 福建's scope found from its
+/// issuer, its quotas, exception, stages and deadlines; after one edit (the key) it previews
+/// clean and imports, and the imported programme's windows and deadlines are the fixture's.
+/// 西秀's draft names its demonstration townships by region code.
+#[tokio::test]
+async fn the_draft_document_previews_and_imports_like_the_fixture() {
+    let t = TestApp::new().await;
+    let text = seed("fujian-2022-reform-pilot");
+    let (s, d) = t.post("/api/v1/programme-drafts", &json!({"text": text})).await;
+    assert_eq!(s, 200, "{d}");
+    let mut doc = d["document"].clone();
+    let head = &doc["programme"];
+    assert_eq!((head["scope"].as_str(), head["unit_level"].as_str()), (Some("350000"), Some("county")), "{head}");
+    assert_eq!(head["rules"]["directions_per_group"], json!({"min": 1, "max": 2}));
+    assert_eq!(head["rules"]["units_per_group"], json!({"min": 1, "max": 2}));
+    assert_eq!(head["rules"]["group_level"], "city");
+    assert_eq!(head["rules"]["exceptions"][0]["region"], "350128", "平潭 resolved: {head}");
+    assert_eq!(head["period"], json!({"start": "2022年8月17日", "end": "2023年11月底"}));
+
+    // The one edit: a key of the department's choosing.
+    doc["programme"]["key"] = json!("fj-from-notice");
+    let (s, pv) = t.post("/api/v1/programmes/import/preview", &doc).await;
+    assert_eq!(s, 200, "{pv}");
+    assert_eq!(pv["importable"], true, "{pv}");
+    let (s, b) = t.post("/api/v1/programmes/import", &doc).await;
+    assert_eq!(s, 201, "{b}");
+
+    // Stage windows and deadlines as the fixture has them.
+    let (s, b) = t.post("/api/v1/programmes/import", &fixture_json("fujian-2022-reform-pilot")).await;
+    assert_eq!(s, 201, "{b}");
+    let windows = |key: &'static str| {
+        let t = &t;
+        async move {
+            let (_, stages) = t.get(&format!("/api/v1/programmes/{key}/stages")).await;
+            let (_, dels) = t.get(&format!("/api/v1/programmes/{key}/deliverables")).await;
+            let s: Vec<(Value, Value)> =
+                stages.as_array().unwrap().iter().map(|s| (s["start"].clone(), s["end"].clone())).collect();
+            let mut d: Vec<String> = dels.as_array().unwrap().iter().map(|d| d["deadline"].to_string()).collect();
+            d.sort();
+            (s, d)
+        }
+    };
+    let (read_stages, read_deadlines) = windows("fj-from-notice").await;
+    let (gold_stages, gold_deadlines) = windows("fj-2022-reform-pilot").await;
+    assert_eq!(read_stages, gold_stages);
+    assert_eq!(read_deadlines, gold_deadlines);
+
+    let (s, d) = t.post("/api/v1/programme-drafts", &json!({"text": seed("xixiu-2019-comprehensive-reform")})).await;
+    assert_eq!(s, 200);
+    let doc = &d["document"];
+    assert_eq!(
+        (doc["programme"]["scope"].as_str(), doc["programme"]["unit_level"].as_str()),
+        (Some("520402"), Some("township"))
+    );
+    let units: Vec<(&str, bool)> = doc["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["region"].as_str().unwrap(), u["demonstration"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(units.len(), 2, "旧州镇 and 东街办 (东街街道): {units:?}");
+    assert!(units.iter().all(|(code, demo)| code.starts_with("520402") && *demo), "{units:?}");
+}
+
+/// A fixture as the import endpoint takes it (JSON).
+fn fixture_json(name: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{}/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
 }

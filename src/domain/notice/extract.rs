@@ -305,6 +305,10 @@ pub fn deliverables(
             let (due_value, due_span, mut confidence) = match (due, stage) {
                 (Some(m), _) => (
                     match &m.when {
+                        // As the notice writes it: 2022年9月20日前 stays 前 (the same day).
+                        When::Days { end, .. } if m.bound == Bound::Before => {
+                            Due::Fixed(DocDate::parse(&format!("{}前", end.text())).unwrap_or_else(|_| end.clone()))
+                        }
                         When::Days { end, .. } => Due::Fixed(end.clone()),
                         When::Recurring(r) => Due::Recurring(r.clone()),
                         When::Unpinned => Due::Unpinned(m.text.clone()),
