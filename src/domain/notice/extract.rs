@@ -193,11 +193,15 @@ pub fn stages(text: &str, heads: &[Heading], dates: &[Mention]) -> Vec<StageDraf
         // The name: the heading's words after its number, up to a bracket, a 。 or the
         // window's first digit.
         let words = strip_number(line);
-        let words_at =
-            h.line.start + (line.len() - line.trim_start().len()) + line.trim_start().find(words).unwrap_or(0);
+        // `words` is a slice of `line`: its offset is exact (a search could find the same words
+        // inside the number).
+        let words_at = h.line.start + (words.as_ptr() as usize - line.as_ptr() as usize);
         let name_end = [
             words.find(['(', '（', '。', '，', ',', '：', ':']),
-            window.filter(|m| m.span.start >= words_at && m.span.start < h.line.end).map(|m| m.span.start - words_at),
+            window
+                .map(|m| m.span.start)
+                .filter(|at| *at >= words_at && *at - words_at <= words.len() && words.is_char_boundary(*at - words_at))
+                .map(|at| at - words_at),
         ]
         .into_iter()
         .flatten()

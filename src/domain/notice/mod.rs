@@ -156,4 +156,45 @@ mod tests {
         assert!(r.stages.is_empty() && r.deliverables.is_empty() && r.dates.is_empty());
         assert_eq!(char_range("一二三abc", &(3..11)), 1..5);
     }
+
+    /// Any stretch of a real notice reads without a panic: windows of the seeds starting and
+    /// ending anywhere (mid-heading, mid-date, mid-table), and odd spellings.
+    #[test]
+    fn any_piece_of_a_notice_reads_without_a_panic() {
+        let seeds = [
+            include_str!("../../../fixtures/notices/fujian-2022-reform-pilot.txt"),
+            include_str!("../../../fixtures/notices/xixiu-2019-comprehensive-reform.txt"),
+            include_str!("../../../fixtures/notices/shizuishan-2024-service-assistance.txt"),
+        ];
+        for text in seeds {
+            let chars: Vec<(usize, char)> = text.char_indices().collect();
+            for start in (0..chars.len()).step_by(37) {
+                for len in [1, 7, 60, 400] {
+                    let (a, _) = chars[start];
+                    let b = chars.get(start + len).map(|(i, _)| *i).unwrap_or(text.len());
+                    let _ = read(&text[a..b]);
+                }
+            }
+        }
+        for odd in [
+            "(一)一",
+            "一、",
+            "1.",
+            "附件",
+            "2022年13月40日前报送",
+            "每月99日至0日传送",
+            "第九季度起",
+            "选取作为",
+            "报送报送报送",
+            "0000年1月",
+            "次年",
+            "《《《》",
+            "（一）（二）（三）",
+            "共.5万元",
+            "形成",
+            "经市审定后报省",
+        ] {
+            let _ = read(odd);
+        }
+    }
 }
