@@ -117,6 +117,7 @@ def main(base, shots):
         monthly_round(d, base, out, downloads, (1366, 900), "2019-07", "desktop")
         monthly_round(d, base, out, downloads, (390, 844), "2019-08", "phone")
         supervision_round(d, base, out, downloads)
+        notice_round(d, base, out)
     finally:
         d.quit()
     print(f"browser check: the pages and the filing round rendered as expected; screenshots in {out}")
@@ -171,6 +172,73 @@ def supervision_round(d, base, out, downloads):
     wait_for(d, "done=order_close")
     assert "已销号" in d.find_element(By.CSS_SELECTOR, ".card.order").text
     d.save_screenshot(str(out / "30-order-closed.png"))
+
+
+def notice_round(d, base, out):
+    """公文解析 as the province does it: on a phone, fj-admin uploads 福建's notice (the .txt), reads
+    the notice with each item marked beside what was read, and follows a stage to its words; at a
+    desk it pastes the notice instead, changes the draft's key, previews it (clean) and imports
+    it, landing on the new programme's board."""
+    notice = Path(__file__).parent.parent / "fixtures" / "notices" / "fujian-2022-reform-pilot.txt"
+    d.set_window_size(390, 844)
+    login(d, base, "fj-admin")
+    d.find_element(By.ID, "setup-link").click()
+    wait_for(d, "/ui/programmes/new")
+    no_sideways(d)
+    d.find_element(By.ID, "notice-file").send_keys(str(notice))
+    d.find_element(By.ID, "read-notice").click()
+    wait_for(d, "/ui/programmes/new/notice")
+    summary = d.find_element(By.ID, "summary").text
+    assert "阶段3项" in summary and "fujian-2022-reform-pilot.txt" in summary, summary
+    no_sideways(d)
+    d.save_screenshot(str(out / "31-phone-notice-read.png"))
+    link = d.find_element(By.CSS_SELECTOR, "#sec-stage li a")
+    assert "部署阶段：2022年8月下旬至2022年9月中旬" in link.text, link.text
+    target = link.get_attribute("href").split("#")[1]
+    link.click()
+    WebDriverWait(d, 15).until(lambda drv: drv.current_url.endswith("#" + target))
+    mark = d.find_element(By.ID, target)
+    assert "部署阶段" in mark.text and mark.is_displayed(), mark.text
+    assert mark.value_of_css_property("outline-style") == "solid", "the stage's words are outlined"
+    d.save_screenshot(str(out / "32-phone-notice-stage-source.png"))
+
+    d.set_window_size(1366, 900)
+    d.get(f"{base}/ui/programmes/new")
+    box = d.find_element(By.ID, "notice-text")
+    d.execute_script("arguments[0].value = arguments[1];", box, notice.read_text(encoding="utf-8"))
+    d.find_element(By.ID, "read-notice").click()
+    wait_for(d, "/ui/programmes/new/notice")
+    marks = d.find_elements(By.CSS_SELECTOR, "#source mark.k-deliverable")
+    assert any("2022年9月20日前" in m.text for m in marks), [m.text for m in marks]
+    d.save_screenshot(str(out / "33-notice-read-desktop.png"))
+    draft = d.find_element(By.ID, "text")
+    yaml = draft.get_attribute("value")
+    assert "scope: '350000'" in yaml and "key: draft-" in yaml, yaml[:400]
+    key_line = next(line for line in yaml.splitlines() if line.strip().startswith("key: draft-"))
+    d.execute_script("arguments[0].value = arguments[1];", draft, yaml.replace(key_line, "  key: fj-from-notice", 1))
+    d.find_element(By.ID, "draft-preview").click()
+    WebDriverWait(d, 15).until(lambda drv: drv.find_elements(By.ID, "import") or drv.find_elements(By.ID, "problems"))
+    assert not d.find_elements(By.ID, "problems"), d.find_element(By.ID, "problems").text
+    body = text(d)
+    assert "2022年9月20日前" in body and "部署阶段" in body, body[:800]
+    d.save_screenshot(str(out / "34-notice-draft-preview.png"))
+    d.find_element(By.ID, "import").click()
+    wait_for(d, "/ui/p/fj-from-notice")
+    title = next(line for line in yaml.splitlines() if line.strip().startswith("title:")).split(":", 1)[1]
+    assert title.strip().strip("'\"") in text(d), (title, text(d)[:400])
+    d.save_screenshot(str(out / "35-notice-imported.png"))
+
+
+def stable(read, tries=5):
+    """`read()` again when the page was replaced under it (a redirect landing as it ran)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for i in range(tries):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            if i == tries - 1:
+                raise
+            time.sleep(0.3)
 
 
 def login_as(d, base, user, password, lands):
@@ -315,7 +383,8 @@ def setup_round(d, base, out):
     WebDriverWait(d, 15).until(lambda drv: drv.find_elements(By.ID, "import"))
     d.find_element(By.ID, "import").click()
     WebDriverWait(d, 15).until(lambda drv: drv.current_url.endswith("/ui/p/jx-2027-assistance-pilot"))
-    units = {r.find_elements(By.TAG_NAME, "td")[1].text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")}
+    units = stable(lambda: {r.find_elements(By.TAG_NAME, "td")[1].text
+                            for r in d.find_elements(By.CSS_SELECTOR, "tbody tr")})
     assert {"濂溪区", "浔阳区"} <= units, units
     running_round(d, base, out)
 
@@ -325,11 +394,14 @@ def running_round(d, base, out):
     that 南昌's two units would break; on a phone it withdraws 浔阳区 (its records stay) and finds
     a region by name, the header's tools on their own row."""
     key = "jx-2027-assistance-pilot"
-    d.find_element(By.ID, "settings-link").click()
+    stable(lambda: d.find_element(By.ID, "settings-link").click())
     wait_for(d, f"/ui/p/{key}/settings")
-    box = d.find_element(By.ID, "units_per_group_max")
-    box.clear()
-    box.send_keys("1")
+
+    def limit_to_one():
+        box = d.find_element(By.ID, "units_per_group_max")
+        box.clear()
+        box.send_keys("1")
+    stable(limit_to_one)
     d.find_element(By.ID, "save-head").click()
     body = text(d)
     assert "超过了同一地区的试点单位名额" in body, body[:600]

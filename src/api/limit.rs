@@ -34,6 +34,10 @@ fn too_large(max: usize) -> Error {
 fn refuse(path: &str, max: usize) -> Result<Response> {
     if path.starts_with("/ui/") {
         let mb = max / (1024 * 1024);
+        if path.ends_with("/notice") {
+            let text = format!("通知文件超过了{mb} MB的上限。请上传不含图片的 Word 文件，或粘贴通知的文字。");
+            return Ok(crate::web::message(StatusCode::PAYLOAD_TOO_LARGE, "文件过大", &text));
+        }
         let text = format!(
             "上传的内容超过了{mb} MB的上限，没有保存；材料已填写的内容不受影响。请返回材料页面，选择较小的文件（或压缩后）重新上传。"
         );
@@ -46,7 +50,10 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        let max = if req.uri().path().ends_with("/attachments") { self.uploads } else { self.default };
+        // Files people upload: attachments, and notices (a Word 方案 with its annexes and scans).
+        let path = req.uri().path();
+        let upload = ["/attachments", "/programme-drafts", "/programmes/new/notice"].iter().any(|p| path.ends_with(p));
+        let max = if upload { self.uploads } else { self.default };
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)

@@ -391,7 +391,7 @@ pub fn view(text: &str, r: &Reading) -> ProgrammeDraftView {
             .iter()
             .map(|u| {
                 let (start, end) = chars(&u.sentence);
-                UnreadView { sentence: text[u.sentence.clone()].to_owned(), start, end, why: u.why.to_owned() }
+                UnreadView { sentence: text[u.sentence.clone()].to_owned(), start, end, why: u.why.as_str().to_owned() }
             })
             .collect(),
         document: None,

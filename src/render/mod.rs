@@ -46,6 +46,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard/audit.html", include_str!("../../templates/dashboard/audit.html")),
     ("dashboard/programme_new.html", include_str!("../../templates/dashboard/programme_new.html")),
     ("dashboard/programme_preview.html", include_str!("../../templates/dashboard/programme_preview.html")),
+    ("dashboard/programme_notice.html", include_str!("../../templates/dashboard/programme_notice.html")),
     ("dashboard/settings.html", include_str!("../../templates/dashboard/settings.html")),
     ("dashboard/regions.html", include_str!("../../templates/dashboard/regions.html")),
     ("dashboard/programme_nav.html", include_str!("../../templates/dashboard/programme_nav.html")),

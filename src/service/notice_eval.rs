@@ -218,16 +218,22 @@ pub fn evaluate(dir: &Path, gold_dir: Option<&Path>) -> Result<Vec<Case>, String
     Ok(out)
 }
 
+/// One field's tally summed over all cases.
+pub fn totals(cases: &[Case], field: &str) -> Tally {
+    let mut t = Tally::default();
+    for c in cases {
+        t.add(c.scored.fields.get(field).copied().unwrap_or_default());
+    }
+    t
+}
+
 /// The table `pilotgov notice eval` prints: per field, precision and recall over all cases.
 pub fn table(cases: &[Case]) -> String {
     let pct = |v: Option<u32>| v.map(|m| format!("{}.{}%", m / 10, m % 10)).unwrap_or_else(|| "—".into());
     let mut out = "| field | read | gold | matched | precision | recall |\n|---|---:|---:|---:|---:|---:|\n".to_owned();
     let mut all = Tally::default();
     for f in FIELDS {
-        let mut t = Tally::default();
-        for c in cases {
-            t.add(c.scored.fields.get(f).copied().unwrap_or_default());
-        }
+        let t = totals(cases, f);
         all.add(t);
         out.push_str(&format!(
             "| {f} | {} | {} | {} | {} | {} |\n",
@@ -260,13 +266,6 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let cases = evaluate(&root.join("notices"), Some(&root)).unwrap();
         assert_eq!(cases.len(), 5);
-        let total = |f: &str| {
-            let mut t = Tally::default();
-            for c in &cases {
-                t.add(c.scored.fields.get(f).copied().unwrap_or_default());
-            }
-            t
-        };
         for (field, precision, recall) in [
             ("issuer", 1000, 1000),
             ("doc_number", 1000, 1000),
@@ -276,7 +275,7 @@ mod tests {
             ("directions", 1000, 980),
             ("exceptions", 1000, 1000),
         ] {
-            let t = total(field);
+            let t = totals(&cases, field);
             assert!(
                 t.precision().unwrap_or(0) >= precision && t.recall().unwrap_or(0) >= recall,
                 "{field}: {t:?}\n{}",

@@ -11,6 +11,7 @@ mod fields;
 mod home;
 mod manage;
 mod monthly;
+mod notice;
 mod pages;
 mod programme_form;
 mod regions;
@@ -83,6 +84,7 @@ pub fn routes() -> Route {
         .at("/password", get(admin::password_form).post(admin::change_password))
         .at("/programmes/new", get(setup::new_form).post(setup::import))
         .at("/programmes/new/preview", post(setup::preview_document))
+        .at("/programmes/new/notice", post(notice::read))
         .at("/programmes/new/build", post(programme_form::build))
         .at("/p/:key/admit", get(setup::admit_form).post(setup::admit_import))
         .at("/p/:key/admit/preview", post(setup::admit_preview))

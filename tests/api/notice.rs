@@ -130,10 +130,15 @@ async fn bad_notices_get_clear_answers_and_only_departments_that_define_may_ask(
     let (s, b) = post(json!({"file": "not base64 ¤"})).await;
     assert!((400..500).contains(&s), "{s} {b}");
 
-    // A 5 MB paste: refused before it is read.
+    // A 5 MB paste (a notice with its scans is sent as a file up to the upload limit): refused
+    // by its length in characters, with what to do; 25 MB refused before it is read.
     let big = json!({"text": "各单位要高度重视。".repeat(200_000)}).to_string().into_bytes();
     assert!(big.len() > 5_000_000);
     let (s, b) = t.post_raw("/api/v1/programme-drafts", big, true).await;
+    assert_eq!((s, b["code"].as_str()), (422, Some("validation_failed")), "{b}");
+    assert!(b["message"].as_str().unwrap().contains("1800000 characters"), "{b}");
+    let huge = json!({"text": "各单位要高度重视。".repeat(1_000_000)}).to_string().into_bytes();
+    let (s, b) = t.post_raw("/api/v1/programme-drafts", huge, true).await;
     assert_eq!((s, b["code"].as_str()), (413, Some("payload_too_large")), "{b}");
 
     // A notice with no dates reads as one with no stages or deadlines.
@@ -216,4 +221,117 @@ async fn the_draft_document_previews_and_imports_like_the_fixture() {
 fn fixture_json(name: &str) -> Value {
     let text = std::fs::read_to_string(format!("{}/fixtures/{name}.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
     serde_yaml_ng::from_str(&text).unwrap()
+}
+
+/// The page's HTML-escaped text read back as the browser reads it.
+fn unescape(s: &str) -> String {
+    s.replace("&#x2F;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The setup page: 福建's notice uploaded as a Word file shows the notice with every item marked
+/// where it was read, beside the draft; the draft, with one edit (its key), previews clean and
+/// offers the import. A file that is not a notice, an empty paste and a lead each get a clear page.
+#[tokio::test]
+async fn the_setup_page_reads_a_notice_into_a_draft_that_previews_clean() {
+    use poem::test::{TestForm, TestFormField};
+    let t = TestApp::new().await;
+    t.add_user("fj-admin", Role::ProvinceAdmin, "350000").await;
+    t.add_user("gl-lead", Role::UnitLead, "350102").await;
+    let session = |user: &'static str| {
+        let t = &t;
+        async move {
+            let resp = t.form_login(user, crate::helpers::PASSWORD).await;
+            let cookie =
+                resp.0.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+            let page = t.client.get("/ui/").header("cookie", cookie.clone()).send().await.0;
+            let page = page.into_body().into_string().await.unwrap();
+            let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+            (cookie, csrf)
+        }
+    };
+    let (cookie, csrf) = session("fj-admin").await;
+    let new = t.client.get("/ui/programmes/new").header("cookie", cookie.clone()).send().await.0;
+    assert!(new.into_body().into_string().await.unwrap().contains("id=\"notice-form\""), "the setup page offers it");
+    let post = |form: TestForm, cookie: String, path: &'static str| {
+        let t = &t;
+        async move {
+            let resp = t.client.post(path).header("cookie", cookie).multipart(form).send().await.0;
+            let status = resp.status().as_u16();
+            (status, resp.into_body().into_string().await.unwrap())
+        }
+    };
+    let text = seed("fujian-2022-reform-pilot");
+    let file = TestFormField::bytes(docx_of(&text)).name("file").filename("minzhu-2022-98.docx");
+    let (s, page) =
+        post(TestForm::new().text("csrf", csrf.clone()).field(file), cookie.clone(), "/ui/programmes/new/notice").await;
+    assert_eq!(s, 200, "{page}");
+    // Each item marked in the notice where it was read, and listed with a link to its mark.
+    let source = page.split("id=\"source\">").nth(1).unwrap().split("</div>").next().unwrap();
+    let marked = |class: &str| source.matches(&format!("class=\"k-{class}\">")).count();
+    assert!(marked("stage") >= 3 && marked("deliverable") >= 2 && marked("direction") >= 10, "{page}");
+    // Every character of the notice is on the page, marks aside.
+    let mut plain = String::new();
+    let mut rest = source;
+    while let Some(i) = rest.find('<') {
+        plain.push_str(&rest[..i]);
+        rest = &rest[i + rest[i..].find('>').unwrap() + 1..];
+    }
+    plain.push_str(rest);
+    let lines = |s: &str| s.trim_end().lines().map(|l| l.trim_end().to_owned()).collect::<Vec<_>>();
+    assert_eq!(lines(&unescape(&plain)), lines(&text));
+    let stage_mark = source.split("class=\"k-stage\">").nth(1).unwrap().split("</mark>").next().unwrap();
+    assert!(stage_mark.contains("部署阶段") && stage_mark.contains("2022年8月下旬"), "{stage_mark}");
+    assert!(page.contains("部署阶段：2022年8月下旬至2022年9月中旬"), "the stage's window in the list");
+    assert!(page.contains("试点方案 · 2022年9月20日前"), "the plan's deadline in the list");
+    for anchor in page.split("href=\"#src-").skip(1).map(|r| r.split('"').next().unwrap()) {
+        assert!(page.contains(&format!("id=\"src-{anchor}\"")), "every link lands on a mark: src-{anchor}");
+    }
+    // The draft, edited and previewed as the existing setup flow does it.
+    let draft = unescape(
+        page.split("name=\"text\" rows=\"24\" spellcheck=\"false\">")
+            .nth(1)
+            .unwrap()
+            .split("</textarea>")
+            .next()
+            .unwrap(),
+    );
+    assert!(draft.contains("scope: '350000'") || draft.contains("scope: \"350000\""), "{draft}");
+    let key = draft.lines().find(|l| l.trim_start().starts_with("key: draft-")).unwrap().to_owned();
+    let edited = draft.replacen(&key, "  key: fj-from-the-page", 1);
+    let (s, preview) = post(
+        TestForm::new().text("csrf", csrf.clone()).text("text", edited),
+        cookie.clone(),
+        "/ui/programmes/new/preview",
+    )
+    .await;
+    assert_eq!(s, 200, "{preview}");
+    assert!(preview.contains("id=\"import\"") && preview.contains("2022年9月20日前"), "{preview}");
+
+    // Bad input: each a page that says what to do.
+    let not_docx = TestFormField::bytes(b"PK\x03\x04 not a zip".to_vec()).name("file").filename("notice.docx");
+    let (s, page) =
+        post(TestForm::new().text("csrf", csrf.clone()).field(not_docx), cookie.clone(), "/ui/programmes/new/notice")
+            .await;
+    assert!(s == 422 && page.contains("未能读取通知") && page.contains(".docx"), "{s} {page}");
+    let (s, page) = post(
+        TestForm::new().text("csrf", csrf.clone()).text("text", " \n"),
+        cookie.clone(),
+        "/ui/programmes/new/notice",
+    )
+    .await;
+    assert!(s == 422 && page.contains("请粘贴通知的全文"), "{s} {page}");
+    let (s, _) =
+        post(TestForm::new().text("csrf", "forged").text("text", text.clone()), cookie, "/ui/programmes/new/notice")
+            .await;
+    assert_eq!(s, 403, "a form without the session's token");
+    let (lead_cookie, lead_csrf) = session("gl-lead").await;
+    let (s, page) =
+        post(TestForm::new().text("csrf", lead_csrf).text("text", text), lead_cookie, "/ui/programmes/new/notice")
+            .await;
+    assert!(s == 403 && page.contains("无权访问"), "{s} {page}");
 }

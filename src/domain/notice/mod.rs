@@ -30,7 +30,38 @@ pub const MAX_CHARS: usize = 400_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unread {
     pub sentence: Range<usize>,
-    pub why: &'static str,
+    pub why: Why,
+}
+
+/// Why a sentence is listed for a person to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// It names a time the rules cannot pin to days (N个工作日内, 一年左右).
+    Unpinned,
+    /// It files something by a date, but what is filed was not understood.
+    UnknownFiling,
+    /// It names a date that is neither a stage nor a deadline here.
+    StrayDate,
+}
+
+impl Why {
+    /// As the API says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unpinned => "a time this reader cannot pin to days",
+            Self::UnknownFiling => "files something by a date, but what is filed was not understood",
+            Self::StrayDate => "names a date that is not a stage or a deadline here",
+        }
+    }
+
+    /// As a page says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unpinned => "时间未能确定到日",
+            Self::UnknownFiling => "有报送时限，但未能读出报送什么",
+            Self::StrayDate => "有日期，但不是阶段或截止时间",
+        }
+    }
 }
 
 /// Everything read from one notice.
@@ -106,11 +137,11 @@ pub fn read(text: &str) -> Result<Reading, DomainError> {
             found.iter().filter(|m| m.span.start >= s.start && m.span.end <= s.end).collect();
         let sentence = &text[s.clone()];
         let why = if in_it.iter().any(|m| m.when == dates::When::Unpinned) {
-            Some("a time this reader cannot pin to days")
+            Some(Why::Unpinned)
         } else if !in_it.is_empty() && extract_verb(sentence) {
-            Some("files something by a date, but what is filed was not understood")
+            Some(Why::UnknownFiling)
         } else if !in_it.is_empty() && RELEVANT.is_match(sentence) {
-            Some("names a date that is not a stage or a deadline here")
+            Some(Why::StrayDate)
         } else {
             None
         };
