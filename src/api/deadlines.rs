@@ -2,21 +2,23 @@
 //! `/programmes/{key}/submissions`, which records that a deadline was met.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query};
 
 use super::auth::Auth;
 use super::common::{page, shanghai};
 use super::error::ApiError;
 use super::params::{KeyParam, RegionParam};
 use super::parts::RouteStepDto;
+use super::rendered::Rendered;
 use super::{ApiTags, State};
 use crate::domain::Status;
 use crate::domain::deadline::due_instant;
 use crate::service::board::{Filter, deadline_board};
 
 /// A deadline's traffic light.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StatusDto {
     /// Filed.
     Done,
@@ -50,8 +52,11 @@ impl From<StatusDto> for Status {
     }
 }
 
+// The board's views are also `Serialize`, for `Rendered` (a unit test checks both renderings
+// agree): the hot route renders its rows straight into bytes.
+
 /// One concrete deadline of one unit.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct DeadlineLine {
     pub unit: String,
@@ -61,6 +66,7 @@ pub struct DeadlineLine {
     /// `once`, or the month/quarter of a recurring deadline (`2019-04`).
     pub occurrence: String,
     /// When the filing window opens, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub opens_on: Option<NaiveDate>,
     /// Due on this day, inclusive (Asia/Shanghai).
     pub due_on: NaiveDate,
@@ -69,18 +75,20 @@ pub struct DeadlineLine {
     /// The due day is a public holiday (the deadline still stands; plan for it).
     pub due_on_holiday: bool,
     /// The instant it is missed: the midnight after `due_on`, Asia/Shanghai.
+    #[serde(serialize_with = "rfc3339")]
     pub due_at: DateTime<FixedOffset>,
     pub status: StatusDto,
     /// Days from the board's day to the due day; negative when overdue.
     pub days_left: i64,
     /// First filing, if any by the board's instant.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "rfc3339_opt")]
     pub filed_at: Option<DateTime<FixedOffset>>,
     /// The route this unit's filing takes.
     pub route: Vec<RouteStepDto>,
 }
 
 /// Counts by status over all rows that match the filters.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct Totals {
     pub done: u64,
@@ -90,12 +98,13 @@ pub struct Totals {
 }
 
 /// The board at an instant.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct DeadlineBoard {
     pub programme: String,
     pub title: String,
     /// The instant the board describes (Asia/Shanghai).
+    #[serde(serialize_with = "rfc3339")]
     pub as_of: DateTime<FixedOffset>,
     pub totals: Totals,
     /// Rows matching the filters (before paging).
@@ -104,6 +113,18 @@ pub struct DeadlineBoard {
     pub limit: u64,
     /// Ordered by due day, then unit code.
     pub rows: Vec<DeadlineLine>,
+}
+
+/// As poem-openapi writes a date-time (`to_rfc3339`), so both renderings agree.
+fn rfc3339<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339())
+}
+
+fn rfc3339_opt<S: serde::Serializer>(t: &Option<DateTime<FixedOffset>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339(t, s),
+        None => s.serialize_none(),
+    }
 }
 
 pub struct DeadlinesApi {
@@ -131,7 +152,7 @@ impl DeadlinesApi {
         offset: Query<Option<u64>>,
         /// Rows to return (1–500, default 50).
         limit: Query<Option<u64>>,
-    ) -> Result<Json<DeadlineBoard>, ApiError> {
+    ) -> Result<Rendered<DeadlineBoard>, ApiError> {
         let k = key.0.0.clone();
         let (offset, limit) = page(offset.0, limit.0)?;
         let as_of = super::common::as_of(as_of.0.as_deref(), self.state.clock.now())?;
@@ -168,7 +189,7 @@ impl DeadlinesApi {
             })
             .collect();
         let count = |s: Status| board.total(s) as u64;
-        Ok(Json(DeadlineBoard {
+        Ok(Rendered::of(&DeadlineBoard {
             programme: board.programme.programme.key.to_string(),
             title: board.programme.programme.title.clone(),
             as_of: shanghai(board.as_of),
@@ -183,5 +204,50 @@ impl DeadlinesApi {
             limit,
             rows,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+    use crate::api::common::Level;
+    use crate::api::parts::Action;
+
+    #[test]
+    fn serde_and_openapi_render_a_board_alike() {
+        let at: DateTime<FixedOffset> = "2022-09-21T00:00:00+08:00".parse().unwrap();
+        let line = |filed_at, opens_on| DeadlineLine {
+            unit: "350103".into(),
+            unit_name: "台江区".into(),
+            deliverable: "plan".into(),
+            deliverable_title: "试点实施方案".into(),
+            occurrence: "once".into(),
+            opens_on,
+            due_on: NaiveDate::from_ymd_opt(2022, 9, 20).unwrap(),
+            due_text: "2022年9月20日前".into(),
+            due_on_holiday: false,
+            due_at: at,
+            status: StatusDto::DueSoon,
+            days_left: -1,
+            filed_at,
+            route: vec![RouteStepDto { level: Level::City, action: Action::Review }],
+        };
+        let board = DeadlineBoard {
+            programme: "fj-2022-reform-pilot".into(),
+            title: "福建".into(),
+            as_of: "2022-09-19T16:00:00.250+08:00".parse().unwrap(),
+            totals: Totals { done: 1, upcoming: 0, due_soon: 1, overdue: 0 },
+            total: 2,
+            offset: 0,
+            limit: 50,
+            rows: vec![
+                line(Some("2022-09-19T16:00:00.123456+08:00".parse().unwrap()), None),
+                line(None, NaiveDate::from_ymd_opt(2022, 9, 1)),
+            ],
+        };
+        let by_serde: serde_json::Value = serde_json::from_slice(&crate::api::rendered::json(&board)).unwrap();
+        assert_eq!(by_serde, board.to_json().unwrap());
     }
 }

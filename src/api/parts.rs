@@ -275,8 +275,9 @@ impl DeadlineDto {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     /// 审定.
     Review,
@@ -285,7 +286,7 @@ pub enum Action {
 }
 
 /// A step of a filing's route above the unit.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RouteStepDto {
     pub level: Level,

@@ -63,18 +63,30 @@ pub fn expand(deliverables: Vec<Deliverable>, stages: &[Stage]) -> Result<Vec<Ex
         .collect()
 }
 
-/// Builds the board at `now`, keeping only rows `keep` accepts (given the unit index and the
-/// status). Rows come ordered by due day, then unit code, deliverable key and occurrence key.
+/// Builds the board at `now` for the units `only` names (indices into `units`; all of them when
+/// None), keeping only rows `keep` accepts (given the unit index and the status). Units left
+/// out cost nothing. Rows come ordered by due day, then unit code, deliverable key and
+/// occurrence key.
 pub fn board(
     expanded: &[Expanded],
     units: &[BoardUnit],
+    only: Option<&[usize]>,
     filings: &Filings,
     now: DateTime<Utc>,
     keep: impl Fn(usize, Status) -> bool,
 ) -> Vec<BoardLine> {
     let now = Now::new(now);
     let mut rows = Vec::new();
-    for (ui, u) in units.iter().enumerate() {
+    let all: Vec<usize>;
+    let chosen = match only {
+        Some(list) => list,
+        None => {
+            all = (0..units.len()).collect();
+            &all
+        }
+    };
+    for &ui in chosen {
+        let Some(u) = units.get(ui) else { continue };
         let filed = filings.get(&u.region).map(Vec::as_slice).unwrap_or_default();
         for (di, e) in expanded.iter().enumerate() {
             if e.deliverable.audience == Audience::Demonstration && !u.demonstration {

@@ -75,7 +75,7 @@ pub async fn run_scoped(
             continue;
         }
         let (_, parts) = store.board_parts(&p.key).await?;
-        let filings = store.filings(&p.key).await?;
+        let filings = store.board_filings(&p.key).await?;
         for d in &parts.deliverables {
             for o in d.deadline.occurrences(&parts.stages).map_err(StoreError::Refused)? {
                 for u in &parts.units {

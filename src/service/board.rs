@@ -24,13 +24,13 @@ pub struct Filter {
 /// filtered rows).
 #[derive(Debug, Clone)]
 pub struct Board {
-    pub programme: StoredProgramme,
+    pub programme: Arc<StoredProgramme>,
     pub as_of: DateTime<Utc>,
     pub parts: Arc<BoardParts>,
-    pub expanded: Vec<Expanded>,
+    pub expanded: Arc<Vec<Expanded>>,
     pub rows: Vec<BoardLine>,
     pub totals: HashMap<Status, usize>,
-    pub calendar: crate::domain::calendar::Calendar,
+    pub calendar: Arc<crate::domain::calendar::Calendar>,
 }
 
 impl Board {
@@ -64,26 +64,24 @@ pub async fn deadline_board(
     filter: &Filter,
     viewer: &Principal,
 ) -> Result<Board, StoreError> {
-    let ((programme, parts), filings, calendar) =
-        tokio::try_join!(store.board_parts(key), store.filings(key), store.calendar())?;
+    let ((programme, parts, filings), calendar) = tokio::try_join!(store.board_inputs(key), store.recent_calendar())?;
     let reach = store.recent_reach(key).await?.unwrap_or_default();
     if viewer.check(Access::ReadProgramme { reach: &reach }).is_err() {
         return Err(StoreError::NotFound(format!("programme `{key}`")));
     }
-    let deliverables: Vec<_> = parts
-        .deliverables
-        .iter()
-        .filter(|d| filter.deliverable.as_ref().is_none_or(|k| &d.key == k))
-        .cloned()
-        .collect();
-    let expanded = board::expand(deliverables, &parts.stages)?;
-    let in_region: Vec<bool> = parts
-        .units
-        .iter()
-        .map(|u| filter.region.as_ref().is_none_or(|r| u.path.contains(r)) && viewer.can_read_unit(&u.path))
-        .collect();
-    let rows = board::board(&expanded, &parts.units, &filings, as_of, |ui, s| {
-        in_region[ui] && filter.status.is_none_or(|want| want == s)
+    let expanded = match &filter.deliverable {
+        None => parts.expanded.clone(),
+        Some(k) => Arc::new(parts.expanded.iter().filter(|e| &e.deliverable.key == k).cloned().collect()),
+    };
+    // Only the units inside the region asked for (all of them when none is) are decided, and of
+    // those only the ones this viewer may read.
+    let candidates: Vec<usize> = match &filter.region {
+        Some(r) => parts.units_in(r).to_vec(),
+        None => (0..parts.units.len()).collect(),
+    };
+    let shown: Vec<usize> = candidates.into_iter().filter(|&i| viewer.can_read_unit(&parts.units[i].path)).collect();
+    let rows = board::board(&expanded, &parts.units, Some(&shown), &filings, as_of, |_, s| {
+        filter.status.is_none_or(|want| want == s)
     });
     let mut totals = HashMap::new();
     for r in &rows {

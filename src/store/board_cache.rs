@@ -1,17 +1,22 @@
-//! The parts of a programme the deadline board reads on every request (stages, deliverables,
-//! units), kept in memory per programme and reused while the programme's revision is unchanged.
+//! What the deadline board reads on every request, kept in memory per programme: its parts
+//! (stages, deliverables, units, and the units inside each region), reused while the
+//! programme's revision is unchanged; and its first submissions, reused while the programme's
+//! filings counter is unchanged.
 //!
-//! Every change to those parts bumps `programme.revision` in the same transaction, and each
-//! request reads the revision from the database first, so a cached copy is never served after a
-//! change — by this instance or any other sharing the database.
+//! Every change to the parts bumps `programme.revision` in the same transaction; every write
+//! that changes a first submission bumps `board_stamp.filings` in the same transaction (an event on the
+//! filing table, migration 0014, so every writer does); an event copies the revision beside it.
+//! Each board reads that one record by id first, so a cached copy is never served after a
+//! change — by this instance or any other sharing the database — and a board costs one read by
+//! id plus the work on its region.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::programmes::StoredProgramme;
 use super::{Store, StoreError};
-use crate::domain::board::BoardUnit;
-use crate::domain::{Deliverable, Key, Stage};
+use crate::domain::board::{BoardUnit, Expanded, Filings};
+use crate::domain::{Deliverable, Key, RegionCode, Stage};
 
 /// What the board needs besides filings.
 #[derive(Debug)]
@@ -19,35 +24,140 @@ pub struct BoardParts {
     pub stages: Vec<Stage>,
     pub deliverables: Vec<Deliverable>,
     pub units: Vec<BoardUnit>,
+    /// Every deliverable expanded into its occurrences and routes (they depend on the parts
+    /// only, not on the unit or the instant).
+    pub expanded: Arc<Vec<Expanded>>,
+    /// The units (indices into `units`, in order) inside each region their paths pass through,
+    /// a unit's own region included: a region's board decides only these.
+    pub by_region: HashMap<RegionCode, Vec<usize>>,
 }
 
-/// Parts by programme, with the revision they were read at.
-type ByProgramme = HashMap<Key, (i64, Arc<BoardParts>)>;
+impl BoardParts {
+    pub fn new(stages: Vec<Stage>, deliverables: Vec<Deliverable>, units: Vec<BoardUnit>) -> Result<Self, StoreError> {
+        let expanded = Arc::new(crate::domain::board::expand(deliverables.clone(), &stages)?);
+        let mut by_region: HashMap<RegionCode, Vec<usize>> = HashMap::new();
+        for (i, u) in units.iter().enumerate() {
+            for code in u.path.iter().chain(std::iter::once(&u.region)) {
+                let list = by_region.entry(code.clone()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        Ok(Self { stages, deliverables, units, expanded, by_region })
+    }
+
+    /// The units inside `region` (its own code included), in order.
+    pub fn units_in(&self, region: &RegionCode) -> &[usize] {
+        self.by_region.get(region).map(Vec::as_slice).unwrap_or_default()
+    }
+}
+
+/// The programme and its parts by key, with the revision they were read at.
+type ByProgramme = HashMap<Key, (i64, Arc<StoredProgramme>, Arc<BoardParts>)>;
 
 #[derive(Default, Clone)]
 pub(super) struct PartsCache(Arc<Mutex<ByProgramme>>);
+
+/// First submissions by programme, with the filings counter read before them.
+type FilingsByProgramme = HashMap<Key, (i64, Arc<Filings>)>;
+
+#[derive(Default, Clone)]
+pub(super) struct FilingsCache(Arc<Mutex<FilingsByProgramme>>);
 
 impl Store {
     /// The programme (read fresh) and its board parts (from memory when the revision matches).
     pub async fn board_parts(&self, key: &Key) -> Result<(StoredProgramme, Arc<BoardParts>), StoreError> {
         let programme = self.programme_required(key).await?;
+        let (_, parts) = self.parts_at(key, programme.revision).await?;
+        Ok((programme, parts))
+    }
+
+    /// Everything a board reads, for one read by record id while nothing changed: the
+    /// programme's board stamp (its revision and its filings counter, migration 0014); the
+    /// programme, its parts and its first submissions from memory when those counters match.
+    pub async fn board_inputs(
+        &self,
+        key: &Key,
+    ) -> Result<(Arc<StoredProgramme>, Arc<BoardParts>, Arc<Filings>), StoreError> {
+        #[derive(serde::Deserialize, Default)]
+        struct Stamp {
+            #[serde(default)]
+            revision: i64,
+            #[serde(default)]
+            filings: i64,
+        }
+        let out = self
+            .query(
+                "SELECT revision, filings FROM ONLY type::record('board_stamp', $k)",
+                serde_json::json!({ "k": key.as_str() }),
+            )
+            .await?;
+        let stamp: Stamp = out.into_iter().next().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+        // No revision on the stamp (a programme not written since, or none): read it by key.
+        let revision = match stamp.revision {
+            0 => self.programme_required(key).await?.revision,
+            r => r,
+        };
+        let stamp = stamp.filings;
+        let ((programme, parts), filings) =
+            tokio::try_join!(self.parts_at(key, revision), self.filings_at(key, stamp))?;
+        Ok((programme, parts, filings))
+    }
+
+    /// The programme and its parts at `revision` (read fresh when memory holds another).
+    async fn parts_at(&self, key: &Key, revision: i64) -> Result<(Arc<StoredProgramme>, Arc<BoardParts>), StoreError> {
         let cached = {
             let map = self.parts_cache.0.lock().expect("cache lock");
-            map.get(key).filter(|(rev, _)| *rev == programme.revision).map(|(_, p)| p.clone())
+            map.get(key).filter(|(rev, _, _)| *rev == revision).map(|(_, p, parts)| (p.clone(), parts.clone()))
         };
-        if let Some(parts) = cached {
-            return Ok((programme, parts));
+        if let Some(hit) = cached {
+            return Ok(hit);
         }
+        let programme = Arc::new(self.programme_required(key).await?);
         let (stages, deliverables, units) =
             tokio::try_join!(self.stages(key), self.deliverables(key), self.board_units(key, None))?;
         // The parts were read after the revision; if they changed in between, the revision did
         // too, so only store them under the revision they were read at when it still holds.
-        let parts = Arc::new(BoardParts { stages, deliverables, units });
+        let parts = Arc::new(BoardParts::new(stages, deliverables, units)?);
         let now = self.programme_required(key).await?;
         if now.revision == programme.revision {
             let mut map = self.parts_cache.0.lock().expect("cache lock");
-            map.insert(key.clone(), (programme.revision, parts.clone()));
+            map.insert(key.clone(), (programme.revision, programme.clone(), parts.clone()));
         }
         Ok((programme, parts))
+    }
+
+    /// How many times the programme's first submissions have changed (0 before the first).
+    pub async fn filing_stamp(&self, key: &Key) -> Result<i64, StoreError> {
+        let out = self
+            .query(
+                "SELECT VALUE filings FROM ONLY type::record('board_stamp', $p)",
+                serde_json::json!({ "p": key.as_str() }),
+            )
+            .await?;
+        Ok(out.into_iter().next().and_then(|v| v.as_i64()).unwrap_or(0))
+    }
+
+    /// The programme's first submissions (from memory while its filing stamp is unchanged).
+    pub async fn board_filings(&self, key: &Key) -> Result<Arc<Filings>, StoreError> {
+        let stamp = self.filing_stamp(key).await?;
+        self.filings_at(key, stamp).await
+    }
+
+    /// The first submissions as of `stamp`, read before calling: whatever is read now is at
+    /// least as new as it, so keeping it under `stamp` is safe (a write in between bumped the
+    /// stamp, and the next request reads them again).
+    async fn filings_at(&self, key: &Key, stamp: i64) -> Result<Arc<Filings>, StoreError> {
+        let cached = {
+            let map = self.filings_cache.0.lock().expect("cache lock");
+            map.get(key).filter(|(s, _)| *s == stamp).map(|(_, f)| f.clone())
+        };
+        if let Some(f) = cached {
+            return Ok(f);
+        }
+        let filings = Arc::new(self.filings(key).await?);
+        self.filings_cache.0.lock().expect("cache lock").insert(key.clone(), (stamp, filings.clone()));
+        Ok(filings)
     }
 }

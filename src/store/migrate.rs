@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "official_documents", include_str!("migrations/0011_official_documents.surql")),
     (12, "supervision_orders", include_str!("migrations/0012_supervision_orders.surql")),
     (13, "robot_signing", include_str!("migrations/0013_robot_signing.surql")),
+    (14, "board_stamp", include_str!("migrations/0014_board_stamp.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

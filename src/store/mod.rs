@@ -78,6 +78,7 @@ pub struct Store {
     /// Programme parts read by every board request, reused while the programme's revision is
     /// unchanged (see `board_cache.rs`).
     parts_cache: board_cache::PartsCache,
+    filings_cache: board_cache::FilingsCache,
     /// Reads that may lag other instances by `StoreConfig::recent` (see `recent.rs`).
     recent: RecentReads,
     /// `StoreConfig::remote_timeout` for a remote server; embedded engines never disconnect, and
@@ -93,11 +94,18 @@ struct RecentReads {
     reach: recent::Recent<Key, Arc<crate::domain::access::Reach>>,
     /// (programme, month) → the newest published ranking.
     ranking: recent::Recent<(Key, crate::domain::YearMonth), Arc<crate::domain::scoring::PublishedRanking>>,
+    /// The working-day calendar (changes once a year, when the State Council's notice comes).
+    calendar: recent::Recent<(), Arc<crate::domain::calendar::Calendar>>,
 }
 
 impl RecentReads {
     fn new(ttl: Duration) -> Self {
-        Self { sign_in: recent::Recent::new(ttl), reach: recent::Recent::new(ttl), ranking: recent::Recent::new(ttl) }
+        Self {
+            sign_in: recent::Recent::new(ttl),
+            reach: recent::Recent::new(ttl),
+            ranking: recent::Recent::new(ttl),
+            calendar: recent::Recent::new(ttl),
+        }
     }
 }
 
@@ -142,6 +150,7 @@ impl Store {
         Ok(Self {
             db: Arc::new(db),
             parts_cache: Default::default(),
+            filings_cache: Default::default(),
             recent: RecentReads::new(config.recent),
             deadline: remote.then_some(config.remote_timeout),
         })

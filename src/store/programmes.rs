@@ -103,13 +103,7 @@ impl Store {
 
     pub async fn programme(&self, key: &Key) -> Result<Option<StoredProgramme>, StoreError> {
         let out = self.query("SELECT * FROM programme WHERE key = $k", json!({ "k": key.as_str() })).await?;
-        match out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()) {
-            Some(v) => {
-                let (programme, revision) = decode::<ProgrammeRow>("programme", v)?.into_domain()?;
-                Ok(Some(StoredProgramme { programme, revision }))
-            }
-            None => Ok(None),
-        }
+        out.into_iter().next().map(rows).and_then(|r| r.into_iter().next()).map(stored_programme).transpose()
     }
 
     /// Like [`Store::programme`], but absence is an error.
@@ -310,4 +304,10 @@ impl Store {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A programme row as read.
+pub(super) fn stored_programme(v: Json) -> Result<StoredProgramme, StoreError> {
+    let (programme, revision) = decode::<ProgrammeRow>("programme", v)?.into_domain()?;
+    Ok(StoredProgramme { programme, revision })
 }

@@ -137,8 +137,17 @@ impl Store {
              COMMIT TRANSACTION;",
             json!({ "y": year, "h": days(&y.holidays), "w": days(&y.workdays), "s": source }),
         )
-        .await
-        .map(|_| ())
+        .await?;
+        self.recent.calendar.forget(&());
+        Ok(())
+    }
+
+    /// The calendar, up to `recent_ms` old (see `store::recent`); this instance forgets it when
+    /// it writes a year.
+    pub async fn recent_calendar(&self) -> Result<std::sync::Arc<Calendar>, StoreError> {
+        let got =
+            self.recent.calendar.get(&(), || async { Ok(Some(std::sync::Arc::new(self.calendar().await?))) }).await?;
+        Ok(got.unwrap_or_default())
     }
 
     pub async fn calendar(&self) -> Result<Calendar, StoreError> {

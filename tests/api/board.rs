@@ -180,3 +180,66 @@ async fn shizuishan_evaluations_relative_to_the_stage() {
     let final_eval = t.board(p, "as_of=2025-07-31&deliverable=final-evaluation").await;
     assert_eq!(status_of(&final_eval, "640202", "final-evaluation", "once"), ("due_soon".into(), 0));
 }
+
+/// A region's board is exactly its rows of the whole board, at instants before, between and
+/// after the plan's and the reports' deadlines; and a first submission written straight to the
+/// store — as another instance, or any writer but this one's services, would — is on the next
+/// board at once, though the board's filings were in memory.
+#[tokio::test]
+async fn a_regions_board_is_its_rows_of_the_whole_board() {
+    let t = TestApp::with_fixture("fujian-2022-reform-pilot.yaml").await;
+    t.add_user("taijiang-lead", pilotgov::domain::access::Role::UnitLead, "350103").await;
+    let lead = t.login("taijiang-lead").await;
+    let before = t.board(FJ, "as_of=2022-09-21").await;
+    assert_eq!(status_of(&before, "350103", "plan", "once").0, "overdue");
+    t.set_time("2022-09-15T10:00:00+08:00");
+    t.file_as(&lead, FJ, "350103", "plan", "once").await;
+    let after = t.board(FJ, "as_of=2022-09-21").await;
+    assert_eq!(status_of(&after, "350103", "plan", "once").0, "done", "a submission through the API, at once");
+    t.set_time("2022-09-28T10:00:00+08:00");
+    t.file_as(&lead, FJ, "350103", "progress", "once").await;
+    let mut statuses = std::collections::BTreeSet::new();
+    for as_of in ["2022-09-01", "2022-09-21", "2022-11-02", "2023-06-30", "2023-12-01"] {
+        let whole = t.board(FJ, &format!("as_of={as_of}")).await;
+        let all = whole["rows"].as_array().unwrap();
+        assert_eq!(whole["total"].as_u64(), Some(all.len() as u64), "the whole board on one page");
+        statuses.extend(all.iter().map(|r| r["status"].as_str().unwrap().to_owned()));
+        // 福州 (its counties and 平潭, 3501xx), one county, and 厦门.
+        for region in ["350100", "350103", "350200"] {
+            let part = t.board(FJ, &format!("as_of={as_of}&region={region}")).await;
+            let prefix = region.trim_end_matches('0');
+            let expected: Vec<&serde_json::Value> =
+                all.iter().filter(|r| r["unit"].as_str().unwrap().starts_with(prefix)).collect();
+            assert!(!expected.is_empty(), "{region} has units");
+            let got: Vec<&serde_json::Value> = part["rows"].as_array().unwrap().iter().collect();
+            assert_eq!(got, expected, "{region} at {as_of}");
+        }
+    }
+    assert!(statuses.len() >= 3, "the instants mix done, upcoming and overdue rows: {statuses:?}");
+
+    // 闽侯县's plan, first submitted on 9月19日, written by another writer.
+    let before = t.board(FJ, "as_of=2022-09-21&region=350121").await;
+    assert_eq!(status_of(&before, "350121", "plan", "once").0, "overdue");
+    let unit = pilotgov::domain::RegionCode::parse("350121").unwrap();
+    let at = crate::helpers::at("2022-09-19T16:00:00+08:00");
+    let mut f = pilotgov::domain::filing::Filing::draft(
+        "elsewhere-350121-plan".into(),
+        pilotgov::domain::Key::parse(FJ).unwrap(),
+        unit.clone(),
+        unit.implied_path(),
+        pilotgov::domain::Key::parse("plan").unwrap(),
+        "once".into(),
+        vec![],
+        "试点方案",
+        "正文",
+        "another-instance",
+    )
+    .unwrap();
+    f.submit(at).unwrap();
+    let actor = pilotgov::store::audit::Actor::system("another-instance", at);
+    t.app.state.store.insert_filing(&f, None, &actor).await.unwrap();
+    let after = t.board(FJ, "as_of=2022-09-21&region=350121").await;
+    assert_eq!(status_of(&after, "350121", "plan", "once").0, "done", "{after}");
+    let whole = t.board(FJ, "as_of=2022-09-21").await;
+    assert_eq!(status_of(&whole, "350121", "plan", "once").0, "done");
+}

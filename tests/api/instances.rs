@@ -1,7 +1,8 @@
 //! Two pilotgov instances on one SurrealDB server (the suite's `ws://` run; on `mem://` there is
 //! nothing to share and the test says so and stops): their schedulers race hour by hour over a
 //! fortnight around the Fujian plan deadline and
-//! send exactly what one alone sends; filings made on one are reviewed on the other; two
+//! send exactly what one alone sends; filings made on one are reviewed on the other (and are on
+//! the other's deadline board at once, though it keeps filings in memory); two
 //! reviewers deciding the same filing at once get one success and one 409, never a 500; a logout
 //! and a ranking's correction on one are seen on the other within `recent_ms`.
 
@@ -56,7 +57,12 @@ async fn two_instances_share_one_server() {
     let second_on_a = a.login("fz-second").await;
     a.set_time("2022-09-15T10:00:00+08:00");
     b.set_time("2022-09-15T10:00:00+08:00");
+    // B's board has the programme's filings in memory; A's filing is on it at once.
+    let on_b = b.board("fj-2022-reform-pilot", "region=350103").await;
+    assert_ne!(crate::helpers::status_of(&on_b, "350103", "plan", "once").0, "done");
     let key = a.file_as(&lead, "fj-2022-reform-pilot", "350103", "plan", "once").await;
+    let on_b = b.board("fj-2022-reform-pilot", "region=350103").await;
+    assert_eq!(crate::helpers::status_of(&on_b, "350103", "plan", "once").0, "done", "A's filing, at once on B");
     let (s, f) = b.get_as(&fz_on_b, &format!("/api/v1/filings/{key}")).await;
     assert_eq!((s, f["filing"]["state"].as_str()), (200, Some("submitted")), "B sees what A stored");
     let revision = f["filing"]["revision"].clone();
