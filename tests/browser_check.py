@@ -44,7 +44,15 @@ def login(d, base, user):
 
 
 def text(d):
-    return d.find_element(By.TAG_NAME, "body").text
+    """The page's text; read again when a navigation replaced the page under the read."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for i in range(10):
+        try:
+            return d.find_element(By.TAG_NAME, "body").text
+        except StaleElementReferenceException:
+            if i == 9:
+                raise
+            time.sleep(0.3)
 
 
 def main(base, shots):
@@ -403,8 +411,8 @@ def running_round(d, base, out):
         box.send_keys("1")
     stable(limit_to_one)
     d.find_element(By.ID, "save-head").click()
-    body = text(d)
-    assert "超过了同一地区的试点单位名额" in body, body[:600]
+    # The form posts and the refusal page replaces this one: wait for it, not the old page.
+    WebDriverWait(d, 15).until(lambda drv: "超过了同一地区的试点单位名额" in text(drv))
     d.save_screenshot(str(out / "20-settings-refused.png"))
     d.get(f"{base}/ui/p/{key}/settings")
     stage = d.find_element(By.CSS_SELECTOR, "details.stage")

@@ -254,7 +254,7 @@ impl ProgrammeDraftsApi {
             _ => return Err(DomainError::invalid("text", "send the notice as `text` or as `file`, one of them").into()),
         };
         let reading = notice::read(&text)?;
-        let document = notice_draft::document(&self.state.store, &reading, &p.region).await?;
+        let document = notice_draft::document(&self.state.store, &text, &reading, &p.region).await?;
         let mut out = view(&text, &reading);
         out.document = match serde_json::from_value::<ProgrammeDocumentDto>(document) {
             Ok(d) => Some(d),

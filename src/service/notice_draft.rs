@@ -85,9 +85,26 @@ fn one_below(l: RegionLevel) -> RegionLevel {
     }
 }
 
-/// The draft document; `fallback_scope` is the asking department's region, used when the
-/// issuer's region is not found.
-pub async fn document(store: &Store, r: &Reading, fallback_scope: &RegionCode) -> Result<Value, ServiceError> {
+/// The words that name a recurring deadline: from its date phrase to what is filed
+/// (每月15日至20日传送动态电子信息, out of a long sentence listing several); the sentence's
+/// start when the title does not follow the date in it.
+fn recurring_text(text: &str, d: &crate::domain::notice::DeliverableDraft) -> String {
+    let (span, sentence) = (&d.source.span, &d.source.sentence);
+    let from_date = text.get(span.start..sentence.end.max(span.start)).unwrap_or_default();
+    match from_date.find(d.title.as_str()) {
+        Some(i) => from_date[..i + d.title.len()].chars().take(100).collect(),
+        None => d.sentence.chars().take(100).collect(),
+    }
+}
+
+/// The draft document of the notice `text` as read into `r`; `fallback_scope` is the asking
+/// department's region, used when the issuer's region is not found.
+pub async fn document(
+    store: &Store,
+    text: &str,
+    r: &Reading,
+    fallback_scope: &RegionCode,
+) -> Result<Value, ServiceError> {
     let h = &r.header;
     let issuer = h.issuer.as_ref().map(|f| f.value.clone()).unwrap_or_else(|| "（发文机关）".into());
     let scope = match h.issuer.as_ref() {
@@ -110,6 +127,14 @@ pub async fn document(store: &Store, r: &Reading, fallback_scope: &RegionCode) -
     let mut starts: Vec<DocDate> = r.stages.iter().filter_map(|s| s.start.clone()).collect();
     starts.extend(issued.clone());
     let mut ends: Vec<DocDate> = r.stages.iter().filter_map(|s| s.end.clone()).collect();
+    // A stage that only starts (2019年8月起) runs to the end of its year at least.
+    ends.extend(
+        r.stages
+            .iter()
+            .filter(|s| s.end.is_none())
+            .filter_map(|s| s.start.as_ref())
+            .filter_map(|d| DocDate::parse(&format!("{}年12月", d.first().year())).ok()),
+    );
     ends.extend(r.deliverables.iter().filter_map(|d| match &d.due {
         Due::Fixed(day) => Some(day.clone()),
         _ => None,
@@ -190,7 +215,7 @@ pub async fn document(store: &Store, r: &Reading, fallback_scope: &RegionCode) -
                 "to": month_of(stage.and_then(|s| s.end.as_ref()), period_last),
                 "opens_day": rc.opens_day,
                 "due_day": match rc.due_day { DueDay::Day(n) => json!(n), DueDay::Last => json!("last") },
-                "text": d.sentence.chars().take(100).collect::<String>(),
+                "text": recurring_text(text, d),
             }),
             // Words a person must pin stay in the reading's unread list.
             _ => continue,

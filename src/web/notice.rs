@@ -376,7 +376,7 @@ pub async fn read(req: &Request, Data(state): Data<&State>, mut form: Multipart)
             return explained(StatusCode::UNPROCESSABLE_ENTITY, "未能读取通知", &text, Some(&e.to_string()));
         }
     };
-    let document = match notice_draft::document(&state.store, &reading, &p.region).await {
+    let document = match notice_draft::document(&state.store, &text, &reading, &p.region).await {
         Ok(d) => d,
         Err(e) => return failed(e),
     };

@@ -183,22 +183,7 @@ async fn the_draft_document_previews_and_imports_like_the_fixture() {
     // Stage windows and deadlines as the fixture has them.
     let (s, b) = t.post("/api/v1/programmes/import", &fixture_json("fujian-2022-reform-pilot")).await;
     assert_eq!(s, 201, "{b}");
-    let windows = |key: &'static str| {
-        let t = &t;
-        async move {
-            let (_, stages) = t.get(&format!("/api/v1/programmes/{key}/stages")).await;
-            let (_, dels) = t.get(&format!("/api/v1/programmes/{key}/deliverables")).await;
-            let s: Vec<(Value, Value)> =
-                stages.as_array().unwrap().iter().map(|s| (s["start"].clone(), s["end"].clone())).collect();
-            let mut d: Vec<String> = dels.as_array().unwrap().iter().map(|d| d["deadline"].to_string()).collect();
-            d.sort();
-            (s, d)
-        }
-    };
-    let (read_stages, read_deadlines) = windows("fj-from-notice").await;
-    let (gold_stages, gold_deadlines) = windows("fj-2022-reform-pilot").await;
-    assert_eq!(read_stages, gold_stages);
-    assert_eq!(read_deadlines, gold_deadlines);
+    assert_eq!(windows(&t, "fj-from-notice").await, windows(&t, "fj-2022-reform-pilot").await);
 
     let (s, d) = t.post("/api/v1/programme-drafts", &json!({"text": seed("xixiu-2019-comprehensive-reform")})).await;
     assert_eq!(s, 200);
@@ -215,6 +200,164 @@ async fn the_draft_document_previews_and_imports_like_the_fixture() {
         .collect();
     assert_eq!(units.len(), 2, "旧州镇 and 东街办 (东街街道): {units:?}");
     assert!(units.iter().all(|(code, demo)| code.starts_with("520402") && *demo), "{units:?}");
+}
+
+/// An imported programme's stage windows (first and last day) and its deliverables' deadlines
+/// (a stage named by its place in the order, so drafts' `stage-N` and fixtures' names compare).
+async fn windows(t: &TestApp, key: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let (s, stages) = t.get(&format!("/api/v1/programmes/{key}/stages")).await;
+    assert_eq!(s, 200, "{stages}");
+    let stages = stages.as_array().unwrap();
+    let seq = |k: &Value| stages.iter().find(|s| &s["key"] == k).map(|s| s["seq"].clone()).unwrap_or(Value::Null);
+    let w: Vec<(String, String)> = stages
+        .iter()
+        .map(|s| {
+            let day = |end: &str, which: &str| s["window"][end][which].as_str().unwrap().to_owned();
+            (day("start", "first"), day("end", "last"))
+        })
+        .collect();
+    let (_, dels) = t.get(&format!("/api/v1/programmes/{key}/deliverables")).await;
+    let mut d: Vec<String> = dels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let mut due = d["deadline"].clone();
+            if let Some(k) = due.get("stage").cloned() {
+                due["stage"] = seq(&k);
+            }
+            due.to_string()
+        })
+        .collect();
+    d.sort();
+    (w, d)
+}
+
+/// A deliverable a person adds to a draft.
+fn added(key: &str, title: &str, stage: Option<&str>, deadline: Value) -> Value {
+    json!({ "key": key, "title": title, "description": title, "stage": stage, "deadline": deadline,
+            "route": [{"level": "city", "action": "file"}], "audience": "all" })
+}
+
+/// An edit a person makes to a draft, and why the reader left it to them.
+type Edit = (&'static str, fn(&mut Value));
+
+/// Every seed's draft, after the edits listed for it (and a key of the department's choosing),
+/// previews clean and imports into a programme whose stage windows and deadlines are its
+/// fixture's. The lists are what a person does; each says why the reader could not.
+#[tokio::test]
+async fn each_seed_imports_like_its_fixture_after_the_edits_it_lists() {
+    let seeds: [(&str, &str, Vec<Edit>); 5] = [
+        ("fujian-2022-reform-pilot", "fj-2022-reform-pilot", vec![]),
+        (
+            "xixiu-2019-comprehensive-reform",
+            "xixiu-2019-comprehensive-reform",
+            vec![("the monthly filings begin in April (the sentence names no start)", |d| {
+                for i in 0..2 {
+                    d["deliverables"][i]["deadline"]["from"] = json!("2019-04");
+                }
+            })],
+        ),
+        (
+            "fuzhou-2020-hardship-support",
+            "fuzhou-2020-hardship-support",
+            vec![
+                ("one stage, the programme's period (the notice has no 实施步骤)", |d| {
+                    d["stages"] = json!([{ "key": "implement", "name": "组织实施", "start": "2020年4月16日",
+                                           "end": "2020年12月底", "description": "" }]);
+                }),
+                ("the year-end tasks due 2020年底前 (stated as tasks, not filings)", |d| {
+                    let due = json!({"kind": "fixed", "due": "2020年12月底前"});
+                    d["deliverables"].as_array_mut().unwrap().push(added("year-end", "年度任务", None, due));
+                }),
+                (
+                    "the quarterly coordination meeting (每季度召开一次协调会议: a meeting, not a filing)",
+                    |d| {
+                        let due = json!({"kind": "recurring", "every": "quarter", "from": "2020-04", "to": "2020-12",
+                                     "due_day": "last", "text": "每季度召开一次协调会议"});
+                        d["deliverables"].as_array_mut().unwrap().push(added("meetings", "协调会议", None, due));
+                    },
+                ),
+            ],
+        ),
+        (
+            "guangdong-2022-safety-net",
+            "gd-2022-safety-net",
+            vec![
+                ("the year, 2022 (the notice says only 今年): issued and period", |d| {
+                    d["programme"]["issued"] = json!("2022年1月1日");
+                    d["programme"]["period"] = json!({"start": "2022年1月1日", "end": "2022年12月31日"});
+                }),
+                ("one stage, the year", |d| {
+                    d["stages"] = json!([{ "key": "year", "name": "全年", "start": "2022年1月1日",
+                                           "end": "2022年12月31日", "description": "" }]);
+                }),
+                (
+                    "于4月30日前制定出台本地实施意见, pinned to 2022 (read, but left unpinned without a year)",
+                    |d| {
+                        let due = json!({"kind": "fixed", "due": "2022年4月30日前"});
+                        d["deliverables"].as_array_mut().unwrap().push(added(
+                            "local-opinions",
+                            "本地实施意见",
+                            None,
+                            due,
+                        ));
+                    },
+                ),
+            ],
+        ),
+        (
+            "shizuishan-2024-service-assistance",
+            "shizuishan-2024-service-assistance",
+            vec![
+                ("the mid-term evaluation, 150 days into the pilot (the fixture's reading of 中期)", |d| {
+                    let due =
+                        json!({"kind": "relative_to_stage", "stage": "stage-2", "anchor": "start", "offset_days": 150});
+                    d["deliverables"].as_array_mut().unwrap().push(added(
+                        "mid-term",
+                        "中期评估报告",
+                        Some("stage-2"),
+                        due,
+                    ));
+                }),
+                ("the final evaluation, when the pilot ends (事后回访 has no date)", |d| {
+                    let due =
+                        json!({"kind": "relative_to_stage", "stage": "stage-2", "anchor": "end", "offset_days": 0});
+                    d["deliverables"].as_array_mut().unwrap().push(added(
+                        "final",
+                        "期末绩效评估报告",
+                        Some("stage-2"),
+                        due,
+                    ));
+                }),
+            ],
+        ),
+    ];
+    let t = TestApp::new().await;
+    let mut report = String::new();
+    for (name, fixture_key, edits) in seeds {
+        let (s, d) = t.post("/api/v1/programme-drafts", &json!({"text": seed(name)})).await;
+        assert_eq!(s, 200, "{name}: {d}");
+        let mut doc = d["document"].clone();
+        doc["programme"]["key"] = json!(format!("draft-of-{}", &name[..name.find('-').unwrap()]));
+        for (_, edit) in &edits {
+            edit(&mut doc);
+        }
+        let (s, pv) = t.post("/api/v1/programmes/import/preview", &doc).await;
+        assert_eq!((s, pv["importable"].as_bool()), (200, Some(true)), "{name}: {pv}");
+        let (s, b) = t.post("/api/v1/programmes/import", &doc).await;
+        assert_eq!(s, 201, "{name}: {b}");
+        let (s, b) = t.post("/api/v1/programmes/import", &fixture_json(name)).await;
+        assert_eq!(s, 201, "{name}: {b}");
+        let key = doc["programme"]["key"].as_str().unwrap().to_owned();
+        assert_eq!(windows(&t, &key).await, windows(&t, fixture_key).await, "{name} after {} edits", edits.len());
+        report.push_str(&format!(
+            "{name}: {} edit(s){}\n",
+            edits.len(),
+            edits.iter().map(|(why, _)| format!("; {why}")).collect::<String>()
+        ));
+    }
+    println!("{report}");
 }
 
 /// A fixture as the import endpoint takes it (JSON).
