@@ -234,6 +234,7 @@ def notice_round(d, base, out):
     wait_for(d, "/ui/p/fj-from-notice")
     title = next(line for line in yaml.splitlines() if line.strip().startswith("title:")).split(":", 1)[1]
     assert title.strip().strip("'\"") in text(d), (title, text(d)[:400])
+    assert "本项目尚无试点单位" in d.find_element(By.ID, "no-units").text, "the empty board says what to do"
     d.save_screenshot(str(out / "35-notice-imported.png"))
 
 

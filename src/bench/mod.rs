@@ -184,7 +184,7 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Optio
     )?;
     let expanded = crate::domain::board::expand(deliverables, &stages)?;
     let decide_t = time(20, || async {
-        std::hint::black_box(crate::domain::board::board(&expanded, &board_units, None, &filings, now, |_, _| true));
+        std::hint::black_box(crate::domain::board::board(&expanded, &board_units, None, &filings, now, |_| true));
         Ok(())
     })
     .await?;

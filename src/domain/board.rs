@@ -64,8 +64,7 @@ pub fn expand(deliverables: Vec<Deliverable>, stages: &[Stage]) -> Result<Vec<Ex
 }
 
 /// Builds the board at `now` for the units `only` names (indices into `units`; all of them when
-/// None), keeping only rows `keep` accepts (given the unit index and the status). Units left
-/// out cost nothing. Rows come ordered by due day, then unit code, deliverable key and
+/// None), keeping only rows whose status `keep` accepts. Units left out cost nothing. Rows come ordered by due day, then unit code, deliverable key and
 /// occurrence key.
 pub fn board(
     expanded: &[Expanded],
@@ -73,7 +72,7 @@ pub fn board(
     only: Option<&[usize]>,
     filings: &Filings,
     now: DateTime<Utc>,
-    keep: impl Fn(usize, Status) -> bool,
+    keep: impl Fn(Status) -> bool,
 ) -> Vec<BoardLine> {
     let now = Now::new(now);
     let mut rows = Vec::new();
@@ -96,7 +95,7 @@ pub fn board(
                 let filed_at =
                     filed.iter().find(|(d, occ, _)| d == &e.deliverable.key && occ == &o.key).map(|(_, _, at)| *at);
                 let standing = assess_at(o.due_on, e.due_at[oi], filed_at, now);
-                if keep(ui, standing.status) {
+                if keep(standing.status) {
                     rows.push(BoardLine { unit: ui, deliverable: di, occurrence: oi, standing, filed_at });
                 }
             }

@@ -80,7 +80,7 @@ pub async fn deadline_board(
         None => (0..parts.units.len()).collect(),
     };
     let shown: Vec<usize> = candidates.into_iter().filter(|&i| viewer.can_read_unit(&parts.units[i].path)).collect();
-    let rows = board::board(&expanded, &parts.units, Some(&shown), &filings, as_of, |_, s| {
+    let rows = board::board(&expanded, &parts.units, Some(&shown), &filings, as_of, |s| {
         filter.status.is_none_or(|want| want == s)
     });
     let mut totals = HashMap::new();

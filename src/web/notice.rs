@@ -12,18 +12,14 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::pages::{page, user};
-use super::setup::may_set_up;
-use super::{explained, failed, form_refused, message, signed_in};
+use super::setup::setup_upload;
+use super::{explained, failed, message};
 use crate::api::State;
 use crate::domain::DirectionKind;
 use crate::domain::access::Access;
-use crate::domain::notice::dates::{DueDay, Every, Recurrence};
-use crate::domain::notice::{self, Due, QuotaKind, Reading};
+use crate::domain::notice::{self, QuotaKind, Reading};
 use crate::service::document::ProgrammeDocument;
 use crate::service::{notice_draft, notice_file};
-
-/// Below this confidence an item is flagged for a person to check against the notice.
-const SURE: u8 = 70;
 
 /// One kind of item, as the page groups and colours it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -157,43 +153,28 @@ fn pieces(text: &str, found: &[Found]) -> (Vec<Piece>, Vec<Option<usize>>) {
     (out, anchors)
 }
 
-/// A recurring deadline as a notice writes it: 每月15日至20日, 次月5日前, 每季度末.
-fn recurrence_text(r: &Recurrence) -> String {
-    let period = match (r.every, r.next_period) {
-        (Every::Month, false) => "每月",
-        (Every::Month, true) => "次月",
-        (Every::Quarter, false) => "每季度",
-        (Every::Quarter, true) => "每季度结束后次月",
-        (Every::HalfYear, false) => "每半年",
-        (Every::HalfYear, true) => "每半年结束后次月",
-    };
-    let day = match (r.due_day, r.every, r.next_period) {
-        (DueDay::Last, Every::Month, _) | (DueDay::Last, _, true) => "月底前".to_owned(),
-        (DueDay::Last, _, false) => "末".to_owned(),
-        (DueDay::Day(n), _, _) => match r.opens_day {
-            Some(o) => format!("{o}日至{n}日"),
-            None => format!("{n}日前"),
-        },
-    };
-    format!("{period}{day}")
-}
-
-fn due_text(d: &Due) -> String {
-    match d {
-        Due::Fixed(day) => day.text().to_owned(),
-        Due::Recurring(r) => recurrence_text(r),
-        Due::Unpinned(words) => format!("{words}（需确定日期）"),
-    }
-}
-
-/// Money as a notice writes it: 100万元, 12.5万元, 3,000元.
+/// Money as a notice writes it, exactly (money never passes through a float): 100万元,
+/// 12.5万元, else yuan with fen as the exports write them (3000.50元).
 fn money(fen: i64) -> String {
-    if fen % 1_000_000 == 0 {
-        format!("{}万元", fen / 1_000_000)
-    } else if fen % 100 == 0 && fen >= 1_000_000 {
-        format!("{}万元", fen as f64 / 1_000_000.0)
-    } else {
-        format!("{}.{:02}元", fen / 100, fen % 100)
+    let (wan, rest) = (fen / 1_000_000, fen % 1_000_000);
+    if fen >= 1_000_000 && rest % 100 == 0 {
+        let decimals = format!("{:04}", rest / 100);
+        let decimals = decimals.trim_end_matches('0');
+        return if decimals.is_empty() { format!("{wan}万元") } else { format!("{wan}.{decimals}万元") };
+    }
+    format!("{}元", crate::render::table::Value::fen_text(fen))
+}
+
+/// The regions a quota counts by, as a notice names them (每个设区市).
+fn group_name(level: Option<crate::domain::RegionLevel>) -> &'static str {
+    use crate::domain::RegionLevel::*;
+    match level {
+        Some(Nation) => "全国",
+        Some(Province) => "省",
+        Some(City) => "设区市",
+        Some(County) => "县（市、区）",
+        Some(Township) => "乡镇（街道）",
+        None => "地区",
     }
 }
 
@@ -238,7 +219,7 @@ fn found(r: &Reading) -> Vec<Found> {
             .iter()
             .map(|(level, action)| format!("{}{}", level.label(), if *action == "review" { "审定" } else { "备案" }))
             .collect();
-        let mut summary = format!("{} · {}", d.title, due_text(&d.due));
+        let mut summary = format!("{} · {}", d.title, d.due.text());
         if let Some(to) = &d.recipient {
             summary.push_str(&format!(" · 报{to}"));
         }
@@ -266,11 +247,11 @@ fn found(r: &Reading) -> Vec<Found> {
         });
     }
     for q in &r.quotas {
-        let group = q.group_level.map(|l| l.label().trim_end_matches('级')).unwrap_or("");
+        let group = group_name(q.group_level);
         let what = match q.kind {
             QuotaKind::DirectionsPerUnit => "每个试点单位选择试点方向".to_owned(),
-            QuotaKind::DirectionsPerGroup => format!("每个{group}地区选择试点方向"),
-            QuotaKind::UnitsPerGroup => format!("每个{group}地区确定试点单位"),
+            QuotaKind::DirectionsPerGroup => format!("每个{group}选择试点方向"),
+            QuotaKind::UnitsPerGroup => format!("每个{group}确定试点单位"),
         };
         let count = if q.min == q.max { format!("{}个", q.min) } else { format!("{}–{}个", q.min, q.max) };
         out.push(Found {
@@ -328,17 +309,10 @@ fn draft_text(document: &Value) -> String {
 /// Reads the pasted or uploaded notice and shows it beside its draft.
 #[handler]
 pub async fn read(req: &Request, Data(state): Data<&State>, mut form: Multipart) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, super::Upload { file, text, .. }) = match setup_upload(req, state, &mut form).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let super::Upload { csrf, file, text } = super::upload(&mut form).await;
-    if let Some(page) = form_refused(req, state, &csrf) {
-        return page;
-    }
-    if let Some(r) = may_set_up(&p) {
-        return r;
-    }
     if p.check(Access::DefineProgramme { scope_path: &p.region_path }).is_err() {
         return message(StatusCode::FORBIDDEN, "无权访问", "您的账号不能设立试点项目。");
     }
@@ -392,13 +366,13 @@ pub async fn read(req: &Request, Data(state): Data<&State>, mut form: Multipart)
                 .map(|(i, f)| {
                     json!({ "anchor": anchors[i], "summary": f.summary,
                             "quote": text[f.span.clone()].chars().take(80).collect::<String>(),
-                            "confidence": f.confidence, "unsure": k != Kind::Unread && f.confidence < SURE })
+                            "confidence": f.confidence, "unsure": k != Kind::Unread && f.confidence < notice::SURE })
                 })
                 .collect();
             json!({ "kind": k, "label": k.label(), "items": list })
         })
         .collect();
-    let unsure = items.iter().filter(|f| f.kind != Kind::Unread && f.confidence < SURE).count();
+    let unsure = items.iter().filter(|f| f.kind != Kind::Unread && f.confidence < notice::SURE).count();
     let ctx = json!({
         "user": user(state, &p, req).await,
         "filename": filename,
@@ -457,14 +431,11 @@ mod tests {
     }
 
     #[test]
-    fn deadlines_and_money_read_as_a_notice_writes_them() {
-        let r = |every, opens_day, due_day, next_period| Recurrence { every, opens_day, due_day, next_period };
-        assert_eq!(recurrence_text(&r(Every::Month, Some(15), DueDay::Day(20), false)), "每月15日至20日");
-        assert_eq!(recurrence_text(&r(Every::Month, None, DueDay::Day(5), true)), "次月5日前");
-        assert_eq!(recurrence_text(&r(Every::Month, None, DueDay::Last, false)), "每月月底前");
-        assert_eq!(recurrence_text(&r(Every::Quarter, None, DueDay::Last, false)), "每季度末");
+    fn money_reads_as_a_notice_writes_it_exactly() {
         assert_eq!(money(100_000_000), "100万元");
         assert_eq!(money(12_500_000), "12.5万元");
+        assert_eq!(money(12_345_600), "12.3456万元");
         assert_eq!(money(300_050), "3000.50元");
+        assert_eq!(group_name(Some(crate::domain::RegionLevel::City)), "设区市");
     }
 }

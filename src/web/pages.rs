@@ -266,6 +266,7 @@ pub async fn programme(
             "done": board.total(Status::Done), "green": board.total(Status::Upcoming),
             "yellow": board.total(Status::DueSoon), "red": board.total(Status::Overdue),
             "rows": shown, "count": rows.len(), "page": at, "pages": pages, "links": links,
+            "units": board.parts.units.len(),
             "status": status, "filtered": region.is_some() || deliverable.is_some() || want.is_some(),
             "region_value": region.as_ref().map(|r| r.to_string()).unwrap_or_default(),
             "regions": regions, "deliverables": deliverables,

@@ -121,6 +121,25 @@ pub(super) fn may_set_up(p: &Principal) -> Option<Response> {
     (!p.is_reviewer()).then(|| message(StatusCode::FORBIDDEN, "无权访问", "试点项目由省级管理员和市级审核员设立。"))
 }
 
+/// An upload posted to a setup page (a programme document, a notice, a units sheet): the
+/// signed-in account that may set programmes up and what it posted with the form's token
+/// checked, or the page to answer instead.
+pub(super) async fn setup_upload(
+    req: &Request,
+    state: &State,
+    form: &mut Multipart,
+) -> Result<(Principal, super::Upload), Response> {
+    let p = signed_in(req, state).await?;
+    let upload = super::upload(form).await;
+    if let Some(page) = form_refused(req, state, &upload.csrf) {
+        return Err(page);
+    }
+    if let Some(r) = may_set_up(&p) {
+        return Err(r);
+    }
+    Ok((p, upload))
+}
+
 /// The upload form.
 #[handler]
 pub async fn new_form(req: &Request, Data(state): Data<&State>) -> Response {
@@ -137,11 +156,10 @@ pub async fn new_form(req: &Request, Data(state): Data<&State>) -> Response {
 /// Previews an uploaded or pasted document; stores nothing.
 #[handler]
 pub async fn preview_document(req: &Request, Data(state): Data<&State>, mut form: Multipart) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, super::Upload { file, text, .. }) = match setup_upload(req, state, &mut form).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let super::Upload { csrf, file, text } = super::upload(&mut form).await;
     // A file chosen wins over pasted text.
     let text = match file.filter(|(_, b)| !b.is_empty()) {
         None => text,
@@ -156,12 +174,6 @@ pub async fn preview_document(req: &Request, Data(state): Data<&State>, mut form
             }
         },
     };
-    if let Some(page) = form_refused(req, state, &csrf) {
-        return page;
-    }
-    if let Some(r) = may_set_up(&p) {
-        return r;
-    }
     if text.trim().is_empty() {
         return message(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -284,17 +296,10 @@ pub async fn admit_preview(
     Path(k): Path<String>,
     mut form: Multipart,
 ) -> Response {
-    let p = match signed_in(req, state).await {
-        Ok(p) => p,
-        Err(r) => return r,
+    let (p, super::Upload { file, .. }) = match setup_upload(req, state, &mut form).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let super::Upload { csrf, file, .. } = super::upload(&mut form).await;
-    if let Some(page) = form_refused(req, state, &csrf) {
-        return page;
-    }
-    if let Some(r) = may_set_up(&p) {
-        return r;
-    }
     let Some(key) = programme_key(&k) else { return no_programme() };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return message(StatusCode::UNPROCESSABLE_ENTITY, "未能读取", "请选择要导入的表格文件（XLSX 或 CSV）。");

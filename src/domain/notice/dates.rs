@@ -53,6 +53,29 @@ pub struct Recurrence {
     pub next_period: bool,
 }
 
+impl Recurrence {
+    /// As a notice writes it: 每月15日至20日, 次月5日前, 每月月底前, 每季度末.
+    pub fn text(&self) -> String {
+        let period = match (self.every, self.next_period) {
+            (Every::Month, false) => "每月",
+            (Every::Month, true) => "次月",
+            (Every::Quarter, false) => "每季度",
+            (Every::Quarter, true) => "每季度结束后次月",
+            (Every::HalfYear, false) => "每半年",
+            (Every::HalfYear, true) => "每半年结束后次月",
+        };
+        let day = match (self.due_day, self.every, self.next_period) {
+            (DueDay::Last, Every::Month, _) | (DueDay::Last, _, true) => "月底前".to_owned(),
+            (DueDay::Last, _, false) => "末".to_owned(),
+            (DueDay::Day(n), _, _) => match self.opens_day {
+                Some(o) => format!("{o}日至{n}日"),
+                None => format!("{n}日前"),
+            },
+        };
+        format!("{period}{day}")
+    }
+}
+
 /// What a date phrase means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum When {
@@ -448,6 +471,15 @@ fn days(start: &str, end: &str) -> Option<When> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recurring_deadlines_read_back_as_a_notice_writes_them() {
+        let r = |every, opens_day, due_day, next_period| Recurrence { every, opens_day, due_day, next_period };
+        assert_eq!(r(Every::Month, Some(15), DueDay::Day(20), false).text(), "每月15日至20日");
+        assert_eq!(r(Every::Month, None, DueDay::Day(5), true).text(), "次月5日前");
+        assert_eq!(r(Every::Month, None, DueDay::Last, false).text(), "每月月底前");
+        assert_eq!(r(Every::Quarter, None, DueDay::Last, false).text(), "每季度末");
+    }
 
     fn only(text: &str, year: Option<i32>) -> Mention {
         let found = find(text, year);

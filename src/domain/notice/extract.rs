@@ -43,6 +43,17 @@ pub enum Due {
     Unpinned(String),
 }
 
+impl Due {
+    /// As a notice writes it; words to pin are marked as such.
+    pub fn text(&self) -> String {
+        match self {
+            Due::Fixed(day) => day.text().to_owned(),
+            Due::Recurring(r) => r.text(),
+            Due::Unpinned(words) => format!("{words}（需确定日期）"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliverableDraft {
     pub title: String,

@@ -22,6 +22,9 @@ pub use extract::{
 };
 pub use header::{Fact, Header};
 
+/// Below this confidence (0–100) an item is flagged for a person to check against the notice.
+pub const SURE: u8 = 70;
+
 /// The most text read at once: a long 方案 with annexes is well under this (a 50-page notice
 /// is about 100,000 characters).
 pub const MAX_CHARS: usize = 400_000;
