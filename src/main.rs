@@ -93,6 +93,10 @@ enum Command {
         /// County units to generate.
         #[arg(long, default_value_t = 2840)]
         units: usize,
+        /// Also load a national township programme (38,600 units, a year of filings, several
+        /// minutes) and print its figures beside the county programme's.
+        #[arg(long)]
+        national: bool,
         /// Also measure the HTTP routes under load (1, 16, 64 clients), cold start and memory.
         #[arg(long)]
         http: bool,
@@ -206,8 +210,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Restore { file } => restore(config, &file).await,
         Command::Notice { command } => notice(command),
-        Command::Bench { bench_url, units, http, only } => {
-            pilotgov::bench::run(bench_url, units, http, only.as_deref()).await
+        Command::Bench { bench_url, units, national, http, only } => {
+            pilotgov::bench::run(bench_url, units, national, http, only.as_deref()).await
         }
     }
 }

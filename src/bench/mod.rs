@@ -1,27 +1,21 @@
-//! `pilotgov bench`: a national-scale programme (31 provinces, ≈2,840 county units, a plan
-//! deadline plus 12 monthly deadlines each) generated into a fresh embedded store; prints how
-//! long the deadline board takes for the whole programme and for one city, and the store's size.
+//! `pilotgov bench`: national-scale programmes generated into a fresh embedded store (31
+//! provinces, ≈2,840 county units; with `--national` also ≈38,600 township units with a year of
+//! filings, see [`scale`]); prints the board, compliance, ranking, bulletin and reminder figures
+//! of each data set side by side, and the store's size.
 //! Figures are printed, never asserted: this is a measurement, not a test.
 
 pub mod http;
+pub mod scale;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::{TimeZone, Utc};
 
 use crate::app::App;
 use crate::clock::{Clock, FixedClock};
 use crate::config::Config;
-use crate::domain::deadline::{Every, MonthDay};
-use crate::domain::unit::admit;
-use crate::domain::{
-    Audience, Bundle, DeadlineSpec, Deliverable, DocDate, Key, PilotUnit, Programme, Region, RegionCode, RegionLevel,
-    RegionTree, RouteAction, RouteStep, SelectionRules, Window, YearMonth,
-};
-use crate::service::board::{Filter, deadline_board};
-use crate::service::import::stored_unit;
+use crate::domain::{Key, Region, RegionCode, RegionTree, YearMonth};
 
 /// The 31 provincial-level codes of the mainland.
 const PROVINCES: [u32; 31] = [
@@ -29,11 +23,12 @@ const PROVINCES: [u32; 31] = [
     64, 65,
 ];
 
-/// Synthetic regions: 31 provinces, 10 cities each, counties spread evenly to `units`.
-pub fn national_regions(units: usize) -> (Vec<Region>, Vec<RegionCode>) {
+/// Synthetic regions: 31 provinces, 10 cities each, counties spread evenly to `counties`, and
+/// `townships` spread evenly over the counties (9-digit codes under their county's).
+pub fn national_regions(counties: usize, townships: usize) -> (Vec<Region>, Vec<RegionCode>, Vec<RegionCode>) {
     let code = |s: String| RegionCode::parse(&s).expect("generated codes are valid");
     let mut regions = vec![Region::new(code("000000".into()), "全国", None, None).expect("valid")];
-    let mut counties = Vec::with_capacity(units);
+    let mut county_codes = Vec::with_capacity(counties);
     let cities = PROVINCES.len() * 10;
     for (pi, p) in PROVINCES.iter().enumerate() {
         regions.push(Region::new(code(format!("{p}0000")), &format!("省{p}"), None, None).expect("valid"));
@@ -41,19 +36,39 @@ pub fn national_regions(units: usize) -> (Vec<Region>, Vec<RegionCode>) {
             let city = format!("{p}{c:02}00");
             regions.push(Region::new(code(city.clone()), &format!("市{p}{c:02}"), None, None).expect("valid"));
             let idx = pi * 10 + (c as usize - 1);
-            let n = units / cities + usize::from(idx < units % cities);
+            let n = counties / cities + usize::from(idx < counties % cities);
             for k in 1..=n as u32 {
                 let county = code(format!("{p}{c:02}{k:02}"));
                 regions.push(Region::new(county.clone(), &format!("县{county}"), None, None).expect("valid"));
-                counties.push(county);
+                county_codes.push(county);
             }
         }
     }
-    (regions, counties)
+    let mut township_codes = Vec::with_capacity(townships);
+    for (i, county) in county_codes.iter().enumerate() {
+        let n = townships / counties + usize::from(i < townships % counties);
+        for t in 1..=n {
+            let township = code(format!("{county}{t:03}"));
+            regions.push(Region::new(township.clone(), &format!("乡镇{township}"), None, None).expect("valid"));
+            township_codes.push(township);
+        }
+    }
+    (regions, county_codes, township_codes)
 }
 
-pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Option<&str>) -> anyhow::Result<()> {
+/// Townships of the national data set (`--national`).
+pub const NATIONAL_TOWNSHIPS: usize = 38_600;
+
+pub async fn run(
+    url: Option<String>,
+    units: usize,
+    national: bool,
+    with_http: bool,
+    only: Option<&str>,
+) -> anyhow::Result<()> {
     anyhow::ensure!((1..=9900).contains(&units), "units must be 1–9,900 (99 per city)");
+    let townships = if national { NATIONAL_TOWNSHIPS } else { 0 };
+    anyhow::ensure!(townships <= units * 999, "at most 999 townships per county");
     let dir = tempfile::tempdir()?;
     let url = url.unwrap_or_else(|| format!("surrealkv://{}/bench.db", dir.path().display()));
     let now = Utc.with_ymd_and_hms(2026, 6, 15, 1, 0, 0).single().expect("valid");
@@ -64,150 +79,71 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Optio
     let app = App::build(config, clock.clone()).await?;
     let store = &app.state.store;
     println!("store: {url}  (opened in {:?})", t0.elapsed());
+    let size = || url.strip_prefix("surrealkv://").map(|p| dir_size(std::path::Path::new(p)));
 
-    let (regions, counties) = national_regions(units);
+    let (regions, counties, township_codes) = national_regions(units, townships);
     let t = Instant::now();
     store.upsert_regions(&regions).await?;
     println!("regions: {} upserted in {:?}", regions.len(), t.elapsed());
-
-    let programme = Programme {
-        key: Key::parse("national-bench")?,
-        title: "全国社会救助改革试点（基准测试）".into(),
-        issuer: "民政部".into(),
-        doc_number: None,
-        issued: DocDate::parse("2026年1月5日")?,
-        period: Window::new(DocDate::parse("2026年1月")?, DocDate::parse("2026年12月")?)?,
-        scope: RegionCode::parse("000000")?,
-        unit_level: RegionLevel::County,
-        rules: SelectionRules::default(),
-        summary: None,
-        source: None,
-    };
-    let route = vec![
-        RouteStep { level: RegionLevel::City, action: RouteAction::Review },
-        RouteStep { level: RegionLevel::Province, action: RouteAction::File },
-    ];
-    let deliverables = vec![
-        Deliverable {
-            key: Key::parse("plan")?,
-            title: "实施方案".into(),
-            description: None,
-            stage: None,
-            deadline: DeadlineSpec::Fixed { due: DocDate::parse("2026年3月31日前")? },
-            route: route.clone(),
-            audience: Audience::All,
-        },
-        Deliverable {
-            key: Key::parse("monthly")?,
-            title: "月度进展报告".into(),
-            description: None,
-            stage: None,
-            deadline: DeadlineSpec::Recurring {
-                every: Every::Month,
-                from: YearMonth::parse("2026-01")?,
-                to: YearMonth::parse("2026-12")?,
-                opens_day: Some(15),
-                due_day: MonthDay::Day(25),
-                text: Some("每月25日前".into()),
-            },
-            route,
-            audience: Audience::All,
-        },
-    ];
-    let units_list: Vec<PilotUnit> = counties
-        .iter()
-        .map(|c| PilotUnit { region: c.clone(), directions: vec![], demonstration: false, lead: None, note: None })
-        .collect();
     let tree = RegionTree::new(regions);
-    let stored = units_list
-        .iter()
-        .map(|u| {
-            let placement = admit(&programme, &tree, &[], &[], u)?;
-            stored_unit(&tree, u.clone(), placement)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let bundle = Bundle { programme, stages: vec![], directions: vec![], deliverables, units: units_list };
-    let t = Instant::now();
-    let actor = crate::store::audit::Actor::system("bench", now);
-    store
-        .create_bundle(&bundle, &stored, Default::default(), "programme.import", &actor)
-        .await
-        .context("storing the programme")?;
-    println!("programme: {} units × 13 deadlines stored in {:?}", stored.len(), t.elapsed());
 
-    // Half the units filed their plan, so the board mixes done, overdue and upcoming rows.
-    let t = Instant::now();
-    let plan = Key::parse("plan")?;
-    for u in stored.iter().step_by(2) {
-        let mut f = crate::domain::filing::Filing::draft(
-            format!("bench-{}", u.unit.region),
-            bundle.programme.key.clone(),
-            u.unit.region.clone(),
-            u.path.clone(),
-            plan.clone(),
-            "once".into(),
-            vec![],
-            "实施方案",
-            "",
-            "bench",
-        )?;
-        f.submit(now)?;
-        store.insert_filing(&f, None, &actor).await?;
+    let mut sets = vec![scale::county_set(&app, &tree, &counties).await?];
+    let mut sizes = vec![size()];
+    if national {
+        sets.push(scale::township_set(&app, &tree, &township_codes).await?);
+        sizes.push(size());
     }
-    println!("submissions: {} recorded in {:?}", stored.len().div_ceil(2), t.elapsed());
-
-    let key = bundle.programme.key.clone();
-    let viewer = crate::domain::access::Principal::system_reader("bench");
-    let whole = Filter::default();
-    let city = Filter { region: Some(RegionCode::parse("350100")?), ..Filter::default() };
-    let rows_whole = deadline_board(store, &key, now, &whole, &viewer).await?.rows.len();
-    let rows_city = deadline_board(store, &key, now, &city, &viewer).await?.rows.len();
-    let whole_t = time(20, || async { deadline_board(store, &key, now, &whole, &viewer).await.map(|_| ()) }).await?;
-    let city_t = time(20, || async { deadline_board(store, &key, now, &city, &viewer).await.map(|_| ()) }).await?;
-    // The same work split into its halves: reading the rows, and deciding the board.
-    let load_t = time(20, || async {
-        let (a, b, c, d) = tokio::try_join!(
-            store.stages(&key),
-            store.deliverables(&key),
-            store.board_units(&key, None),
-            store.filings(&key),
-        )?;
-        std::hint::black_box((a, b, c, d));
-        Ok(())
-    })
-    .await?;
-    let (stages, deliverables, board_units, filings) = tokio::try_join!(
-        store.stages(&key),
-        store.deliverables(&key),
-        store.board_units(&key, None),
-        store.filings(&key),
-    )?;
-    let expanded = crate::domain::board::expand(deliverables, &stages)?;
-    let decide_t = time(20, || async {
-        std::hint::black_box(crate::domain::board::board(&expanded, &board_units, None, &filings, now, |_| true));
-        Ok(())
-    })
-    .await?;
     println!();
-    println!("| measurement | rows | median | p90 | min |");
-    println!("|---|---|---|---|---|");
     println!(
-        "| deadline board, whole programme | {rows_whole} | {:?} | {:?} | {:?} |",
-        whole_t.0, whole_t.1, whole_t.2
+        "| data set | units | deadlines | filings | units stored in | filings stored in (batches of 2,000) | filings/s | store on disk | month's ranking published in |"
     );
-    println!("| deadline board, one city (350100) | {rows_city} | {:?} | {:?} | {:?} |", city_t.0, city_t.1, city_t.2);
-    println!(
-        "| for comparison: the same rows read uncached from the store | {} units | {:?} | {:?} | {:?} |",
-        board_units.len(),
-        load_t.0,
-        load_t.1,
-        load_t.2
-    );
-    println!(
-        "| of which: deciding the board (pure domain code) | {rows_whole} | {:?} | {:?} | {:?} |",
-        decide_t.0, decide_t.1, decide_t.2
-    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut before = 0;
+    for (s, size) in sets.iter().zip(&sizes) {
+        let disk = size.map_or("—".into(), |b| {
+            let grown = b.saturating_sub(before);
+            before = b;
+            format!("+{:.0} MiB", grown as f64 / 1048576.0)
+        });
+        println!(
+            "| {} | {} | {} | {} | {:?} | {:?} | {:.0} | {disk} | {:?} |",
+            s.name,
+            s.units,
+            s.units * 13,
+            s.filings,
+            s.load_units,
+            s.load_filings,
+            s.filings as f64 / s.load_filings.as_secs_f64(),
+            s.publish
+        );
+    }
+    let mut columns = Vec::new();
+    for (s, runs) in sets.iter().zip([20, 5]) {
+        columns.push(scale::measure(&app, s, runs).await?);
+    }
+    println!();
+    print!("| measurement (median) |");
+    for s in &sets {
+        print!(" {}: rows | {}: time |", s.name, s.name);
+    }
+    println!(" target |");
+    println!("|---|{}---|", "---|---|".repeat(sets.len()));
+    for (i, f) in columns[0].iter().enumerate() {
+        print!("| {} |", f.what);
+        for c in &columns {
+            print!(" {} | {:.1} ms |", c[i].rows, c[i].median.as_secs_f64() * 1000.0);
+        }
+        let target = match f.what {
+            w if w.contains("whole programme") && w.contains("board") => "≤ 50 ms (national)",
+            w if w.contains("board, one city") => "≤ 5 ms (national)",
+            _ => "",
+        };
+        println!(" {target} |");
+    }
     let (rank_t, split_t, n) = scoring_bench(38_600)?;
+    println!();
+    println!("| pure domain code | rows | median | p90 | min |");
+    println!("|---|---|---|---|---|");
     println!(
         "| monthly ranking: score and rank, 5 deduction items each | {n} | {:?} | {:?} | {:?} |",
         rank_t.0, rank_t.1, rank_t.2
@@ -221,12 +157,11 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Optio
         "| reading a 50-page notice into a draft (target ≤ 200 ms) | {notice_chars} chars | {:?} | {:?} | {:?} |",
         notice_t.0, notice_t.1, notice_t.2
     );
-    if let Some(path) = url.strip_prefix("surrealkv://") {
-        println!("store size on disk: {:.1} MiB", dir_size(std::path::Path::new(path)) as f64 / 1048576.0);
-    }
     if with_http {
-        http_table(&app, &key, now, only).await?;
+        http_table(&app, &sets[0].key, now, only).await?;
     }
+    // The store closes before its folder is removed.
+    drop(app);
     Ok(())
 }
 
@@ -235,18 +170,7 @@ pub async fn run(url: Option<String>, units: usize, with_http: bool, only: Optio
 /// memory of a separate server process.
 async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Option<&str>) -> anyhow::Result<()> {
     let store = &app.state.store;
-    let scheme: crate::domain::scoring::Scheme = serde_json::from_value(serde_json::json!({
-        "items": [{"key": "timeliness", "name": "按时报送", "full": 100.0}],
-        "bonus_cap": 5.0,
-        "auto_rules": [
-            {"kind": "late", "item": "timeliness", "deliverable": "monthly", "per_day": 1.0, "cap": 10.0},
-            {"kind": "missing", "item": "timeliness", "deliverable": "monthly", "points": 10.0}
-        ],
-        "ranking_from": "2026-01", "ranking_to": "2026-12", "appeal_window_days": 30,
-        "annual": {"monthly": 100, "final_evaluation": 0}
-    }))?;
     let actor = crate::store::audit::Actor::system("bench", now);
-    store.put_scheme(key, &scheme, vec!["000000".into()], &actor).await?;
     let region = RegionCode::parse("000000")?;
     let new = crate::service::accounts::NewUser {
         username: "bench-admin",
@@ -256,7 +180,7 @@ async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Opti
         password: "bench-password",
     };
     crate::service::accounts::create_user(store, new, &actor).await?;
-    let (token, _, admin) = crate::service::accounts::login(
+    let (token, _, _) = crate::service::accounts::login(
         store,
         &app.state.throttle,
         "bench-admin",
@@ -267,11 +191,6 @@ async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Opti
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let t = Instant::now();
-    crate::service::scoring::publish(store, &admin, key, YearMonth::parse("2026-05")?, None, now)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("ranking of 2026-05 computed and published in {:?}", t.elapsed());
     let rows = http::measure(app, store, key, &token, "2026-05", only).await?;
     println!();
     println!("| what | clients | requests/s | of (a) | p50 | p99 | errors |");
@@ -346,22 +265,6 @@ async fn login_flood_table() -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Runs `f` `n` times; returns (median, p90, min).
-async fn time<F, Fut>(n: usize, f: F) -> anyhow::Result<(Duration, Duration, Duration)>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<(), crate::store::StoreError>>,
-{
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        f().await?;
-        v.push(t.elapsed());
-    }
-    v.sort();
-    Ok((v[n / 2], v[(n * 9) / 10], v[0]))
 }
 
 fn dir_size(p: &std::path::Path) -> u64 {

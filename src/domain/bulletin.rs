@@ -489,6 +489,7 @@ pub struct Sources<'a> {
     pub history: &'a [PublishedRanking],
     /// Names of the cities in the matrix.
     pub city_names: &'a HashMap<RegionCode, String>,
+    /// The filings a reviewer marked as good practice (others may be passed; they are ignored).
     pub filings: &'a [Filing],
     /// The programme's bulletins (the last published one of the same kind and region before
     /// this period gives the change in the on-time rate).

@@ -78,6 +78,15 @@ pub async fn run_scoped(
         let filings = store.board_filings(&p.key).await?;
         for d in &parts.deliverables {
             for o in d.deadline.occurrences(&parts.stages).map_err(StoreError::Refused)? {
+                // What falls due for this deadline does not depend on the unit: decided once,
+                // and a deadline with nothing due today costs nothing per unit.
+                let mut due = due_between(&rules, &calendar, o.due_on, after, today);
+                if catching_up {
+                    due = collapse(due);
+                }
+                if due.is_empty() {
+                    continue;
+                }
                 for u in &parts.units {
                     if d.audience == DeliverableAudience::Demonstration && !u.demonstration {
                         continue;
@@ -88,10 +97,6 @@ pub async fn run_scoped(
                         .is_some_and(|(_, _, at)| *at <= now);
                     if filed {
                         continue;
-                    }
-                    let mut due = due_between(&rules, &calendar, o.due_on, after, today);
-                    if catching_up {
-                        due = collapse(due);
                     }
                     let deadline = Deadline {
                         programme: &p.key,
@@ -104,7 +109,7 @@ pub async fn run_scoped(
                         due_on: o.due_on,
                         due_text: &o.due_text,
                     };
-                    for r in due {
+                    for &r in &due {
                         let reminder = deadline_reminder(&deadline, r, rules.escalate_to.as_ref(), &users, now);
                         if dry_run || store.insert_reminder(&reminder).await? {
                             created.push(reminder);

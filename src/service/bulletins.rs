@@ -68,7 +68,7 @@ pub async fn compose(store: &Store, key: &Key, req: &Request, now: DateTime<Utc>
     let city_names: HashMap<RegionCode, String> =
         store.regions(&cities).await?.into_iter().map(|r| (r.code, r.name)).collect();
     let (filings, bulletins, orders) =
-        tokio::try_join!(store.programme_filings(key), store.bulletins(key), store.orders(key))?;
+        tokio::try_join!(store.exemplary_filings(key), store.bulletins(key), store.orders(key))?;
     let mut content = bulletin::compose(&Sources {
         programme: p,
         stages: &parts.stages,

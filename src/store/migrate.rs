@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "supervision_orders", include_str!("migrations/0012_supervision_orders.surql")),
     (13, "robot_signing", include_str!("migrations/0013_robot_signing.surql")),
     (14, "board_stamp", include_str!("migrations/0014_board_stamp.surql")),
+    (15, "review_programme", include_str!("migrations/0015_review_programme.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {
@@ -74,5 +75,29 @@ mod tests {
         assert_eq!(versions, super::MIGRATIONS.iter().map(|m| m.0).collect::<Vec<_>>());
         // Opening again applies nothing twice.
         store.query("SELECT * FROM account", serde_json::json!({})).await.unwrap();
+    }
+
+    /// Review decisions written before 0015 name no programme: the migration gives them their
+    /// filing's, so a month's returns still count them.
+    #[tokio::test]
+    async fn older_reviews_take_their_filings_programme() {
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        store
+            .query(
+                "CREATE filing CONTENT { key: 'f1', programme: 'p1', unit: '350102', unit_path: ['000000', '350000', '350100', '350102'],
+                     deliverable: 'plan', occurrence: 'once', title: '方案', body: '', attachments: [], state: 'returned',
+                     route: [], version: 1, revision: 3, exemplary: false, created_by: 'x',
+                     created_at: d'2026-01-01T00:00:00Z', updated_at: d'2026-01-01T00:00:00Z' };
+                 CREATE review CONTENT { filing: 'f1', version: 1, step: 0, level: 'city', decision: 'return',
+                     reason: '补充', reviewer: 'r', decided_at: d'2026-01-02T00:00:00Z' };
+                 DELETE migration WHERE version = 15;",
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+        let p1 = crate::domain::Key::parse("p1").unwrap();
+        assert!(store.returns(&p1).await.unwrap().is_empty(), "before the backfill the return names no programme");
+        super::apply(&store).await.unwrap();
+        assert_eq!(store.returns(&p1).await.unwrap().get("f1"), Some(&1));
     }
 }

@@ -374,4 +374,61 @@ mod tests {
         assert_eq!(engine_url("mem://").unwrap(), "mem://");
         assert!(engine_url("postgres://x").is_err());
     }
+
+    /// A batch of filings lands with its reviews in one write: the board sees the first
+    /// submissions at once (the stamp's events fire for batched rows too), the returns count, and
+    /// a filing of another programme refuses the whole batch.
+    #[tokio::test]
+    async fn a_batch_of_filings_lands_whole_with_its_reviews() {
+        use crate::domain::filing::{Decision, Filing, Review};
+        use crate::domain::{RegionCode, RouteAction, RouteStep};
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        let actor = audit::Actor::system("test", at("2026-02-01T00:00:00Z"));
+        let key = Key::parse("p1").unwrap();
+        let code = |c: &str| RegionCode::parse(c).unwrap();
+        let route = vec![RouteStep { level: crate::domain::RegionLevel::City, action: RouteAction::Review }];
+        let filing = |unit: &str, programme: &Key| {
+            let mut f = Filing::draft(
+                format!("f-{unit}"),
+                programme.clone(),
+                code(unit),
+                vec![code("000000"), code("350000"), code("350100"), code(unit)],
+                Key::parse("plan").unwrap(),
+                "once".into(),
+                route.clone(),
+                "实施方案",
+                "",
+                "lead",
+            )
+            .unwrap();
+            f.submit(at("2026-01-10T02:00:00Z")).unwrap();
+            f
+        };
+        assert!(store.board_filings(&key).await.unwrap().is_empty());
+        let mut returned = filing("350103", &key);
+        returned.review(&Decision::Return("补充".into())).unwrap();
+        let review = Review {
+            filing: returned.key.clone(),
+            version: 1,
+            step: 0,
+            level: crate::domain::RegionLevel::City,
+            decision: Decision::Return("补充".into()),
+            reviewer: "fz".into(),
+            decided_at: at("2026-01-11T02:00:00Z"),
+        };
+        let batch = vec![(filing("350102", &key), vec![]), (returned, vec![review])];
+        assert_eq!(store.import_filings(&key, &batch, &actor).await.unwrap(), 2);
+        let board = store.board_filings(&key).await.unwrap();
+        assert_eq!(board.len(), 2, "both first submissions are on the board at once");
+        assert_eq!(store.returns(&key).await.unwrap().get("f-350103"), Some(&1));
+        let other = Key::parse("p2").unwrap();
+        let mixed = vec![(filing("350104", &key), vec![]), (filing("350105", &other), vec![])];
+        assert!(matches!(store.import_filings(&key, &mixed, &actor).await, Err(StoreError::Invalid { .. })));
+        assert_eq!(store.programme_filings(&key).await.unwrap().len(), 2, "nothing of a refused batch lands");
+        // A second batch repeating a deadline fails whole, as one insert would.
+        let again = vec![(filing("350106", &key), vec![]), (filing("350102", &key), vec![])];
+        assert!(store.import_filings(&key, &again, &actor).await.is_err());
+        assert_eq!(store.programme_filings(&key).await.unwrap().len(), 2);
+    }
 }

@@ -632,11 +632,12 @@ impl Store {
         struct R {
             filing: String,
         }
-        let keys: Vec<String> = self.programme_filings(programme).await?.into_iter().map(|f| f.key).collect();
+        // One read through the (programme, decision) index: only the returns, never the
+        // programme's filings (a national year has half a million).
         let v: Vec<R> = self
             .select(
-                "SELECT filing FROM review WHERE decision = 'return' AND filing IN $keys",
-                json!({ "keys": keys }),
+                "SELECT filing FROM review WHERE programme = $p AND decision = 'return'",
+                json!({ "p": programme.as_str() }),
                 "review",
             )
             .await?;

@@ -187,6 +187,13 @@ async fn fujian_plan_filings_and_the_compliance_matrix() {
     let (_, mine) = t.get_as(&f.fuzhou, &format!("/api/v1/programmes/{FJ}/compliance?as_of=2022-09-30")).await;
     let units: Vec<&str> = mine["rows"].as_array().unwrap().iter().map(|r| r["unit"].as_str().unwrap()).collect();
     assert_eq!(units, ["350103", "350121", "350128"]);
+    // It reads only its units' filings, and each line is the whole matrix's line for that unit.
+    let whole: Vec<&serde_json::Value> =
+        m["rows"].as_array().unwrap().iter().filter(|r| units.contains(&r["unit"].as_str().unwrap())).collect();
+    assert_eq!(mine["rows"].as_array().unwrap().iter().collect::<Vec<_>>(), whole);
+    let (_, xiamen) = t.get(&format!("/api/v1/programmes/{FJ}/compliance?region=350200&as_of=2022-09-30")).await;
+    assert_eq!(xiamen["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(xiamen["rows"][0]["cells"][0]["status"], "returned");
 }
 
 #[tokio::test]
