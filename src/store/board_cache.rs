@@ -147,17 +147,102 @@ impl Store {
 
     /// The first submissions as of `stamp`, read before calling: whatever is read now is at
     /// least as new as it, so keeping it under `stamp` is safe (a write in between bumped the
-    /// stamp, and the next request reads them again).
+    /// stamp, and the next request catches up again). Memory a little behind catches up by the
+    /// changes in between (migration 0016), applied in order; a change is "remove the deadline
+    /// the filing stood for, then set where it stands now", so applying one that the copy
+    /// already holds changes nothing.
     async fn filings_at(&self, key: &Key, stamp: i64) -> Result<Arc<Filings>, StoreError> {
         let cached = {
             let map = self.filings_cache.0.lock().expect("cache lock");
-            map.get(key).filter(|(s, _)| *s == stamp).map(|(_, f)| f.clone())
+            map.get(key).filter(|(s, _)| *s <= stamp).map(|(s, f)| (*s, f.clone()))
         };
-        if let Some(f) = cached {
-            return Ok(f);
+        let filings = match cached {
+            Some((s, f)) if s == stamp => return Ok(f),
+            Some((s, f)) if stamp - s <= MAX_CATCH_UP => match self.board_changes(key, s, stamp).await? {
+                Some(changes) => {
+                    let mut f = Arc::unwrap_or_clone(f);
+                    for c in changes {
+                        c.apply(&mut f)?;
+                    }
+                    Arc::new(f)
+                }
+                None => Arc::new(self.filings(key).await?),
+            },
+            _ => Arc::new(self.filings(key).await?),
+        };
+        let mut map = self.filings_cache.0.lock().expect("cache lock");
+        // Another request may have stored a newer copy meanwhile: keep the newest.
+        if map.get(key).is_none_or(|(s, _)| *s <= stamp) {
+            map.insert(key.clone(), (stamp, filings.clone()));
         }
-        let filings = Arc::new(self.filings(key).await?);
-        self.filings_cache.0.lock().expect("cache lock").insert(key.clone(), (stamp, filings.clone()));
         Ok(filings)
+    }
+
+    /// The changes numbered `after + 1 ..= upto`, in order; none when one is missing (written
+    /// before migration 0016), and then the caller reads everything again.
+    pub(crate) async fn board_changes(
+        &self,
+        key: &Key,
+        after: i64,
+        upto: i64,
+    ) -> Result<Option<Vec<Change>>, StoreError> {
+        let out = self
+            .query(
+                "SELECT VALUE [record::id(id)[1], before, after] FROM board_change:[$p, $from]..=[$p, $to]",
+                serde_json::json!({ "p": key.as_str(), "from": after + 1, "to": upto }),
+            )
+            .await?;
+        let list = out.into_iter().next().unwrap_or_default();
+        let rows: Vec<(i64, Option<Deadline>, Option<Deadline>)> =
+            serde_json::from_value(list).map_err(|e| StoreError::corrupt("board change", e))?;
+        if rows.len() as i64 != upto - after || rows.iter().zip(after + 1..).any(|(r, n)| r.0 != n) {
+            return Ok(None);
+        }
+        Ok(Some(rows.into_iter().map(|(_, before, after)| Change { before, after }).collect()))
+    }
+}
+
+/// How many changes behind a copy may be and still catch up by them (beyond, one read of all
+/// is cheaper).
+const MAX_CATCH_UP: i64 = 20_000;
+
+/// Where a filing stood or stands: its deadline, and its first submission once it has one.
+#[derive(serde::Deserialize)]
+struct Deadline {
+    unit: String,
+    deliverable: String,
+    occurrence: String,
+    #[serde(default)]
+    first_submitted_at: Option<String>,
+}
+
+/// One change to a programme's first submissions (migration 0016).
+pub(crate) struct Change {
+    before: Option<Deadline>,
+    after: Option<Deadline>,
+}
+
+impl Change {
+    fn apply(self, filings: &mut Filings) -> Result<(), StoreError> {
+        let bad = |e: crate::domain::DomainError| StoreError::corrupt("board change", e);
+        if let Some(b) = self.before {
+            let unit = RegionCode::parse(&b.unit).map_err(bad)?;
+            if let Some(list) = filings.get_mut(&unit) {
+                list.retain(|(d, o, _)| !(d.as_str() == b.deliverable && *o == b.occurrence));
+                if list.is_empty() {
+                    filings.remove(&unit);
+                }
+            }
+        }
+        if let Some(a) = self.after
+            && let Some(at) = &a.first_submitted_at
+        {
+            let unit = RegionCode::parse(&a.unit).map_err(bad)?;
+            let deliverable = Key::parse(&a.deliverable).map_err(bad)?;
+            let list = filings.entry(unit).or_default();
+            list.retain(|(d, o, _)| !(d == &deliverable && *o == a.occurrence));
+            list.push((deliverable, a.occurrence, super::rows::instant(at)?));
+        }
+        Ok(())
     }
 }

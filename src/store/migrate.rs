@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "robot_signing", include_str!("migrations/0013_robot_signing.surql")),
     (14, "board_stamp", include_str!("migrations/0014_board_stamp.surql")),
     (15, "review_programme", include_str!("migrations/0015_review_programme.surql")),
+    (16, "board_changes", include_str!("migrations/0016_board_changes.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

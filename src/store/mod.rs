@@ -430,5 +430,39 @@ mod tests {
         let again = vec![(filing("350106", &key), vec![]), (filing("350102", &key), vec![])];
         assert!(store.import_filings(&key, &again, &actor).await.is_err());
         assert_eq!(store.programme_filings(&key).await.unwrap().len(), 2);
+
+        // The board's copy catches up by the changes since it was read (migration 0016): a new
+        // first submission, a filing moved to another unit, a filing removed — each time equal
+        // to reading every first submission again, and read as the changes in between.
+        let sorted = |f: &crate::domain::board::Filings| {
+            let mut v: Vec<_> = f.iter().flat_map(|(u, l)| l.iter().map(move |x| (u.clone(), x.clone()))).collect();
+            v.sort();
+            v
+        };
+        let mut seen = store.filing_stamp(&key).await.unwrap();
+        store.board_filings(&key).await.unwrap();
+        for (what, sql) in [
+            ("a first submission", ""),
+            ("a filing moved to another unit", "UPDATE filing SET unit = '350111' WHERE key = 'f-350102'"),
+            ("a filing removed", "DELETE filing WHERE key = 'f-350103'"),
+        ] {
+            if sql.is_empty() {
+                store.import_filings(&key, &[(filing("350121", &key), vec![])], &actor).await.unwrap();
+            } else {
+                store.query(sql, serde_json::json!({})).await.unwrap();
+            }
+            let now = store.filing_stamp(&key).await.unwrap();
+            assert_eq!(now, seen + 1, "{what} is one change");
+            let changes = store.board_changes(&key, seen, now).await.unwrap();
+            assert_eq!(changes.map(|c| c.len()), Some(1), "{what} is read as its change");
+            let caught_up = store.board_filings(&key).await.unwrap();
+            assert_eq!(sorted(&caught_up), sorted(&store.filings(&key).await.unwrap()), "after {what}");
+            seen = now;
+        }
+        let last = store.board_filings(&key).await.unwrap();
+        assert_eq!(
+            last.keys().map(|c| c.as_str()).collect::<std::collections::BTreeSet<_>>(),
+            ["350111", "350121"].into()
+        );
     }
 }
