@@ -86,8 +86,11 @@ pub fn board(
         (e.occurrences[oi].due_on, &e.deliverable.key, e.occurrences[oi].key.as_str())
     };
     slots.sort_by(|a, b| order(a).cmp(&order(b)));
-    let slot_of: HashMap<(&Key, &str), usize> =
-        slots.iter().enumerate().map(|(s, slot)| (order(slot), s)).map(|((_, k, o), s)| ((k, o), s)).collect();
+    let slot_of: HashMap<(&Key, &str), usize> = slots
+        .iter()
+        .enumerate()
+        .map(|(s, &(di, oi))| ((&expanded[di].deliverable.key, expanded[di].occurrences[oi].key.as_str()), s))
+        .collect();
     let mut chosen: Vec<usize> = match only {
         Some(list) => list.iter().copied().filter(|&i| i < units.len()).collect(),
         None => (0..units.len()).collect(),

@@ -12,7 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::board::BoardUnit;
+use super::board::{BoardUnit, Expanded};
 use super::deadline::YearMonth;
 use super::filing::{Filing, Timeliness, timeliness};
 use super::{Audience, Deliverable, DomainError, Key, RegionCode, Rule, Stage};
@@ -426,6 +426,26 @@ pub fn month_scores(
         .collect())
 }
 
+/// A deadline is judged in the month it falls due: its lateness or absence is a line of that
+/// month's score and of no other.
+pub fn judged_in(due_on: chrono::NaiveDate, month: YearMonth) -> bool {
+    YearMonth::of(due_on) == month
+}
+
+/// The deadlines (deliverable key, occurrence key) a month's scores judge: all the filings the
+/// month's automatic lines can draw on.
+pub fn deadlines_judged_in(expanded: &[Expanded], month: YearMonth) -> Vec<(&Key, &str)> {
+    expanded
+        .iter()
+        .flat_map(|e| {
+            e.occurrences
+                .iter()
+                .filter(move |o| judged_in(o.due_on, month))
+                .map(|o| (&e.deliverable.key, o.key.as_str()))
+        })
+        .collect()
+}
+
 /// The automatic deduction lines of `month` per unit (every unit has an entry): one per late or
 /// missing deliverable whose deadline falls in the month, one per return of its filing.
 pub fn auto_lines<'r>(
@@ -445,7 +465,7 @@ pub fn auto_lines<'r>(
             continue;
         }
         for o in d.deadline.occurrences(record.stages)? {
-            if YearMonth::of(o.due_on) != month {
+            if !judged_in(o.due_on, month) {
                 continue;
             }
             let what = format!("{}（{}）", d.title, o.due_text);
@@ -562,6 +582,21 @@ pub fn annual(weights: AnnualWeights, monthly: &[Points], final_evaluation: Opti
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_month_judges_the_deadlines_due_in_it() {
+        let deliverables: Vec<Deliverable> = serde_json::from_value(serde_json::json!([
+            {"key": "plan", "title": "方案", "description": null, "stage": null,
+             "deadline": {"kind": "fixed", "due": "2026年3月31日前"}, "route": [], "audience": "all"},
+            {"key": "late-plan", "title": "补充方案", "description": null, "stage": null,
+             "deadline": {"kind": "fixed", "due": "2026年4月1日前"}, "route": [], "audience": "all"}
+        ]))
+        .unwrap();
+        let expanded = super::super::board::expand(deliverables, &[]).unwrap();
+        let march = deadlines_judged_in(&expanded, YearMonth::parse("2026-03").unwrap());
+        assert_eq!(march, [(&Key::parse("plan").unwrap(), "once")]);
+        assert!(deadlines_judged_in(&expanded, YearMonth::parse("2026-02").unwrap()).is_empty());
+    }
 
     fn code(i: u32) -> RegionCode {
         RegionCode::parse(&format!("520402{:03}", i + 1)).unwrap()

@@ -58,16 +58,8 @@ pub async fn month_scores(
     let scheme = scheme_required(store, key).await?;
     let ((_, parts), adjustments, voided, returns) =
         tokio::try_join!(store.board_parts(key), store.adjustments(key), store.voided_lines(key), store.returns(key))?;
-    // Only the deadlines due in the month are scored in it: their filings are all it reads.
-    let mut due = Vec::new();
-    for e in parts.expanded.iter() {
-        for o in &e.occurrences {
-            if YearMonth::of(o.due_on) == month {
-                due.push((&e.deliverable.key, o.key.as_str()));
-            }
-        }
-    }
-    let filings = store.deadline_filings(key, &due).await?;
+    // The filings of the deadlines the month judges are all its scores read.
+    let filings = store.deadline_filings(key, &scoring::deadlines_judged_in(&parts.expanded, month)).await?;
     let record = scoring::Record {
         stages: &parts.stages,
         deliverables: &parts.deliverables,

@@ -154,10 +154,11 @@ impl Store {
     async fn filings_at(&self, key: &Key, stamp: i64) -> Result<Arc<Filings>, StoreError> {
         let cached = {
             let map = self.filings_cache.0.lock().expect("cache lock");
-            map.get(key).filter(|(s, _)| *s <= stamp).map(|(s, f)| (*s, f.clone()))
+            map.get(key).map(|(s, f)| (*s, f.clone()))
         };
         let filings = match cached {
-            Some((s, f)) if s == stamp => return Ok(f),
+            // Another request already caught up to this stamp or beyond: at least as new.
+            Some((s, f)) if s >= stamp => return Ok(f),
             Some((s, f)) if stamp - s <= MAX_CATCH_UP => match self.board_changes(key, s, stamp).await? {
                 Some(changes) => {
                     let mut f = Arc::unwrap_or_clone(f);
