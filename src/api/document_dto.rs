@@ -161,6 +161,8 @@ pub enum EveryDto {
     Month,
     /// 每季度: due in the quarter's last month.
     Quarter,
+    /// 每年: once a year, in the month of `from`.
+    Year,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
@@ -192,7 +194,7 @@ pub struct FixedDue {
     pub due: String,
 }
 
-/// Due every month or quarter from `from` to `to` (`2019-04`), on `due_day`, opening on
+/// Due every month, quarter or year from `from` to `to` (`2019-04`), on `due_day`, opening on
 /// `opens_day` (Xixiu: electronic data 15th–20th).
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 #[oai(skip_serializing_if_is_none)]

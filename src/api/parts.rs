@@ -189,6 +189,8 @@ pub struct RelativeDeadline {
 pub enum Period {
     Month,
     Quarter,
+    /// Once a year, in the month of `from`.
+    Year,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -220,6 +222,7 @@ impl DeadlineDto {
                     every: match r.every {
                         Period::Month => Every::Month,
                         Period::Quarter => Every::Quarter,
+                        Period::Year => Every::Year,
                     },
                     from: month("deadline.from", &r.from)?,
                     to: month("deadline.to", &r.to)?,
@@ -252,6 +255,7 @@ impl DeadlineDto {
                     every: match every {
                         Every::Month => Period::Month,
                         Every::Quarter => Period::Quarter,
+                        Every::Year => Period::Year,
                     },
                     from: from.to_string(),
                     to: to.to_string(),

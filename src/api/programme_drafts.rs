@@ -80,6 +80,8 @@ pub enum DraftEvery {
     Month,
     Quarter,
     HalfYear,
+    /// Once a year, in `month`.
+    Year,
 }
 
 /// When a deliverable is due.
@@ -91,6 +93,8 @@ pub struct DueView {
     /// A fixed deadline as a document date (2022年9月20日).
     pub due: Option<String>,
     pub every: Option<DraftEvery>,
+    /// The month of the year a yearly deadline falls in (每年12月10日前: 12).
+    pub month: Option<u32>,
     pub opens_day: Option<u32>,
     /// The due day of the period; absent with `last_day`.
     pub due_day: Option<u32>,
@@ -403,6 +407,7 @@ fn due_view(d: &Due) -> DueView {
         kind: String::new(),
         due: None,
         every: None,
+        month: None,
         opens_day: None,
         due_day: None,
         last_day: None,
@@ -417,7 +422,12 @@ fn due_view(d: &Due) -> DueView {
                 Every::Month => DraftEvery::Month,
                 Every::Quarter => DraftEvery::Quarter,
                 Every::HalfYear => DraftEvery::HalfYear,
+                Every::Year { .. } => DraftEvery::Year,
             }),
+            month: match r.every {
+                Every::Year { month } => Some(month),
+                _ => None,
+            },
             opens_day: r.opens_day,
             due_day: match r.due_day {
                 DueDay::Day(n) => Some(n),

@@ -144,6 +144,8 @@ pub enum Every {
     Month,
     /// 每季度: due in the quarter's last month.
     Quarter,
+    /// 每年: due once a year, in the month of `from` (每年12月10日前: from `2022-12`).
+    Year,
 }
 
 /// Which end of a stage a relative deadline counts from.
@@ -222,12 +224,14 @@ impl DeadlineSpec {
                     let take = match every {
                         Every::Month => true,
                         Every::Quarter => m.month % 3 == 0,
+                        Every::Year => m.month == from.month,
                     };
                     if take {
                         let due_on = due_day.in_month(m);
                         let key = match every {
                             Every::Month => m.to_string(),
                             Every::Quarter => format!("{}-Q{}", m.year, m.month / 3),
+                            Every::Year => m.year.to_string(),
                         };
                         let due_text = match opens_day {
                             Some(o) => {
@@ -430,5 +434,23 @@ mod tests {
         let keys: Vec<&str> = occ.iter().map(|o| o.key.as_str()).collect();
         assert_eq!(keys, ["2020-Q2", "2020-Q3", "2020-Q4"]);
         assert_eq!(occ[0].due_on, day("2020-06-30"));
+    }
+
+    #[test]
+    fn a_yearly_deadline_falls_once_a_year_in_its_month() {
+        // 每年12月10日前 over a programme from August 2022 to mid-2024: two Decembers.
+        let spec = DeadlineSpec::Recurring {
+            every: Every::Year,
+            from: YearMonth::parse("2022-12").unwrap(),
+            to: YearMonth::parse("2024-06").unwrap(),
+            opens_day: None,
+            due_day: MonthDay::Day(10),
+            text: None,
+        };
+        let occ = spec.occurrences(&[]).unwrap();
+        let keys: Vec<&str> = occ.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, ["2022", "2023"]);
+        assert_eq!(occ[1].due_on, day("2023-12-10"));
+        assert_eq!(occ[1].due_text, "2023年12月10日前");
     }
 }

@@ -88,6 +88,15 @@ fn one_below(l: RegionLevel) -> RegionLevel {
 /// The words that name a recurring deadline: from its date phrase to what is filed
 /// (每月15日至20日传送动态电子信息, out of a long sentence listing several); the sentence's
 /// start when the title does not follow the date in it.
+/// The first and last `month` (of the year) from `from` to `to` (year, month) inclusive: 每年
+/// 12月 over August 2022 – June 2024 is December 2022 to December 2023. None when the window
+/// holds no such month.
+fn months_named(from: (i32, u32), to: (i32, u32), month: u32) -> Option<((i32, u32), (i32, u32))> {
+    let first = if from.1 <= month { (from.0, month) } else { (from.0 + 1, month) };
+    let last = if to.1 >= month { (to.0, month) } else { (to.0 - 1, month) };
+    (first <= last).then_some((first, last))
+}
+
 fn recurring_text(text: &str, d: &crate::domain::notice::DeliverableDraft) -> String {
     let (span, sentence) = (&d.source.span, &d.source.sentence);
     let from_date = text.get(span.start..sentence.end.max(span.start)).unwrap_or_default();
@@ -153,7 +162,7 @@ pub async fn document(
         .unwrap_or_else(|| format!("{year}年12月"));
     let month_of = |d: Option<&DocDate>, fallback: chrono::NaiveDate| {
         let d = d.map(|d| d.first()).unwrap_or(fallback);
-        format!("{:04}-{:02}", d.year(), d.month())
+        (d.year(), d.month())
     };
 
     // Who the units are: townships when the notice names them, else the level its quotas name,
@@ -208,15 +217,28 @@ pub async fn document(
         let stage = d.stage.and_then(|s| r.stages.get(s));
         let deadline = match &d.due {
             Due::Fixed(day) => json!({ "kind": "fixed", "due": day.text() }),
-            Due::Recurring(rc) if rc.every != Every::HalfYear => json!({
-                "kind": "recurring",
-                "every": if rc.every == Every::Month { "month" } else { "quarter" },
-                "from": month_of(stage.and_then(|s| s.start.as_ref()), period_first),
-                "to": month_of(stage.and_then(|s| s.end.as_ref()), period_last),
-                "opens_day": rc.opens_day,
-                "due_day": match rc.due_day { DueDay::Day(n) => json!(n), DueDay::Last => json!("last") },
-                "text": recurring_text(text, d),
-            }),
+            Due::Recurring(rc) if rc.every != Every::HalfYear => {
+                let mut from = month_of(stage.and_then(|s| s.start.as_ref()), period_first);
+                let mut to = month_of(stage.and_then(|s| s.end.as_ref()), period_last);
+                let every = match rc.every {
+                    Every::Month => "month",
+                    Every::Quarter => "quarter",
+                    _ => "year",
+                };
+                if let Every::Year { month } = rc.every {
+                    // The months of `month` inside the window; none: a person pins it.
+                    let Some(span) = months_named(from, to, month) else { continue };
+                    (from, to) = span;
+                }
+                json!({
+                    "kind": "recurring", "every": every,
+                    "from": format!("{:04}-{:02}", from.0, from.1),
+                    "to": format!("{:04}-{:02}", to.0, to.1),
+                    "opens_day": rc.opens_day,
+                    "due_day": match rc.due_day { DueDay::Day(n) => json!(n), DueDay::Last => json!("last") },
+                    "text": recurring_text(text, d),
+                })
+            }
             // Words a person must pin stay in the reading's unread list.
             _ => continue,
         };
@@ -264,4 +286,17 @@ pub async fn document(
         },
         "stages": stages, "directions": directions, "deliverables": deliverables, "units": units,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::months_named;
+
+    #[test]
+    fn a_yearly_month_is_drafted_as_the_ones_inside_the_window() {
+        assert_eq!(months_named((2022, 9), (2024, 6), 12), Some(((2022, 12), (2023, 12))));
+        assert_eq!(months_named((2022, 12), (2023, 12), 12), Some(((2022, 12), (2023, 12))));
+        assert_eq!(months_named((2022, 1), (2022, 12), 3), Some(((2022, 3), (2022, 3))));
+        assert_eq!(months_named((2022, 4), (2023, 2), 3), None, "no March from April to February");
+    }
 }

@@ -73,6 +73,8 @@ enum DeadlineKey {
     Day(NaiveDate),
     Monthly(Option<u32>, Option<u32>),
     Quarterly(Option<u32>),
+    /// The month, the opening day, the due day.
+    Yearly(u32, Option<u32>, Option<u32>),
     Other(String),
 }
 
@@ -126,6 +128,7 @@ pub fn score(r: &Reading, gold: &ProgrammeDocument) -> Scored {
                     ReadEvery::Month => DeadlineKey::Monthly(rc.opens_day, due),
                     ReadEvery::Quarter => DeadlineKey::Quarterly(due),
                     ReadEvery::HalfYear => DeadlineKey::Other("half-year".into()),
+                    ReadEvery::Year { month } => DeadlineKey::Yearly(month, rc.opens_day, due),
                 }
             }
             Due::Unpinned(t) => DeadlineKey::Other(t.clone()),
@@ -136,7 +139,7 @@ pub fn score(r: &Reading, gold: &ProgrammeDocument) -> Scored {
         .iter()
         .map(|d| match &d.deadline {
             DeadlineSpec::Fixed { due } => DeadlineKey::Day(due.last()),
-            DeadlineSpec::Recurring { every, opens_day, due_day, .. } => {
+            DeadlineSpec::Recurring { every, from, opens_day, due_day, .. } => {
                 let due = match due_day {
                     MonthDay::Day(n) => Some(*n),
                     MonthDay::Last(_) => None,
@@ -144,6 +147,7 @@ pub fn score(r: &Reading, gold: &ProgrammeDocument) -> Scored {
                 match every {
                     Every::Month => DeadlineKey::Monthly(*opens_day, due),
                     Every::Quarter => DeadlineKey::Quarterly(due),
+                    Every::Year => DeadlineKey::Yearly(from.month, *opens_day, due),
                 }
             }
             DeadlineSpec::RelativeToStage { stage, anchor, offset_days } => {

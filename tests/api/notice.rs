@@ -202,6 +202,44 @@ async fn the_draft_document_previews_and_imports_like_the_fixture() {
     assert!(units.iter().all(|(code, demo)| code.starts_with("520402") && *demo), "{units:?}");
 }
 
+/// 每年12月10日前 is read as a yearly deadline, drafted as the Decembers inside its stage, and
+/// imports into one deadline a year; a date before the thing filed is not part of its name.
+#[tokio::test]
+async fn a_yearly_deadline_reads_drafts_and_imports_once_a_year() {
+    let t = TestApp::new().await;
+    let text = "福建省民政厅关于开展社会救助服务试点工作的通知\n\n各设区市民政局：\n一、时间安排\n\
+        （一）部署阶段。2022年8月下旬至2022年9月中旬。各试点单位于2022年9月20日前将实施方案报省民政厅社会救助处备案。\n\
+        （二）实施阶段。2022年9月下旬至2024年6月。各试点单位每年12月10日前向省民政厅报送年度工作总结。\n\
+        （三）总结阶段。2024年7月至2024年8月。\n\n福建省民政厅\n2022年8月17日\n";
+    let (s, d) = t.post("/api/v1/programme-drafts", &json!({"text": text})).await;
+    assert_eq!(s, 200, "{d}");
+    let titles: Vec<&str> =
+        d["deliverables"].as_array().unwrap().iter().map(|x| x["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["实施方案", "年度工作总结"]);
+    assert_eq!(d["deliverables"][1]["due"], json!({"kind": "recurring", "every": "year", "month": 12, "due_day": 10}));
+    assert_eq!(chars(text, &d["deliverables"][1]["source"]), "每年12月10日前");
+    let mut doc = d["document"].clone();
+    let yearly = &doc["deliverables"][1]["deadline"];
+    assert_eq!(
+        (yearly["every"].as_str(), yearly["from"].as_str(), yearly["to"].as_str(), yearly["due_day"].as_u64()),
+        (Some("year"), Some("2022-12"), Some("2023-12"), Some(10)),
+        "the Decembers of the stage (September 2022 – June 2024): {}",
+        doc["deliverables"]
+    );
+    doc["programme"]["key"] = json!("fj-yearly");
+    let (s, b) = t.post("/api/v1/programmes/import", &doc).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, occ) = t.get("/api/v1/programmes/fj-yearly/deliverables/deliverable-2/occurrences").await;
+    assert_eq!(s, 200, "{occ}");
+    let occ: Vec<(&str, &str, &str)> = occ
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["key"].as_str().unwrap(), o["due_on"].as_str().unwrap(), o["due_text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(occ, [("2022", "2022-12-10", "2022年12月10日前"), ("2023", "2023-12-10", "2023年12月10日前")]);
+}
+
 /// An imported programme's stage windows (first and last day) and its deliverables' deadlines
 /// (a stage named by its place in the order, so drafts' `stage-N` and fixtures' names compare).
 async fn windows(t: &TestApp, key: &str) -> (Vec<(String, String)>, Vec<String>) {

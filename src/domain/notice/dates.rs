@@ -33,6 +33,10 @@ pub enum Every {
     Month,
     Quarter,
     HalfYear,
+    /// Once a year, in the month given (每年12月10日前: 12).
+    Year {
+        month: u32,
+    },
 }
 
 /// The day of the period a recurring deadline falls on.
@@ -63,16 +67,21 @@ impl Recurrence {
             (Every::Quarter, true) => "每季度结束后次月",
             (Every::HalfYear, false) => "每半年",
             (Every::HalfYear, true) => "每半年结束后次月",
+            (Every::Year { month }, _) => return format!("每年{month}月{}", self.day_text(Every::Year { month })),
         };
-        let day = match (self.due_day, self.every, self.next_period) {
+        format!("{period}{}", self.day_text(self.every))
+    }
+
+    fn day_text(&self, every: Every) -> String {
+        match (self.due_day, every, self.next_period) {
             (DueDay::Last, Every::Month, _) | (DueDay::Last, _, true) => "月底前".to_owned(),
+            (DueDay::Last, Every::Year { .. }, _) => "底前".to_owned(),
             (DueDay::Last, _, false) => "末".to_owned(),
             (DueDay::Day(n), _, _) => match self.opens_day {
                 Some(o) => format!("{o}日至{n}日"),
                 None => format!("{n}日前"),
             },
-        };
-        format!("{period}{day}")
+        }
     }
 }
 
@@ -191,6 +200,30 @@ static RECURRING: LazyLock<Vec<RecurringRule>> = LazyLock::new(|| {
             |_| Some(Recurrence { every: Every::Quarter, opens_day: None, due_day: DueDay::Last, next_period: false }),
             85,
         ),
+        // Yearly: 每年3月1日至10日, 每年12月10日前, 每年6月底前, 每年年底前.
+        (
+            re(format!(
+                r"每年(?:的)?(?P<m>[{N}]{{1,2}})\s*月份?\s*(?P<a>[{N}]{{1,2}})\s*[日号]?\s*(?:至|到|—|－|-|~|～)\s*(?:(?P<m2>[{N}]{{1,2}})\s*月)?\s*(?P<b>[{N}]{{1,2}})\s*[日号]"
+            )),
+            // A window into the next month (每年11月15日至12月15日) is due in that month; the
+            // day it opens, a month earlier, is left out rather than put in the wrong month.
+            |c| match n(c, "m2") {
+                Some(m2) if Some(m2) != n(c, "m") => yearly(m2, None, DueDay::Day(n(c, "b")?)),
+                _ => yearly(n(c, "m")?, Some(n(c, "a")?), DueDay::Day(n(c, "b")?)),
+            },
+            90,
+        ),
+        (
+            re(format!(r"每年(?:的)?(?P<m>[{N}]{{1,2}})\s*月份?\s*(?P<b>[{N}]{{1,2}})\s*[日号](?:之前|以前|前)")),
+            |c| yearly(n(c, "m")?, None, DueDay::Day(n(c, "b")?)),
+            90,
+        ),
+        (
+            re(format!(r"每年(?:的)?(?P<m>[{N}]{{1,2}})\s*月(?:底|末)(?:之前|以前|前)?")),
+            |c| yearly(n(c, "m")?, None, DueDay::Last),
+            85,
+        ),
+        (re(r"每年(?:年底|年末|底)(?:之前|以前|前)?".into()), |_| yearly(12, None, DueDay::Last), 80),
         (
             re(r"每(?:个)?半年".into()),
             |_| Some(Recurrence { every: Every::HalfYear, opens_day: None, due_day: DueDay::Last, next_period: false }),
@@ -202,6 +235,18 @@ static RECURRING: LazyLock<Vec<RecurringRule>> = LazyLock::new(|| {
 /// A number group of a match.
 fn n(c: &Captures, g: &str) -> Option<u32> {
     c.name(g).and_then(|m| number(m.as_str()))
+}
+
+/// Once a year in `month`; None for a month or day no calendar has.
+fn yearly(month: u32, opens_day: Option<u32>, due_day: DueDay) -> Option<Recurrence> {
+    let day_ok = |d: u32| (1..=31).contains(&d);
+    ((1..=12).contains(&month)
+        && opens_day.is_none_or(day_ok)
+        && match due_day {
+            DueDay::Day(d) => day_ok(d) && opens_day.is_none_or(|o| o <= d),
+            DueDay::Last => true,
+        })
+    .then_some(Recurrence { every: Every::Year { month }, opens_day, due_day, next_period: false })
 }
 
 fn monthly(opens_day: Option<u32>, due_day: DueDay, next_period: bool) -> Recurrence {
@@ -479,6 +524,9 @@ mod tests {
         assert_eq!(r(Every::Month, None, DueDay::Day(5), true).text(), "次月5日前");
         assert_eq!(r(Every::Month, None, DueDay::Last, false).text(), "每月月底前");
         assert_eq!(r(Every::Quarter, None, DueDay::Last, false).text(), "每季度末");
+        assert_eq!(r(Every::Year { month: 12 }, None, DueDay::Day(10), false).text(), "每年12月10日前");
+        assert_eq!(r(Every::Year { month: 6 }, None, DueDay::Last, false).text(), "每年6月底前");
+        assert_eq!(r(Every::Year { month: 3 }, Some(1), DueDay::Day(10), false).text(), "每年3月1日至10日");
     }
 
     fn only(text: &str, year: Option<i32>) -> Mention {
@@ -564,6 +612,13 @@ mod tests {
                     next_period: true,
                 }),
             ),
+            ("每年12月10日前报送年度工作总结", yearly(12, None, DueDay::Day(10)).map(When::Recurring).unwrap()),
+            ("每年十二月十日前", yearly(12, None, DueDay::Day(10)).map(When::Recurring).unwrap()),
+            ("每年的1月15日至1月31日", yearly(1, Some(15), DueDay::Day(31)).map(When::Recurring).unwrap()),
+            ("每年11月15日至12月15日", yearly(12, None, DueDay::Day(15)).map(When::Recurring).unwrap()),
+            ("每年3月1日至10日开展复核", yearly(3, Some(1), DueDay::Day(10)).map(When::Recurring).unwrap()),
+            ("每年6月底前完成中期评估", yearly(6, None, DueDay::Last).map(When::Recurring).unwrap()),
+            ("每年年底前报送", yearly(12, None, DueDay::Last).map(When::Recurring).unwrap()),
             (
                 "每半年报送一次",
                 When::Recurring(Recurrence {

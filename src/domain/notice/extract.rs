@@ -345,7 +345,16 @@ pub fn deliverables(
                     continue;
                 }
             }
-            let title = filed_thing(part, first.start() - from, verb_end(last) - from)
+            // Dates are not the thing filed: each reads as a clause break (于2022年9月20日前将
+            // 实施方案报… names 实施方案, not 日前将实施方案).
+            let mut masked = part.to_owned();
+            for m in &in_sentence {
+                let (a, b) = (m.span.start.saturating_sub(s.start), m.span.end.saturating_sub(s.start));
+                if from <= a && b <= to {
+                    masked.replace_range(a - from..b - from, &",".repeat(b - a));
+                }
+            }
+            let title = filed_thing(&masked, first.start() - from, verb_end(last) - from)
                 .or_else(|| stage.map(|i| format!("{}材料", stages[i].name)));
             let Some(title) = title else { continue };
             let recipient = RECIPIENT.captures(part).map(|c| c["r"].to_owned());
