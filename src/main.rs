@@ -177,6 +177,9 @@ fn main() -> anyhow::Result<()> {
         config.database_url = url.clone();
     }
     let log = init_tracing(&config);
+    // Two rustls crypto providers are compiled in (Cargo.toml, "One surrealdb-core"); a TLS client
+    // that asks for the process's default (wss:// to a SurrealDB server) gets ring, as before.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     // Deep SurrealDB queries want a larger stack than tokio's default.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(10 * 1024 * 1024).build()?;
     let result = rt.block_on(run(cli, config));
