@@ -235,6 +235,36 @@ pub async fn start_and_memory() -> anyhow::Result<StartAndMemory> {
     Ok(StartAndMemory { cold, idle, peak, per_board_request, pages })
 }
 
+/// A server started on an existing store (the national data set): the time until `/health`
+/// answers and its RSS after two quiet seconds. The national region table is not loaded (the
+/// benchmark's store has its own tree), so nothing runs in the background while it idles.
+pub async fn start_on(url: &str) -> anyhow::Result<(Duration, u64)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let exe = std::env::current_exe()?;
+    let client = reqwest::Client::new();
+    let t = Instant::now();
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(["--database-url", url, "serve", "--bind", &format!("127.0.0.1:{port}")]);
+    let mut child = cmd
+        .env("PILOTGOV_LOG", "warn")
+        .env("PILOTGOV_NATIONAL_REGIONS", "false")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let started = wait(&client, &format!("http://127.0.0.1:{port}/health")).await;
+    let cold = t.elapsed();
+    let idle = match started {
+        Ok(()) => {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            rss(child.id(), "VmRSS:")
+        }
+        Err(e) => Err(e),
+    };
+    child.kill()?;
+    child.wait()?;
+    Ok((cold, idle?))
+}
+
 /// What a login flood did to `/health`.
 pub struct Flood {
     pub health_p50: Duration,

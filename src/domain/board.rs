@@ -63,34 +63,101 @@ pub fn expand(deliverables: Vec<Deliverable>, stages: &[Stage]) -> Result<Vec<Ex
         .collect()
 }
 
+/// The plan's deadlines in the order a unit's rows take — due day, deliverable key, occurrence
+/// key — as (deliverable, occurrence) indices into `expanded`.
+fn slots_in_order(expanded: &[Expanded]) -> Vec<(usize, usize)> {
+    let mut slots: Vec<(usize, usize)> =
+        expanded.iter().enumerate().flat_map(|(di, e)| (0..e.occurrences.len()).map(move |oi| (di, oi))).collect();
+    slots.sort_by(|&(da, oa), &(db, ob)| {
+        let (a, b) = (&expanded[da], &expanded[db]);
+        (a.occurrences[oa].due_on, &a.deliverable.key, &a.occurrences[oa].key).cmp(&(
+            b.occurrences[ob].due_on,
+            &b.deliverable.key,
+            &b.occurrences[ob].key,
+        ))
+    });
+    slots
+}
+
+/// A programme's first submissions laid out for its boards: one cell per unit (in the order of
+/// the units it was laid out for) and deadline (in board order). Laid out once per change of the
+/// parts and kept up to date by each change of a first submission ([`Layout::set`]), so a board
+/// of half a million rows reads its cells in order instead of looking every unit's filings up
+/// by name on every request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    slots: Vec<(usize, usize)>,
+    /// Deliverable key → occurrence key → slot.
+    slot_of: HashMap<String, HashMap<String, usize>>,
+    unit_of: HashMap<RegionCode, usize>,
+    cells: Vec<Option<DateTime<Utc>>>,
+}
+
+impl Layout {
+    /// `units` and `expanded` are the board's parts; filings of deadlines or units they do not
+    /// have are left out. Of two filings of one deadline the first listed wins.
+    pub fn new(expanded: &[Expanded], units: &[BoardUnit], filings: &Filings) -> Self {
+        let slots = slots_in_order(expanded);
+        let mut slot_of: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for (s, &(di, oi)) in slots.iter().enumerate() {
+            let e = &expanded[di];
+            slot_of.entry(e.deliverable.key.to_string()).or_default().insert(e.occurrences[oi].key.clone(), s);
+        }
+        let unit_of = units.iter().enumerate().map(|(i, u)| (u.region.clone(), i)).collect();
+        let mut layout = Self { cells: vec![None; units.len() * slots.len()], slots, slot_of, unit_of };
+        for (ui, u) in units.iter().enumerate() {
+            for (d, occ, at) in filings.get(&u.region).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(cell) = layout.cell(ui, d.as_str(), occ) {
+                    layout.cells[cell].get_or_insert(*at);
+                }
+            }
+        }
+        layout
+    }
+
+    fn cell(&self, unit: usize, deliverable: &str, occurrence: &str) -> Option<usize> {
+        let slot = *self.slot_of.get(deliverable)?.get(occurrence)?;
+        Some(unit * self.slots.len() + slot)
+    }
+
+    /// A unit's first submission of one deadline becomes `at` (none: it has none). A unit or a
+    /// deadline the parts do not have changes nothing.
+    pub fn set(&mut self, unit: &RegionCode, deliverable: &str, occurrence: &str, at: Option<DateTime<Utc>>) {
+        if let Some(&ui) = self.unit_of.get(unit)
+            && let Some(cell) = self.cell(ui, deliverable, occurrence)
+        {
+            self.cells[cell] = at;
+        }
+    }
+
+    /// Whether it was laid out for these parts (as many units and deadlines).
+    fn fits(&self, expanded: &[Expanded], units: &[BoardUnit]) -> bool {
+        self.unit_of.len() == units.len()
+            && self.slots.len() == expanded.iter().map(|e| e.occurrences.len()).sum::<usize>()
+            && self.cells.len() == units.len() * self.slots.len()
+    }
+}
+
 /// Builds the board at `now` for the units `only` names (indices into `units`, which are in
-/// region-code order; all of them when None), keeping only rows whose status `keep` accepts.
-/// Units left out cost nothing; a unit named twice is decided once. Rows come ordered by due day, then unit code, deliverable key
-/// and occurrence key — produced in that order, not sorted afterwards: a national board has
-/// half a million rows, and sorting them by their strings cost more than deciding them.
+/// region-code order; all of them when None), keeping only rows of `deliverable` (all when None)
+/// whose status `keep` accepts; `first` holds the first submissions, laid out for these parts.
+/// Units left out cost nothing; a unit named twice is decided once. Rows come ordered by due
+/// day, then unit code, deliverable key and occurrence key — produced in that order, not sorted
+/// afterwards: a national board has half a million rows, and sorting them by their strings cost
+/// more than deciding them.
 pub fn board(
     expanded: &[Expanded],
     units: &[BoardUnit],
     only: Option<&[usize]>,
-    filings: &Filings,
+    deliverable: Option<&Key>,
+    first: &Layout,
     now: DateTime<Utc>,
     keep: impl Fn(Status) -> bool,
 ) -> Vec<BoardLine> {
+    debug_assert!(first.fits(expanded, units), "the layout was made for other parts");
     let now = Now::new(now);
-    // Every deadline of the plan, in board order within a unit: due day, deliverable key,
-    // occurrence key.
-    let mut slots: Vec<(usize, usize)> =
-        expanded.iter().enumerate().flat_map(|(di, e)| (0..e.occurrences.len()).map(move |oi| (di, oi))).collect();
-    let order = |&(di, oi): &(usize, usize)| {
-        let e = &expanded[di];
-        (e.occurrences[oi].due_on, &e.deliverable.key, e.occurrences[oi].key.as_str())
-    };
-    slots.sort_by(|a, b| order(a).cmp(&order(b)));
-    let slot_of: HashMap<(&Key, &str), usize> = slots
-        .iter()
-        .enumerate()
-        .map(|(s, &(di, oi))| ((&expanded[di].deliverable.key, expanded[di].occurrences[oi].key.as_str()), s))
-        .collect();
+    let slots = &first.slots;
+    let width = slots.len();
     let mut chosen: Vec<usize> = match only {
         Some(list) => list.iter().copied().filter(|&i| i < units.len()).collect(),
         None => (0..units.len()).collect(),
@@ -100,42 +167,41 @@ pub fn board(
         chosen.sort_by(|&a, &b| units[a].region.cmp(&units[b].region));
         chosen.dedup();
     }
-    // The chosen units' first submissions, one cell per (unit, slot); the first listed wins.
-    let width = slots.len();
-    let mut filed_at: Vec<Option<DateTime<Utc>>> = vec![None; chosen.len() * width];
-    for (ci, &ui) in chosen.iter().enumerate() {
-        for (d, occ, at) in filings.get(&units[ui].region).map(Vec::as_slice).unwrap_or_default() {
-            if let Some(&s) = slot_of.get(&(d, occ.as_str())) {
-                filed_at[ci * width + s].get_or_insert(*at);
-            }
-        }
-    }
     // How each deadline stands for a unit that has not filed it depends on the deadline only;
-    // a unit's filing can only make it done.
-    let unfiled: Vec<Standing> = slots
+    // a unit's filing can only make it done. None: a deliverable not asked for.
+    let unfiled: Vec<Option<Standing>> = slots
         .iter()
         .map(|&(di, oi)| {
             let e = &expanded[di];
-            assess_at(e.occurrences[oi].due_on, e.due_at[oi], None, now)
+            deliverable
+                .is_none_or(|k| &e.deliverable.key == k)
+                .then(|| assess_at(e.occurrences[oi].due_on, e.due_at[oi], None, now))
         })
         .collect();
-    let mut rows = Vec::with_capacity(chosen.len() * width);
+    let due_on = |s: usize| expanded[slots[s].0].occurrences[slots[s].1].due_on;
+    let mut rows = Vec::with_capacity(if deliverable.is_some() { chosen.len() } else { chosen.len() * width });
     let mut start = 0;
     while start < width {
         // The slots due on one day, for every unit in code order.
-        let day = order(&slots[start]).0;
-        let end = start + slots[start..].iter().take_while(|s| order(s).0 == day).count();
-        for (ci, &ui) in chosen.iter().enumerate() {
+        let day = due_on(start);
+        let end = start + (start..width).take_while(|&s| due_on(s) == day).count();
+        if unfiled[start..end].iter().all(Option::is_none) {
+            start = end;
+            continue;
+        }
+        for &ui in &chosen {
             let u = &units[ui];
-            for (s, &(di, oi)) in slots.iter().enumerate().take(end).skip(start) {
-                let e = &expanded[di];
-                if e.deliverable.audience == Audience::Demonstration && !u.demonstration {
+            let cells = &first.cells[ui * width..(ui + 1) * width];
+            for s in start..end {
+                let Some(unfiled) = unfiled[s] else { continue };
+                let (di, oi) = slots[s];
+                if expanded[di].deliverable.audience == Audience::Demonstration && !u.demonstration {
                     continue;
                 }
-                let filed = filed_at[ci * width + s];
+                let filed = cells[s];
                 let standing = match filed {
-                    Some(t) if t <= now.instant => Standing { status: Status::Done, ..unfiled[s] },
-                    _ => unfiled[s],
+                    Some(t) if t <= now.instant => Standing { status: Status::Done, ..unfiled },
+                    _ => unfiled,
                 };
                 if keep(standing.status) {
                     rows.push(BoardLine { unit: ui, deliverable: di, occurrence: oi, standing, filed_at: filed });
@@ -344,7 +410,9 @@ mod tests {
             #![proptest_config(ProptestConfig::with_cases(96))]
             /// Rows produced in board order are exactly the rows a sort would give, ties of one
             /// due day across deliverables, demonstration-only deadlines, repeated and unknown
-            /// filings, and an unordered or repeating choice of units included.
+            /// filings, and an unordered or repeating choice of units included; one
+            /// deliverable's board is its rows of the whole; and a layout kept up to date change
+            /// by change equals one laid out afresh.
             #[test]
             fn rows_come_as_deciding_every_row_and_sorting_gives(
                 plan_day in 20u32..=31,
@@ -353,6 +421,7 @@ mod tests {
                 filed in proptest::collection::vec((0usize..6, 0usize..4, 0usize..6, 0i64..200), 0..40),
                 only in proptest::option::of(proptest::collection::vec(0usize..8, 0..10)),
                 now_day in 0i64..200,
+                changes in proptest::collection::vec((0usize..6, 0usize..3, 0usize..6, proptest::option::of(0i64..200)), 0..12),
             ) {
                 let deliverables = vec![
                     deliverable("plan", DeadlineSpec::Fixed { due: DocDate::parse(&format!("2026年3月{plan_day}日前")).unwrap() }, Audience::All),
@@ -383,9 +452,30 @@ mod tests {
                     filings.entry(units[u].region.clone()).or_default().push((key, occurrence, start + chrono::Duration::days(day)));
                 }
                 let now = start + chrono::Duration::days(now_day);
-                let got = board(&expanded, &units, only.as_deref(), &filings, now, |_| true);
+                let first = Layout::new(&expanded, &units, &filings);
+                let got = board(&expanded, &units, only.as_deref(), None, &first, now, |_| true);
                 let want = sorted_board(&expanded, &units, only.as_deref(), &filings, now);
+                prop_assert_eq!(&got, &want);
+                // One deliverable's rows are its rows of the whole board.
+                let plan = Key::parse("monthly").unwrap();
+                let got = board(&expanded, &units, only.as_deref(), Some(&plan), &first, now, |_| true);
+                let want: Vec<BoardLine> = want.into_iter().filter(|r| expanded[r.deliverable].deliverable.key == plan).collect();
                 prop_assert_eq!(got, want);
+
+                // Laid out again after changes, or kept up to date by them: the same layout.
+                let mut kept = first.clone();
+                for (u, d, o, day) in changes {
+                    let e = &expanded[d % expanded.len()];
+                    let occurrence = e.occurrences[o % e.occurrences.len()].key.clone();
+                    let list = filings.entry(units[u].region.clone()).or_default();
+                    list.retain(|(k, occ, _)| !(k == &e.deliverable.key && occ == &occurrence));
+                    let at = day.map(|d| start + chrono::Duration::days(d));
+                    if let Some(at) = at {
+                        list.push((e.deliverable.key.clone(), occurrence.clone(), at));
+                    }
+                    kept.set(&units[u].region, e.deliverable.key.as_str(), &occurrence, at);
+                }
+                prop_assert_eq!(kept, Layout::new(&expanded, &units, &filings));
             }
         }
     }

@@ -64,15 +64,11 @@ pub async fn deadline_board(
     filter: &Filter,
     viewer: &Principal,
 ) -> Result<Board, StoreError> {
-    let ((programme, parts, filings), calendar) = tokio::try_join!(store.board_inputs(key), store.recent_calendar())?;
+    let ((programme, parts, first), calendar) = tokio::try_join!(store.board_inputs(key), store.recent_calendar())?;
     let reach = store.recent_reach(key).await?.unwrap_or_default();
     if viewer.check(Access::ReadProgramme { reach: &reach }).is_err() {
         return Err(StoreError::NotFound(format!("programme `{key}`")));
     }
-    let expanded = match &filter.deliverable {
-        None => parts.expanded.clone(),
-        Some(k) => Arc::new(parts.expanded.iter().filter(|e| &e.deliverable.key == k).cloned().collect()),
-    };
     // Only the units inside the region asked for (all of them when none is) are decided, and of
     // those only the ones this viewer may read.
     let candidates: Vec<usize> = match &filter.region {
@@ -80,7 +76,8 @@ pub async fn deadline_board(
         None => (0..parts.units.len()).collect(),
     };
     let shown: Vec<usize> = candidates.into_iter().filter(|&i| viewer.can_read_unit(&parts.units[i].path)).collect();
-    let rows = board::board(&expanded, &parts.units, Some(&shown), &filings, as_of, |s| {
+    let expanded = parts.expanded.clone();
+    let rows = board::board(&expanded, &parts.units, Some(&shown), filter.deliverable.as_ref(), &first, as_of, |s| {
         filter.status.is_none_or(|want| want == s)
     });
     // Counted in an array: half a million map updates cost more than the board's decisions.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use super::programmes::StoredProgramme;
 use super::{Store, StoreError};
-use crate::domain::board::{BoardUnit, Expanded, Filings};
+use crate::domain::board::{BoardUnit, Expanded, Filings, Layout};
 use crate::domain::{Deliverable, Key, RegionCode, Stage};
 
 /// What the board needs besides filings.
@@ -59,8 +59,16 @@ type ByProgramme = HashMap<Key, (i64, Arc<StoredProgramme>, Arc<BoardParts>)>;
 #[derive(Default, Clone)]
 pub(super) struct PartsCache(Arc<Mutex<ByProgramme>>);
 
-/// First submissions by programme, with the filings counter read before them.
-type FilingsByProgramme = HashMap<Key, (i64, Arc<Filings>)>;
+/// A programme's first submissions in memory: as read (for the reminder job), and laid out for
+/// its boards once a board asks, for the parts at `layout`'s revision. Both are at `stamp`, the
+/// filings counter read before them: every change applied to one is applied to the other.
+struct FirstSubmissions {
+    stamp: i64,
+    filings: Arc<Filings>,
+    layout: Option<(i64, Arc<Layout>)>,
+}
+
+type FilingsByProgramme = HashMap<Key, FirstSubmissions>;
 
 #[derive(Default, Clone)]
 pub(super) struct FilingsCache(Arc<Mutex<FilingsByProgramme>>);
@@ -75,11 +83,13 @@ impl Store {
 
     /// Everything a board reads, for one read by record id while nothing changed: the
     /// programme's board stamp (its revision and its filings counter, migration 0014); the
-    /// programme, its parts and its first submissions from memory when those counters match.
+    /// programme, its parts and its first submissions laid out for them from memory when those
+    /// counters match (the layout is made once per change of the parts and kept up to date by
+    /// the changes of first submissions).
     pub async fn board_inputs(
         &self,
         key: &Key,
-    ) -> Result<(Arc<StoredProgramme>, Arc<BoardParts>, Arc<Filings>), StoreError> {
+    ) -> Result<(Arc<StoredProgramme>, Arc<BoardParts>, Arc<Layout>), StoreError> {
         #[derive(serde::Deserialize, Default)]
         struct Stamp {
             #[serde(default)]
@@ -102,7 +112,30 @@ impl Store {
         let stamp = stamp.filings;
         let ((programme, parts), filings) =
             tokio::try_join!(self.parts_at(key, revision), self.filings_at(key, stamp))?;
-        Ok((programme, parts, filings))
+        let revision = programme.revision;
+        let laid_out = {
+            let map = self.filings_cache.0.lock().expect("cache lock");
+            map.get(key)
+                .filter(|c| Arc::ptr_eq(&c.filings, &filings))
+                .and_then(|c| c.layout.as_ref())
+                .filter(|(rev, _)| *rev == revision)
+                .map(|(_, l)| l.clone())
+        };
+        let layout = match laid_out {
+            Some(l) => l,
+            None => {
+                let layout = Arc::new(Layout::new(&parts.expanded, &parts.units, &filings));
+                // Kept only beside the very filings it was laid out from.
+                let mut map = self.filings_cache.0.lock().expect("cache lock");
+                if let Some(c) = map.get_mut(key)
+                    && Arc::ptr_eq(&c.filings, &filings)
+                {
+                    c.layout = Some((revision, layout.clone()));
+                }
+                layout
+            }
+        };
+        Ok((programme, parts, layout))
     }
 
     /// The programme and its parts at `revision` (read fresh when memory holds another).
@@ -154,27 +187,51 @@ impl Store {
     async fn filings_at(&self, key: &Key, stamp: i64) -> Result<Arc<Filings>, StoreError> {
         let cached = {
             let map = self.filings_cache.0.lock().expect("cache lock");
-            map.get(key).map(|(s, f)| (*s, f.clone()))
+            map.get(key).map(|c| (c.stamp, c.filings.clone()))
         };
-        let filings = match cached {
+        match cached {
             // Another request already caught up to this stamp or beyond: at least as new.
             Some((s, f)) if s >= stamp => return Ok(f),
-            Some((s, f)) if stamp - s <= MAX_CATCH_UP => match self.board_changes(key, s, stamp).await? {
-                Some(changes) => {
-                    let mut f = Arc::unwrap_or_clone(f);
-                    for c in changes {
-                        c.apply(&mut f)?;
+            Some((s, f)) if stamp - s <= MAX_CATCH_UP => {
+                drop(f);
+                if let Some(changes) = self.board_changes(key, s, stamp).await? {
+                    let mut map = self.filings_cache.0.lock().expect("cache lock");
+                    let outcome = match map.get_mut(key) {
+                        // Applied in place (copied only while a request still holds the copy),
+                        // to the filings and their layout alike.
+                        Some(FirstSubmissions { stamp: at, filings, layout }) if *at == s => {
+                            let f = Arc::make_mut(filings);
+                            let mut l = layout.as_mut().map(|(_, l)| Arc::make_mut(l));
+                            match changes.into_iter().try_for_each(|c| c.apply(f, l.as_deref_mut())) {
+                                Ok(()) => {
+                                    *at = stamp;
+                                    Some(Ok(filings.clone()))
+                                }
+                                Err(e) => Some(Err(e)),
+                            }
+                        }
+                        Some(c) if c.stamp >= stamp => Some(Ok(c.filings.clone())),
+                        // Replaced meanwhile by an older copy: read everything.
+                        _ => None,
+                    };
+                    match outcome {
+                        Some(Ok(f)) => return Ok(f),
+                        // Half applied: forget the copy rather than keep it.
+                        Some(Err(e)) => {
+                            map.remove(key);
+                            return Err(e);
+                        }
+                        None => {}
                     }
-                    Arc::new(f)
                 }
-                None => Arc::new(self.filings(key).await?),
-            },
-            _ => Arc::new(self.filings(key).await?),
-        };
+            }
+            _ => {}
+        }
+        let filings = Arc::new(self.filings(key).await?);
         let mut map = self.filings_cache.0.lock().expect("cache lock");
         // Another request may have stored a newer copy meanwhile: keep the newest.
-        if map.get(key).is_none_or(|(s, _)| *s <= stamp) {
-            map.insert(key.clone(), (stamp, filings.clone()));
+        if map.get(key).is_none_or(|c| c.stamp <= stamp) {
+            map.insert(key.clone(), FirstSubmissions { stamp, filings: filings.clone(), layout: None });
         }
         Ok(filings)
     }
@@ -224,7 +281,8 @@ pub(crate) struct Change {
 }
 
 impl Change {
-    fn apply(self, filings: &mut Filings) -> Result<(), StoreError> {
+    /// Applied to the first submissions and, when there is one, to their layout.
+    fn apply(self, filings: &mut Filings, mut layout: Option<&mut Layout>) -> Result<(), StoreError> {
         let bad = |e: crate::domain::DomainError| StoreError::corrupt("board change", e);
         if let Some(b) = self.before {
             let unit = RegionCode::parse(&b.unit).map_err(bad)?;
@@ -234,15 +292,22 @@ impl Change {
                     filings.remove(&unit);
                 }
             }
+            if let Some(l) = layout.as_deref_mut() {
+                l.set(&unit, &b.deliverable, &b.occurrence, None);
+            }
         }
         if let Some(a) = self.after
             && let Some(at) = &a.first_submitted_at
         {
             let unit = RegionCode::parse(&a.unit).map_err(bad)?;
             let deliverable = Key::parse(&a.deliverable).map_err(bad)?;
+            let at = super::rows::instant(at)?;
+            if let Some(l) = layout {
+                l.set(&unit, &a.deliverable, &a.occurrence, Some(at));
+            }
             let list = filings.entry(unit).or_default();
             list.retain(|(d, o, _)| !(d == &deliverable && *o == a.occurrence));
-            list.push((deliverable, a.occurrence, super::rows::instant(at)?));
+            list.push((deliverable, a.occurrence, at));
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "board_stamp", include_str!("migrations/0014_board_stamp.surql")),
     (15, "review_programme", include_str!("migrations/0015_review_programme.surql")),
     (16, "board_changes", include_str!("migrations/0016_board_changes.surql")),
+    (17, "ranking_entries_text", include_str!("migrations/0017_ranking_entries_text.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {
@@ -100,5 +101,61 @@ mod tests {
         assert!(store.returns(&p1).await.unwrap().is_empty(), "before the backfill the return names no programme");
         super::apply(&store).await.unwrap();
         assert_eq!(store.returns(&p1).await.unwrap().get("f1"), Some(&1));
+    }
+
+    /// A ranking published before 0017 keeps its entries as objects and still reads; one
+    /// published since is stored as one text and reads back equal, entry for entry.
+    #[tokio::test]
+    async fn rankings_read_whether_their_entries_are_objects_or_one_text() {
+        use crate::domain::scoring::{Points, PublishedRanking, RankEntry, UnitScore};
+        use crate::domain::{Key, RegionCode, YearMonth};
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        let p = Key::parse("p1").unwrap();
+        let entry = |code: &str, rank: u32, total: i64| {
+            let unit = RegionCode::parse(code).unwrap();
+            RankEntry {
+                unit: unit.clone(),
+                name: format!("单位{code}"),
+                rank,
+                score: Points(total),
+                change: Some(1),
+                score_detail: UnitScore {
+                    unit,
+                    total: Points(total),
+                    items: vec![(Key::parse("timely").unwrap(), Points(3000), Points(200), Points(2800))],
+                    bonus: Points(0),
+                    lines: vec![],
+                },
+            }
+        };
+        let ranking = |version: i64| PublishedRanking {
+            programme: p.clone(),
+            period: YearMonth::parse("2026-05").unwrap(),
+            version,
+            published_at: chrono::DateTime::parse_from_rfc3339("2026-06-01T02:00:00Z").unwrap().into(),
+            published_by: "fj-admin".into(),
+            reason: (version > 1).then(|| "更正".into()),
+            entries: vec![entry("350102", 1, 9800), entry("350103", 2, 9650)],
+        };
+        let old = ranking(1);
+        let entries: Vec<serde_json::Value> = old.entries.iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+        store
+            .query(
+                "CREATE ranking CONTENT { programme: 'p1', period: '2026-05', version: 1,
+                     published_at: d'2026-06-01T02:00:00Z', published_by: 'fj-admin', entries: $entries }",
+                serde_json::json!({ "entries": entries }),
+            )
+            .await
+            .unwrap();
+        let actor = crate::store::audit::Actor::system("test", old.published_at);
+        store.publish_ranking(&ranking(2), vec![], &actor).await.unwrap();
+        let raw = store
+            .query("SELECT version, entries, entries_text FROM ranking ORDER BY version", serde_json::json!({}))
+            .await
+            .unwrap();
+        let raw = super::rows(raw[0].clone());
+        assert!(raw[1]["entries_text"].is_string() && raw[1]["entries"] == serde_json::json!([]), "{raw:?}");
+        let read = store.rankings(&p, YearMonth::parse("2026-05").unwrap()).await.unwrap();
+        assert_eq!(read, vec![old, ranking(2)]);
     }
 }

@@ -87,7 +87,13 @@ struct RankingRow {
     published_by: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     reason: Option<String>,
+    /// Rankings published before migration 0017: the entries as objects. Empty since.
+    #[serde(default)]
     entries: Vec<Json>,
+    /// The entries as one JSON text (migration 0017): SurrealDB hands a text back as it is,
+    /// where it converts an array of objects value by value on every read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    entries_text: Option<String>,
 }
 
 impl RankingRow {
@@ -99,7 +105,8 @@ impl RankingRow {
             published_at: r.published_at.to_rfc3339(),
             published_by: r.published_by.clone(),
             reason: r.reason.clone(),
-            entries: r.entries.iter().map(encode).collect(),
+            entries: Vec::new(),
+            entries_text: Some(serde_json::to_string(&r.entries).expect("rows serialise")),
         }
     }
 
@@ -112,7 +119,10 @@ impl RankingRow {
             published_at: instant(&self.published_at)?,
             published_by: self.published_by,
             reason: self.reason,
-            entries: self.entries.iter().map(|e| decode_ref("ranking entry", e)).collect::<Result<_, _>>()?,
+            entries: match &self.entries_text {
+                Some(text) => serde_json::from_str(text).map_err(|e| StoreError::corrupt("ranking entries", e))?,
+                None => self.entries.iter().map(|e| decode_ref("ranking entry", e)).collect::<Result<_, _>>()?,
+            },
         })
     }
 }
