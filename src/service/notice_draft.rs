@@ -85,9 +85,6 @@ fn one_below(l: RegionLevel) -> RegionLevel {
     }
 }
 
-/// The words that name a recurring deadline: from its date phrase to what is filed
-/// (每月15日至20日传送动态电子信息, out of a long sentence listing several); the sentence's
-/// start when the title does not follow the date in it.
 /// The first and last `month` (of the year) from `from` to `to` (year, month) inclusive: 每年
 /// 12月 over August 2022 – June 2024 is December 2022 to December 2023. None when the window
 /// holds no such month.
@@ -97,6 +94,9 @@ fn months_named(from: (i32, u32), to: (i32, u32), month: u32) -> Option<((i32, u
     (first <= last).then_some((first, last))
 }
 
+/// The words that name a recurring deadline: from its date phrase to what is filed
+/// (每月15日至20日传送动态电子信息, out of a long sentence listing several); the sentence's
+/// start when the title does not follow the date in it.
 fn recurring_text(text: &str, d: &crate::domain::notice::DeliverableDraft) -> String {
     let (span, sentence) = (&d.source.span, &d.source.sentence);
     let from_date = text.get(span.start..sentence.end.max(span.start)).unwrap_or_default();
@@ -217,14 +217,16 @@ pub async fn document(
         let stage = d.stage.and_then(|s| r.stages.get(s));
         let deadline = match &d.due {
             Due::Fixed(day) => json!({ "kind": "fixed", "due": day.text() }),
-            Due::Recurring(rc) if rc.every != Every::HalfYear => {
-                let mut from = month_of(stage.and_then(|s| s.start.as_ref()), period_first);
-                let mut to = month_of(stage.and_then(|s| s.end.as_ref()), period_last);
+            Due::Recurring(rc) => {
                 let every = match rc.every {
                     Every::Month => "month",
                     Every::Quarter => "quarter",
-                    _ => "year",
+                    Every::Year { .. } => "year",
+                    // The import format has no half-year deadline: a person pins it.
+                    Every::HalfYear => continue,
                 };
+                let mut from = month_of(stage.and_then(|s| s.start.as_ref()), period_first);
+                let mut to = month_of(stage.and_then(|s| s.end.as_ref()), period_last);
                 if let Every::Year { month } = rc.every {
                     // The months of `month` inside the window; none: a person pins it.
                     let Some(span) = months_named(from, to, month) else { continue };
