@@ -403,16 +403,15 @@ mod tests {
         assert_eq!(assess(due, filed, at("2022-09-18T00:00:00Z")).status, Status::DueSoon);
     }
 
+    /// A recurring deadline from `from` to `to` (`2019-01`), as the document gives it.
+    fn recurring(every: Every, from: &str, to: &str, opens_day: Option<u32>, due_day: MonthDay) -> DeadlineSpec {
+        let month = |m| YearMonth::parse(m).unwrap();
+        DeadlineSpec::Recurring { every, from: month(from), to: month(to), opens_day, due_day, text: None }
+    }
+
     #[test]
     fn monthly_windows_expand_with_clamping() {
-        let spec = DeadlineSpec::Recurring {
-            every: Every::Month,
-            from: YearMonth::parse("2019-01").unwrap(),
-            to: YearMonth::parse("2019-03").unwrap(),
-            opens_day: Some(15),
-            due_day: MonthDay::Day(30),
-            text: None,
-        };
+        let spec = recurring(Every::Month, "2019-01", "2019-03", Some(15), MonthDay::Day(30));
         let occ = spec.occurrences(&[]).unwrap();
         let dues: Vec<String> = occ.iter().map(|o| o.due_on.to_string()).collect();
         assert_eq!(dues, ["2019-01-30", "2019-02-28", "2019-03-30"]);
@@ -422,14 +421,7 @@ mod tests {
 
     #[test]
     fn quarters_fall_in_the_quarters_last_month() {
-        let spec = DeadlineSpec::Recurring {
-            every: Every::Quarter,
-            from: YearMonth::parse("2020-04").unwrap(),
-            to: YearMonth::parse("2020-12").unwrap(),
-            opens_day: None,
-            due_day: MonthDay::Last(LastDay::Last),
-            text: None,
-        };
+        let spec = recurring(Every::Quarter, "2020-04", "2020-12", None, MonthDay::Last(LastDay::Last));
         let occ = spec.occurrences(&[]).unwrap();
         let keys: Vec<&str> = occ.iter().map(|o| o.key.as_str()).collect();
         assert_eq!(keys, ["2020-Q2", "2020-Q3", "2020-Q4"]);
@@ -439,14 +431,7 @@ mod tests {
     #[test]
     fn a_yearly_deadline_falls_once_a_year_in_its_month() {
         // 每年12月10日前 over a programme from August 2022 to mid-2024: two Decembers.
-        let spec = DeadlineSpec::Recurring {
-            every: Every::Year,
-            from: YearMonth::parse("2022-12").unwrap(),
-            to: YearMonth::parse("2024-06").unwrap(),
-            opens_day: None,
-            due_day: MonthDay::Day(10),
-            text: None,
-        };
+        let spec = recurring(Every::Year, "2022-12", "2024-06", None, MonthDay::Day(10));
         let occ = spec.occurrences(&[]).unwrap();
         let keys: Vec<&str> = occ.iter().map(|o| o.key.as_str()).collect();
         assert_eq!(keys, ["2022", "2023"]);
