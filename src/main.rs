@@ -268,13 +268,37 @@ async fn serve(mut config: Config, clock: Arc<dyn Clock>, demo: bool, bind: Opti
     poem::Server::new(listener)
         .run_with_graceful_shutdown(
             app.endpoint(),
-            async {
-                let _ = tokio::signal::ctrl_c().await;
-            },
+            stop_signal(),
             Some(std::time::Duration::from_secs(10)),
         )
         .await
         .with_context(|| format!("serving on {bind}"))
+}
+
+/// Ctrl-C, or SIGTERM — what `docker stop` and `systemctl stop` send: requests in flight are
+/// finished (up to ten seconds) and the embedded store is closed cleanly instead of recovered
+/// at the next start.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("stopping: finishing the requests in flight");
 }
 
 /// The five seed programmes, the demo accounts and the demo history, once.
