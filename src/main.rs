@@ -259,20 +259,29 @@ async fn serve(mut config: Config, clock: Arc<dyn Clock>, demo: bool, bind: Opti
     // The scheduler runs beside the server; every instance may run one (runs are claimed).
     let outbox = (*app.state.outbox).clone();
     let scheduler = pilotgov::jobs::Scheduler { outbox, ..pilotgov::jobs::Scheduler::default() };
-    tokio::spawn(pilotgov::jobs::run_forever(app.state.store.clone(), clock.clone(), scheduler));
+    let jobs = tokio::spawn(pilotgov::jobs::run_forever(app.state.store.clone(), clock.clone(), scheduler));
     let bind = app.config.bind.clone();
     let listener = poem::listener::TcpListener::bind(bind.clone());
     println!(
         "pilotgov listening on http://{bind}  (dashboard /ui, API /api/v1, docs /docs, spec /api/v1/openapi.json)"
     );
-    poem::Server::new(listener)
-        .run_with_graceful_shutdown(
-            app.endpoint(),
-            stop_signal(),
-            Some(std::time::Duration::from_secs(10)),
-        )
+    let served = poem::Server::new(listener)
+        .run_with_graceful_shutdown(app.endpoint(), stop_signal(), Some(std::time::Duration::from_secs(10)))
         .await
-        .with_context(|| format!("serving on {bind}"))
+        .with_context(|| format!("serving on {bind}"));
+    // The scheduler's handle on the store goes, then the server's: the embedded store closes
+    // cleanly, so the next start does not replay its log into memory (store/close.rs).
+    jobs.abort();
+    let _ = jobs.await;
+    let store = app.state.store.clone();
+    drop(app);
+    let wait = std::time::Duration::from_secs(20);
+    if store.close(wait).await {
+        tracing::info!("stopped; the store is closed");
+    } else {
+        tracing::warn!("the store did not close within {wait:?}; the next start replays its log");
+    }
+    served
 }
 
 /// Ctrl-C, or SIGTERM — what `docker stop` and `systemctl stop` send: requests in flight are

@@ -235,10 +235,19 @@ pub async fn start_and_memory() -> anyhow::Result<StartAndMemory> {
     Ok(StartAndMemory { cold, idle, peak, per_board_request, pages })
 }
 
+/// A server on an existing store: how long until `/health` answered, and its memory after two
+/// quiet seconds — resident in all, and the part of it that is the process's own (anonymous:
+/// heap, caches) rather than mapped files the kernel may drop.
+pub struct Started {
+    pub cold: Duration,
+    pub rss: u64,
+    pub anon: u64,
+}
+
 /// A server started on an existing store (the national data set): the time until `/health`
 /// answers and its RSS after two quiet seconds. The national region table is not loaded (the
 /// benchmark's store has its own tree), so nothing runs in the background while it idles.
-pub async fn start_on(url: &str) -> anyhow::Result<(Duration, u64)> {
+pub async fn start_on(url: &str) -> anyhow::Result<Started> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let exe = std::env::current_exe()?;
     let client = reqwest::Client::new();
@@ -256,13 +265,14 @@ pub async fn start_on(url: &str) -> anyhow::Result<(Duration, u64)> {
     let idle = match started {
         Ok(()) => {
             tokio::time::sleep(Duration::from_secs(2)).await;
-            rss(child.id(), "VmRSS:")
+            rss(child.id(), "VmRSS:").and_then(|all| Ok((all, rss(child.id(), "RssAnon:")?)))
         }
         Err(e) => Err(e),
     };
     child.kill()?;
     child.wait()?;
-    Ok((cold, idle?))
+    let (rss, anon) = idle?;
+    Ok(Started { cold, rss, anon })
 }
 
 /// What a login flood did to `/health`.

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 mod board_cache;
 pub mod bulletins;
+mod close;
 pub mod delivery;
 mod error;
 pub mod filings;
@@ -84,6 +85,8 @@ pub struct Store {
     /// `StoreConfig::remote_timeout` for a remote server; embedded engines never disconnect, and
     /// long imports on them must not be cut off.
     deadline: Option<Duration>,
+    /// The embedded store's folder (`surrealkv://`), for `close`; none in memory or on a server.
+    disk: Option<Arc<std::path::PathBuf>>,
 }
 
 #[derive(Clone)]
@@ -153,6 +156,7 @@ impl Store {
             filings_cache: Default::default(),
             recent: RecentReads::new(config.recent),
             deadline: remote.then_some(config.remote_timeout),
+            disk: close::folder(&config.url).map(Arc::new),
         })
     }
 

@@ -31,3 +31,26 @@ async fn a_restart_on_surrealkv_keeps_everything() {
     assert_eq!(after.0["total"], 5);
     assert_eq!(after.1["totals"]["done"], 1);
 }
+
+/// `Store::close` (what `serve` does when stopped): the last handle gone, the engine writes its
+/// memory table out and lets go of its folder before `close` returns, so the store opens again
+/// at once — no waiting for a background task — with everything in it. While another handle
+/// still holds it, `close` says so rather than pretending.
+#[tokio::test]
+async fn a_closed_store_opens_again_at_once_and_a_held_one_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("surrealkv://{}/pilotgov.db", dir.path().display());
+    let (before, held) = {
+        let t = TestApp::with_url(&url).await;
+        pilotgov::service::import::load_demo(&t.app.state.store, t.clock_now()).await.unwrap();
+        let before = t.get("/api/v1/programmes").await.1;
+        let held = t.app.state.store.clone();
+        let one_of_several = t.app.state.store.clone();
+        assert!(!one_of_several.close(std::time::Duration::from_millis(300)).await, "other handles keep it open");
+        (before, held)
+    };
+    assert!(held.close(std::time::Duration::from_secs(30)).await, "the last handle closes it");
+    let t = TestApp::open(&url).await.expect("opens at once: the lock is released");
+    assert_eq!(t.get("/api/v1/programmes").await.1, before);
+    assert_eq!(before["total"], 5);
+}
