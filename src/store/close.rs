@@ -45,12 +45,13 @@ impl Store {
 }
 
 /// Whether nobody holds the engine's lock file (a `flock`, as surrealkv takes it): taken and
-/// given back at once.
+/// given back at once. (rustix, not `File::try_lock`: that needs Rust 1.89, above our MSRV.)
 fn unlocked(lock: &Path) -> bool {
+    use rustix::fs::{FlockOperation, flock};
     match std::fs::OpenOptions::new().read(true).write(true).open(lock) {
-        Ok(file) => match file.try_lock() {
+        Ok(file) => match flock(&file, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {
-                let _ = file.unlock();
+                let _ = flock(&file, FlockOperation::Unlock);
                 true
             }
             Err(_) => false,
