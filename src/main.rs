@@ -103,6 +103,10 @@ enum Command {
         /// With `--http`: measure only the routes whose description contains one of these texts (`a|b`).
         #[arg(long)]
         only: Option<String>,
+        /// Only start `pilotgov serve` on this existing store, twice — the start-up jobs caught up,
+        /// then a restart — and print its start time and memory (what `--national` ends with).
+        #[arg(long, conflicts_with_all = ["bench_url", "national", "http", "only"])]
+        serve_on: Option<String>,
     },
 }
 
@@ -213,7 +217,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Restore { file } => restore(config, &file).await,
         Command::Notice { command } => notice(command),
-        Command::Bench { bench_url, units, national, http, only } => {
+        Command::Bench { serve_on: Some(url), .. } => {
+            pilotgov::bench::serve_on(&url).await;
+            Ok(())
+        }
+        Command::Bench { bench_url, units, national, http, only, serve_on: None } => {
             pilotgov::bench::run(bench_url, units, national, http, only.as_deref()).await
         }
     }

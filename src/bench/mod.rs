@@ -170,17 +170,36 @@ pub async fn run(
         println!("\nthe store closed in {:?}{}", t.elapsed(), if closed { "" } else { " (not closed: still held)" });
     }
     if national && url.starts_with("surrealkv://") {
-        match http::start_on(&url).await {
-            Ok(s) => println!(
-                "\n`pilotgov serve` on the store with both data sets: cold start to /health {:?} (target ≤ 1 s); idle RSS {:.0} MiB (target ≤ 150 MiB), of which {:.0} MiB the process's own (anonymous)",
-                s.cold,
-                s.rss as f64 / 1048576.0,
-                s.anon as f64 / 1048576.0
-            ),
-            Err(e) => println!("\n`pilotgov serve` on the store with both data sets did not start: {e}"),
-        }
+        serve_on(&url).await;
     }
     Ok(())
+}
+
+/// `pilotgov serve` started on an existing store, twice (`http::start_on`): what catching up the
+/// start-up jobs costs, then the cold start and idle memory of a restart. The end of
+/// `--national`, and `bench --serve-on URL` for any store.
+pub async fn serve_on(url: &str) {
+    match http::start_on(url).await {
+        Ok(s) => {
+            let mib = |b: u64| b as f64 / 1048576.0;
+            let caught_up = match s.catch_up {
+                Some(t) => format!("the month's bulletin drafts caught up in {t:?} (every filing read)"),
+                None => "nothing to catch up".into(),
+            };
+            println!(
+                "\n`pilotgov serve` on the store, first start: {caught_up}, peak RSS {:.0} MiB, {:.0} MiB when done; stopped with SIGTERM (the store closed)",
+                mib(s.catch_up_peak),
+                mib(s.after_catch_up)
+            );
+            println!(
+                "`pilotgov serve` started again: cold start to /health {:?} (target ≤ 1 s); idle RSS {:.0} MiB (target ≤ 150 MiB), of which {:.0} MiB the process's own (anonymous)",
+                s.cold,
+                mib(s.rss),
+                mib(s.anon)
+            );
+        }
+        Err(e) => println!("\n`pilotgov serve` on {url} did not start: {e}"),
+    }
 }
 
 /// Scores the national programme (on-time monthly reports), publishes May's ranking, and
