@@ -28,7 +28,7 @@ fn cli(url: &str, args: &[&str]) {
 fn serve(url: &str, addr: &str, log: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_pilotgov"))
         .args(["--database-url", url, "serve", "--demo", "--bind", addr])
-        .env("PILOTGOV_LOG", "warn")
+        .env("PILOTGOV_LOG", "pilotgov=info,warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
@@ -204,4 +204,40 @@ async fn acknowledged_filings_survive_sigkill() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// `docker stop` and `systemctl stop` send SIGTERM: the real binary stops serving, exits 0 and
+/// closes its store first — it says so, and the store opens again at once (no lock left behind
+/// for a background task to release), with what was written.
+#[tokio::test]
+async fn sigterm_stops_the_server_and_closes_its_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("surrealkv://{}/pilotgov.db", dir.path().display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.path().join("server.log");
+    let mut child = serve(&url, &format!("127.0.0.1:{port}"), &log);
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    healthy(&http, &base).await;
+    let token = login(&http, &base, "fj-admin", "pilotgov-demo").await;
+    let before = get(&http, format!("{base}/api/v1/programmes"), &token).await;
+    assert!(before["total"].as_u64().is_some_and(|n| n >= 3), "Fujian's programmes: {before}");
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let status = (0..600)
+        .find_map(|_| {
+            let s = child.try_wait().unwrap();
+            if s.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            s
+        })
+        .unwrap_or_else(|| panic!("still running a minute after SIGTERM"));
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status:?}: {said}");
+    assert!(said.contains("stopping: finishing the requests in flight"), "{said}");
+    assert!(said.contains("stopped; the store is closed"), "{said}");
+    let t = crate::helpers::TestApp::open(&url).await.expect("opens at once: nothing holds the store");
+    // The token fj-admin got before the stop is in the store too.
+    assert_eq!(t.get_as(&token, "/api/v1/programmes").await.1, before);
 }
