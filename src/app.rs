@@ -159,14 +159,12 @@ async fn health(Data(state): Data<&State>) -> poem::Result<Json<serde_json::Valu
 /// Creates the parent folder of an embedded database so the first run needs no setup, and says
 /// plainly when it cannot.
 fn prepare_data_dir(url: &str) -> anyhow::Result<()> {
-    if let Some(path) = url.strip_prefix("surrealkv://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(parent) = std::path::Path::new(path).parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
-        }
+    if let Some(path) = crate::store::disk_folder(url)
+        && let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
     }
     Ok(())
 }

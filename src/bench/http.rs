@@ -180,7 +180,7 @@ pub async fn start_and_memory() -> anyhow::Result<StartAndMemory> {
     let url = format!("surrealkv://{}/db", dir.path().display());
     let exe = std::env::current_exe()?;
     // First start: creates the store, migrates, loads the demo (not measured as cold start).
-    let mut first = spawn(&exe, &url, port, true)?;
+    let mut first = spawn(&exe, &url, port, true, true)?;
     let client = reqwest::Client::new();
     let health = format!("http://127.0.0.1:{port}/health");
     wait(&client, &health).await?;
@@ -188,7 +188,7 @@ pub async fn start_and_memory() -> anyhow::Result<StartAndMemory> {
     first.wait()?;
     // Cold start: a new process on the existing store.
     let t = Instant::now();
-    let mut child = spawn(&exe, &url, port, false)?;
+    let mut child = spawn(&exe, &url, port, false, true)?;
     wait(&client, &health).await?;
     let cold = t.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -290,18 +290,11 @@ pub async fn start_on(url: &str) -> anyhow::Result<Started> {
     Ok(Started { catch_up_peak, after_catch_up, catch_up, cold, rss, anon })
 }
 
-/// `pilotgov serve` on `url` without the national region table (the benchmark's store has its
-/// own tree): the child, its port and the time until `/health` answered.
+/// `spawn` without the national region table, and the time until `/health` answered.
 async fn spawn_serve(url: &str, client: &reqwest::Client) -> anyhow::Result<(std::process::Child, u16, Duration)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let t = Instant::now();
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args(["--database-url", url, "serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("PILOTGOV_LOG", "warn")
-        .env("PILOTGOV_NATIONAL_REGIONS", "false")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
+    let mut child = spawn(&std::env::current_exe()?, url, port, false, false)?;
     if let Err(e) = wait(client, &format!("http://127.0.0.1:{port}/health")).await {
         child.kill()?;
         child.wait()?;
@@ -394,7 +387,15 @@ pub async fn login_flood(per_source: Option<u32>) -> anyhow::Result<Flood> {
     })
 }
 
-fn spawn(exe: &std::path::Path, url: &str, port: u16, demo: bool) -> anyhow::Result<std::process::Child> {
+/// `pilotgov serve` on `url`; without the national region table when the store has its own
+/// tree (the benchmark's).
+fn spawn(
+    exe: &std::path::Path,
+    url: &str,
+    port: u16,
+    demo: bool,
+    national_regions: bool,
+) -> anyhow::Result<std::process::Child> {
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["--database-url", url, "serve", "--bind", &format!("127.0.0.1:{port}")]);
     if demo {
@@ -402,6 +403,7 @@ fn spawn(exe: &std::path::Path, url: &str, port: u16, demo: bool) -> anyhow::Res
     }
     Ok(cmd
         .env("PILOTGOV_LOG", "warn")
+        .env("PILOTGOV_NATIONAL_REGIONS", national_regions.to_string())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?)

@@ -374,6 +374,15 @@ pub fn assess_at(due_on: NaiveDate, due_at: DateTime<Utc>, filed_at: Option<Date
     Standing { status, days_left }
 }
 
+/// Where a yearly deadline (每年M月…) falls inside a window: the first and last `month` (of the year) from `from` to `to` (year, month) inclusive: 每年
+/// 12月 over August 2022 – June 2024 is December 2022 to December 2023. None when the window
+/// holds no such month.
+pub fn months_named(from: (i32, u32), to: (i32, u32), month: u32) -> Option<((i32, u32), (i32, u32))> {
+    let first = if from.1 <= month { (from.0, month) } else { (from.0 + 1, month) };
+    let last = if to.1 >= month { (to.0, month) } else { (to.0 - 1, month) };
+    (first <= last).then_some((first, last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +446,13 @@ mod tests {
         assert_eq!(keys, ["2022", "2023"]);
         assert_eq!(occ[1].due_on, day("2023-12-10"));
         assert_eq!(occ[1].due_text, "2023年12月10日前");
+    }
+
+    #[test]
+    fn a_yearly_month_is_drafted_as_the_ones_inside_the_window() {
+        assert_eq!(months_named((2022, 9), (2024, 6), 12), Some(((2022, 12), (2023, 12))));
+        assert_eq!(months_named((2022, 12), (2023, 12), 12), Some(((2022, 12), (2023, 12))));
+        assert_eq!(months_named((2022, 1), (2022, 12), 3), Some(((2022, 3), (2022, 3))));
+        assert_eq!(months_named((2022, 4), (2023, 2), 3), None, "no March from April to February");
     }
 }

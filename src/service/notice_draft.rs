@@ -85,15 +85,6 @@ fn one_below(l: RegionLevel) -> RegionLevel {
     }
 }
 
-/// The first and last `month` (of the year) from `from` to `to` (year, month) inclusive: 每年
-/// 12月 over August 2022 – June 2024 is December 2022 to December 2023. None when the window
-/// holds no such month.
-fn months_named(from: (i32, u32), to: (i32, u32), month: u32) -> Option<((i32, u32), (i32, u32))> {
-    let first = if from.1 <= month { (from.0, month) } else { (from.0 + 1, month) };
-    let last = if to.1 >= month { (to.0, month) } else { (to.0 - 1, month) };
-    (first <= last).then_some((first, last))
-}
-
 /// The words that name a recurring deadline: from its date phrase to what is filed
 /// (每月15日至20日传送动态电子信息, out of a long sentence listing several); the sentence's
 /// start when the title does not follow the date in it.
@@ -229,7 +220,7 @@ pub async fn document(
                 let mut to = month_of(stage.and_then(|s| s.end.as_ref()), period_last);
                 if let Every::Year { month } = rc.every {
                     // The months of `month` inside the window; none: a person pins it.
-                    let Some(span) = months_named(from, to, month) else { continue };
+                    let Some(span) = crate::domain::deadline::months_named(from, to, month) else { continue };
                     (from, to) = span;
                 }
                 json!({
@@ -288,17 +279,4 @@ pub async fn document(
         },
         "stages": stages, "directions": directions, "deliverables": deliverables, "units": units,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::months_named;
-
-    #[test]
-    fn a_yearly_month_is_drafted_as_the_ones_inside_the_window() {
-        assert_eq!(months_named((2022, 9), (2024, 6), 12), Some(((2022, 12), (2023, 12))));
-        assert_eq!(months_named((2022, 12), (2023, 12), 12), Some(((2022, 12), (2023, 12))));
-        assert_eq!(months_named((2022, 1), (2022, 12), 3), Some(((2022, 3), (2022, 3))));
-        assert_eq!(months_named((2022, 4), (2023, 2), 3), None, "no March from April to February");
-    }
 }

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::Store;
 
-/// The folder of a `surrealkv://` URL.
-pub(super) fn folder(url: &str) -> Option<PathBuf> {
+/// The folder of a `surrealkv://` URL (none for `mem://` and servers): what the engine locks,
+/// and what `App::build` creates the parent of.
+pub fn folder(url: &str) -> Option<PathBuf> {
     let path = url.strip_prefix("surrealkv://")?;
     let path = path.split('?').next().unwrap_or(path);
     (!path.is_empty()).then(|| PathBuf::from(path))

@@ -34,6 +34,7 @@ use surrealdb::types::{Array, Datetime, Object, SurrealValue, Value};
 
 use crate::domain::Key;
 pub use board_cache::BoardParts;
+pub use close::folder as disk_folder;
 pub use error::StoreError;
 
 /// How to reach the database.
