@@ -483,12 +483,9 @@ fn init_tracing(config: &Config) -> tracing_appender::non_blocking::WorkerGuard 
     // Colours only for a person at a terminal: escape codes in a log file or the journal are
     // noise to read and cost time on every request line.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    // A request's log line is handed to the writer thread instead of written in the request;
-    // the thread writes what has queued up in one go and flushes whenever the queue is empty.
-    // Not lossy: under a flood the request path waits rather than the log losing lines.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    // A request's log line is handed to a writer thread instead of written in the request; that
+    // thread writes in batches (`log_writer` says why and what it costs).
+    let (writer, guard) = pilotgov::log_writer::stderr();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     if config.log_json {
         builder.json().init();

@@ -80,8 +80,10 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         if let Ok(v) = id.parse() {
             resp.headers_mut().insert("x-request-id", v);
         }
+        // Whole microseconds, so the line reads `elapsed_ms=0.021`, not `0.021026000000000001`.
+        let elapsed_ms = elapsed.as_micros() as f64 / 1000.0;
         span.in_scope(|| {
-            tracing::info!(%operation, status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request");
+            tracing::info!(%operation, status, elapsed_ms, "request");
         });
         Ok(resp)
     }
