@@ -158,7 +158,8 @@ pub async fn run(
         notice_t.0, notice_t.1, notice_t.2
     );
     if with_http {
-        http_table(&app, &sets[0].key, now, only).await?;
+        let keyed: Vec<(&str, &Key)> = sets.iter().map(|s| (s.name, &s.key)).collect();
+        http_table(&app, &keyed, now, only).await?;
     }
     // Before a server opens the national store, it is closed (its memory table written out).
     // The `--http` table's servers keep their handles on it until the process ends, so then
@@ -207,7 +208,14 @@ pub async fn serve_on(url: &str) {
 /// Scores the national programme (on-time monthly reports), publishes May's ranking, and
 /// measures the routes over HTTP beside the trivial route and the bare query; then cold start and
 /// memory of a separate server process.
-async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Option<&str>) -> anyhow::Result<()> {
+/// The HTTP table, once per data set (the national one too with `--national`), each figure
+/// beside its target and whether this run met it.
+async fn http_table(
+    app: &App,
+    sets: &[(&str, &Key)],
+    now: chrono::DateTime<Utc>,
+    only: Option<&str>,
+) -> anyhow::Result<()> {
     let store = &app.state.store;
     let actor = crate::store::audit::Actor::system("bench", now);
     let region = RegionCode::parse("000000")?;
@@ -230,25 +238,37 @@ async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Opti
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let rows = http::measure(app, store, key, &token, "2026-05", only).await?;
-    println!();
-    println!("| what | clients | requests/s | of (a) | p50 | p99 | errors |");
-    println!("|---|---|---|---|---|---|---|");
-    for r in &rows {
-        // Throughput as a share of the trivial route's at the same concurrency.
-        let share = rows
-            .iter()
-            .find(|t| t.what.starts_with("(a)") && t.clients == r.clients)
-            .map_or("".into(), |t| format!("{:.0} %", 100.0 * r.per_second / t.per_second));
-        println!(
-            "| {} | {} | {:.0} | {share} | {:.1} ms | {:.1} ms | {} |",
-            r.what,
-            r.clients,
-            r.per_second,
-            r.p50.as_secs_f64() * 1000.0,
-            r.p99.as_secs_f64() * 1000.0,
-            r.errors
-        );
+    for (name, key) in sets {
+        let rows = http::measure(app, store, key, &token, "2026-05", only).await?;
+        println!();
+        println!("HTTP on loopback, {name} (`{key}`):");
+        println!();
+        println!("| what | clients | requests/s | of (a) | of the region GET | p50 | p99 | errors | target | met |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for r in &rows {
+            // Throughput as a share of the trivial route's, and of the region GET's, at the
+            // same concurrency.
+            let share = |prefix: &str| {
+                rows.iter()
+                    .find(|t| t.what.starts_with(prefix) && t.clients == r.clients)
+                    .map(|t| 100.0 * r.per_second / t.per_second)
+            };
+            let (of_trivial, of_region) = (share("(a)"), share("(b) one region"));
+            let percent = |v: Option<f64>| v.map_or("".into(), |v| format!("{v:.0} %"));
+            let (target, met) = http_target(r, of_trivial, of_region);
+            println!(
+                "| {} | {} | {:.0} | {} | {} | {:.1} ms | {:.1} ms | {} | {target} | {} |",
+                r.what,
+                r.clients,
+                r.per_second,
+                percent(of_trivial),
+                percent(of_region),
+                r.p50.as_secs_f64() * 1000.0,
+                r.p99.as_secs_f64() * 1000.0,
+                r.errors,
+                met.map_or("", |m| if m { "yes" } else { "**no**" }),
+            );
+        }
     }
     if only.is_some_and(|o| o.contains("login")) {
         login_flood_table().await?;
@@ -261,6 +281,27 @@ async fn http_table(app: &App, key: &Key, now: chrono::DateTime<Utc>, only: Opti
     }
     login_flood_table().await?;
     start_table().await
+}
+
+/// Issue 19's targets for a row of the HTTP table, and whether this run met them (`None`: the
+/// row has no target, or the route it is compared with was not measured).
+fn http_target(r: &http::Measured, of_trivial: Option<f64>, of_region: Option<f64>) -> (&'static str, Option<bool>) {
+    if r.what.contains("ranking GET, a page") {
+        ("≥ 50 % of (a)", of_trivial.map(|s| s >= 50.0))
+    } else if r.what.contains("board GET, one city") {
+        if r.clients == 1 {
+            ("", None)
+        } else if r.clients >= 64 {
+            (
+                "≥ 50 % of the region GET; p99 ≤ 20 ms",
+                of_region.map(|s| s >= 50.0 && r.p99 <= Duration::from_millis(20)),
+            )
+        } else {
+            ("≥ 50 % of the region GET", of_region.map(|s| s >= 50.0))
+        }
+    } else {
+        ("", None)
+    }
 }
 
 /// A demo server's cold start and memory, and its dashboard pages for a province.
