@@ -395,11 +395,13 @@ impl FilingsApi {
         let (stages, deliverables) =
             tokio::try_join!(self.state.store.stages(&programme), self.state.store.deliverables(&programme))?;
         let now = self.state.clock.now();
-        let filings: Vec<_> = self
-            .state
-            .store
-            .programme_filings(&programme)
-            .await?
+        // One unit's filings are one read through the (programme, unit, …) index; a national
+        // year's programme holds half a million.
+        let read = match &unit.0 {
+            Some(u) => self.state.store.unit_filings(&programme, &[&u.0]).await?,
+            None => self.state.store.programme_filings(&programme).await?,
+        };
+        let filings: Vec<_> = read
             .into_iter()
             .filter(|f| auth.principal().can_read_unit(&f.unit_path))
             .filter(|f| unit.0.as_ref().is_none_or(|u| f.unit == u.0))

@@ -414,6 +414,12 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
             median: v[runs / 2],
         });
     }
+    // What the review queue, a lead's home and unit page and the whole-programme matrix read
+    // before they read only their units' filings, their briefs or those awaiting review.
+    let (rows, median) = timed(runs, || async { Ok(store.programme_filings(key).await?.len()) }).await?;
+    out.push(Figure { what: "every filing of the programme, whole rows", rows, median });
+    let (rows, median) = timed(runs, || async { Ok(store.filing_briefs(key).await?.len()) }).await?;
+    out.push(Figure { what: "every filing of the programme, briefs (compliance's fields)", rows, median });
     let city = RegionCode::parse("350100")?;
     let (rows, median) = timed(runs, || async {
         let m = crate::service::filings::compliance(store, &viewer, key, Some(&city), now)
@@ -423,6 +429,23 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     })
     .await?;
     out.push(Figure { what: "compliance matrix, one city (350100)", rows, median });
+    // What a city reviewer's home page lists first: the filings awaiting its 审定, across the
+    // programmes it may read (both data sets' programmes).
+    let reviewer = Principal {
+        username: "bench-fz".into(),
+        display_name: "福州市民政局".into(),
+        role: crate::domain::access::Role::CityReviewer,
+        region: city.clone(),
+        region_level: crate::domain::RegionLevel::City,
+        region_path: city.implied_path(),
+        must_change_password: false,
+    };
+    let (rows, median) = timed(runs, || async {
+        let q = crate::service::filings::review_queue(store, &reviewer).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(q.len())
+    })
+    .await?;
+    out.push(Figure { what: "review queue of a city reviewer (350100), every programme", rows, median });
     let (rows, median) = timed(runs, || async {
         let r = crate::service::scoring::live_ranking(store, key, set.month, now)
             .await

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::board::BoardUnit;
-use super::filing::{Filing, FilingState, Timeliness, timeliness};
+use super::filing::{FilingBrief, FilingState, Timeliness, timeliness};
 use super::{Audience, Deliverable, DomainError, Key, RegionCode, RegionLevel, Stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -135,11 +135,11 @@ pub fn matrix(
     stages: &[Stage],
     deliverables: &[Deliverable],
     units: &[BoardUnit],
-    filings: &[Filing],
+    filings: &[FilingBrief],
     shown: impl Fn(&BoardUnit) -> bool,
     now: DateTime<Utc>,
 ) -> Result<Matrix, DomainError> {
-    let filings: HashMap<(&RegionCode, &Key, &str), &Filing> =
+    let filings: HashMap<(&RegionCode, &Key, &str), &FilingBrief> =
         filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f)).collect();
     let mut columns = Vec::new();
     let mut audience = Vec::new();

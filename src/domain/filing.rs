@@ -180,6 +180,32 @@ pub struct Filing {
     pub created_by: String,
 }
 
+/// What judging a deadline reads of its filing (the compliance matrix, the board page's review
+/// marks): no body, route or history. A national year holds about 460,000 filings; read whole
+/// for a programme-wide matrix they cost seconds and gigabytes, these few fields a fraction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilingBrief {
+    pub key: String,
+    pub unit: RegionCode,
+    pub deliverable: Key,
+    pub occurrence: String,
+    pub state: FilingState,
+    pub first_submitted_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Filing> for FilingBrief {
+    fn from(f: &Filing) -> Self {
+        Self {
+            key: f.key.clone(),
+            unit: f.unit.clone(),
+            deliverable: f.deliverable.clone(),
+            occurrence: f.occurrence.clone(),
+            state: f.state,
+            first_submitted_at: f.first_submitted_at,
+        }
+    }
+}
+
 fn check_content(title: &str, body: &str) -> Result<(String, String), DomainError> {
     let title = text("title", title, 200)?;
     if body.chars().count() > 200_000 {

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::access::{Access, Principal};
 use crate::domain::compliance::{self, Matrix};
 use crate::domain::filing::{Attachment, Review, Version};
-use crate::domain::filing::{Decision, Filing};
+use crate::domain::filing::{Decision, Filing, FilingBrief};
 use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::service::accounts::actor;
 use crate::store::filings::{Extra, Idempotency, Inserted};
@@ -346,7 +346,7 @@ pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, 
             continue;
         }
         let waiting: Vec<Filing> = store
-            .programme_filings(key)
+            .pending_filings(key)
             .await?
             .into_iter()
             .filter(|f| {
@@ -359,9 +359,11 @@ pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, 
             continue;
         }
         let (units, deliverables) = tokio::try_join!(store.units(key), store.deliverables(key))?;
+        let names: std::collections::HashMap<&RegionCode, &str> =
+            units.iter().map(|u| (&u.unit.region, u.name.as_str())).collect();
         for f in waiting {
             // A withdrawn unit's pending filing is no longer awaited; it stays readable.
-            let Some(unit_name) = units.iter().find(|u| u.unit.region == f.unit).map(|u| u.name.clone()) else {
+            let Some(unit_name) = names.get(&f.unit).map(|n| (*n).to_owned()) else {
                 continue;
             };
             let deliverable =
@@ -371,6 +373,45 @@ pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, 
     }
     queue.sort_by_key(|w| (w.filing.last_submitted_at, w.filing.key.clone()));
     Ok(queue)
+}
+
+/// Whether reading `some` units' filings one unit at a time beats one read of all `of` units':
+/// a region's share (a city's in a national year: a few thousand filings of half a million),
+/// until it reaches a quarter of the programme.
+fn by_unit(some: usize, of: usize) -> bool {
+    some * 4 < of
+}
+
+/// The filings of some of a programme's `of` units (whole rows), in unit, deliverable and
+/// occurrence order.
+pub async fn filings_of(
+    store: &Store,
+    programme: &Key,
+    units: &[&RegionCode],
+    of: usize,
+) -> Result<Vec<Filing>, ServiceError> {
+    Ok(if by_unit(units.len(), of) {
+        store.unit_filings(programme, units).await?
+    } else {
+        let wanted: std::collections::HashSet<&RegionCode> = units.iter().copied().collect();
+        store.programme_filings(programme).await?.into_iter().filter(|f| wanted.contains(&f.unit)).collect()
+    })
+}
+
+/// The briefs of the filings of some of a programme's `of` units (what judging a deadline
+/// reads), in no order.
+pub async fn briefs_of(
+    store: &Store,
+    programme: &Key,
+    units: &[&RegionCode],
+    of: usize,
+) -> Result<Vec<FilingBrief>, ServiceError> {
+    Ok(if by_unit(units.len(), of) {
+        store.unit_filing_briefs(programme, units).await?
+    } else {
+        let wanted: std::collections::HashSet<&RegionCode> = units.iter().copied().collect();
+        store.filing_briefs(programme).await?.into_iter().filter(|f| wanted.contains(&f.unit)).collect()
+    })
 }
 
 /// The compliance matrix at `now`, over the units this account may read (inside `region`).
@@ -389,13 +430,7 @@ pub async fn compliance(
     gate(p, Access::ReadProgramme { reach: &reach }, "programme")?;
     let shown =
         |u: &crate::domain::board::BoardUnit| p.can_read_unit(&u.path) && region.is_none_or(|r| u.path.contains(r));
-    // A region's matrix reads its units' filings only (a city's in a national year: a few
-    // thousand of half a million); from a quarter of the units on, one read of all is cheaper.
     let units: Vec<&RegionCode> = parts.units.iter().filter(|u| shown(u)).map(|u| &u.region).collect();
-    let filings = if units.len() * 4 >= parts.units.len() {
-        store.programme_filings(programme).await?
-    } else {
-        store.unit_filings(programme, &units).await?
-    };
+    let filings = briefs_of(store, programme, &units, parts.units.len()).await?;
     Ok(compliance::matrix(&parts.stages, &parts.deliverables, &parts.units, &filings, shown, now)?)
 }

@@ -11,8 +11,11 @@ use super::audit::{AUDIT, Actor, head};
 use super::rows::{decode, encode, instant};
 use super::{Store, StoreError, rows};
 use crate::domain::board::Filings;
-use crate::domain::filing::{Attachment, Decision, Filing, Review, Version};
+use crate::domain::filing::{Attachment, Decision, Filing, FilingBrief, Review, Version};
 use crate::domain::{Key, RegionCode, RegionLevel};
+
+/// The fields of a [`FilingBrief`].
+const BRIEF: &str = "key, unit, deliverable, occurrence, state, first_submitted_at";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct FilingRow {
@@ -399,25 +402,72 @@ impl Store {
     /// The filings of some of a programme's units, in the order of [`Store::programme_filings`]:
     /// what a region's compliance matrix reads instead of the whole programme's.
     pub async fn unit_filings(&self, programme: &Key, units: &[&RegionCode]) -> Result<Vec<Filing>, StoreError> {
+        let mut v = self
+            .per_unit(programme, units, "*")
+            .await?
+            .into_iter()
+            .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+        Ok(v)
+    }
+
+    /// The briefs of a programme's filings (no body, route or history), in no order.
+    pub async fn filing_briefs(&self, programme: &Key) -> Result<Vec<FilingBrief>, StoreError> {
+        let sql = format!("SELECT {BRIEF} FROM filing WHERE programme = $p");
+        let out = self.query(&sql, json!({ "p": programme.as_str() })).await?;
+        rows(out.into_iter().next().unwrap_or_default()).into_iter().map(|j| decode("filing", j)).collect()
+    }
+
+    /// The briefs of the filings of some of a programme's units, in no order.
+    pub async fn unit_filing_briefs(
+        &self,
+        programme: &Key,
+        units: &[&RegionCode],
+    ) -> Result<Vec<FilingBrief>, StoreError> {
+        self.per_unit(programme, units, BRIEF).await?.into_iter().map(|j| decode("filing", j)).collect()
+    }
+
+    /// `fields` of the filings of some of a programme's units, as stored. One statement per unit,
+    /// each an equality read through the (programme, unit, …) index: SurrealDB 3 answers
+    /// `unit IN [...]` (or a range of codes) by scanning the whole programme, which in a national
+    /// year costs seconds for a city's hundred units.
+    async fn per_unit(&self, programme: &Key, units: &[&RegionCode], fields: &str) -> Result<Vec<Json>, StoreError> {
         let mut v = Vec::new();
-        // One statement per unit, each an equality read through the (programme, unit, …) index:
-        // SurrealDB 3 answers `unit IN [...]` (or a range of codes) by scanning the whole
-        // programme, which in a national year costs seconds for a city's hundred units.
         for part in units.chunks(200) {
             let sql: String = (0..part.len())
-                .map(|i| format!("SELECT * FROM filing WHERE programme = $p AND unit = $u{i};\n"))
+                .map(|i| format!("SELECT {fields} FROM filing WHERE programme = $p AND unit = $u{i};\n"))
                 .collect();
             let mut vars = json!({ "p": programme.as_str() });
             for (i, u) in part.iter().enumerate() {
                 vars[format!("u{i}")] = json!(u.as_str());
             }
             for answer in self.query(&sql, vars).await? {
-                for j in rows(answer) {
-                    v.push(decode::<FilingRow>("filing", j)?.filing);
-                }
+                v.extend(rows(answer));
             }
         }
-        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+        Ok(v)
+    }
+
+    /// The filings of a programme awaiting a review step (submitted, or approved and awaiting
+    /// the next step), read through the (programme, state) index: a review queue's candidates
+    /// are a handful of a national year's half million. Oldest submission first.
+    pub async fn pending_filings(&self, programme: &Key) -> Result<Vec<Filing>, StoreError> {
+        // Two equality reads: SurrealDB 3 answers `state IN [...]` by scanning the programme.
+        let out = self
+            .query(
+                "SELECT * FROM filing WHERE programme = $p AND state = 'submitted';
+                 SELECT * FROM filing WHERE programme = $p AND state = 'approved';",
+                json!({ "p": programme.as_str() }),
+            )
+            .await?;
+        let mut v = Vec::new();
+        for answer in out {
+            for j in rows(answer) {
+                v.push(decode::<FilingRow>("filing", j)?.filing);
+            }
+        }
+        v.sort_by(|a, b| (a.last_submitted_at, &a.key).cmp(&(b.last_submitted_at, &b.key)));
         Ok(v)
     }
 

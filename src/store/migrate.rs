@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "review_programme", include_str!("migrations/0015_review_programme.surql")),
     (16, "board_changes", include_str!("migrations/0016_board_changes.surql")),
     (17, "ranking_entries_text", include_str!("migrations/0017_ranking_entries_text.surql")),
+    (18, "filing_state", include_str!("migrations/0018_filing_state.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

@@ -470,4 +470,79 @@ mod tests {
             ["350111", "350121"].into()
         );
     }
+    /// The narrow reads of filings (a few units', their briefs, those awaiting review) are the
+    /// whole programme's read, filtered: the same filings, the same fields, nothing of another
+    /// programme.
+    #[tokio::test]
+    async fn narrow_filing_reads_equal_the_whole_read_filtered() {
+        use crate::domain::filing::{Decision, Filing, FilingBrief};
+        use crate::domain::{RegionCode, RegionLevel, RouteAction, RouteStep};
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        let actor = audit::Actor::system("test", at("2026-02-01T00:00:00Z"));
+        let (key, other) = (Key::parse("p1").unwrap(), Key::parse("p2").unwrap());
+        let code = |c: &str| RegionCode::parse(c).unwrap();
+        // 审定 by the city, then 备案 by the province.
+        let route = vec![
+            RouteStep { level: RegionLevel::City, action: RouteAction::Review },
+            RouteStep { level: RegionLevel::Province, action: RouteAction::File },
+        ];
+        let filing = |programme: &Key, unit: &str, occurrence: &str, steps: &[Decision], submitted: bool| {
+            let mut f = Filing::draft(
+                format!("{programme}-{unit}-{occurrence}"),
+                programme.clone(),
+                code(unit),
+                vec![code("000000"), code("350000"), code("350100"), code(unit)],
+                Key::parse("monthly").unwrap(),
+                occurrence.into(),
+                route.clone(),
+                "月度报告",
+                "",
+                "lead",
+            )
+            .unwrap();
+            if submitted {
+                f.submit(at("2026-01-10T02:00:00Z")).unwrap();
+            }
+            for d in steps {
+                f.review(d).unwrap();
+            }
+            f
+        };
+        let approve = Decision::Approve;
+        let mut batch = Vec::new();
+        for unit in ["350102", "350103", "350104", "350105"] {
+            batch.push((filing(&key, unit, "2026-01", &[], false), vec![])); // a draft
+            batch.push((filing(&key, unit, "2026-02", &[], true), vec![])); // awaiting 审定
+            batch.push((filing(&key, unit, "2026-03", std::slice::from_ref(&approve), true), vec![])); // awaiting 备案
+            batch.push((filing(&key, unit, "2026-04", &[approve.clone(), Decision::File], true), vec![])); // filed
+            batch.push((filing(&key, unit, "2026-05", &[Decision::Return("补充".into())], true), vec![]));
+        }
+        store.import_filings(&key, &batch, &actor).await.unwrap();
+        store
+            .import_filings(&other, &[(filing(&other, "350103", "2026-02", &[], true), vec![])], &actor)
+            .await
+            .unwrap();
+
+        let all = store.programme_filings(&key).await.unwrap();
+        assert_eq!(all.len(), 20);
+        let sorted = |mut v: Vec<FilingBrief>| {
+            v.sort_by(|a, b| a.key.cmp(&b.key));
+            v
+        };
+        let briefs =
+            |pick: &dyn Fn(&Filing) -> bool| sorted(all.iter().filter(|f| pick(f)).map(FilingBrief::from).collect());
+        assert_eq!(sorted(store.filing_briefs(&key).await.unwrap()), briefs(&|_| true));
+        let some = [&code("350103"), &code("350105")];
+        assert_eq!(sorted(store.unit_filing_briefs(&key, &some).await.unwrap()), briefs(&|f| some.contains(&&f.unit)));
+        let one: Vec<Filing> = all.iter().filter(|f| f.unit == code("350104")).cloned().collect();
+        assert_eq!(store.unit_filings(&key, &[&code("350104")]).await.unwrap(), one);
+
+        let mut got: Vec<String> = store.pending_filings(&key).await.unwrap().into_iter().map(|f| f.key).collect();
+        let mut expected: Vec<String> = all.iter().filter(|f| f.pending().is_some()).map(|f| f.key.clone()).collect();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected);
+        assert_eq!(got.len(), 8, "awaiting 审定 and awaiting 备案, four units each");
+    }
 }

@@ -130,8 +130,8 @@ async fn lead_items(
 ) -> Result<Vec<((u8, i64), Value)>, ServiceError> {
     let key = &board.programme.programme.key;
     let unit_page = format!("/ui/p/{key}/units/{unit}");
-    let filings = state.store.programme_filings(key).await?;
-    let filings: Vec<_> = filings.iter().filter(|f| &f.unit == unit).collect();
+    let filings = state.store.unit_filings(key, &[unit]).await?;
+    let filings: Vec<_> = filings.iter().collect();
     let mut out = Vec::new();
     let today = local_day(state.now());
     for o in supervision::list(&state.store, p, key, Some(unit)).await? {

@@ -172,9 +172,13 @@ pub async fn programme(
     rows.sort_by_key(|r| (order(r.standing.status), r.standing.days_left.abs(), board.unit(r).region.clone()));
     // A submitted deadline is met on the board; the page says where its filing stands
     // (审核中 until it is filed), so a filing waiting in review is not read as finished.
-    let filings = match state.store.programme_filings(&k).await {
+    // The review marks need the filings of the board's units only (a city's of a national year).
+    let mut units: Vec<&RegionCode> = board.rows.iter().map(|r| &board.unit(r).region).collect();
+    units.sort();
+    units.dedup();
+    let filings = match crate::service::filings::briefs_of(&state.store, &k, &units, board.parts.units.len()).await {
         Ok(f) => f,
-        Err(e) => return failed(e.into()),
+        Err(e) => return failed(e),
     };
     let standing: std::collections::HashMap<(&RegionCode, &Key, &str), crate::domain::filing::FilingState> =
         filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f.state)).collect();
@@ -407,8 +411,8 @@ pub async fn unit(
         Ok(b) => b,
         Err(e) => return failed(e.into()),
     };
-    let mine: Vec<crate::domain::filing::Filing> = match state.store.programme_filings(&k).await {
-        Ok(all) => all.into_iter().filter(|f| f.unit == code).collect(),
+    let mine: Vec<crate::domain::filing::Filing> = match state.store.unit_filings(&k, &[&code]).await {
+        Ok(mine) => mine,
         Err(e) => return failed(e.into()),
     };
     let may_file = u.withdrawn.is_none() && p.check(Access::File { unit_path: &u.path }).is_ok();
