@@ -184,8 +184,9 @@ pub async fn start_and_memory() -> anyhow::Result<StartAndMemory> {
     let client = reqwest::Client::new();
     let health = format!("http://127.0.0.1:{port}/health");
     wait(&client, &health).await?;
-    first.kill()?;
-    first.wait()?;
+    // Stopped as a deployment stops it: a killed server would leave its write-ahead log to be
+    // replayed into memory by the start measured next.
+    stop(&mut first)?;
     // Cold start: a new process on the existing store.
     let t = Instant::now();
     let mut child = spawn(&exe, &url, port, false, true)?;
@@ -274,11 +275,7 @@ pub async fn start_on(url: &str) -> anyhow::Result<Started> {
     .await;
     let catch_up = caught_up.map(|ran| ran.then(|| t.elapsed()));
     let first = catch_up.and_then(|c| Ok((c, rss(child.id(), "VmHWM:")?, rss(child.id(), "VmRSS:")?)));
-    let stopped = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    if !matches!(stopped, Ok(s) if s.success()) {
-        child.kill()?;
-    }
-    child.wait()?;
+    stop(&mut child)?;
     let (catch_up, catch_up_peak, after_catch_up) = first?;
     // Second start.
     let (mut child, _, cold) = spawn_serve(url, &client).await?;
@@ -288,6 +285,16 @@ pub async fn start_on(url: &str) -> anyhow::Result<Started> {
     child.wait()?;
     let (rss, anon) = idle?;
     Ok(Started { catch_up_peak, after_catch_up, catch_up, cold, rss, anon })
+}
+
+/// Stops a server as `systemctl stop` does (SIGTERM: requests finished, store closed), and waits.
+fn stop(child: &mut std::process::Child) -> anyhow::Result<()> {
+    let stopped = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    if !matches!(stopped, Ok(s) if s.success()) {
+        child.kill()?;
+    }
+    child.wait()?;
+    Ok(())
 }
 
 /// `spawn` without the national region table, and the time until `/health` answered.

@@ -158,7 +158,7 @@ pub async fn run(
         notice_t.0, notice_t.1, notice_t.2
     );
     if with_http {
-        let keyed: Vec<(&str, &Key)> = sets.iter().map(|s| (s.name, &s.key)).collect();
+        let keyed: Vec<(&str, &Key, YearMonth)> = sets.iter().map(|s| (s.name, &s.key, s.month)).collect();
         http_table(&app, &keyed, now, only).await?;
     }
     // Before a server opens the national store, it is closed (its memory table written out).
@@ -212,7 +212,7 @@ pub async fn serve_on(url: &str) {
 /// beside its target and whether this run met it.
 async fn http_table(
     app: &App,
-    sets: &[(&str, &Key)],
+    sets: &[(&str, &Key, YearMonth)],
     now: chrono::DateTime<Utc>,
     only: Option<&str>,
 ) -> anyhow::Result<()> {
@@ -238,8 +238,9 @@ async fn http_table(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    for (name, key) in sets {
-        let rows = http::measure(app, store, key, &token, "2026-05", only).await?;
+    // Each set's published month: an unpublished one is ranked live on every request.
+    for (name, key, month) in sets {
+        let rows = http::measure(app, store, key, &token, &month.to_string(), only).await?;
         println!();
         println!("HTTP on loopback, {name} (`{key}`):");
         println!();

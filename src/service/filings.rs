@@ -358,16 +358,18 @@ pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, 
         if waiting.is_empty() {
             continue;
         }
-        let (units, deliverables) = tokio::try_join!(store.units(key), store.deliverables(key))?;
+        // The board's parts, kept in memory: the units (withdrawn ones left out) and deliverables
+        // without reading a national programme's 38,600 unit rows for three filings.
+        let (_, parts) = store.board_parts(key).await?;
         let names: std::collections::HashMap<&RegionCode, &str> =
-            units.iter().map(|u| (&u.unit.region, u.name.as_str())).collect();
+            parts.units.iter().map(|u| (&u.region, u.name.as_str())).collect();
         for f in waiting {
             // A withdrawn unit's pending filing is no longer awaited; it stays readable.
             let Some(unit_name) = names.get(&f.unit).map(|n| (*n).to_owned()) else {
                 continue;
             };
             let deliverable =
-                deliverables.iter().find(|d| d.key == f.deliverable).map(|d| d.title.clone()).unwrap_or_default();
+                parts.deliverables.iter().find(|d| d.key == f.deliverable).map(|d| d.title.clone()).unwrap_or_default();
             queue.push(Waiting { programme: stored.programme.clone(), unit_name, deliverable, filing: f });
         }
     }
@@ -375,38 +377,17 @@ pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, 
     Ok(queue)
 }
 
-/// Whether reading `some` units' filings one unit at a time beats one read of all `of` units':
-/// a region's share (a city's in a national year: a few thousand filings of half a million),
-/// until it reaches a quarter of the programme.
-fn by_unit(some: usize, of: usize) -> bool {
-    some * 4 < of
-}
-
-/// The filings of some of a programme's `of` units (whole rows), in unit, deliverable and
-/// occurrence order.
-pub async fn filings_of(
-    store: &Store,
-    programme: &Key,
-    units: &[&RegionCode],
-    of: usize,
-) -> Result<Vec<Filing>, ServiceError> {
-    Ok(if by_unit(units.len(), of) {
-        store.unit_filings(programme, units).await?
-    } else {
-        let wanted: std::collections::HashSet<&RegionCode> = units.iter().copied().collect();
-        store.programme_filings(programme).await?.into_iter().filter(|f| wanted.contains(&f.unit)).collect()
-    })
-}
-
 /// The briefs of the filings of some of a programme's `of` units (what judging a deadline
-/// reads), in no order.
+/// reads), in no order. A region's share (a city's in a national year: a few thousand filings of
+/// half a million) is read unit by unit; from a quarter of the programme on, one read of all is
+/// cheaper.
 pub async fn briefs_of(
     store: &Store,
     programme: &Key,
     units: &[&RegionCode],
     of: usize,
 ) -> Result<Vec<FilingBrief>, ServiceError> {
-    Ok(if by_unit(units.len(), of) {
+    Ok(if units.len() * 4 < of {
         store.unit_filing_briefs(programme, units).await?
     } else {
         let wanted: std::collections::HashSet<&RegionCode> = units.iter().copied().collect();

@@ -453,11 +453,13 @@ impl Store {
     /// the next step), read through the (programme, state) index: a review queue's candidates
     /// are a handful of a national year's half million. Oldest submission first.
     pub async fn pending_filings(&self, programme: &Key) -> Result<Vec<Filing>, StoreError> {
-        // Two equality reads: SurrealDB 3 answers `state IN [...]` by scanning the programme.
+        // Two equality reads (SurrealDB 3 answers `state IN [...]` by scanning the programme),
+        // the index named: left to itself the planner intersects it with `filing_programme`, a
+        // bitmap of every filing of the programme (`EXPLAIN`; 1.3 s in a national year).
         let out = self
             .query(
-                "SELECT * FROM filing WHERE programme = $p AND state = 'submitted';
-                 SELECT * FROM filing WHERE programme = $p AND state = 'approved';",
+                "SELECT * FROM filing WITH INDEX filing_programme_state WHERE programme = $p AND state = 'submitted';
+                 SELECT * FROM filing WITH INDEX filing_programme_state WHERE programme = $p AND state = 'approved';",
                 json!({ "p": programme.as_str() }),
             )
             .await?;

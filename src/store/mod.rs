@@ -544,5 +544,49 @@ mod tests {
         expected.sort();
         assert_eq!(got, expected);
         assert_eq!(got.len(), 8, "awaiting 审定 and awaiting 备案, four units each");
+        // Through (programme, state): a national programme holds half a million filings.
+        let sql = "SELECT * FROM filing WITH INDEX filing_programme_state WHERE programme = $p AND state = 'submitted' EXPLAIN";
+        let plan = serde_json::to_string(&store.query(sql, serde_json::json!({ "p": "p1" })).await.unwrap()).unwrap();
+        assert!(plan.contains("filing_programme_state"), "{plan}");
+    }
+    /// The header's unread count, counted in the database, agrees with the inbox.
+    #[tokio::test]
+    async fn the_unread_count_agrees_with_the_inbox() {
+        use crate::domain::RegionCode;
+        use crate::domain::reminder::{Audience, Notice, Reminder};
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let reminder = |n: u32, to: &[&str]| Reminder {
+            identity: format!("p1~350103~plan~once~r{n}"),
+            programme: Key::parse("p1").unwrap(),
+            unit: RegionCode::parse("350103").unwrap(),
+            unit_name: "台江区".into(),
+            unit_path: RegionCode::parse("350103").unwrap().implied_path(),
+            deliverable: "plan".into(),
+            occurrence: "once".into(),
+            due_on: day,
+            notice: Notice::RankingDue,
+            audience: Audience::City,
+            send_date: day,
+            message: format!("第{n}条"),
+            recipients: to.iter().map(|u| (*u).to_owned()).collect(),
+            read_by: vec![],
+            sent_at: chrono::DateTime::from_timestamp(1_772_000_000 + i64::from(n), 0).unwrap(),
+        };
+        for (n, to) in [(1, &["fz"][..]), (2, &["fz", "fj"]), (3, &["fj"]), (4, &["fz", "fzz"])] {
+            assert!(store.insert_reminder(&reminder(n, to)).await.unwrap());
+        }
+        let actor = audit::Actor::system("fz", chrono::Utc::now());
+        let actor = audit::Actor { username: "fz".into(), ..actor };
+        store.mark_read("p1~350103~plan~once~r2", &actor).await.unwrap();
+
+        let inbox = store.inbox("fz").await.unwrap();
+        let ids: Vec<&str> = inbox.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(ids, ["第4条", "第2条", "第1条"], "newest first, nobody else's");
+        let unread = inbox.iter().filter(|r| !r.is_read_by("fz")).count() as u64;
+        assert_eq!(store.unread_count("fz").await.unwrap(), unread);
+        assert_eq!(unread, 2);
+        assert_eq!(store.unread_count("fj").await.unwrap(), 2);
+        assert_eq!(store.unread_count("nobody").await.unwrap(), 0);
     }
 }

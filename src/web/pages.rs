@@ -26,8 +26,8 @@ const BOARD_ROWS: usize = 100;
 /// The signed-in account as the header shows it, with the token its forms carry and its unread
 /// messages (the header's count; a failed count is logged and shown as none, never a failed page).
 pub(super) async fn user(state: &State, p: &Principal, req: &Request) -> Value {
-    let unread = match state.store.inbox(&p.username).await {
-        Ok(all) => all.iter().filter(|r| !r.is_read_by(&p.username)).count(),
+    let unread = match state.store.unread_count(&p.username).await {
+        Ok(n) => n,
         Err(e) => {
             tracing::warn!(error = %e, "unread count for the header");
             0
