@@ -589,4 +589,30 @@ mod tests {
         assert_eq!(store.unread_count("fj").await.unwrap(), 2);
         assert_eq!(store.unread_count("nobody").await.unwrap(), 0);
     }
+    /// Regions by code: each asked-for region once, in code order, the unknown ones left out.
+    #[tokio::test]
+    async fn regions_by_code_come_once_in_code_order() {
+        use crate::domain::{Region, RegionCode, RegionLevel};
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        let code = |c: &str| RegionCode::parse(c).unwrap();
+        let region = |c: &str, name: &str, level, parent: Option<&str>| Region {
+            code: code(c),
+            name: name.into(),
+            level,
+            parent: parent.map(code),
+            successor: None,
+        };
+        store
+            .upsert_regions(&[
+                region("350000", "福建省", RegionLevel::Province, None),
+                region("350100", "福州市", RegionLevel::City, Some("350000")),
+                region("350103", "台江区", RegionLevel::County, Some("350100")),
+            ])
+            .await
+            .unwrap();
+        let got = store.regions(&[code("350103"), code("350100"), code("350103"), code("360000")]).await.unwrap();
+        let names: Vec<&str> = got.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["福州市", "台江区"]);
+        assert!(store.regions(&[]).await.unwrap().is_empty());
+    }
 }

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::audit::{AUDIT, Actor, head};
-use super::rows::{RegionRow, StoredUnit, UnitRow, decode, encode};
+use super::rows::{RegionRow, Row, StoredUnit, UnitRow, decode, encode};
 use super::{Store, StoreError, rows};
 use crate::domain::region::Recode;
 use crate::domain::{DomainError, Key, Region, RegionCode, RegionTree, Rule};
@@ -281,9 +281,25 @@ impl Store {
 
     /// The regions of these codes (those that exist), in one read.
     pub async fn regions(&self, codes: &[RegionCode]) -> Result<Vec<Region>, StoreError> {
-        let codes: Vec<&str> = codes.iter().map(RegionCode::as_str).collect();
-        self.select_rows::<RegionRow>("SELECT * FROM region WHERE code IN $c ORDER BY code", json!({ "c": codes }))
-            .await
+        // One equality read through `region_code` per code, many in one round trip: SurrealDB 3
+        // answers `code IN $c` by reading the whole table — the national one, 41,782 rows, on
+        // every board page for its region picker (about 85 ms a page on the demo store).
+        let mut v = Vec::with_capacity(codes.len());
+        for part in codes.chunks(200) {
+            let sql: String = (0..part.len()).map(|i| format!("SELECT * FROM region WHERE code = $c{i};\n")).collect();
+            let mut vars = json!({});
+            for (i, c) in part.iter().enumerate() {
+                vars[format!("c{i}")] = json!(c.as_str());
+            }
+            for answer in self.query(&sql, vars).await? {
+                for j in rows(answer) {
+                    v.push(RegionRow::domain(decode(RegionRow::WHAT, j)?)?);
+                }
+            }
+        }
+        v.sort_by(|a, b| a.code.cmp(&b.code));
+        v.dedup_by(|a, b| a.code == b.code);
+        Ok(v)
     }
 
     /// Regions whose parent is `parent` (the provinces when `None`), ordered by code.
