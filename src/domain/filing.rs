@@ -49,6 +49,11 @@ impl FilingState {
         matches!(self, Self::Draft | Self::Returned)
     }
 
+    /// The states of a filing awaiting a review step: submitted (awaiting the first step) or
+    /// approved at an intermediate one (awaiting the next). `Filing::pending` is `Some` exactly
+    /// in these.
+    pub const AWAITING_REVIEW: [Self; 2] = [Self::Submitted, Self::Approved];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
