@@ -94,8 +94,8 @@ pub struct Store {
 struct RecentReads {
     /// Token hash → the session and its account.
     sign_in: recent::Recent<String, Arc<(crate::domain::account::Session, crate::domain::account::Account)>>,
-    /// Programme → its scope's region path.
-    reach: recent::Recent<Key, Arc<crate::domain::access::Reach>>,
+    /// Programme → its reach, with the programme revision it was read at.
+    reach: recent::Recent<Key, (i64, Arc<crate::domain::access::Reach>)>,
     /// (programme, month) → the newest published ranking.
     ranking: recent::Recent<(Key, crate::domain::YearMonth), Arc<crate::domain::scoring::PublishedRanking>>,
     /// The working-day calendar (changes once a year, when the State Council's notice comes).
@@ -614,5 +614,47 @@ mod tests {
         let names: Vec<&str> = got.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["福州市", "台江区"]);
         assert!(store.regions(&[]).await.unwrap().is_empty());
+    }
+
+    /// A programme's reach is read again only when its revision moved: after `recent_ms`, an
+    /// unchanged revision keeps the copy (a unit row changed behind every writer's back, which
+    /// no writer does, stays unseen), and a revision bumped by another writer brings the change.
+    #[tokio::test]
+    async fn the_reach_is_read_again_when_the_revision_moves() {
+        let store =
+            Store::open(&StoreConfig { recent: Duration::from_millis(150), ..StoreConfig::memory() }).await.unwrap();
+        let fujian: Vec<_> = crate::service::regions::national()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.code.as_str().starts_with("35") || r.parent.is_none())
+            .collect();
+        store.upsert_regions(&fujian).await.unwrap();
+        let actor = audit::Actor::system("test", chrono::Utc::now());
+        crate::service::import::import_text(
+            &store,
+            include_str!("../../fixtures/fujian-2022-reform-pilot.yaml"),
+            &actor,
+        )
+        .await
+        .unwrap();
+        let key = Key::parse("fj-2022-reform-pilot").unwrap();
+        let code = |c: &str| crate::domain::RegionCode::parse(c).unwrap();
+        let units = |store: &Store| {
+            let (store, key) = (store.clone(), key.clone());
+            async move { store.recent_reach(&key).await.unwrap().unwrap().units.clone() }
+        };
+        let first = units(&store).await;
+        assert!(first.contains(&code("350103")), "{first:?}");
+        let vars = serde_json::json!({ "p": key.as_str() });
+        store
+            .query("UPDATE unit SET region = '350104' WHERE programme = $p AND region = '350103'", vars.clone())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(units(&store).await, first, "expired, but the revision stands: the copy is kept");
+        store.query("UPDATE programme SET revision += 1 WHERE key = $p", vars).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = units(&store).await;
+        assert!(after.contains(&code("350104")) && !after.contains(&code("350103")), "{after:?}");
     }
 }

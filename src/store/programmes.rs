@@ -160,10 +160,23 @@ impl Store {
 
     /// Whom a programme concerns (its scope's path and its units' regions), as of at most
     /// `StoreConfig::recent` ago (see `recent.rs`): the access check of every programme request.
+    ///
+    /// Every change to a programme or its units bumps its revision in the same transaction, and
+    /// the board stamp carries that revision (migration 0014). So an expired copy is kept after
+    /// one read by id that finds the revision it was read at: a national programme's 38,600
+    /// unit regions are read again only when they may have changed, not once per `recent_ms`
+    /// by whichever request finds the copy expired.
     pub async fn recent_reach(&self, key: &Key) -> Result<Option<Arc<Reach>>, StoreError> {
-        self.recent
+        let reach = self
+            .recent
             .reach
-            .get(key, || async {
+            .revalidate(key, |expired| async move {
+                let revision = self.stamped_revision(key).await?;
+                if let Some(old) = expired.filter(|(at, _)| revision != 0 && *at == revision) {
+                    return Ok(Some(old));
+                }
+                // Read after the revision: if the units change meanwhile, the copy is kept under
+                // the older revision and the next check reads it again.
                 let Some(p) = self.programme(key).await? else { return Ok(None) };
                 #[derive(serde::Deserialize)]
                 struct R {
@@ -176,9 +189,20 @@ impl Store {
                     .into_iter()
                     .map(|u| RegionCode::parse(&u.region).map_err(|e| StoreError::corrupt("unit", e)))
                     .collect::<Result<_, _>>()?;
-                Ok(Some(Arc::new(Reach { scope_path: p.programme.scope.implied_path(), units })))
+                let reach = Reach { scope_path: p.programme.scope.implied_path(), units };
+                Ok(Some((revision, Arc::new(reach))))
             })
-            .await
+            .await?;
+        Ok(reach.map(|(_, r)| r))
+    }
+
+    /// The programme's revision as its board stamp carries it (one read by record id); 0 when
+    /// the stamp has none (a programme not written since migration 0014, or none at all).
+    pub(super) async fn stamped_revision(&self, key: &Key) -> Result<i64, StoreError> {
+        let out = self
+            .query("SELECT VALUE revision FROM ONLY type::record('board_stamp', $k)", json!({ "k": key.as_str() }))
+            .await?;
+        Ok(out.into_iter().next().and_then(|v| v.as_i64()).unwrap_or(0))
     }
 
     /// Forgets a programme's remembered reach (its units changed).
