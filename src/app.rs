@@ -60,6 +60,7 @@ impl App {
                 clock,
                 throttle: Arc::new(crate::service::accounts::LoginThrottle::new(config.login_limits())),
                 ranking_json: Default::default(),
+                board_json: Default::default(),
                 site: Arc::new(config.site()),
                 outbox: Arc::new(config.outbox().map_err(|e| anyhow::anyhow!("e-mail configuration: {e}"))?),
             },

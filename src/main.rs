@@ -100,7 +100,7 @@ enum Command {
         /// Also measure the HTTP routes under load (1, 16, 64 clients), cold start and memory.
         #[arg(long)]
         http: bool,
-        /// With `--http`: measure only the routes whose description contains one of these texts (`a|b`).
+        /// With `--http`: measure only the routes whose description contains one of these texts (`a|b`), and none of the in-process figures.
         #[arg(long)]
         only: Option<String>,
         /// Only start `pilotgov serve` on this existing store, twice — the start-up jobs caught up,

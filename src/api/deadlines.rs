@@ -5,14 +5,13 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query};
 
 use super::auth::Auth;
-use super::common::{page, shanghai};
+use super::common::page;
 use super::error::ApiError;
 use super::params::{KeyParam, RegionParam};
 use super::parts::RouteStepDto;
 use super::rendered::Rendered;
 use super::{ApiTags, State};
 use crate::domain::Status;
-use crate::domain::deadline::due_instant;
 use crate::service::board::{Filter, deadline_board};
 
 /// A deadline's traffic light.
@@ -162,48 +161,56 @@ impl DeadlinesApi {
             deliverable: deliverable.0.map(|d| d.0),
         };
         let board = deadline_board(&self.state.store, &k, as_of, &filter, auth.principal()).await?;
-        let total = board.rows.len() as u64;
-        let rows = board
-            .rows
-            .iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .map(|r| {
-                let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
-                DeadlineLine {
-                    unit: u.region.to_string(),
-                    unit_name: u.name.clone(),
-                    deliverable: d.key.to_string(),
-                    deliverable_title: d.title.clone(),
-                    occurrence: o.key.clone(),
-                    opens_on: o.opens_on,
-                    due_on: o.due_on,
-                    due_text: o.due_text.clone(),
-                    due_on_holiday: board.calendar.is_holiday(o.due_on),
-                    due_at: shanghai(due_instant(o.due_on)),
-                    status: r.standing.status.into(),
-                    days_left: r.standing.days_left,
-                    filed_at: r.filed_at.map(shanghai),
-                    route: board.route(r).iter().map(Into::into).collect(),
-                }
-            })
-            .collect();
-        let count = |s: Status| board.total(s) as u64;
-        Ok(Rendered::of(&DeadlineBoard {
-            programme: board.programme.programme.key.to_string(),
-            title: board.programme.programme.title.clone(),
-            as_of: shanghai(board.as_of),
-            totals: Totals {
-                done: count(Status::Done),
-                upcoming: count(Status::Upcoming),
-                due_soon: count(Status::DueSoon),
-                overdue: count(Status::Overdue),
-            },
-            total,
-            offset,
-            limit,
-            rows,
-        }))
+        Ok(Rendered::from_bytes(self.state.board_json.page(&board, offset, limit)))
+    }
+}
+
+/// The page as a view, field by field: what `board_json` renders from its pieces, and what
+/// its test compares those bytes with.
+#[cfg(test)]
+pub(super) fn view(board: &crate::service::board::Board, offset: u64, limit: u64) -> DeadlineBoard {
+    use super::common::shanghai;
+    use crate::domain::deadline::due_instant;
+    let rows = board
+        .rows
+        .iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(|r| {
+            let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
+            DeadlineLine {
+                unit: u.region.to_string(),
+                unit_name: u.name.clone(),
+                deliverable: d.key.to_string(),
+                deliverable_title: d.title.clone(),
+                occurrence: o.key.clone(),
+                opens_on: o.opens_on,
+                due_on: o.due_on,
+                due_text: o.due_text.clone(),
+                due_on_holiday: board.calendar.is_holiday(o.due_on),
+                due_at: shanghai(due_instant(o.due_on)),
+                status: r.standing.status.into(),
+                days_left: r.standing.days_left,
+                filed_at: r.filed_at.map(shanghai),
+                route: board.route(r).iter().map(Into::into).collect(),
+            }
+        })
+        .collect();
+    let count = |s: Status| board.total(s) as u64;
+    DeadlineBoard {
+        programme: board.programme.programme.key.to_string(),
+        title: board.programme.programme.title.clone(),
+        as_of: shanghai(board.as_of),
+        totals: Totals {
+            done: count(Status::Done),
+            upcoming: count(Status::Upcoming),
+            due_soon: count(Status::DueSoon),
+            overdue: count(Status::Overdue),
+        },
+        total: board.rows.len() as u64,
+        offset,
+        limit,
+        rows,
     }
 }
 

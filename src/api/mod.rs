@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod board_json;
 mod bulletins;
 mod channels;
 pub mod common;
@@ -46,6 +47,8 @@ pub struct State {
     pub throttle: Arc<crate::service::accounts::LoginThrottle>,
     /// Published ranking versions rendered to JSON once (see `ranking_json.rs`).
     pub ranking_json: Arc<ranking_json::RankingJson>,
+    /// The deadline board's fixed pieces of JSON per programme revision (see `board_json.rs`).
+    pub board_json: Arc<board_json::BoardJson>,
     pub site: Arc<Site>,
     /// How messages leave the server (SMTP relay, allowed webhook hosts): the delivery job's,
     /// and a channel's test message.

@@ -117,9 +117,37 @@ pub async fn run(
             s.publish
         );
     }
+    // `--only` asks for some HTTP routes: the in-process tables (minutes on the national set)
+    // are left out.
+    if only.is_none() {
+        in_process_tables(&app, &sets).await?;
+    }
+    if with_http {
+        let keyed: Vec<(&str, &Key, YearMonth)> = sets.iter().map(|s| (s.name, &s.key, s.month)).collect();
+        http_table(&app, &keyed, now, only).await?;
+    }
+    // Before a server opens the national store, it is closed (its memory table written out).
+    // The `--http` table's servers keep their handles on it until the process ends, so then
+    // there is nothing to wait for.
+    let store = app.state.store.clone();
+    drop(app);
+    if national && !with_http && url.starts_with("surrealkv://") {
+        let t = Instant::now();
+        if store.close(Duration::from_secs(120)).await {
+            println!("\nthe store closed in {:?}", t.elapsed());
+            serve_on(&url).await;
+        } else {
+            println!("\nthe store did not close within two minutes; no server started on it");
+        }
+    }
+    Ok(())
+}
+
+/// The in-process figures of each data set side by side, then the pure domain code's.
+async fn in_process_tables(app: &App, sets: &[scale::DataSet]) -> anyhow::Result<()> {
     let mut columns = Vec::new();
     for (s, runs) in sets.iter().zip([20, 5]) {
-        columns.push(scale::measure(&app, s, runs).await?);
+        columns.push(scale::measure(app, s, runs).await?);
     }
     println!();
     print!("| measurement (median) |");
@@ -157,24 +185,6 @@ pub async fn run(
         "| reading a 50-page notice into a draft (target ≤ 200 ms) | {notice_chars} chars | {:?} | {:?} | {:?} |",
         notice_t.0, notice_t.1, notice_t.2
     );
-    if with_http {
-        let keyed: Vec<(&str, &Key, YearMonth)> = sets.iter().map(|s| (s.name, &s.key, s.month)).collect();
-        http_table(&app, &keyed, now, only).await?;
-    }
-    // Before a server opens the national store, it is closed (its memory table written out).
-    // The `--http` table's servers keep their handles on it until the process ends, so then
-    // there is nothing to wait for.
-    let store = app.state.store.clone();
-    drop(app);
-    if national && !with_http && url.starts_with("surrealkv://") {
-        let t = Instant::now();
-        if store.close(Duration::from_secs(120)).await {
-            println!("\nthe store closed in {:?}", t.elapsed());
-            serve_on(&url).await;
-        } else {
-            println!("\nthe store did not close within two minutes; no server started on it");
-        }
-    }
     Ok(())
 }
 

@@ -106,6 +106,8 @@ impl Store {
             "BEGIN TRANSACTION;
              UPDATE type::record('region', $c) SET name = $n;
              UPDATE unit SET name = $n WHERE region = $c;
+             -- A unit's name is one of its programme's board parts, kept in memory by revision.
+             UPDATE programme SET revision += 1 WHERE key IN array::distinct((SELECT VALUE programme FROM unit WHERE region = $c));
              {AUDIT}
              COMMIT TRANSACTION;"
         );
