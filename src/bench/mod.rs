@@ -151,7 +151,7 @@ async fn in_process_tables(app: &App, sets: &[scale::DataSet]) -> anyhow::Result
     }
     println!();
     print!("| measurement (median) |");
-    for s in &sets {
+    for s in sets {
         print!(" {}: rows | {}: time |", s.name, s.name);
     }
     println!(" target |");
