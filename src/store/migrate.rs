@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "board_changes", include_str!("migrations/0016_board_changes.surql")),
     (17, "ranking_entries_text", include_str!("migrations/0017_ranking_entries_text.surql")),
     (18, "filing_state", include_str!("migrations/0018_filing_state.surql")),
+    (19, "ranking_head", include_str!("migrations/0019_ranking_head.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {
@@ -158,5 +159,66 @@ mod tests {
         assert!(raw[1]["entries_text"].is_string() && raw[1]["entries"] == serde_json::json!([]), "{raw:?}");
         let read = store.rankings(&p, YearMonth::parse("2026-05").unwrap()).await.unwrap();
         assert_eq!(read, vec![old, ranking(2)]);
+    }
+
+    /// The ranking route's check of the newest version reads the month's head by id: rankings
+    /// published before 0019 get one, a publication through the store moves it at once, and one
+    /// written by another writer shows within `recent_ms`.
+    #[tokio::test]
+    async fn the_newest_published_version_is_read_from_its_head() {
+        use crate::domain::scoring::PublishedRanking;
+        use crate::domain::{Key, YearMonth};
+        let config = StoreConfig { recent: std::time::Duration::from_millis(150), ..StoreConfig::memory() };
+        let store = Store::open(&config).await.unwrap();
+        let (p, may) = (Key::parse("p1").unwrap(), YearMonth::parse("2026-05").unwrap());
+        let created = |version: i64| {
+            format!(
+                "CREATE ranking CONTENT {{ programme: 'p1', period: '2026-05', version: {version},
+                     published_at: d'2026-06-0{version}T02:00:00Z', published_by: 'x', entries: [] }}"
+            )
+        };
+        let newest = |store: &Store| {
+            let (store, p) = (store.clone(), p.clone());
+            async move { store.recent_ranking(&p, may).await.unwrap().map(|r| r.version) }
+        };
+        assert_eq!(newest(&store).await, None);
+        // Published before 0019: no head until the migration runs.
+        store.query(&created(1), serde_json::json!({})).await.unwrap();
+        store.query("DELETE ranking_head; DELETE migration WHERE version = 19", serde_json::json!({})).await.unwrap();
+        assert_eq!(newest(&store).await, None, "no head, no published version");
+        super::apply(&store).await.unwrap();
+        assert_eq!(newest(&store).await, Some(1), "the migration wrote the head");
+        let second = PublishedRanking {
+            programme: p.clone(),
+            period: may,
+            version: 2,
+            published_at: chrono::DateTime::parse_from_rfc3339("2026-06-02T02:00:00Z").unwrap().into(),
+            published_by: "x".into(),
+            reason: Some("更正".into()),
+            entries: vec![],
+        };
+        let actor = crate::store::audit::Actor::system("test", second.published_at);
+        store.publish_ranking(&second, vec![], &actor).await.unwrap();
+        assert_eq!(newest(&store).await, Some(2), "published here: at once");
+        store.query(&created(3), serde_json::json!({})).await.unwrap();
+        assert_eq!(newest(&store).await, Some(2), "elsewhere: within recent_ms");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(newest(&store).await, Some(3));
+        // An older version written late does not move the head back.
+        store.query("DELETE ranking WHERE version = 1", serde_json::json!({})).await.unwrap();
+        store.query(&created(1), serde_json::json!({})).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(newest(&store).await, Some(3));
+        // A lead's home page shows the latest month: not another programme's, not an earlier one.
+        for (programme, month) in [("p1", "2026-04"), ("p10", "2026-09"), ("p0", "2026-12")] {
+            let sql = format!(
+                "CREATE ranking CONTENT {{ programme: '{programme}', period: '{month}', version: 1,
+                     published_at: d'2026-06-09T02:00:00Z', published_by: 'x', entries: [] }}"
+            );
+            store.query(&sql, serde_json::json!({})).await.unwrap();
+        }
+        let latest = store.latest_ranking(&p).await.unwrap().unwrap();
+        assert_eq!((latest.period, latest.version), (may, 3));
+        assert!(store.latest_ranking(&Key::parse("p9").unwrap()).await.unwrap().is_none());
     }
 }

@@ -462,13 +462,12 @@ impl Store {
             .ranking
             .revalidate(&key, |expired| async {
                 // A published version is frozen: while the newest is still the one in memory,
-                // the refresh reads two fields, not the whole ranking again.
+                // the refresh reads its head by id (migration 0019), not the ranking again.
                 let newest: Option<RankingHead> = self
                     .select_one(
-                        "SELECT version, published_at FROM ranking WHERE programme = $p AND period = $m \
-                         ORDER BY version DESC LIMIT 1",
+                        "SELECT version, published_at FROM type::record('ranking_head', [$p, $m])",
                         vars.clone(),
-                        "ranking",
+                        "ranking head",
                     )
                     .await?;
                 let Some(newest) = newest else { return Ok(None) };
@@ -476,19 +475,34 @@ impl Store {
                 if let Some(old) = expired.filter(|o| o.version == newest.version && o.published_at == newest_at) {
                     return Ok(Some(old));
                 }
-                let sql = "SELECT * FROM ranking WHERE programme = $p AND period = $m ORDER BY version DESC LIMIT 1";
-                Ok(self.select_row::<RankingRow>(sql, vars.clone()).await?.map(Arc::new))
+                let sql = "SELECT * FROM ranking WHERE programme = $p AND period = $m AND version = $v";
+                let mut vars = vars.clone();
+                vars["v"] = json!(newest.version);
+                Ok(self.select_row::<RankingRow>(sql, vars).await?.map(Arc::new))
             })
             .await
     }
 
-    /// The newest version of the latest month published, if any.
-    pub async fn latest_ranking(&self, programme: &Key) -> Result<Option<PublishedRanking>, StoreError> {
-        self.select_row::<RankingRow>(
-            "SELECT * FROM ranking WHERE programme = $p ORDER BY period DESC, version DESC LIMIT 1",
-            json!({ "p": programme.as_str() }),
-        )
-        .await
+    /// The newest version of the latest month published, if any: the month from the programme's
+    /// ranking heads (a record-id range, migration 0019), the version as the ranking route
+    /// keeps it (`recent_ranking`) — a lead's home page shows its unit's place from memory.
+    pub async fn latest_ranking(&self, programme: &Key) -> Result<Option<Arc<PublishedRanking>>, StoreError> {
+        let periods: Vec<String> = self
+            .select(
+                "SELECT VALUE record::id(id)[1] FROM ranking_head:[$p, '0000-00']..=[$p, '9999-99']",
+                json!({ "p": programme.as_str() }),
+                "ranking head",
+            )
+            .await?;
+        let mut periods = periods
+            .iter()
+            .map(|m| YearMonth::parse(m).map_err(|e| StoreError::corrupt("ranking head", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        periods.sort();
+        match periods.pop() {
+            Some(month) => self.recent_ranking(programme, month).await,
+            None => Ok(None),
+        }
     }
 
     /// Every published version of a month's ranking, oldest first.
