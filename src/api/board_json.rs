@@ -15,10 +15,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::common::shanghai;
-use super::deadlines::{DeadlineBoard, StatusDto};
+use super::deadlines::{StatusDto, head};
 use super::parts::RouteStepDto;
 use super::rendered::json;
-use crate::domain::Status;
 use crate::domain::deadline::due_instant;
 use crate::service::board::Board;
 use crate::store::BoardParts;
@@ -52,23 +51,7 @@ impl BoardJson {
     /// The body of `board`'s page `offset..offset + limit`.
     pub fn page(&self, board: &Board, offset: u64, limit: u64) -> Vec<u8> {
         let pieces = self.pieces(board);
-        let count = |s: Status| board.total(s) as u64;
-        let empty = DeadlineBoard {
-            programme: board.programme.programme.key.to_string(),
-            title: board.programme.programme.title.clone(),
-            as_of: shanghai(board.as_of),
-            totals: super::deadlines::Totals {
-                done: count(Status::Done),
-                upcoming: count(Status::Upcoming),
-                due_soon: count(Status::DueSoon),
-                overdue: count(Status::Overdue),
-            },
-            total: board.rows.len() as u64,
-            offset,
-            limit,
-            rows: vec![],
-        };
-        let mut out = json(&empty);
+        let mut out = json(&head(board, offset, limit));
         // `rows` is the last field, and strings are escaped, so `[]}` ends the bytes.
         debug_assert!(out.ends_with(br#""rows":[]}"#));
         out.truncate(out.len() - 2);

@@ -165,8 +165,29 @@ impl DeadlinesApi {
     }
 }
 
-/// The page as a view, field by field: what `board_json` renders from its pieces, and what
-/// its test compares those bytes with.
+/// The page's fields around its rows (none yet): what `board_json` writes before the rows it
+/// renders from its pieces.
+pub(super) fn head(board: &crate::service::board::Board, offset: u64, limit: u64) -> DeadlineBoard {
+    let count = |s: Status| board.total(s) as u64;
+    DeadlineBoard {
+        programme: board.programme.programme.key.to_string(),
+        title: board.programme.programme.title.clone(),
+        as_of: super::common::shanghai(board.as_of),
+        totals: Totals {
+            done: count(Status::Done),
+            upcoming: count(Status::Upcoming),
+            due_soon: count(Status::DueSoon),
+            overdue: count(Status::Overdue),
+        },
+        total: board.rows.len() as u64,
+        offset,
+        limit,
+        rows: vec![],
+    }
+}
+
+/// The page as a view, row by row and field by field: what `board_json`'s test compares the
+/// bytes from its pieces with.
 #[cfg(test)]
 pub(super) fn view(board: &crate::service::board::Board, offset: u64, limit: u64) -> DeadlineBoard {
     use super::common::shanghai;
@@ -196,22 +217,7 @@ pub(super) fn view(board: &crate::service::board::Board, offset: u64, limit: u64
             }
         })
         .collect();
-    let count = |s: Status| board.total(s) as u64;
-    DeadlineBoard {
-        programme: board.programme.programme.key.to_string(),
-        title: board.programme.programme.title.clone(),
-        as_of: shanghai(board.as_of),
-        totals: Totals {
-            done: count(Status::Done),
-            upcoming: count(Status::Upcoming),
-            due_soon: count(Status::DueSoon),
-            overdue: count(Status::Overdue),
-        },
-        total: board.rows.len() as u64,
-        offset,
-        limit,
-        rows,
-    }
+    DeadlineBoard { rows, ..head(board, offset, limit) }
 }
 
 #[cfg(test)]
