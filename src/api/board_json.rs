@@ -8,27 +8,42 @@
 //! programme returns 500 rows (about 175 KB). So the fixed pieces are rendered once, beside the
 //! parts they came from, and a row is those pieces copied around its few changing fields.
 //!
+//! Between two first submissions of the units it shows, a board changes only with the day
+//! (`Layout::submissions_around`): so a page's rows are kept beside the inputs they came from,
+//! and the next request for an instant of the same stretch, with the same inputs, copies them.
+//!
 //! The bytes are the ones serde writes for `DeadlineBoard` (a test compares them on real boards).
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::common::shanghai;
-use super::deadlines::{StatusDto, head};
+use super::deadlines::{StatusDto, Totals, head, totals};
 use super::parts::RouteStepDto;
 use super::rendered::json;
-use crate::domain::deadline::due_instant;
-use crate::service::board::Board;
+use crate::domain::board::Layout;
+use crate::domain::calendar::Calendar;
+use crate::domain::deadline::{due_instant, local_day};
+use crate::domain::{Key, RegionCode, Status};
+use crate::service::board::{Board, Filter, Inputs};
 use crate::store::BoardParts;
+use crate::store::programmes::StoredProgramme;
 
 /// Programmes kept; past this the memo starts again (re-rendering costs one board's rows).
 const SLOTS: usize = 64;
 
-/// The pieces of each programme's rows, for the parts they were made from.
+/// Rendered rows kept for whole days, in bytes; past this the pages start again.
+const PAGE_BYTES: usize = 16 << 20;
+
+/// The pieces of each programme's rows, for the parts they were made from, and the rows of
+/// pages already rendered, for the inputs and the day they were rendered for.
 #[derive(Default)]
 pub struct BoardJson {
     slots: Mutex<HashMap<String, Arc<Pieces>>>,
+    pages: Mutex<Pages>,
 }
 
 /// A programme's fixed pieces of JSON. Each is a run of fields with its commas, so a row is
@@ -47,16 +62,144 @@ struct Pieces {
 /// A deadline's fixed fields before and after its holiday mark.
 type AroundHoliday = (Box<[u8]>, Box<[u8]>);
 
+/// Pages rendered, each for a stretch of a day (see `Layout::submissions_around`).
+#[derive(Default)]
+struct Pages {
+    kept: HashMap<PageKey, Arc<Page>>,
+    bytes: usize,
+    served: u64,
+}
+
+/// What a request asked for, besides its viewer and instant.
+#[derive(PartialEq, Eq, Hash)]
+struct PageKey {
+    programme: String,
+    region: Option<RegionCode>,
+    status: Option<Status>,
+    deliverable: Option<Key>,
+    offset: u64,
+    limit: u64,
+}
+
+/// A page's rows and counts, and the inputs and stretch of a day they hold for: on `day`, from
+/// the shown units' latest first submission at or before the instant rendered (`since`) to the
+/// first after it (`until`, excluded). The inputs are held weakly
+/// (compared by address, which a weak pointer keeps from being reused) so a page does not keep
+/// an old programme's parts or first submissions alive.
+struct Page {
+    programme: Weak<StoredProgramme>,
+    parts: Weak<BoardParts>,
+    first: Weak<Layout>,
+    calendar: Arc<Calendar>,
+    shown: Vec<usize>,
+    day: NaiveDate,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    totals: Totals,
+    total: u64,
+    /// The rows, comma-separated, without the brackets.
+    rows: Box<[u8]>,
+}
+
+impl Page {
+    fn holds_for(&self, inputs: &Inputs, as_of: DateTime<Utc>) -> bool {
+        self.day == local_day(as_of)
+            && self.since.is_none_or(|s| s <= as_of)
+            && self.until.is_none_or(|u| as_of < u)
+            && same(&self.programme, &inputs.programme)
+            && same(&self.parts, &inputs.parts)
+            && same(&self.first, &inputs.first)
+            // The calendar is read again every `recent_ms`: the same holidays are as good.
+            && (Arc::ptr_eq(&self.calendar, &inputs.calendar) || self.calendar == inputs.calendar)
+            && self.shown == inputs.shown
+    }
+
+    /// Bytes it holds, roughly.
+    fn size(&self) -> usize {
+        self.rows.len() + self.shown.len() * size_of::<usize>()
+    }
+}
+
+/// The weak pointer was made from this `Arc`.
+fn same<T>(kept: &Weak<T>, now: &Arc<T>) -> bool {
+    std::ptr::eq(kept.as_ptr(), Arc::as_ptr(now))
+}
+
 impl BoardJson {
+    /// The body of the page `offset..offset + limit` of the board `inputs` give at `as_of`.
+    ///
+    /// Between two first submissions of the units shown, a board changes only with the day
+    /// (`Layout::submissions_around`), so the page's rows are kept, and asked again for an
+    /// instant of the same stretch with the same inputs they are copied instead of decided and
+    /// rendered. Any change of the programme, its first submissions or the holidays gives new
+    /// inputs.
+    pub fn page_at(&self, inputs: &Inputs, as_of: DateTime<Utc>, filter: &Filter, offset: u64, limit: u64) -> Vec<u8> {
+        let key = PageKey {
+            programme: inputs.programme.programme.key.to_string(),
+            region: filter.region.clone(),
+            status: filter.status,
+            deliverable: filter.deliverable.clone(),
+            offset,
+            limit,
+        };
+        let programme = &inputs.programme.programme;
+        let kept = {
+            let mut pages = self.pages();
+            let found = pages.kept.get(&key).filter(|p| p.holds_for(inputs, as_of)).cloned();
+            pages.served += u64::from(found.is_some());
+            found
+        };
+        if let Some(p) = kept {
+            return around(json(&head(programme, as_of, p.totals.clone(), p.total, offset, limit)), &p.rows);
+        }
+        let board = inputs.decide(as_of, filter);
+        let rows = self.rows(&board, offset, limit);
+        let (totals, total) = (totals(&board), board.rows.len() as u64);
+        let out = around(json(&head(programme, as_of, totals.clone(), total, offset, limit)), &rows);
+        let (since, until) = inputs.first.submissions_around(&inputs.shown, as_of);
+        let page = Page {
+            programme: Arc::downgrade(&inputs.programme),
+            parts: Arc::downgrade(&inputs.parts),
+            first: Arc::downgrade(&inputs.first),
+            calendar: inputs.calendar.clone(),
+            shown: inputs.shown.clone(),
+            day: local_day(as_of),
+            since,
+            until,
+            totals,
+            total,
+            rows: rows.into_boxed_slice(),
+        };
+        let size = page.size();
+        let mut pages = self.pages();
+        if pages.bytes + size > PAGE_BYTES {
+            pages.kept.clear();
+            pages.bytes = 0;
+        }
+        pages.bytes += size;
+        if let Some(old) = pages.kept.insert(key, Arc::new(page)) {
+            pages.bytes -= old.size();
+        }
+        out
+    }
+
+    /// Pages answered from the rows kept (for tests and the curious).
+    pub fn pages_served_kept(&self) -> u64 {
+        self.pages().served
+    }
+
     /// The body of `board`'s page `offset..offset + limit`.
+    #[cfg(test)]
     pub fn page(&self, board: &Board, offset: u64, limit: u64) -> Vec<u8> {
+        let head = head(&board.programme.programme, board.as_of, totals(board), board.rows.len() as u64, offset, limit);
+        around(json(&head), &self.rows(board, offset, limit))
+    }
+
+    /// The rows of `board`'s page, comma-separated.
+    fn rows(&self, board: &Board, offset: u64, limit: u64) -> Vec<u8> {
         let pieces = self.pieces(board);
-        let mut out = json(&head(board, offset, limit));
-        // `rows` is the last field, and strings are escaped, so `[]}` ends the bytes.
-        debug_assert!(out.ends_with(br#""rows":[]}"#));
-        out.truncate(out.len() - 2);
         let window = board.rows.iter().skip(offset as usize).take(limit as usize);
-        out.reserve(window.len() * 360 + 2);
+        let mut out = Vec::with_capacity(window.len() * 360);
         for (i, r) in window.enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -77,7 +220,6 @@ impl BoardJson {
             let direct = board.unit(r).files_directly;
             out.extend_from_slice(&pieces.routes[r.deliverable][usize::from(direct)]);
         }
-        out.extend_from_slice(b"]}");
         out
     }
 
@@ -100,6 +242,23 @@ impl BoardJson {
         // The map holds only finished pieces, so one left by a panicking thread is whole.
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn pages(&self) -> std::sync::MutexGuard<'_, Pages> {
+        // Likewise: a page is inserted whole, and the byte count only steers when to start again.
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A page: `head` (serde's rendering of the fields around no rows) with `rows` inside its
+/// brackets.
+fn around(mut head: Vec<u8>, rows: &[u8]) -> Vec<u8> {
+    // `rows` is the last field, and strings are escaped, so `[]}` ends the bytes.
+    debug_assert!(head.ends_with(br#""rows":[]}"#));
+    head.truncate(head.len() - 2);
+    head.reserve(rows.len() + 2);
+    head.extend_from_slice(rows);
+    head.extend_from_slice(b"]}");
+    head
 }
 
 /// `"name":` and the value as serde writes it.
@@ -247,5 +406,103 @@ mod tests {
             boards >= 20 && filed > 0 && opens > 0 && direct > 0 && holiday > 0,
             "{boards} {filed} {opens} {direct} {holiday}"
         );
+    }
+
+    /// A page kept is the page rendered afresh, and it is used only while it is: asked again the
+    /// same day with the same inputs (kept), on the next day, after a first submission, for an
+    /// instant before that submission (kept until it), by a viewer who sees fewer units, and
+    /// with a status filter.
+    #[tokio::test]
+    async fn kept_pages_are_the_pages_rendered_afresh() {
+        use crate::domain::access::Role;
+        use crate::domain::region::RegionLevel;
+        use crate::service::board::inputs;
+
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        load_demo(&store, Utc.with_ymd_and_hms(2019, 1, 1, 0, 0, 0).unwrap()).await.unwrap();
+        let key = crate::domain::Key::parse("fj-2022-reform-pilot").unwrap();
+        let system = Principal::system_reader("test");
+        let code = |c: &str| RegionCode::parse(c).unwrap();
+        let city = Principal {
+            username: "fz".into(),
+            display_name: "福州市民政局".into(),
+            role: Role::CityReviewer,
+            region: code("350100"),
+            region_level: RegionLevel::City,
+            region_path: vec![code("000000"), code("350000"), code("350100")],
+            must_change_password: false,
+        };
+        let memo = BoardJson::default();
+        let all = Filter::default();
+        // Asked of the memo, and of a memo that keeps nothing yet: the same bytes.
+        let ask = async |viewer: &Principal, at, filter: &Filter, offset, limit| {
+            let given = inputs(&store, &key, filter, viewer).await.unwrap();
+            let page = String::from_utf8(memo.page_at(&given, at, filter, offset, limit)).unwrap();
+            let fresh = String::from_utf8(BoardJson::default().page_at(&given, at, filter, offset, limit)).unwrap();
+            assert!(page == fresh, "at {at} the page kept differs from the page rendered afresh");
+            page
+        };
+
+        let at = Utc.with_ymd_and_hms(2023, 6, 10, 2, 0, 0).unwrap();
+        let first = ask(&system, at, &all, 0, 500).await;
+        assert_eq!(memo.pages_served_kept(), 0);
+        // Later the same day: the rows kept, the instant in the head new.
+        let later = ask(&system, at + Duration::hours(5), &all, 0, 500).await;
+        assert_eq!(memo.pages_served_kept(), 1);
+        assert_ne!(later, first);
+        let instant = |t: &str| format!("\"as_of\":\"2023-06-10T{t}+08:00\"");
+        assert_eq!(later.replacen(&instant("15:00:00"), &instant("10:00:00"), 1), first);
+        // Another page of the same board is a page of its own.
+        ask(&system, at, &all, 2, 3).await;
+        assert_eq!(memo.pages_served_kept(), 1);
+        // The next day: days left move.
+        ask(&system, at + Duration::days(1), &all, 0, 500).await;
+        assert_eq!(memo.pages_served_kept(), 1);
+        ask(&system, at + Duration::days(1) + Duration::hours(1), &all, 0, 500).await;
+        assert_eq!(memo.pages_served_kept(), 2);
+
+        // A first submission an hour after `at`: new inputs, and a kept page ends at it.
+        let board = deadline_board(&store, &key, at, &all, &system).await.unwrap();
+        let row = *board.rows.iter().find(|r| r.filed_at.is_none()).expect("a deadline not yet filed");
+        let (u, o) = (board.unit(&row).clone(), board.occurrence(&row).clone());
+        let filed = at + Duration::hours(1);
+        let mut f = crate::domain::filing::Filing::draft(
+            "fj-2022-kept-page".into(),
+            key.clone(),
+            u.region.clone(),
+            u.path.clone(),
+            board.deliverable(&row).key.clone(),
+            o.key.clone(),
+            board.route(&row).to_vec(),
+            "报告",
+            "",
+            "lead",
+        )
+        .unwrap();
+        f.submit(filed).unwrap();
+        store.insert_filing(&f, None, &Actor::system("test", filed)).await.unwrap();
+        let shows = |page: &str| page.matches("\"filed_at\"").count();
+        let after = ask(&system, filed + Duration::minutes(1), &all, 0, 500).await;
+        assert_eq!(shows(&after), shows(&first) + 1);
+        assert_eq!(memo.pages_served_kept(), 2);
+        // Before it, on the same day: as it was (the submission not shown), and kept until it.
+        let before = ask(&system, at, &all, 0, 500).await;
+        assert_eq!(before, first);
+        ask(&system, at + Duration::minutes(30), &all, 0, 500).await;
+        assert_eq!(memo.pages_served_kept(), 3);
+        ask(&system, filed, &all, 0, 500).await;
+        assert_eq!(memo.pages_served_kept(), 3);
+        ask(&system, filed + Duration::minutes(2), &all, 0, 500).await;
+        assert_eq!(memo.pages_served_kept(), 4);
+
+        // A city's reviewer asks the same question and sees only the city's units.
+        let theirs = ask(&city, filed + Duration::minutes(3), &all, 0, 500).await;
+        assert!(theirs.contains("\"unit\":\"350103\"") && !theirs.contains("\"unit\":\"350203\""), "{theirs}");
+        assert_eq!(memo.pages_served_kept(), 4);
+        // And a status filter is a page of its own.
+        let red = Filter { status: Some(Status::Overdue), ..Filter::default() };
+        let overdue = ask(&system, filed + Duration::minutes(3), &red, 0, 500).await;
+        assert!(!overdue.contains("\"status\":\"done\""));
+        assert_eq!(memo.pages_served_kept(), 4);
     }
 }

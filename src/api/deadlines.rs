@@ -12,7 +12,7 @@ use super::parts::RouteStepDto;
 use super::rendered::Rendered;
 use super::{ApiTags, State};
 use crate::domain::Status;
-use crate::service::board::{Filter, deadline_board};
+use crate::service::board::{self, Filter};
 
 /// A deadline's traffic light.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
@@ -160,29 +160,41 @@ impl DeadlinesApi {
             status: status.0.map(Into::into),
             deliverable: deliverable.0.map(|d| d.0),
         };
-        let board = deadline_board(&self.state.store, &k, as_of, &filter, auth.principal()).await?;
-        Ok(Rendered::from_bytes(self.state.board_json.page(&board, offset, limit)))
+        let inputs = board::inputs(&self.state.store, &k, &filter, auth.principal()).await?;
+        Ok(Rendered::from_bytes(self.state.board_json.page_at(&inputs, as_of, &filter, offset, limit)))
     }
 }
 
 /// The page's fields around its rows (none yet): what `board_json` writes before the rows it
-/// renders from its pieces.
-pub(super) fn head(board: &crate::service::board::Board, offset: u64, limit: u64) -> DeadlineBoard {
-    let count = |s: Status| board.total(s) as u64;
+/// renders from its pieces. `total` counts the rows before paging.
+pub(super) fn head(
+    programme: &crate::domain::Programme,
+    as_of: chrono::DateTime<chrono::Utc>,
+    totals: Totals,
+    total: u64,
+    offset: u64,
+    limit: u64,
+) -> DeadlineBoard {
     DeadlineBoard {
-        programme: board.programme.programme.key.to_string(),
-        title: board.programme.programme.title.clone(),
-        as_of: super::common::shanghai(board.as_of),
-        totals: Totals {
-            done: count(Status::Done),
-            upcoming: count(Status::Upcoming),
-            due_soon: count(Status::DueSoon),
-            overdue: count(Status::Overdue),
-        },
-        total: board.rows.len() as u64,
+        programme: programme.key.to_string(),
+        title: programme.title.clone(),
+        as_of: super::common::shanghai(as_of),
+        totals,
+        total,
         offset,
         limit,
         rows: vec![],
+    }
+}
+
+/// The board's counts by status.
+pub(super) fn totals(board: &crate::service::board::Board) -> Totals {
+    let count = |s: Status| board.total(s) as u64;
+    Totals {
+        done: count(Status::Done),
+        upcoming: count(Status::Upcoming),
+        due_soon: count(Status::DueSoon),
+        overdue: count(Status::Overdue),
     }
 }
 
@@ -217,7 +229,8 @@ pub(super) fn view(board: &crate::service::board::Board, offset: u64, limit: u64
             }
         })
         .collect();
-    DeadlineBoard { rows, ..head(board, offset, limit) }
+    let total = board.rows.len() as u64;
+    DeadlineBoard { rows, ..head(&board.programme.programme, board.as_of, totals(board), total, offset, limit) }
 }
 
 #[cfg(test)]

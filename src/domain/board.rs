@@ -40,6 +40,7 @@ pub struct BoardLine {
     pub deliverable: usize,
     pub occurrence: usize,
     pub standing: Standing,
+    /// The first submission, if made by the board's instant.
     pub filed_at: Option<DateTime<Utc>>,
 }
 
@@ -113,6 +114,29 @@ impl Layout {
             }
         }
         layout
+    }
+
+    /// Of the first submissions of `units` (indices into the units it was laid out for), the
+    /// latest at or before `at` and the earliest after it. A board of these units is the same
+    /// at every instant of `at`'s day from the one to the other: a submission counts from its
+    /// instant, and a deadline is missed at a midnight. What lets a rendered page be kept.
+    pub fn submissions_around(
+        &self,
+        units: &[usize],
+        at: DateTime<Utc>,
+    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let width = self.slots.len();
+        let (mut before, mut after) = (None, None);
+        for &u in units {
+            for &t in self.cells.get(u * width..(u + 1) * width).unwrap_or_default().iter().flatten() {
+                if t <= at {
+                    before = before.max(Some(t));
+                } else if after.is_none_or(|a| t < a) {
+                    after = Some(t);
+                }
+            }
+        }
+        (before, after)
     }
 
     fn cell(&self, unit: usize, deliverable: &str, occurrence: &str) -> Option<usize> {
@@ -204,7 +228,10 @@ pub fn board(
                     _ => unfiled,
                 };
                 if keep(standing.status) {
-                    rows.push(BoardLine { unit: ui, deliverable: di, occurrence: oi, standing, filed_at: filed });
+                    // A submission after the board's instant is not shown: the replay of a past
+                    // instant shows what was known then.
+                    let filed_at = filed.filter(|t| *t <= now.instant);
+                    rows.push(BoardLine { unit: ui, deliverable: di, occurrence: oi, standing, filed_at });
                 }
             }
         }
@@ -391,6 +418,7 @@ mod tests {
                             .find(|(d, occ, _)| d == &e.deliverable.key && occ == &o.key)
                             .map(|(_, _, at)| *at);
                         let standing = assess_at(o.due_on, e.due_at[oi], filed_at, now);
+                        let filed_at = filed_at.filter(|t| *t <= now.instant);
                         rows.push(BoardLine { unit: ui, deliverable: di, occurrence: oi, standing, filed_at });
                     }
                 }
@@ -456,6 +484,18 @@ mod tests {
                 let got = board(&expanded, &units, only.as_deref(), None, &first, now, |_| true);
                 let want = sorted_board(&expanded, &units, only.as_deref(), &filings, now);
                 prop_assert_eq!(&got, &want);
+                // The same board at every instant of the day between the shown units' first
+                // submissions around `now`; and none after `now` is shown.
+                prop_assert!(got.iter().all(|r| r.filed_at.is_none_or(|t| t <= now)));
+                let shown: Vec<usize> = only.clone().unwrap_or_else(|| (0..units.len()).collect());
+                let (since, until) = first.submissions_around(&shown, now);
+                let day_starts = due_instant(crate::domain::deadline::local_day(now) - chrono::Days::new(1));
+                let day_ends = due_instant(crate::domain::deadline::local_day(now)) - chrono::Duration::seconds(1);
+                let from = since.map_or(day_starts, |s| s.max(day_starts));
+                let to = until.map_or(day_ends, |u| (u - chrono::Duration::seconds(1)).min(day_ends));
+                for t in [from, to] {
+                    prop_assert_eq!(&board(&expanded, &units, only.as_deref(), None, &first, t, |_| true), &got, "at {}", t);
+                }
                 // One deliverable's rows are its rows of the whole board.
                 let plan = Key::parse("monthly").unwrap();
                 let got = board(&expanded, &units, only.as_deref(), Some(&plan), &first, now, |_| true);

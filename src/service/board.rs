@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::access::{Access, Principal};
-use crate::domain::board::{self, BoardLine, BoardUnit, Expanded};
+use crate::domain::board::{self, BoardLine, BoardUnit, Expanded, Layout};
+use crate::domain::calendar::Calendar;
 use crate::domain::deadline::Occurrence;
 use crate::domain::{Deliverable, Key, RegionCode, RouteStep, Status};
 use crate::store::{BoardParts, Store, StoreError, programmes::StoredProgramme};
@@ -30,7 +31,7 @@ pub struct Board {
     pub expanded: Arc<Vec<Expanded>>,
     pub rows: Vec<BoardLine>,
     pub totals: HashMap<Status, usize>,
-    pub calendar: Arc<crate::domain::calendar::Calendar>,
+    pub calendar: Arc<Calendar>,
 }
 
 impl Board {
@@ -64,6 +65,27 @@ pub async fn deadline_board(
     filter: &Filter,
     viewer: &Principal,
 ) -> Result<Board, StoreError> {
+    Ok(inputs(store, key, filter, viewer).await?.decide(as_of, filter))
+}
+
+/// What a board is decided from, read and checked for one viewer: the programme, its parts and
+/// first submissions as this instance holds them now, the holiday calendar, and the units the
+/// board shows. Two requests with equal inputs (the same `Arc`s, the same units) and instants of
+/// one day with no first submission of those units between them get the same board
+/// ([`Layout::submissions_around`]): what `api::board_json` keeps rendered pages by.
+pub struct Inputs {
+    pub programme: Arc<StoredProgramme>,
+    pub parts: Arc<BoardParts>,
+    pub first: Arc<Layout>,
+    pub calendar: Arc<Calendar>,
+    /// Indices into `parts.units`, in code order: inside the region asked for and readable by
+    /// the viewer.
+    pub shown: Vec<usize>,
+}
+
+/// The inputs of `key`'s board for `viewer`; not found when the viewer may not read the
+/// programme.
+pub async fn inputs(store: &Store, key: &Key, filter: &Filter, viewer: &Principal) -> Result<Inputs, StoreError> {
     let ((programme, parts, first), calendar) = tokio::try_join!(store.board_inputs(key), store.recent_calendar())?;
     let reach = store.recent_reach(key).await?.unwrap_or_default();
     if viewer.check(Access::ReadProgramme { reach: &reach }).is_err() {
@@ -76,27 +98,49 @@ pub async fn deadline_board(
         None => (0..parts.units.len()).collect(),
     };
     let shown: Vec<usize> = candidates.into_iter().filter(|&i| viewer.can_read_unit(&parts.units[i].path)).collect();
-    let expanded = parts.expanded.clone();
-    let rows = board::board(&expanded, &parts.units, Some(&shown), filter.deliverable.as_ref(), &first, as_of, |s| {
-        filter.status.is_none_or(|want| want == s)
-    });
-    // Counted in an array: half a million map updates cost more than the board's decisions.
-    let mut counts = [0usize; 4];
-    let index = |s: Status| match s {
-        Status::Done => 0,
-        Status::Upcoming => 1,
-        Status::DueSoon => 2,
-        Status::Overdue => 3,
-    };
-    for r in &rows {
-        counts[index(r.standing.status)] += 1;
+    Ok(Inputs { programme, parts, first, calendar, shown })
+}
+
+impl Inputs {
+    /// The board at `as_of`, its rows filtered by status and deliverable (the region is in
+    /// `shown` already).
+    pub fn decide(&self, as_of: DateTime<Utc>, filter: &Filter) -> Board {
+        let (parts, expanded) = (&self.parts, self.parts.expanded.clone());
+        let rows = board::board(
+            &expanded,
+            &parts.units,
+            Some(&self.shown),
+            filter.deliverable.as_ref(),
+            &self.first,
+            as_of,
+            |s| filter.status.is_none_or(|want| want == s),
+        );
+        // Counted in an array: half a million map updates cost more than the board's decisions.
+        let mut counts = [0usize; 4];
+        let index = |s: Status| match s {
+            Status::Done => 0,
+            Status::Upcoming => 1,
+            Status::DueSoon => 2,
+            Status::Overdue => 3,
+        };
+        for r in &rows {
+            counts[index(r.standing.status)] += 1;
+        }
+        let totals = [Status::Done, Status::Upcoming, Status::DueSoon, Status::Overdue]
+            .into_iter()
+            .filter(|&s| counts[index(s)] > 0)
+            .map(|s| (s, counts[index(s)]))
+            .collect();
+        Board {
+            programme: self.programme.clone(),
+            as_of,
+            parts: self.parts.clone(),
+            expanded,
+            rows,
+            totals,
+            calendar: self.calendar.clone(),
+        }
     }
-    let totals = [Status::Done, Status::Upcoming, Status::DueSoon, Status::Overdue]
-        .into_iter()
-        .filter(|&s| counts[index(s)] > 0)
-        .map(|s| (s, counts[index(s)]))
-        .collect();
-    Ok(Board { programme, as_of, parts, expanded, rows, totals, calendar })
 }
 
 /// The board as a terminal table (the `deadlines` command).
