@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::common::shanghai;
@@ -97,8 +98,8 @@ struct Page {
     until: Option<DateTime<Utc>>,
     totals: Totals,
     total: u64,
-    /// The rows, comma-separated, without the brackets.
-    rows: Box<[u8]>,
+    /// The rows, comma-separated, without the brackets; shared by the responses that send them.
+    rows: Bytes,
 }
 
 impl Page {
@@ -126,14 +127,22 @@ fn same<T>(kept: &Weak<T>, now: &Arc<T>) -> bool {
 }
 
 impl BoardJson {
-    /// The body of the page `offset..offset + limit` of the board `inputs` give at `as_of`.
+    /// The body of the page `offset..offset + limit` of the board `inputs` give at `as_of`, in
+    /// pieces to be sent in order (`Rendered::from_pieces`): the head, the rows, the close.
     ///
     /// Between two first submissions of the units shown, a board changes only with the day
     /// (`Layout::submissions_around`), so the page's rows are kept, and asked again for an
     /// instant of the same stretch with the same inputs they are copied instead of decided and
     /// rendered. Any change of the programme, its first submissions or the holidays gives new
     /// inputs.
-    pub fn page_at(&self, inputs: &Inputs, as_of: DateTime<Utc>, filter: &Filter, offset: u64, limit: u64) -> Vec<u8> {
+    pub fn page_at(
+        &self,
+        inputs: &Inputs,
+        as_of: DateTime<Utc>,
+        filter: &Filter,
+        offset: u64,
+        limit: u64,
+    ) -> Vec<Bytes> {
         let key = PageKey {
             programme: inputs.programme.programme.key.to_string(),
             region: filter.region.clone(),
@@ -150,12 +159,12 @@ impl BoardJson {
             found
         };
         if let Some(p) = kept {
-            return around(json(&head(programme, as_of, p.totals.clone(), p.total, offset, limit)), &p.rows);
+            return around(json(&head(programme, as_of, p.totals.clone(), p.total, offset, limit)), p.rows.clone());
         }
         let board = inputs.decide(as_of, filter);
-        let rows = self.rows(&board, offset, limit);
+        let rows = Bytes::from(self.rows(&board, offset, limit));
         let (totals, total) = (totals(&board), board.rows.len() as u64);
-        let out = around(json(&head(programme, as_of, totals.clone(), total, offset, limit)), &rows);
+        let out = around(json(&head(programme, as_of, totals.clone(), total, offset, limit)), rows.clone());
         let (since, until) = inputs.first.submissions_around(&inputs.shown, as_of);
         let page = Page {
             programme: Arc::downgrade(&inputs.programme),
@@ -168,7 +177,7 @@ impl BoardJson {
             until,
             totals,
             total,
-            rows: rows.into_boxed_slice(),
+            rows,
         };
         let size = page.size();
         let mut pages = self.pages();
@@ -192,7 +201,7 @@ impl BoardJson {
     #[cfg(test)]
     pub fn page(&self, board: &Board, offset: u64, limit: u64) -> Vec<u8> {
         let head = head(&board.programme.programme, board.as_of, totals(board), board.rows.len() as u64, offset, limit);
-        around(json(&head), &self.rows(board, offset, limit))
+        around(json(&head), self.rows(board, offset, limit).into()).concat()
     }
 
     /// The rows of `board`'s page, comma-separated.
@@ -249,16 +258,13 @@ impl BoardJson {
     }
 }
 
-/// A page: `head` (serde's rendering of the fields around no rows) with `rows` inside its
-/// brackets.
-fn around(mut head: Vec<u8>, rows: &[u8]) -> Vec<u8> {
+/// A page in pieces: `head` (serde's rendering of the fields around no rows) opened at its
+/// rows' bracket, the rows, and the close.
+fn around(mut head: Vec<u8>, rows: Bytes) -> Vec<Bytes> {
     // `rows` is the last field, and strings are escaped, so `[]}` ends the bytes.
     debug_assert!(head.ends_with(br#""rows":[]}"#));
     head.truncate(head.len() - 2);
-    head.reserve(rows.len() + 2);
-    head.extend_from_slice(rows);
-    head.extend_from_slice(b"]}");
-    head
+    vec![head.into(), rows, Bytes::from_static(b"]}")]
 }
 
 /// `"name":` and the value as serde writes it.
@@ -437,8 +443,9 @@ mod tests {
         // Asked of the memo, and of a memo that keeps nothing yet: the same bytes.
         let ask = async |viewer: &Principal, at, filter: &Filter, offset, limit| {
             let given = inputs(&store, &key, filter, viewer).await.unwrap();
-            let page = String::from_utf8(memo.page_at(&given, at, filter, offset, limit)).unwrap();
-            let fresh = String::from_utf8(BoardJson::default().page_at(&given, at, filter, offset, limit)).unwrap();
+            let page = String::from_utf8(memo.page_at(&given, at, filter, offset, limit).concat()).unwrap();
+            let fresh =
+                String::from_utf8(BoardJson::default().page_at(&given, at, filter, offset, limit).concat()).unwrap();
             assert!(page == fresh, "at {at} the page kept differs from the page rendered afresh");
             page
         };

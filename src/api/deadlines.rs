@@ -161,7 +161,7 @@ impl DeadlinesApi {
             deliverable: deliverable.0.map(|d| d.0),
         };
         let inputs = board::inputs(&self.state.store, &k, &filter, auth.principal()).await?;
-        Ok(Rendered::from_bytes(self.state.board_json.page_at(&inputs, as_of, &filter, offset, limit)))
+        Ok(Rendered::from_pieces(self.state.board_json.page_at(&inputs, as_of, &filter, offset, limit)))
     }
 }
 
