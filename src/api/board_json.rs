@@ -86,7 +86,11 @@ struct PageKey {
 /// the shown units' latest first submission at or before the instant rendered (`since`) to the
 /// first after it (`until`, excluded). The inputs are held weakly
 /// (compared by address, which a weak pointer keeps from being reused) so a page does not keep
-/// an old programme's parts or first submissions alive.
+/// an old programme's parts or first submissions alive. Weak pointers matter twice over: the
+/// board cache applies a change to the first submissions in place (`Arc::make_mut`) when no
+/// request holds them, and with a weak pointer outstanding `make_mut` moves them to a new
+/// address, so a page kept from before the change no longer matches. A bare address would
+/// match the changed layout and serve the old page.
 struct Page {
     programme: Weak<StoredProgramme>,
     parts: Weak<BoardParts>,
