@@ -9,7 +9,7 @@
 //! parts they came from, and a row is those pieces copied around its few changing fields.
 //!
 //! Between two first submissions of the units it shows, a board changes only with the day
-//! (`Layout::submissions_around`): so a page's rows are kept beside the inputs they came from,
+//! (`Layout::stretch_around`): so a page's rows are kept beside the inputs they came from,
 //! and the next request for an instant of the same stretch, with the same inputs, copies them.
 //!
 //! The bytes are the ones serde writes for `DeadlineBoard` (a test compares them on real boards).
@@ -19,15 +19,15 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::common::shanghai;
 use super::deadlines::{StatusDto, Totals, head, totals};
 use super::parts::RouteStepDto;
 use super::rendered::json;
-use crate::domain::board::Layout;
+use crate::domain::board::{Layout, Stretch};
 use crate::domain::calendar::Calendar;
-use crate::domain::deadline::{due_instant, local_day};
+use crate::domain::deadline::due_instant;
 use crate::domain::{Key, RegionCode, Status};
 use crate::service::board::{Board, Filter, Inputs};
 use crate::store::BoardParts;
@@ -63,7 +63,7 @@ struct Pieces {
 /// A deadline's fixed fields before and after its holiday mark.
 type AroundHoliday = (Box<[u8]>, Box<[u8]>);
 
-/// Pages rendered, each for a stretch of a day (see `Layout::submissions_around`).
+/// Pages rendered, each for a stretch of a day (see `Layout::stretch_around`).
 #[derive(Default)]
 struct Pages {
     kept: HashMap<PageKey, Arc<Page>>,
@@ -82,9 +82,8 @@ struct PageKey {
     limit: u64,
 }
 
-/// A page's rows and counts, and the inputs and stretch of a day they hold for: on `day`, from
-/// the shown units' latest first submission at or before the instant rendered (`since`) to the
-/// first after it (`until`, excluded). The inputs are held weakly
+/// A page's rows and counts, and the inputs and stretch of a day they hold for (the shown units'
+/// first submissions around the instant rendered, `Layout::stretch_around`). The inputs are held weakly
 /// (compared by address, which a weak pointer keeps from being reused) so a page does not keep
 /// an old programme's parts or first submissions alive. Weak pointers matter twice over: the
 /// board cache applies a change to the first submissions in place (`Arc::make_mut`) when no
@@ -97,9 +96,7 @@ struct Page {
     first: Weak<Layout>,
     calendar: Arc<Calendar>,
     shown: Vec<usize>,
-    day: NaiveDate,
-    since: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
+    stretch: Stretch,
     totals: Totals,
     total: u64,
     /// The rows, comma-separated, without the brackets; shared by the responses that send them.
@@ -108,9 +105,7 @@ struct Page {
 
 impl Page {
     fn holds_for(&self, inputs: &Inputs, as_of: DateTime<Utc>) -> bool {
-        self.day == local_day(as_of)
-            && self.since.is_none_or(|s| s <= as_of)
-            && self.until.is_none_or(|u| as_of < u)
+        self.stretch.holds(as_of)
             && same(&self.programme, &inputs.programme)
             && same(&self.parts, &inputs.parts)
             && same(&self.first, &inputs.first)
@@ -135,7 +130,7 @@ impl BoardJson {
     /// pieces to be sent in order (`Rendered::from_pieces`): the head, the rows, the close.
     ///
     /// Between two first submissions of the units shown, a board changes only with the day
-    /// (`Layout::submissions_around`), so the page's rows are kept, and asked again for an
+    /// (`Layout::stretch_around`), so the page's rows are kept, and asked again for an
     /// instant of the same stretch with the same inputs they are copied instead of decided and
     /// rendered. Any change of the programme, its first submissions or the holidays gives new
     /// inputs.
@@ -169,16 +164,13 @@ impl BoardJson {
         let rows = Bytes::from(self.rows(&board, offset, limit));
         let (totals, total) = (totals(&board), board.rows.len() as u64);
         let out = around(json(&head(programme, as_of, totals.clone(), total, offset, limit)), rows.clone());
-        let (since, until) = inputs.first.submissions_around(&inputs.shown, as_of);
         let page = Page {
             programme: Arc::downgrade(&inputs.programme),
             parts: Arc::downgrade(&inputs.parts),
             first: Arc::downgrade(&inputs.first),
             calendar: inputs.calendar.clone(),
             shown: inputs.shown.clone(),
-            day: local_day(as_of),
-            since,
-            until,
+            stretch: inputs.first.stretch_around(&inputs.shown, as_of),
             totals,
             total,
             rows,
@@ -196,7 +188,7 @@ impl BoardJson {
         out
     }
 
-    /// Pages answered from the rows kept (for tests and the curious).
+    /// Pages answered from the rows kept: how the tests see the memo used.
     pub fn pages_served_kept(&self) -> u64 {
         self.pages().served
     }
@@ -353,6 +345,32 @@ mod tests {
     use crate::service::import::{Imported, load_demo};
     use crate::store::{Store, StoreConfig, audit::Actor};
 
+    /// A first submission of `row`'s deadline by its unit, made `at`.
+    async fn submit(
+        store: &Store,
+        board: &Board,
+        row: &crate::domain::board::BoardLine,
+        name: &str,
+        at: DateTime<Utc>,
+    ) {
+        let (u, o) = (board.unit(row), board.occurrence(row));
+        let mut f = crate::domain::filing::Filing::draft(
+            name.into(),
+            board.programme.programme.key.clone(),
+            u.region.clone(),
+            u.path.clone(),
+            board.deliverable(row).key.clone(),
+            o.key.clone(),
+            board.route(row).to_vec(),
+            "报告",
+            "",
+            "lead",
+        )
+        .unwrap();
+        f.submit(at).unwrap();
+        store.insert_filing(&f, None, &Actor::system("test", at)).await.unwrap();
+    }
+
     /// The pieces give serde's very bytes for every seed programme's board, whole and paged, at
     /// instants around its deadlines: rows filed and not, windows that open, routes through the
     /// levels above and filed directly, holidays; and after a change of the parts, the new ones.
@@ -370,23 +388,9 @@ mod tests {
             let whole = deadline_board(&store, &key, far, &all, &viewer).await.unwrap();
             // A first submission a day before the first deadline of the first unit.
             let first = whole.rows[0];
-            let (u, o) = (whole.unit(&first).clone(), whole.occurrence(&first).clone());
-            let due = due_instant(o.due_on);
-            let mut f = crate::domain::filing::Filing::draft(
-                format!("{key}-test"),
-                key.clone(),
-                u.region.clone(),
-                u.path.clone(),
-                whole.deliverable(&first).key.clone(),
-                o.key.clone(),
-                whole.route(&first).to_vec(),
-                "报告",
-                "",
-                "lead",
-            )
-            .unwrap();
-            f.submit(due - Duration::days(1)).unwrap();
-            store.insert_filing(&f, None, &Actor::system("test", due)).await.unwrap();
+            let u = whole.unit(&first).clone();
+            let due = due_instant(whole.occurrence(&first).due_on);
+            submit(&store, &whole, &first, &format!("{key}-test"), due - Duration::days(1)).await;
             let mut instants: Vec<_> = whole.expanded.iter().flat_map(|e| e.due_at.iter().copied()).collect();
             instants.sort();
             instants.dedup();
@@ -475,23 +479,8 @@ mod tests {
         // A first submission an hour after `at`: new inputs, and a kept page ends at it.
         let board = deadline_board(&store, &key, at, &all, &system).await.unwrap();
         let row = *board.rows.iter().find(|r| r.filed_at.is_none()).expect("a deadline not yet filed");
-        let (u, o) = (board.unit(&row).clone(), board.occurrence(&row).clone());
         let filed = at + Duration::hours(1);
-        let mut f = crate::domain::filing::Filing::draft(
-            "fj-2022-kept-page".into(),
-            key.clone(),
-            u.region.clone(),
-            u.path.clone(),
-            board.deliverable(&row).key.clone(),
-            o.key.clone(),
-            board.route(&row).to_vec(),
-            "报告",
-            "",
-            "lead",
-        )
-        .unwrap();
-        f.submit(filed).unwrap();
-        store.insert_filing(&f, None, &Actor::system("test", filed)).await.unwrap();
+        submit(&store, &board, &row, "fj-2022-kept-page", filed).await;
         let shows = |page: &str| page.matches("\"filed_at\"").count();
         let after = ask(&system, filed + Duration::minutes(1), &all, 0, 500).await;
         assert_eq!(shows(&after), shows(&first) + 1);

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use super::deadline::{Now, Occurrence, Standing, Status, assess_at, due_instant};
+use super::deadline::{Now, Occurrence, Standing, Status, assess_at, due_instant, local_day};
 use super::{Audience, Deliverable, DomainError, Key, RegionCode, RouteStep, Stage};
 
 /// A unit as the board needs it.
@@ -64,6 +64,24 @@ pub fn expand(deliverables: Vec<Deliverable>, stages: &[Stage]) -> Result<Vec<Ex
         .collect()
 }
 
+/// Part of a day between two first submissions of a board's units: `since` (the latest at or
+/// before the instant it was taken at, included) to `until` (the earliest after, excluded). A
+/// board of those units is the same at every instant of it: a submission counts from its
+/// instant, and a deadline is missed at a midnight. What lets a rendered page be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stretch {
+    pub day: NaiveDate,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Stretch {
+    /// `at` lies in this stretch.
+    pub fn holds(&self, at: DateTime<Utc>) -> bool {
+        local_day(at) == self.day && self.since.is_none_or(|s| s <= at) && self.until.is_none_or(|u| at < u)
+    }
+}
+
 /// The plan's deadlines in the order a unit's rows take — due day, deliverable key, occurrence
 /// key — as (deliverable, occurrence) indices into `expanded`.
 fn slots_in_order(expanded: &[Expanded]) -> Vec<(usize, usize)> {
@@ -117,26 +135,21 @@ impl Layout {
     }
 
     /// Of the first submissions of `units` (indices into the units it was laid out for), the
-    /// latest at or before `at` and the earliest after it. A board of these units is the same
-    /// at every instant of `at`'s day from the one to the other: a submission counts from its
-    /// instant, and a deadline is missed at a midnight. What lets a rendered page be kept.
-    pub fn submissions_around(
-        &self,
-        units: &[usize],
-        at: DateTime<Utc>,
-    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    /// latest at or before `at` and the earliest after it, with `at`'s day: the stretch in which
+    /// a board of these units is the board at `at` (see [`Stretch`]).
+    pub fn stretch_around(&self, units: &[usize], at: DateTime<Utc>) -> Stretch {
         let width = self.slots.len();
-        let (mut before, mut after) = (None, None);
+        let (mut since, mut until) = (None, None);
         for &u in units {
             for &t in self.cells.get(u * width..(u + 1) * width).unwrap_or_default().iter().flatten() {
                 if t <= at {
-                    before = before.max(Some(t));
-                } else if after.is_none_or(|a| t < a) {
-                    after = Some(t);
+                    since = since.max(Some(t));
+                } else if until.is_none_or(|a| t < a) {
+                    until = Some(t);
                 }
             }
         }
-        (before, after)
+        Stretch { day: local_day(at), since, until }
     }
 
     fn cell(&self, unit: usize, deliverable: &str, occurrence: &str) -> Option<usize> {
@@ -488,14 +501,16 @@ mod tests {
                 // submissions around `now`; and none after `now` is shown.
                 prop_assert!(got.iter().all(|r| r.filed_at.is_none_or(|t| t <= now)));
                 let shown: Vec<usize> = only.clone().unwrap_or_else(|| (0..units.len()).collect());
-                let (since, until) = first.submissions_around(&shown, now);
-                let day_starts = due_instant(crate::domain::deadline::local_day(now) - chrono::Days::new(1));
-                let day_ends = due_instant(crate::domain::deadline::local_day(now)) - chrono::Duration::seconds(1);
-                let from = since.map_or(day_starts, |s| s.max(day_starts));
-                let to = until.map_or(day_ends, |u| (u - chrono::Duration::seconds(1)).min(day_ends));
+                let stretch = first.stretch_around(&shown, now);
+                let day_starts = due_instant(local_day(now) - chrono::Days::new(1));
+                let day_ends = due_instant(local_day(now)) - chrono::Duration::seconds(1);
+                let from = stretch.since.map_or(day_starts, |s| s.max(day_starts));
+                let to = stretch.until.map_or(day_ends, |u| (u - chrono::Duration::seconds(1)).min(day_ends));
                 for t in [from, to] {
+                    prop_assert!(stretch.holds(t));
                     prop_assert_eq!(&board(&expanded, &units, only.as_deref(), None, &first, t, |_| true), &got, "at {}", t);
                 }
+                prop_assert!(!stretch.holds(day_ends + chrono::Duration::seconds(1)));
                 // One deliverable's rows are its rows of the whole board.
                 let plan = Key::parse("monthly").unwrap();
                 let got = board(&expanded, &units, only.as_deref(), Some(&plan), &first, now, |_| true);

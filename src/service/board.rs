@@ -72,7 +72,7 @@ pub async fn deadline_board(
 /// first submissions as this instance holds them now, the holiday calendar, and the units the
 /// board shows. Two requests with equal inputs (the same `Arc`s, the same units) and instants of
 /// one day with no first submission of those units between them get the same board
-/// ([`Layout::submissions_around`]): what `api::board_json` keeps rendered pages by.
+/// ([`Layout::stretch_around`]): what `api::board_json` keeps rendered pages by.
 pub struct Inputs {
     pub programme: Arc<StoredProgramme>,
     pub parts: Arc<BoardParts>,
