@@ -22,6 +22,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod jobs;
+pub mod listener;
 pub mod log_writer;
 pub mod metrics;
 pub mod render;

@@ -269,7 +269,7 @@ async fn serve(mut config: Config, clock: Arc<dyn Clock>, demo: bool, bind: Opti
     let scheduler = pilotgov::jobs::Scheduler { outbox, ..pilotgov::jobs::Scheduler::default() };
     let jobs = tokio::spawn(pilotgov::jobs::run_forever(app.state.store.clone(), clock.clone(), scheduler));
     let bind = app.config.bind.clone();
-    let listener = poem::listener::TcpListener::bind(bind.clone());
+    let listener = pilotgov::listener::NoDelayListener::bind(bind.clone());
     println!(
         "pilotgov listening on http://{bind}  (dashboard /ui, API /api/v1, docs /docs, spec /api/v1/openapi.json)"
     );

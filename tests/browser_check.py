@@ -604,6 +604,9 @@ def phone_pages(d, base, out):
     no_sideways(d)
     d.save_screenshot(str(out / "11-phone-unit-score.png"))
     d.get(f"{base}/ui/p/xixiu-2019-comprehensive-reform/bulletins")
+    no_sideways(d)
+    as_cards(d, "archive")
+    d.save_screenshot(str(out / "11b-phone-bulletin-archive.png"))
     d.find_element(By.PARTIAL_LINK_TEXT, "2019年6月").click()
     WebDriverWait(d, 15).until(lambda drv: "/ui/bulletins/" in drv.current_url)
     no_sideways(d)
@@ -616,6 +619,21 @@ def no_sideways(d):
     wide = d.execute_script("return document.documentElement.scrollWidth")
     inner = d.execute_script("return window.innerWidth")
     assert wide <= inner, f"{d.current_url} scrolls sideways at {inner} px: {wide} px wide"
+
+
+def as_cards(d, table_id):
+    """At a phone's width the table reads as cards: its head hidden, each row a block that fits
+    its box (nothing to scroll sideways inside it), each cell under its column's name."""
+    t = d.find_element(By.ID, table_id)
+    assert not t.find_element(By.TAG_NAME, "thead").is_displayed(), f"#{table_id}'s head shows on a phone"
+    wide, box = d.execute_script("const b = arguments[0].parentElement; return [b.scrollWidth, b.clientWidth]", t)
+    assert wide <= box, f"#{table_id} scrolls sideways inside its box: {wide} > {box} px"
+    cells = d.execute_script(
+        "return [...arguments[0].querySelectorAll('td[data-label]')]"
+        ".map(td => [getComputedStyle(td).display, getComputedStyle(td, '::before').content])", t)
+    assert cells, f"#{table_id} has no labelled cells"
+    for display, label in cells:
+        assert display == "block" and label not in ("none", "normal", ""), (display, label)
 
 
 def wait_for(d, part):
@@ -675,6 +693,7 @@ def phone_round(d, base, out):
     link.click()
     wait_for(d, "/ui/queue")
     no_sideways(d)
+    as_cards(d, "queue")
     d.save_screenshot(str(out / "8-phone-review-queue.png"))
     d.find_element(By.CSS_SELECTOR, f"a[href='/ui/filings/{filing_id}']").click()
     wait_for(d, "/ui/filings/")

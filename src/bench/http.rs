@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 
 use crate::app::App;
 use crate::domain::Key;
+use crate::listener::NoDelayListener;
 use crate::store::Store;
 
 /// Concurrency levels measured.
@@ -99,10 +100,16 @@ pub async fn measure(
     month: &str,
     only: Option<&str>,
 ) -> anyhow::Result<Vec<Measured>> {
-    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await?;
-    let addr = acceptor.local_addr()[0].as_socket_addr().cloned().ok_or_else(|| anyhow::anyhow!("no address"))?;
+    // The server's own listener (Nagle off), and poem's plain one beside it for comparison.
+    let acceptor = NoDelayListener::bind("127.0.0.1:0").into_acceptor().await?;
+    let plain = TcpListener::bind("127.0.0.1:0").into_acceptor().await?;
+    let address =
+        |a: &[poem::web::LocalAddr]| a[0].as_socket_addr().cloned().ok_or_else(|| anyhow::anyhow!("no address"));
+    let (addr, plain_addr) = (address(&acceptor.local_addr())?, address(&plain.local_addr())?);
     let endpoint = Route::new().at("/trivial", get(trivial)).nest("/", app.endpoint()).map_to_response();
+    let plain_endpoint = app.endpoint().map_to_response();
     tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(endpoint).await });
+    tokio::spawn(async move { Server::new_with_acceptor(plain).run(plain_endpoint).await });
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
     let get = |url: String| -> Op {
@@ -136,6 +143,10 @@ pub async fn measure(
         (
             "(b) deadline board GET, one city",
             get(format!("{base}/api/v1/programmes/{key}/deadlines?region=350100&limit=500")),
+        ),
+        (
+            "(b) for comparison: the same board with Nagle on (poem's plain listener)",
+            get(format!("http://{plain_addr}/api/v1/programmes/{key}/deadlines?region=350100&limit=500")),
         ),
         ("(c) bare SurrealDB query: the published ranking's row", bare),
     ];

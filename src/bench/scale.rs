@@ -429,6 +429,15 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     })
     .await?;
     out.push(Figure { what: "compliance matrix, one city (350100)", rows, median });
+    // What a bulletin about the whole programme is built on.
+    let (rows, median) = timed(runs, || async {
+        let m = crate::service::filings::compliance(store, &viewer, key, None, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(m.lines.len())
+    })
+    .await?;
+    out.push(Figure { what: "compliance matrix, whole programme", rows, median });
     // What a city reviewer's home page lists first: the filings awaiting its 审定, across the
     // programmes it may read (both data sets' programmes).
     let reviewer = Principal {
@@ -446,6 +455,13 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     })
     .await?;
     out.push(Figure { what: "review queue of a city reviewer (350100), every programme", rows, median });
+    // What a month's scores read of its filings: whole rows before, briefs now.
+    let (_, parts) = store.board_parts(key).await?;
+    let judged = crate::domain::scoring::deadlines_judged_in(&parts.expanded, set.month);
+    let (rows, median) = timed(runs, || async { Ok(store.deadline_filings(key, &judged).await?.len()) }).await?;
+    out.push(Figure { what: "the filings a month's scores judge, whole rows (read before)", rows, median });
+    let (rows, median) = timed(runs, || async { Ok(store.deadline_briefs(key, &judged).await?.len()) }).await?;
+    out.push(Figure { what: "the filings a month's scores judge, briefs (read now)", rows, median });
     let (rows, median) = timed(runs, || async {
         let r = crate::service::scoring::live_ranking(store, key, set.month, now)
             .await
@@ -464,6 +480,14 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     })
     .await?;
     out.push(Figure { what: "monthly bulletin draft, whole programme", rows, median });
+    // Of which: gathering and composing it, without saving the draft (and its audit record).
+    let (rows, median) = timed(runs, || async {
+        let c =
+            crate::service::bulletins::compose(store, key, &request, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(c.ranking.len())
+    })
+    .await?;
+    out.push(Figure { what: "  of which composed (without saving)", rows, median });
     let yesterday = now.checked_sub_days(Days::new(1)).expect("in range");
     let (rows, median) = timed(runs, || async {
         let planned = crate::jobs::reminders::run_scoped(

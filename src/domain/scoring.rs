@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::board::{BoardUnit, Expanded};
 use super::deadline::YearMonth;
-use super::filing::{Filing, Timeliness, timeliness};
+use super::filing::{FilingBrief, Timeliness, timeliness};
 use super::{Audience, Deliverable, DomainError, Key, RegionCode, Rule, Stage};
 
 /// What backs a manual deduction or bonus: a filing of the unit, a document reference
@@ -388,7 +388,8 @@ pub struct Record<'a> {
     pub deliverables: &'a [Deliverable],
     /// The programme's units, in the order the scores come out.
     pub units: &'a [BoardUnit],
-    pub filings: &'a [Filing],
+    /// The briefs of the filings of the deadlines the month judges (any others are not read).
+    pub filings: &'a [FilingBrief],
     /// How many times each filing (by key) was returned for revision.
     pub returns: &'a HashMap<String, u32>,
     pub adjustments: &'a [Adjustment],
@@ -454,7 +455,7 @@ pub fn auto_lines<'r>(
     month: YearMonth,
     now: DateTime<Utc>,
 ) -> Result<HashMap<RegionCode, Vec<Line>>, DomainError> {
-    let filings: HashMap<(&RegionCode, &Key, &str), &Filing> =
+    let filings: HashMap<(&RegionCode, &Key, &str), &FilingBrief> =
         record.filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f)).collect();
     let mut lines: HashMap<RegionCode, Vec<Line>> =
         record.units.iter().map(|u| (u.region.clone(), Vec::new())).collect();
@@ -581,6 +582,7 @@ pub fn annual(weights: AnnualWeights, monthly: &[Points], final_evaluation: Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::filing::Filing;
     use proptest::prelude::*;
 
     #[test]
@@ -707,7 +709,7 @@ mod tests {
             )
             .unwrap();
             f.submit(at(when)).unwrap();
-            f
+            FilingBrief::from(&f)
         };
         // 0: three days late and returned twice; 1: nothing; 2: on time.
         let filings = [filed(0, "2019-05-13T10:00:00+08:00"), filed(2, "2019-05-09T10:00:00+08:00")];

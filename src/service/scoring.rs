@@ -59,7 +59,7 @@ pub async fn month_scores(
     let ((_, parts), adjustments, voided, returns) =
         tokio::try_join!(store.board_parts(key), store.adjustments(key), store.voided_lines(key), store.returns(key))?;
     // The filings of the deadlines the month judges are all its scores read.
-    let filings = store.deadline_filings(key, &scoring::deadlines_judged_in(&parts.expanded, month)).await?;
+    let filings = store.deadline_briefs(key, &scoring::deadlines_judged_in(&parts.expanded, month)).await?;
     let record = scoring::Record {
         stages: &parts.stages,
         deliverables: &parts.deliverables,

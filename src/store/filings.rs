@@ -363,27 +363,60 @@ impl Store {
         Ok(v)
     }
 
-    /// The filings of some of a programme's deadlines (deliverable key, occurrence key), each
-    /// deadline one read through the (programme, deliverable, occurrence) index: a month's scores
-    /// need the month's deadlines, not the year's filings.
+    /// The filings of some of a programme's deadlines (deliverable key, occurrence key), whole,
+    /// in (unit, deliverable, occurrence) order. Nothing but the benchmark reads a month's
+    /// filings whole any more: it compares this with [`Store::deadline_briefs`].
     pub async fn deadline_filings(
         &self,
         programme: &Key,
         deadlines: &[(&Key, &str)],
     ) -> Result<Vec<Filing>, StoreError> {
+        let mut v = self
+            .per_deadline(programme, deadlines, "*")
+            .await?
+            .into_iter()
+            .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+        Ok(v)
+    }
+
+    /// The briefs of the filings of some of a programme's deadlines, in (unit, deliverable,
+    /// occurrence) order: all a month's scores read of its filings (when each was first
+    /// submitted, its key for its returns), without the bodies, routes and histories a whole
+    /// row carries.
+    pub async fn deadline_briefs(
+        &self,
+        programme: &Key,
+        deadlines: &[(&Key, &str)],
+    ) -> Result<Vec<FilingBrief>, StoreError> {
+        let mut v = self
+            .per_deadline(programme, deadlines, BRIEF)
+            .await?
+            .into_iter()
+            .map(|j| decode::<FilingBrief>("filing", j))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+        Ok(v)
+    }
+
+    /// `fields` of the filings of some of a programme's deadlines, each deadline one read
+    /// through the (programme, deliverable, occurrence) index: a month's scores need the
+    /// month's deadlines, not the year's filings.
+    async fn per_deadline(
+        &self,
+        programme: &Key,
+        deadlines: &[(&Key, &str)],
+        fields: &str,
+    ) -> Result<Vec<Json>, StoreError> {
+        let sql = format!("SELECT {fields} FROM filing WHERE programme = $p AND deliverable = $d AND occurrence = $o");
         let mut v = Vec::new();
         for (deliverable, occurrence) in deadlines {
             let out = self
-                .query(
-                    "SELECT * FROM filing WHERE programme = $p AND deliverable = $d AND occurrence = $o",
-                    json!({ "p": programme.as_str(), "d": deliverable.as_str(), "o": occurrence }),
-                )
+                .query(&sql, json!({ "p": programme.as_str(), "d": deliverable.as_str(), "o": occurrence }))
                 .await?;
-            for j in rows(out.into_iter().next().unwrap_or_default()) {
-                v.push(decode::<FilingRow>("filing", j)?.filing);
-            }
+            v.extend(rows(out.into_iter().next().unwrap_or_default()));
         }
-        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
         Ok(v)
     }
 

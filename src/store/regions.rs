@@ -138,30 +138,33 @@ impl Store {
     /// regions added, the old ones marked with their successor, and every unit, account and
     /// record that named a changed code moved with it (filings stay with their unit). Refused when
     /// a programme covers a changed region, or when a merge would give one programme two units
-    /// for the same region.
+    /// for the same region; refused as outdated when any of that changed between the read and the
+    /// write (see [`Store::apply_recode`]).
     pub async fn recode_region(&self, old: &Region, plan: &Recode, actor: &Actor) -> Result<Region, StoreError> {
+        let seen = self.recode_seen(plan).await?;
+        self.apply_recode(old, plan, seen, actor).await
+    }
+
+    /// What a re-code moves and what may refuse it, read before it is written.
+    pub(crate) async fn recode_seen(&self, plan: &Recode) -> Result<RecodeSeen, StoreError> {
         let codes: Vec<&str> = plan.mapping.iter().map(|(o, _)| o.as_str()).collect();
-        let (_, new_code) = plan.region();
+        let (old, new_code) = plan.region();
         let out = self
             .query(
                 "SELECT VALUE key FROM programme WHERE scope IN $codes;
                  SELECT * FROM unit WHERE region IN $codes;
                  SELECT VALUE programme FROM unit WHERE region = $new;
                  SELECT username, region_path FROM account WHERE region IN $codes;
-                 SELECT * FROM region WHERE code = $new;",
-                json!({ "codes": codes, "new": new_code.as_str() }),
+                 SELECT * FROM region WHERE code = $new;
+                 SELECT VALUE code FROM region WHERE string::starts_with(code, $prefix) AND successor = NONE;",
+                json!({ "codes": codes, "new": new_code.as_str(), "prefix": below(old) }),
             )
             .await?;
         let mut it = out.into_iter().map(rows);
-        let covering: Vec<String> =
-            it.next().unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
-        if let Some(k) = covering.first() {
-            return Err(DomainError::invalid(
-                "code",
-                format!("programme `{k}` covers {}（{}）; change the programme's region first", old.name, old.code),
-            )
-            .into());
-        }
+        let strings = |v: Vec<serde_json::Value>| -> Vec<String> {
+            v.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        };
+        let covering = strings(it.next().unwrap_or_default());
         let units = it
             .next()
             .unwrap_or_default()
@@ -170,20 +173,7 @@ impl Store {
                 Ok((decode::<UnitRow>("unit", j.clone())?.programme, decode::<UnitRow>("unit", j)?.into_domain()?))
             })
             .collect::<Result<Vec<(String, StoredUnit)>, StoreError>>()?;
-        let at_target: Vec<String> =
-            it.next().unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
-        if let Some((k, _)) = units.iter().find(|(k, _)| at_target.contains(k)) {
-            return Err(DomainError::rule(
-                Rule::DuplicateUnit,
-                format!("programme `{k}` already has a unit for {new_code}; withdraw one of the two units first"),
-            )
-            .into());
-        }
-        #[derive(serde::Deserialize)]
-        struct AccountPlace {
-            username: String,
-            region_path: Vec<String>,
-        }
+        let at_target = strings(it.next().unwrap_or_default());
         let accounts = it
             .next()
             .unwrap_or_default()
@@ -197,6 +187,49 @@ impl Store {
             .next()
             .map(|j| decode::<RegionRow>("region", j)?.into_domain())
             .transpose()?;
+        let mut current = strings(it.next().unwrap_or_default());
+        current.sort();
+        Ok(RecodeSeen { covering, units, at_target, accounts, target, current })
+    }
+
+    /// Writes a re-code from what `recode_seen` read, in one transaction that first checks that
+    /// what the plan was decided from still stands — the region and its subordinates current and
+    /// the same, the same units and accounts at the changed codes, no programme covering one, no
+    /// unit of a moved programme at the target — and is refused as outdated (409, nothing
+    /// written) when another administrator's change came in between: a unit or account added at
+    /// an old code would otherwise stay behind at a superseded region, and a second re-code of
+    /// the same region would supersede it twice.
+    pub(crate) async fn apply_recode(
+        &self,
+        old: &Region,
+        plan: &Recode,
+        seen: RecodeSeen,
+        actor: &Actor,
+    ) -> Result<Region, StoreError> {
+        let RecodeSeen { covering, units, at_target, accounts, target, current } = seen;
+        let (_, new_code) = plan.region();
+        if let Some(k) = covering.first() {
+            return Err(DomainError::invalid(
+                "code",
+                format!("programme `{k}` covers {}（{}）; change the programme's region first", old.name, old.code),
+            )
+            .into());
+        }
+        if let Some((k, _)) = units.iter().find(|(k, _)| at_target.contains(k)) {
+            return Err(DomainError::rule(
+                Rule::DuplicateUnit,
+                format!("programme `{k}` already has a unit for {new_code}; withdraw one of the two units first"),
+            )
+            .into());
+        }
+        let mut codes: Vec<&str> = plan.mapping.iter().map(|(o, _)| o.as_str()).collect();
+        codes.sort_unstable();
+        if current != codes {
+            return Err(StoreError::Outdated(format!(
+                "the regions under {} changed since the re-code was decided",
+                old.code
+            )));
+        }
         let name_of = |code: &RegionCode| {
             plan.created
                 .iter()
@@ -220,6 +253,8 @@ impl Store {
                         "path": strings(&path), "group": map(&u.placement.group).as_str() })
             })
             .collect();
+        let mut unit_keys: Vec<String> = units.iter().map(|(k, u)| format!("{k}/{}", u.unit.region)).collect();
+        unit_keys.sort();
         let accounts: Vec<serde_json::Value> = accounts
             .iter()
             .map(|a| {
@@ -229,10 +264,22 @@ impl Store {
                 Ok(json!({ "username": a.username, "region": region, "path": strings(&path) }))
             })
             .collect::<Result<_, DomainError>>()?;
-        let usernames: Vec<String> =
+        let mut usernames: Vec<String> =
             accounts.iter().filter_map(|a| a["username"].as_str().map(str::to_owned)).collect();
+        usernames.sort();
         let sql = format!(
             "BEGIN TRANSACTION;
+             -- What the plan was decided from, unchanged (see the comment on `apply_recode`).
+             IF array::sort((SELECT VALUE code FROM region WHERE string::starts_with(code, $prefix) AND successor = NONE)) != $codes
+                 {{ THROW 'pilotgov:outdated the regions changed since the re-code was decided' }};
+             IF array::sort((SELECT VALUE programme + '/' + region FROM unit WHERE region IN $codes)) != $unit_keys
+                 {{ THROW 'pilotgov:outdated the units at these codes changed since the re-code was decided' }};
+             IF array::sort((SELECT VALUE username FROM account WHERE region IN $codes)) != $usernames
+                 {{ THROW 'pilotgov:outdated the accounts at these codes changed since the re-code was decided' }};
+             IF array::len((SELECT VALUE key FROM programme WHERE scope IN $codes)) > 0
+                 {{ THROW 'pilotgov:outdated a programme now covers one of these codes' }};
+             IF array::len(array::intersect((SELECT VALUE programme FROM unit WHERE region = $new), $programmes)) > 0
+                 {{ THROW 'pilotgov:outdated a programme moved here now has a unit at the new code' }};
              LET $before = (SELECT * OMIT id FROM region WHERE code = $old)[0];
              FOR $r IN $created {{ CREATE type::record('region', $r.code) CONTENT $r; }};
              FOR $m IN $mapping {{ UPDATE type::record('region', $m[0]) SET successor = $m[1]; }};
@@ -254,7 +301,8 @@ impl Store {
              COMMIT TRANSACTION;"
         );
         let vars = json!({
-            "old": old.code.as_str(),
+            "old": old.code.as_str(), "new": new_code.as_str(), "prefix": below(&old.code), "codes": codes,
+            "unit_keys": unit_keys, "usernames": usernames,
             "created": plan.created.iter().map(|r| encode(&RegionRow::from(r))).collect::<Vec<_>>(),
             "mapping": plan.mapping.iter().map(|(o, n)| [o.as_str(), n.as_str()]).collect::<Vec<_>>(),
             "units": moved, "accounts": accounts, "programmes": programmes,
@@ -366,6 +414,38 @@ fn codes_of(out: Vec<serde_json::Value>) -> std::collections::HashSet<String> {
 }
 
 /// The leading digits every code below `scope` shares: 350000 → "35", 350100 → "3501".
+/// What a re-code was decided from, as [`Store::recode_seen`] read it.
+pub(crate) struct RecodeSeen {
+    /// Programmes whose scope is one of the changed codes.
+    covering: Vec<String>,
+    /// The units at the changed codes, with their programmes.
+    units: Vec<(String, StoredUnit)>,
+    /// Programmes with a unit at the new code already.
+    at_target: Vec<String>,
+    accounts: Vec<AccountPlace>,
+    /// The region holding the new code already (a merge), if any.
+    target: Option<Region>,
+    /// The current codes at and below the region, sorted.
+    current: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct AccountPlace {
+    username: String,
+    region_path: Vec<String>,
+}
+
+/// The code prefix of everything at and below `region` (a city's four digits, a county's six, a
+/// township's whole code): what a re-code carries along.
+fn below(region: &RegionCode) -> &str {
+    let keep = match region.level() {
+        crate::domain::RegionLevel::City => 4,
+        crate::domain::RegionLevel::County => 6,
+        _ => region.as_str().len(),
+    };
+    &region.as_str()[..keep.min(region.as_str().len())]
+}
+
 fn code_prefix(scope: &RegionCode) -> String {
     if scope.as_str() == RegionCode::NATION {
         return String::new();
@@ -393,5 +473,97 @@ mod tests {
         assert_eq!(p("350100"), "3501");
         assert_eq!(p("520402"), "520402");
         assert_eq!(p("000000"), "");
+    }
+
+    /// A re-code is refused as outdated, with nothing written, when what it was decided from
+    /// changed before it was written: a unit moved to one of the codes it changes, or the same
+    /// region re-coded by someone else first. Decided afresh, it carries the moved unit along.
+    #[tokio::test]
+    async fn a_recode_decided_before_a_change_is_refused() {
+        use crate::store::StoreConfig;
+        let store = Store::open(&StoreConfig::memory()).await.unwrap();
+        let fujian: Vec<_> = crate::service::regions::national()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.code.as_str().starts_with("35") || r.parent.is_none())
+            .collect();
+        store.upsert_regions(&fujian).await.unwrap();
+        let actor = Actor::system("test", chrono::Utc::now());
+        crate::service::import::import_text(
+            &store,
+            include_str!("../../fixtures/fujian-2022-reform-pilot.yaml"),
+            &actor,
+        )
+        .await
+        .unwrap();
+        let code = |c: &str| RegionCode::parse(c).unwrap();
+        let region = store.region(&code("350121")).await.unwrap().unwrap();
+        let descendants = store.current_descendants(&region.code).await.unwrap();
+        let township = descendants.first().expect("闽侯县 has townships").code.clone();
+        let parent = region.parent.clone().unwrap();
+        let tree = store.tree_for(&parent, &[]).await.unwrap();
+        let mut parent_path: Vec<RegionCode> =
+            tree.ancestors(&parent).into_iter().rev().map(|r| r.code.clone()).collect();
+        parent_path.push(parent.clone());
+        let plan = crate::domain::region::recode(&region, &code("350199"), "闽侯区", None, &parent_path, &descendants)
+            .unwrap();
+        let units = |store: &Store| {
+            let store = store.clone();
+            async move {
+                let out = store
+                    .query("SELECT VALUE region FROM unit WHERE programme = 'fj-2022-reform-pilot'", json!({}))
+                    .await
+                    .unwrap();
+                let mut v: Vec<String> = serde_json::from_value(out.into_iter().next().unwrap()).unwrap();
+                v.sort();
+                v
+            }
+        };
+
+        // Decided, then another unit moves to one of the codes it changes.
+        let seen = store.recode_seen(&plan).await.unwrap();
+        store
+            .query(
+                "UPDATE unit SET region = $t WHERE programme = 'fj-2022-reform-pilot' AND region = '350103'",
+                json!({ "t": township.as_str() }),
+            )
+            .await
+            .unwrap();
+        let before = units(&store).await;
+        let refused = store.apply_recode(&region, &plan, seen, &actor).await;
+        assert!(matches!(refused, Err(StoreError::Outdated(_))), "{refused:?}");
+        assert_eq!(store.region(&region.code).await.unwrap().unwrap().successor, None, "nothing written");
+        assert_eq!(store.region(&code("350199")).await.unwrap(), None);
+        assert_eq!(units(&store).await, before);
+
+        // Decided again, then a township is added under the county: refused, nothing written.
+        let seen = store.recode_seen(&plan).await.unwrap();
+        let added = Region {
+            code: code("350121990"),
+            name: "新设镇".into(),
+            level: crate::domain::RegionLevel::Township,
+            parent: Some(region.code.clone()),
+            successor: None,
+        };
+        store.upsert_regions(std::slice::from_ref(&added)).await.unwrap();
+        let refused = store.apply_recode(&region, &plan, seen, &actor).await;
+        assert!(matches!(refused, Err(StoreError::Outdated(_))), "{refused:?}");
+        assert_eq!(store.region(&region.code).await.unwrap().unwrap().successor, None, "nothing written");
+
+        // Decided afresh, it carries the new township and the moved unit along; one decided
+        // before it is refused.
+        let descendants = store.current_descendants(&region.code).await.unwrap();
+        let plan = crate::domain::region::recode(&region, &code("350199"), "闽侯区", None, &parent_path, &descendants)
+            .unwrap();
+        let seen = store.recode_seen(&plan).await.unwrap();
+        let stale = store.recode_seen(&plan).await.unwrap();
+        store.apply_recode(&region, &plan, seen, &actor).await.unwrap();
+        let moved = format!("350199{}", &township.as_str()[6..]);
+        let after = units(&store).await;
+        assert!(after.contains(&moved) && after.contains(&"350199".to_owned()), "{after:?}");
+        assert!(!after.contains(&township.to_string()), "{after:?}");
+        assert_eq!(store.region(&added.code).await.unwrap().unwrap().successor, Some(code("350199990")));
+        let again = store.apply_recode(&region, &plan, stale, &actor).await;
+        assert!(matches!(again, Err(StoreError::Outdated(_))), "{again:?}");
     }
 }
