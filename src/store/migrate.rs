@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "ranking_entries_text", include_str!("migrations/0017_ranking_entries_text.surql")),
     (18, "filing_state", include_str!("migrations/0018_filing_state.surql")),
     (19, "ranking_head", include_str!("migrations/0019_ranking_head.surql")),
+    (20, "bulletin_ranking_text", include_str!("migrations/0020_bulletin_ranking_text.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {
