@@ -352,23 +352,15 @@ mod tests {
     /// (migration 0020); one stored before, with the ranking inside its content, reads the same.
     #[tokio::test]
     async fn a_bulletin_reads_back_with_its_ranking_stored_either_way() {
-        let store = Store::open(&crate::store::StoreConfig::memory()).await.unwrap();
-        let guizhou: Vec<_> = crate::service::regions::national()
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.code.as_str().starts_with("52") || r.parent.is_none())
-            .collect();
-        store.upsert_regions(&guizhou).await.unwrap();
         let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
         let now = at("2019-05-01T09:00:00+08:00");
-        let actor = Actor::system("test", now);
-        crate::service::import::import_text(
-            &store,
+        let store = crate::store::testing::seeded(
+            crate::store::StoreConfig::memory(),
+            "52",
             include_str!("../../fixtures/xixiu-2019-comprehensive-reform.yaml"),
-            &actor,
+            &Actor::system("test", now),
         )
-        .await
-        .unwrap();
+        .await;
         let key = Key::parse("xixiu-2019-comprehensive-reform").unwrap();
         let province = RegionCode::parse("520000").unwrap();
         let admin = Principal {

@@ -203,6 +203,16 @@ pub enum Extra<'a> {
     Attachment(Attachment, &'a [u8]),
 }
 
+/// Whole filing rows decoded, in (unit, deliverable, occurrence) order.
+fn whole_in_order(rows: Vec<Json>) -> Result<Vec<Filing>, StoreError> {
+    let mut v = rows
+        .into_iter()
+        .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+    Ok(v)
+}
+
 fn audit_view(f: &Filing) -> Json {
     encode(f)
 }
@@ -355,12 +365,7 @@ impl Store {
     /// All filings of a programme, by unit code then deliverable.
     pub async fn programme_filings(&self, programme: &Key) -> Result<Vec<Filing>, StoreError> {
         let out = self.query("SELECT * FROM filing WHERE programme = $p", json!({ "p": programme.as_str() })).await?;
-        let mut v = rows(out.into_iter().next().unwrap_or_default())
-            .into_iter()
-            .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
-        Ok(v)
+        whole_in_order(rows(out.into_iter().next().unwrap_or_default()))
     }
 
     /// The filings of some of a programme's deadlines (deliverable key, occurrence key), whole,
@@ -371,14 +376,7 @@ impl Store {
         programme: &Key,
         deadlines: &[(&Key, &str)],
     ) -> Result<Vec<Filing>, StoreError> {
-        let mut v = self
-            .per_deadline(programme, deadlines, "*")
-            .await?
-            .into_iter()
-            .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
-        Ok(v)
+        whole_in_order(self.per_deadline(programme, deadlines, "*").await?)
     }
 
     /// The briefs of the filings of some of a programme's deadlines, in (unit, deliverable,
@@ -435,14 +433,7 @@ impl Store {
     /// The filings of some of a programme's units, in the order of [`Store::programme_filings`]:
     /// what a region's compliance matrix reads instead of the whole programme's.
     pub async fn unit_filings(&self, programme: &Key, units: &[&RegionCode]) -> Result<Vec<Filing>, StoreError> {
-        let mut v = self
-            .per_unit(programme, units, "*")
-            .await?
-            .into_iter()
-            .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
-        Ok(v)
+        whole_in_order(self.per_unit(programme, units, "*").await?)
     }
 
     /// The briefs of a programme's filings (no body, route or history), in no order.

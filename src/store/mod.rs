@@ -368,6 +368,26 @@ impl Store {
     }
 }
 
+/// A store set up as the store tests need it.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Store, StoreConfig, audit::Actor};
+
+    /// An in-memory store (with `config`'s other settings) holding the national table's regions
+    /// under `province` (a code's first two digits) and the root, and one seed programme.
+    pub async fn seeded(config: StoreConfig, province: &str, fixture: &str, actor: &Actor) -> Store {
+        let store = Store::open(&config).await.unwrap();
+        let regions: Vec<_> = crate::service::regions::national()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.code.as_str().starts_with(province) || r.parent.is_none())
+            .collect();
+        store.upsert_regions(&regions).await.unwrap();
+        crate::service::import::import_text(&store, fixture, actor).await.unwrap();
+        store
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,22 +641,13 @@ mod tests {
     /// no writer does, stays unseen), and a revision bumped by another writer brings the change.
     #[tokio::test]
     async fn the_reach_is_read_again_when_the_revision_moves() {
-        let store =
-            Store::open(&StoreConfig { recent: Duration::from_millis(150), ..StoreConfig::memory() }).await.unwrap();
-        let fujian: Vec<_> = crate::service::regions::national()
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.code.as_str().starts_with("35") || r.parent.is_none())
-            .collect();
-        store.upsert_regions(&fujian).await.unwrap();
-        let actor = audit::Actor::system("test", chrono::Utc::now());
-        crate::service::import::import_text(
-            &store,
+        let store = testing::seeded(
+            StoreConfig { recent: Duration::from_millis(150), ..StoreConfig::memory() },
+            "35",
             include_str!("../../fixtures/fujian-2022-reform-pilot.yaml"),
-            &actor,
+            &audit::Actor::system("test", chrono::Utc::now()),
         )
-        .await
-        .unwrap();
+        .await;
         let key = Key::parse("fj-2022-reform-pilot").unwrap();
         let code = |c: &str| crate::domain::RegionCode::parse(c).unwrap();
         let units = |store: &Store| {

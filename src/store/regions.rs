@@ -480,22 +480,14 @@ mod tests {
     /// region re-coded by someone else first. Decided afresh, it carries the moved unit along.
     #[tokio::test]
     async fn a_recode_decided_before_a_change_is_refused() {
-        use crate::store::StoreConfig;
-        let store = Store::open(&StoreConfig::memory()).await.unwrap();
-        let fujian: Vec<_> = crate::service::regions::national()
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.code.as_str().starts_with("35") || r.parent.is_none())
-            .collect();
-        store.upsert_regions(&fujian).await.unwrap();
         let actor = Actor::system("test", chrono::Utc::now());
-        crate::service::import::import_text(
-            &store,
+        let store = crate::store::testing::seeded(
+            crate::store::StoreConfig::memory(),
+            "35",
             include_str!("../../fixtures/fujian-2022-reform-pilot.yaml"),
             &actor,
         )
-        .await
-        .unwrap();
+        .await;
         let code = |c: &str| RegionCode::parse(c).unwrap();
         let region = store.region(&code("350121")).await.unwrap().unwrap();
         let descendants = store.current_descendants(&region.code).await.unwrap();
