@@ -502,5 +502,27 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     })
     .await?;
     out.push(Figure { what: "reminder job, planning one day (dry run)", rows, median });
+    // The header's unread count once a day's reminders are stored: a city's reviewer gets its
+    // city's, another account the rest (last: it adds rows to the store).
+    let planned = crate::jobs::reminders::run_scoped(
+        store,
+        now,
+        Some(yesterday),
+        true,
+        crate::jobs::reminders::Scope::Programme(key.as_str()),
+    )
+    .await?;
+    for mut r in planned {
+        let to = if r.unit.as_str().starts_with("3501") { "bench-fz" } else { "bench-other" };
+        r.recipients = vec![to.to_owned()];
+        store.insert_reminder(&r).await?;
+    }
+    let (scanned, median) =
+        timed(runs, || async { Ok(store.unread_count_by_scan("bench-fz").await? as usize) }).await?;
+    let rows = store.reminders(key).await?.len();
+    out.push(Figure { what: "a page header's unread count, a pass over every reminder (before)", rows, median });
+    let (counted, median) = timed(runs, || async { Ok(store.unread_count("bench-fz").await? as usize) }).await?;
+    anyhow::ensure!(scanned == counted && counted > 0, "unread counts differ: {scanned} by scan, {counted} now");
+    out.push(Figure { what: "a page header's unread count, through the mailbox (now)", rows, median });
     Ok(out)
 }

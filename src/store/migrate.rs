@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "filing_state", include_str!("migrations/0018_filing_state.surql")),
     (19, "ranking_head", include_str!("migrations/0019_ranking_head.surql")),
     (20, "bulletin_ranking_text", include_str!("migrations/0020_bulletin_ranking_text.surql")),
+    (21, "mailbox", include_str!("migrations/0021_mailbox.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {
