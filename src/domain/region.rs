@@ -119,6 +119,18 @@ impl RegionCode {
         }
     }
 
+    /// The prefix every code at and below a city, county or township shares — a city's four
+    /// digits, a county's six, a township's whole code —: what a re-code carries along. None
+    /// for a province or the root, which are not re-coded.
+    pub fn subtree_prefix(&self) -> Option<&str> {
+        match self.level() {
+            RegionLevel::City => Some(&self.0[..4]),
+            RegionLevel::County => Some(&self.0[..6]),
+            RegionLevel::Township => Some(&self.0),
+            RegionLevel::Nation | RegionLevel::Province => None,
+        }
+    }
+
     /// The chain from the root to this code as the codes imply it, root first.
     pub fn implied_path(&self) -> Vec<RegionCode> {
         let mut path = vec![self.clone()];
@@ -256,11 +268,8 @@ pub fn recode(
             format!("{}（{}）was already replaced", old.name, old.code),
         ));
     }
-    let keep = match old.code.level() {
-        RegionLevel::City => 4,
-        RegionLevel::County => 6,
-        RegionLevel::Township => 9,
-        _ => return Err(DomainError::invalid("code", "provinces and the national root are not re-coded")),
+    let Some(keep) = old.code.subtree_prefix().map(str::len) else {
+        return Err(DomainError::invalid("code", "provinces and the national root are not re-coded"));
     };
     if new_code == &old.code {
         return Err(DomainError::invalid("code", "the new code is the region's own; to rename it, change its name"));
@@ -395,6 +404,18 @@ mod tests {
 
     fn codes(list: &[&str]) -> Vec<RegionCode> {
         list.iter().map(|c| RegionCode::parse(c).unwrap()).collect()
+    }
+
+    /// What a re-code carries along: a city's subordinates share its first four digits, a
+    /// county's its six; a township carries only itself; provinces are not re-coded.
+    #[test]
+    fn subtree_prefixes_follow_the_level() {
+        let prefix = |c: &str| RegionCode::parse(c).unwrap().subtree_prefix().map(str::to_owned);
+        assert_eq!(prefix("350100").as_deref(), Some("3501"));
+        assert_eq!(prefix("350121").as_deref(), Some("350121"));
+        assert_eq!(prefix("350121100").as_deref(), Some("350121100"));
+        assert_eq!(prefix("350000"), None);
+        assert_eq!(prefix(RegionCode::NATION), None);
     }
 
     #[test]

@@ -122,14 +122,10 @@ impl Store {
 
     /// The current regions below `region` (by code prefix), for a re-code to carry along.
     pub async fn current_descendants(&self, region: &RegionCode) -> Result<Vec<Region>, StoreError> {
-        let keep = match region.level() {
-            crate::domain::RegionLevel::City => 4,
-            crate::domain::RegionLevel::County => 6,
-            _ => return Ok(vec![]),
-        };
+        let Some(prefix) = region.subtree_prefix() else { return Ok(vec![]) };
         self.select_rows::<RegionRow>(
             "SELECT * FROM region WHERE string::starts_with(code, $p) AND code != $c AND successor = NONE ORDER BY code",
-            json!({ "p": &region.as_str()[..keep], "c": region.as_str() }),
+            json!({ "p": prefix, "c": region.as_str() }),
         )
         .await
     }
@@ -435,15 +431,9 @@ struct AccountPlace {
     region_path: Vec<String>,
 }
 
-/// The code prefix of everything at and below `region` (a city's four digits, a county's six, a
-/// township's whole code): what a re-code carries along.
+/// The code prefix of everything at and below `region` (see `RegionCode::subtree_prefix`).
 fn below(region: &RegionCode) -> &str {
-    let keep = match region.level() {
-        crate::domain::RegionLevel::City => 4,
-        crate::domain::RegionLevel::County => 6,
-        _ => region.as_str().len(),
-    };
-    &region.as_str()[..keep.min(region.as_str().len())]
+    region.subtree_prefix().unwrap_or(region.as_str())
 }
 
 fn code_prefix(scope: &RegionCode) -> String {
