@@ -1,13 +1,13 @@
 //! The server's TCP listener: poem's, with Nagle's algorithm turned off on every connection it
 //! accepts (`TCP_NODELAY`), as web servers do (nginx's `tcp_nodelay on` is its default).
 //!
-//! Why: poem leaves Nagle on, and a response that leaves in more than one write then waits.
-//! hyper queues at most 16 buffers before it flushes, and a large body does not fit the socket's
-//! send buffer in one go, so a board page of 500 rows (about 175 KB) is several writes. With
-//! Nagle on, each later write's partial segment is held until the client acknowledges the
-//! previous partial one, and a client in the middle of a request/response exchange delays its
-//! acknowledgements (Linux: at least 40 ms). `pilotgov bench --http` measures the one-city board
-//! on a second listener with Nagle left on, beside this one.
+//! Why: poem leaves Nagle on, and then a response that leaves in more than one write may wait.
+//! hyper queues at most 16 buffers before it flushes (`MAX_BUF_LIST_BUFFERS`), so a large body
+//! can be several writes; with Nagle on, a later write's partial segment is held until the
+//! client acknowledges the previous partial one, and a client may delay its acknowledgements.
+//! That is the reasoning, not a measurement: `pilotgov bench --http` measures the one-city board
+//! on a second listener with Nagle left on, beside this one, and on loopback the two differed
+//! within this machine's drift (README, "Nagle off").
 
 use std::io;
 

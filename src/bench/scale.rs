@@ -489,30 +489,16 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     .await?;
     out.push(Figure { what: "  of which composed (without saving)", rows, median });
     let yesterday = now.checked_sub_days(Days::new(1)).expect("in range");
-    let (rows, median) = timed(runs, || async {
-        let planned = crate::jobs::reminders::run_scoped(
-            store,
-            now,
-            Some(yesterday),
-            true,
-            crate::jobs::reminders::Scope::Programme(key.as_str()),
-        )
-        .await?;
-        Ok(planned.len())
-    })
-    .await?;
+    // The reminder job's planning for the day, without sending or storing anything.
+    let plan_day = || {
+        let scope = crate::jobs::reminders::Scope::Programme(key.as_str());
+        crate::jobs::reminders::run_scoped(store, now, Some(yesterday), true, scope)
+    };
+    let (rows, median) = timed(runs, || async { Ok(plan_day().await?.len()) }).await?;
     out.push(Figure { what: "reminder job, planning one day (dry run)", rows, median });
     // The header's unread count once a day's reminders are stored: a city's reviewer gets its
     // city's, another account the rest (last: it adds rows to the store).
-    let planned = crate::jobs::reminders::run_scoped(
-        store,
-        now,
-        Some(yesterday),
-        true,
-        crate::jobs::reminders::Scope::Programme(key.as_str()),
-    )
-    .await?;
-    for mut r in planned {
+    for mut r in plan_day().await? {
         let to = if r.unit.as_str().starts_with("3501") { "bench-fz" } else { "bench-other" };
         r.recipients = vec![to.to_owned()];
         store.insert_reminder(&r).await?;
