@@ -421,23 +421,77 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     let (rows, median) = timed(runs, || async { Ok(store.filing_briefs(key).await?.len()) }).await?;
     out.push(Figure { what: "every filing of the programme, briefs (compliance's fields)", rows, median });
     let city = RegionCode::parse("350100")?;
-    let (rows, median) = timed(runs, || async {
-        let m = crate::service::filings::compliance(store, &viewer, key, Some(&city), now)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(m.lines.len())
-    })
-    .await?;
-    out.push(Figure { what: "compliance matrix, one city (350100)", rows, median });
-    // What a bulletin about the whole programme is built on.
-    let (rows, median) = timed(runs, || async {
-        let m = crate::service::filings::compliance(store, &viewer, key, None, now)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(m.lines.len())
-    })
-    .await?;
-    out.push(Figure { what: "compliance matrix, whole programme", rows, median });
+    let matrix = |region: Option<&RegionCode>| {
+        let (viewer, region) = (&viewer, region.cloned());
+        async move {
+            let m = crate::service::filings::compliance(store, viewer, key, region.as_ref(), now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok::<_, anyhow::Error>(m.lines.len())
+        }
+    };
+    anyhow::ensure!(store.filing_register(key, false).await?.is_none(), "a register in memory before any matrix");
+    let (rows, median) = timed(runs, || matrix(Some(&city))).await?;
+    out.push(Figure {
+        what: "compliance matrix, one city (350100), no register in memory (its units read)",
+        rows,
+        median,
+    });
+    // What a bulletin about the whole programme is built on. The first reads every filing's brief
+    // once and keeps the programme's register; the next ones read none.
+    let rss_before = super::http::rss(std::process::id(), "VmRSS:")?;
+    let t = Instant::now();
+    let rows = matrix(None).await?;
+    let first = t.elapsed();
+    let held = store.filing_register(key, false).await?.map(|r| r.len()).unwrap_or(0);
+    anyhow::ensure!(held > 0 || rows == 0, "no register kept after a whole matrix");
+    println!(
+        "{}: the register of {held} filings, built by the first whole matrix: RSS {:+.0} MiB",
+        set.name,
+        (super::http::rss(std::process::id(), "VmRSS:")? as f64 - rss_before as f64) / 1048576.0
+    );
+    out.push(Figure {
+        what: "compliance matrix, whole programme, the first (reads every brief once)",
+        rows,
+        median: first,
+    });
+    let (rows, median) = timed(runs, || matrix(None)).await?;
+    out.push(Figure { what: "compliance matrix, whole programme, register in memory", rows, median });
+    let (rows, median) = timed(runs, || matrix(Some(&city))).await?;
+    out.push(Figure { what: "compliance matrix, one city (350100), register in memory", rows, median });
+    // A draft opened somewhere in the country, then the whole matrix: the register catches up by
+    // that one change (and the board's first submissions stay as they are).
+    {
+        let (_, parts) = store.board_parts(key).await?;
+        let u = parts.units.first().ok_or_else(|| anyhow::anyhow!("no units"))?;
+        let actor = Actor::system("bench", now);
+        let mut v = Vec::with_capacity(runs);
+        let mut rows = 0;
+        for i in 0..runs {
+            let f = Filing::draft(
+                format!("bench-draft-{key}-{i}"),
+                key.clone(),
+                u.region.clone(),
+                u.path.clone(),
+                Key::parse("plan")?,
+                format!("draft-{i}"),
+                vec![],
+                "补报材料",
+                "",
+                "bench",
+            )?;
+            store.import_filings(key, &[(f, vec![])], &actor).await?;
+            let t = Instant::now();
+            rows = matrix(None).await?;
+            v.push(t.elapsed());
+        }
+        v.sort();
+        out.push(Figure {
+            what: "compliance matrix, whole programme, just after a draft elsewhere",
+            rows,
+            median: v[runs / 2],
+        });
+    }
     // What a city reviewer's home page lists first: the filings awaiting its 审定, across the
     // programmes it may read (both data sets' programmes).
     let reviewer = Principal {

@@ -13,7 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::board::BoardUnit;
-use super::filing::{FilingBrief, FilingState, Timeliness, timeliness};
+use super::filing::{FilingState, Timeliness, timeliness};
+use super::register::Register;
 use super::{Audience, Deliverable, DomainError, Key, RegionCode, RegionLevel, Stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -135,12 +136,10 @@ pub fn matrix(
     stages: &[Stage],
     deliverables: &[Deliverable],
     units: &[BoardUnit],
-    filings: &[FilingBrief],
+    filings: &Register,
     shown: impl Fn(&BoardUnit) -> bool,
     now: DateTime<Utc>,
 ) -> Result<Matrix, DomainError> {
-    let filings: HashMap<(&RegionCode, &Key, &str), &FilingBrief> =
-        filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f)).collect();
     let mut columns = Vec::new();
     let mut audience = Vec::new();
     for d in deliverables {
@@ -155,6 +154,8 @@ pub fn matrix(
             audience.push(d.audience);
         }
     }
+    // Each column's deadline as the register numbers it, looked up once.
+    let slots: Vec<_> = columns.iter().map(|c| filings.slot(c.deliverable.as_str(), &c.occurrence)).collect();
     let mut lines = Vec::new();
     let mut cities: HashMap<RegionCode, Tally> = HashMap::new();
     let mut overall = Tally::default();
@@ -164,18 +165,19 @@ pub fn matrix(
         let cells = columns
             .iter()
             .zip(&audience)
-            .map(|(c, a)| {
+            .zip(&slots)
+            .map(|((c, a), slot)| {
                 if *a == Audience::Demonstration && !u.demonstration {
                     return None;
                 }
-                let f = filings.get(&(&u.region, &c.deliverable, c.occurrence.as_str()));
+                let f = slot.and_then(|s| filings.at(&u.region, s));
                 let cell = cell(c.due_on, f.map(|f| (f.state, f.first_submitted_at)), now);
                 tally.add(cell);
                 overall.add(cell);
                 if let Some(city) = &city {
                     cities.entry(city.clone()).or_default().add(cell);
                 }
-                Some((cell, f.map(|f| f.key.clone())))
+                Some((cell, f.map(|f| f.key.to_owned())))
             })
             .collect();
         lines.push(MatrixLine { unit: u.region.clone(), name: u.name.clone(), city, cells, tally });

@@ -21,6 +21,7 @@ pub mod notice;
 pub mod outbound;
 pub mod programme;
 pub mod region;
+pub mod register;
 pub mod reminder;
 pub mod reward;
 pub mod scoring;

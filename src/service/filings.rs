@@ -7,11 +7,13 @@ use sha2::{Digest, Sha256};
 use crate::domain::access::{Access, Principal};
 use crate::domain::compliance::{self, Matrix};
 use crate::domain::filing::{Attachment, Review, Version};
-use crate::domain::filing::{Decision, Filing, FilingBrief};
+use crate::domain::filing::{Decision, Filing};
+use crate::domain::register::Register;
 use crate::domain::{DomainError, Key, RegionCode, Rule};
 use crate::service::accounts::actor;
 use crate::store::filings::{Extra, Idempotency, Inserted};
 use crate::store::{Store, StoreError};
+use std::sync::Arc;
 
 pub use super::error::ServiceError;
 pub(crate) use super::error::gate;
@@ -377,21 +379,20 @@ pub async fn review_queue(store: &Store, p: &Principal) -> Result<Vec<Waiting>, 
     Ok(queue)
 }
 
-/// The briefs of the filings of some of a programme's `of` units (what judging a deadline
-/// reads), in no order. A region's share (a city's in a national year: a few thousand filings of
-/// half a million) is read unit by unit; from a quarter of the programme on, one read of all is
-/// cheaper.
-pub async fn briefs_of(
+/// The register of the filings of some of a programme's `of` units (what judging a deadline
+/// reads). The programme's register in memory serves any region; without one, a region's share
+/// (a city's in a national year: a few thousand filings of half a million) is read unit by unit,
+/// and from a quarter of the programme on the whole register is read once and kept (caught up by
+/// the changes to filings from then on).
+pub async fn register_of(
     store: &Store,
     programme: &Key,
     units: &[&RegionCode],
     of: usize,
-) -> Result<Vec<FilingBrief>, ServiceError> {
-    Ok(if units.len() * 4 < of {
-        store.unit_filing_briefs(programme, units).await?
-    } else {
-        let wanted: std::collections::HashSet<&RegionCode> = units.iter().copied().collect();
-        store.filing_briefs(programme).await?.into_iter().filter(|f| wanted.contains(&f.unit)).collect()
+) -> Result<Arc<Register>, ServiceError> {
+    Ok(match store.filing_register(programme, units.len() * 4 >= of).await? {
+        Some(r) => r,
+        None => Arc::new(Register::new(store.unit_filing_briefs(programme, units).await?)),
     })
 }
 
@@ -412,6 +413,6 @@ pub async fn compliance(
     let shown =
         |u: &crate::domain::board::BoardUnit| p.can_read_unit(&u.path) && region.is_none_or(|r| u.path.contains(r));
     let units: Vec<&RegionCode> = parts.units.iter().filter(|u| shown(u)).map(|u| &u.region).collect();
-    let filings = briefs_of(store, programme, &units, parts.units.len()).await?;
+    let filings = register_of(store, programme, &units, parts.units.len()).await?;
     Ok(compliance::matrix(&parts.stages, &parts.deliverables, &parts.units, &filings, shown, now)?)
 }

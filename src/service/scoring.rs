@@ -58,8 +58,14 @@ pub async fn month_scores(
     let scheme = scheme_required(store, key).await?;
     let ((_, parts), adjustments, voided, returns) =
         tokio::try_join!(store.board_parts(key), store.adjustments(key), store.voided_lines(key), store.returns(key))?;
-    // The filings of the deadlines the month judges are all its scores read.
-    let filings = store.deadline_briefs(key, &scoring::deadlines_judged_in(&parts.expanded, month)).await?;
+    // The filings of the deadlines the month judges are all its scores read: from the
+    // programme's register when memory holds it (a whole matrix or board page asked for it),
+    // else read by deadline.
+    let judged = scoring::deadlines_judged_in(&parts.expanded, month);
+    let filings = match store.filing_register(key, false).await? {
+        Some(register) => register.briefs_of(&judged),
+        None => store.deadline_briefs(key, &judged).await?,
+    };
     let record = scoring::Record {
         stages: &parts.stages,
         deliverables: &parts.deliverables,

@@ -1,14 +1,16 @@
-//! What the deadline board reads on every request, kept in memory per programme: its parts
-//! (stages, deliverables, units, and the units inside each region), reused while the
-//! programme's revision is unchanged; and its first submissions, reused while the programme's
-//! filings counter is unchanged.
+//! What the deadline board and the compliance matrix read on every request, kept in memory per
+//! programme: the board's parts (stages, deliverables, units, and the units inside each region),
+//! reused while the programme's revision is unchanged; its first submissions, and the register of
+//! filings (domain::register) once a matrix asks, reused while the programme's filings counter is
+//! unchanged and caught up by the changes in between otherwise.
 //!
 //! Every change to the parts bumps `programme.revision` in the same transaction; every write
-//! that changes a first submission bumps `board_stamp.filings` in the same transaction (an event on the
-//! filing table, migration 0014, so every writer does); an event copies the revision beside it.
-//! Each board reads that one record by id first, so a cached copy is never served after a
-//! change — by this instance or any other sharing the database — and a board costs one read by
-//! id plus the work on its region.
+//! that creates or deletes a filing, or changes its deadline, state or first submission, bumps
+//! `board_stamp.filings` in the same transaction and writes the change under that number (an
+//! event on the filing table, migrations 0014, 0016 and 0022, so every writer does); an event
+//! copies the revision beside it. Each board reads that one record by id first, so a cached copy
+//! is never served after a change — by this instance or any other sharing the database — and a
+//! board costs one read by id plus the work on its region.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +18,8 @@ use std::sync::{Arc, Mutex};
 use super::programmes::StoredProgramme;
 use super::{Store, StoreError};
 use crate::domain::board::{BoardUnit, Expanded, Filings, Layout};
+use crate::domain::filing::{FilingBrief, FilingState};
+use crate::domain::register::Register;
 use crate::domain::{Deliverable, Key, RegionCode, Stage};
 
 /// What the board needs besides filings.
@@ -59,13 +63,15 @@ type ByProgramme = HashMap<Key, (i64, Arc<StoredProgramme>, Arc<BoardParts>)>;
 #[derive(Default, Clone)]
 pub(super) struct PartsCache(Arc<Mutex<ByProgramme>>);
 
-/// A programme's first submissions in memory: as read (for the reminder job), and laid out for
-/// its boards once a board asks, for the parts at `layout`'s revision. Both are at `stamp`, the
-/// filings counter read before them: every change applied to one is applied to the other.
+/// A programme's filings in memory: its first submissions as read (for the reminder job), laid
+/// out for its boards once a board asks (for the parts at `layout`'s revision), and its register
+/// once a compliance matrix asks. All are at `stamp`, the filings counter read before them: every
+/// change applied to one is applied to the others.
 struct FirstSubmissions {
     stamp: i64,
     filings: Arc<Filings>,
     layout: Option<(i64, Arc<Layout>)>,
+    register: Option<Arc<Register>>,
 }
 
 type FilingsByProgramme = HashMap<Key, FirstSubmissions>;
@@ -197,12 +203,8 @@ impl Store {
                 if let Some(changes) = self.board_changes(key, s, stamp).await? {
                     let mut map = self.filings_cache.0.lock().expect("cache lock");
                     let outcome = match map.get_mut(key) {
-                        // Applied in place (copied only while a request still holds the copy),
-                        // to the filings and their layout alike.
-                        Some(FirstSubmissions { stamp: at, filings, layout }) if *at == s => {
-                            let f = Arc::make_mut(filings);
-                            let mut l = layout.as_mut().map(|(_, l)| Arc::make_mut(l));
-                            match changes.into_iter().try_for_each(|c| c.apply(f, l.as_deref_mut())) {
+                        Some(FirstSubmissions { stamp: at, filings, layout, register }) if *at == s => {
+                            match catch_up(&changes, filings, layout, register) {
                                 Ok(()) => {
                                     *at = stamp;
                                     Some(Ok(filings.clone()))
@@ -231,9 +233,71 @@ impl Store {
         let mut map = self.filings_cache.0.lock().expect("cache lock");
         // Another request may have stored a newer copy meanwhile: keep the newest.
         if map.get(key).is_none_or(|c| c.stamp <= stamp) {
-            map.insert(key.clone(), FirstSubmissions { stamp, filings: filings.clone(), layout: None });
+            map.insert(key.clone(), FirstSubmissions { stamp, filings: filings.clone(), layout: None, register: None });
         }
         Ok(filings)
+    }
+
+    /// The programme's register of filings at its current filings counter: from memory, caught
+    /// up by the changes since; read whole when memory holds none and `build` asks, then kept
+    /// (with the board's first submissions taken from the same read when memory has none
+    /// either). None when memory holds none and `build` is false: a few units' filings cost less
+    /// read on their own than all of them.
+    pub async fn filing_register(&self, key: &Key, build: bool) -> Result<Option<Arc<Register>>, StoreError> {
+        let stamp = self.filing_stamp(key).await?;
+        let held = self.filings_cache.0.lock().expect("cache lock").contains_key(key);
+        if held {
+            self.filings_at(key, stamp).await?;
+            let map = self.filings_cache.0.lock().expect("cache lock");
+            if let Some(c) = map.get(key)
+                && c.stamp >= stamp
+                && let Some(r) = &c.register
+            {
+                return Ok(Some(r.clone()));
+            }
+        }
+        if !build {
+            return Ok(None);
+        }
+        // Read after `stamp`, so at least as new as it; kept under the number memory holds once
+        // the changes up to it are applied (replaying one the read already holds changes nothing).
+        let mut register = Register::new(self.filing_briefs(key).await?);
+        let mut at = stamp;
+        for _ in 0..MAX_CATCH_UP_ROUNDS {
+            let ahead = {
+                let mut map = self.filings_cache.0.lock().expect("cache lock");
+                match map.get_mut(key) {
+                    Some(c) if c.stamp > at => Some(c.stamp),
+                    Some(c) if c.stamp == at => {
+                        let kept = c.register.get_or_insert_with(|| Arc::new(register.clone()));
+                        return Ok(Some(kept.clone()));
+                    }
+                    // None held, or an older copy: this read replaces it.
+                    _ => {
+                        let filings = register.first_submissions().map_err(|e| StoreError::corrupt("filing", e))?;
+                        let register = Arc::new(register);
+                        let copy = FirstSubmissions {
+                            stamp: at,
+                            filings: Arc::new(filings),
+                            layout: None,
+                            register: Some(register.clone()),
+                        };
+                        map.insert(key.clone(), copy);
+                        return Ok(Some(register));
+                    }
+                }
+            };
+            let Some(upto) = ahead else { break };
+            match self.board_changes(key, at, upto).await? {
+                Some(changes) if changes.iter().all(|c| c.board.is_some()) => {
+                    changes.iter().try_for_each(|c| c.record(&mut register))?;
+                    at = upto;
+                }
+                // Changes from before 0022 cannot tell the register enough: serve it unkept.
+                _ => break,
+            }
+        }
+        Ok(Some(Arc::new(register)))
     }
 
     /// The changes numbered `after + 1 ..= upto`, in order; none when one is missing (written
@@ -246,17 +310,16 @@ impl Store {
     ) -> Result<Option<Vec<Change>>, StoreError> {
         let out = self
             .query(
-                "SELECT VALUE [record::id(id)[1], before, after] FROM board_change:[$p, $from]..=[$p, $to]",
+                "SELECT record::id(id)[1] AS n, board, before, after FROM board_change:[$p, $from]..=[$p, $to]",
                 serde_json::json!({ "p": key.as_str(), "from": after + 1, "to": upto }),
             )
             .await?;
         let list = out.into_iter().next().unwrap_or_default();
-        let rows: Vec<(i64, Option<Deadline>, Option<Deadline>)> =
-            serde_json::from_value(list).map_err(|e| StoreError::corrupt("board change", e))?;
-        if rows.len() as i64 != upto - after || rows.iter().zip(after + 1..).any(|(r, n)| r.0 != n) {
+        let rows: Vec<Change> = serde_json::from_value(list).map_err(|e| StoreError::corrupt("board change", e))?;
+        if rows.len() as i64 != upto - after || rows.iter().zip(after + 1..).any(|(r, n)| r.n != n) {
             return Ok(None);
         }
-        Ok(Some(rows.into_iter().map(|(_, before, after)| Change { before, after }).collect()))
+        Ok(Some(rows))
     }
 }
 
@@ -264,7 +327,40 @@ impl Store {
 /// is cheaper).
 const MAX_CATCH_UP: i64 = 20_000;
 
-/// Where a filing stood or stands: its deadline, and its first submission once it has one.
+/// How many times a register read whole chases the changes written while it was read before it
+/// is served without being kept.
+const MAX_CATCH_UP_ROUNDS: usize = 4;
+
+/// Applies changes, in order, to a programme's copies in memory. The first submissions and their
+/// layout change only for the changes that move a first submission, and are otherwise left the
+/// very same `Arc`s: the board route keeps its rendered pages beside them, so a review or a
+/// draft somewhere does not make every board render again. The register takes every change; it
+/// is forgotten (read whole when next asked) when a change written before 0022 cannot tell it
+/// enough.
+fn catch_up(
+    changes: &[Change],
+    filings: &mut Arc<Filings>,
+    layout: &mut Option<(i64, Arc<Layout>)>,
+    register: &mut Option<Arc<Register>>,
+) -> Result<(), StoreError> {
+    let moves = |c: &&Change| c.board.unwrap_or(true);
+    if changes.iter().any(|c| moves(&c)) {
+        let f = Arc::make_mut(filings);
+        let mut l = layout.as_mut().map(|(_, l)| Arc::make_mut(l));
+        changes.iter().filter(moves).try_for_each(|c| c.apply(f, l.as_deref_mut()))?;
+    }
+    if changes.iter().any(|c| c.board.is_none()) {
+        *register = None;
+    }
+    if let Some(r) = register {
+        let r = Arc::make_mut(r);
+        changes.iter().try_for_each(|c| c.record(r))?;
+    }
+    Ok(())
+}
+
+/// Where a filing stood or stands: its deadline, and its first submission once it has one;
+/// where it stands, also its key and state (changes written since 0022).
 #[derive(serde::Deserialize)]
 struct Deadline {
     unit: String,
@@ -272,19 +368,56 @@ struct Deadline {
     occurrence: String,
     #[serde(default)]
     first_submitted_at: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    state: Option<FilingState>,
 }
 
-/// One change to a programme's first submissions (migration 0016).
+/// One change to a programme's filings (migrations 0016 and 0022), under its number.
+#[derive(serde::Deserialize)]
 pub(crate) struct Change {
+    n: i64,
+    #[serde(default)]
+    /// Whether it moves a first submission; none on changes written before 0022 (which were
+    /// written only when one did).
+    board: Option<bool>,
+    #[serde(default)]
     before: Option<Deadline>,
+    #[serde(default)]
     after: Option<Deadline>,
 }
 
+fn bad(e: crate::domain::DomainError) -> StoreError {
+    StoreError::corrupt("board change", e)
+}
+
 impl Change {
+    /// Applied to the register: the deadline it stood for loses its filing, the one it stands
+    /// for now holds it.
+    fn record(&self, register: &mut Register) -> Result<(), StoreError> {
+        if let Some(b) = &self.before {
+            register.remove(&RegionCode::parse(&b.unit).map_err(bad)?, &b.deliverable, &b.occurrence);
+        }
+        if let Some(a) = &self.after {
+            let (Some(key), Some(state)) = (&a.key, a.state) else {
+                return Err(StoreError::corrupt("board change", "a filing's change without its key and state"));
+            };
+            register.set(FilingBrief {
+                key: key.clone(),
+                unit: RegionCode::parse(&a.unit).map_err(bad)?,
+                deliverable: Key::parse(&a.deliverable).map_err(bad)?,
+                occurrence: a.occurrence.clone(),
+                state,
+                first_submitted_at: a.first_submitted_at.as_deref().map(super::rows::instant).transpose()?,
+            });
+        }
+        Ok(())
+    }
+
     /// Applied to the first submissions and, when there is one, to their layout.
-    fn apply(self, filings: &mut Filings, mut layout: Option<&mut Layout>) -> Result<(), StoreError> {
-        let bad = |e: crate::domain::DomainError| StoreError::corrupt("board change", e);
-        if let Some(b) = self.before {
+    fn apply(&self, filings: &mut Filings, mut layout: Option<&mut Layout>) -> Result<(), StoreError> {
+        if let Some(b) = &self.before {
             let unit = RegionCode::parse(&b.unit).map_err(bad)?;
             if let Some(list) = filings.get_mut(&unit) {
                 list.retain(|(d, o, _)| !(d.as_str() == b.deliverable && *o == b.occurrence));
@@ -296,7 +429,7 @@ impl Change {
                 l.set(&unit, &b.deliverable, &b.occurrence, None);
             }
         }
-        if let Some(a) = self.after
+        if let Some(a) = &self.after
             && let Some(at) = &a.first_submitted_at
         {
             let unit = RegionCode::parse(&a.unit).map_err(bad)?;
@@ -307,7 +440,7 @@ impl Change {
             }
             let list = filings.entry(unit).or_default();
             list.retain(|(d, o, _)| !(d == &deliverable && *o == a.occurrence));
-            list.push((deliverable, a.occurrence, at));
+            list.push((deliverable, a.occurrence.clone(), at));
         }
         Ok(())
     }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "ranking_head", include_str!("migrations/0019_ranking_head.surql")),
     (20, "bulletin_ranking_text", include_str!("migrations/0020_bulletin_ranking_text.surql")),
     (21, "mailbox", include_str!("migrations/0021_mailbox.surql")),
+    (22, "register_changes", include_str!("migrations/0022_register_changes.surql")),
 ];
 
 pub async fn apply(store: &Store) -> Result<(), StoreError> {

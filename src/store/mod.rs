@@ -291,25 +291,35 @@ impl Store {
     }
 }
 
-/// The one retry loop: `work` again after a short, growing pause (5 ms doubling to 200 ms, eight
-/// times) while `again` says its failure is worth retrying.
+/// The one retry loop: `work` again after a short, growing pause while `again` says its failure
+/// is worth retrying — up to sixteen times, each pause drawn at random up to a bound that starts
+/// at 5 ms and doubles to 400 ms (about 2 s of pauses in all, on average). At random, because
+/// writers that collided on one record (every filing write bumps its programme's `board_stamp`)
+/// would otherwise wait the same time and collide again; this many, because two dozen leads
+/// writing to one programme at once on two busy cores ran out of eight fixed pauses.
 async fn retry<T, F, Fut>(again: impl Fn(&StoreError) -> bool, mut work: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
-    let mut delay = Duration::from_millis(5);
-    for _ in 0..8 {
+    let mut bound = Duration::from_millis(5);
+    for _ in 0..16 {
         match work().await {
             Err(e) if again(&e) => {
                 tracing::debug!(error = %e, "conflict; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_millis(200));
+                tokio::time::sleep(jittered(bound)).await;
+                bound = (bound * 2).min(Duration::from_millis(400));
             }
             other => return other,
         }
     }
     work().await
+}
+
+/// A pause drawn uniformly from 1 ms to `bound` (the bound itself if no randomness is at hand).
+fn jittered(bound: Duration) -> Duration {
+    let ms = bound.as_millis().max(1) as u64;
+    getrandom::u64().map_or(bound, |r| Duration::from_millis(1 + r % ms))
 }
 
 /// Makes the durability promise explicit: embedded surrealkv fsyncs its log before a commit is
@@ -456,32 +466,59 @@ mod tests {
         assert!(store.import_filings(&key, &again, &actor).await.is_err());
         assert_eq!(store.programme_filings(&key).await.unwrap().len(), 2);
 
-        // The board's copy catches up by the changes since it was read (migration 0016): a new
-        // first submission, a filing moved to another unit, a filing removed — each time equal
-        // to reading every first submission again, and read as the changes in between.
+        // The board's copy and the register catch up by the changes since they were read
+        // (migrations 0016, 0022): a new first submission, a draft, a review, a filing moved to
+        // another unit, a filing removed — each time equal to reading every filing again, and
+        // read as the changes in between. A draft and a review leave the board's copy the very
+        // same `Arc` (the board keeps its rendered pages); the others replace it.
         let sorted = |f: &crate::domain::board::Filings| {
             let mut v: Vec<_> = f.iter().flat_map(|(u, l)| l.iter().map(move |x| (u.clone(), x.clone()))).collect();
             v.sort();
             v
         };
         let mut seen = store.filing_stamp(&key).await.unwrap();
-        store.board_filings(&key).await.unwrap();
-        for (what, sql) in [
-            ("a first submission", ""),
-            ("a filing moved to another unit", "UPDATE filing SET unit = '350111' WHERE key = 'f-350102'"),
-            ("a filing removed", "DELETE filing WHERE key = 'f-350103'"),
+        store.filing_register(&key, true).await.unwrap();
+        let mut board = store.board_filings(&key).await.unwrap();
+        let mut draft = filing("350131", &key);
+        draft.state = crate::domain::filing::FilingState::Draft;
+        draft.first_submitted_at = None;
+        draft.last_submitted_at = None;
+        for (what, sql, moves) in [
+            ("a first submission", "", true),
+            ("a draft", "draft", false),
+            ("a review", "UPDATE filing SET state = 'filed' WHERE key = 'f-350121'", false),
+            ("a filing moved to another unit", "UPDATE filing SET unit = '350111' WHERE key = 'f-350102'", true),
+            ("a filing removed", "DELETE filing WHERE key = 'f-350103'", true),
         ] {
-            if sql.is_empty() {
-                store.import_filings(&key, &[(filing("350121", &key), vec![])], &actor).await.unwrap();
-            } else {
-                store.query(sql, serde_json::json!({})).await.unwrap();
+            match sql {
+                "" => store.import_filings(&key, &[(filing("350121", &key), vec![])], &actor).await.map(|_| ()),
+                "draft" => store.import_filings(&key, &[(draft.clone(), vec![])], &actor).await.map(|_| ()),
+                sql => store.query(sql, serde_json::json!({})).await.map(|_| ()),
             }
+            .unwrap();
             let now = store.filing_stamp(&key).await.unwrap();
             assert_eq!(now, seen + 1, "{what} is one change");
             let changes = store.board_changes(&key, seen, now).await.unwrap();
             assert_eq!(changes.map(|c| c.len()), Some(1), "{what} is read as its change");
             let caught_up = store.board_filings(&key).await.unwrap();
             assert_eq!(sorted(&caught_up), sorted(&store.filings(&key).await.unwrap()), "after {what}");
+            assert_eq!(!Arc::ptr_eq(&board, &caught_up), moves, "{what}: the board's copy replaced");
+            board = caught_up;
+            let register = store.filing_register(&key, false).await.unwrap().expect("kept in memory");
+            let again = store.filing_briefs(&key).await.unwrap();
+            assert_eq!(register.len(), again.len(), "after {what}");
+            for b in &again {
+                let seen = register.find(&b.unit, b.deliverable.as_str(), &b.occurrence);
+                let want = crate::domain::register::Seen {
+                    key: &b.key,
+                    state: b.state,
+                    first_submitted_at: b.first_submitted_at,
+                };
+                assert_eq!(seen, Some(want), "after {what}");
+            }
+            let plan = Key::parse("plan").unwrap();
+            let deadlines = [(&plan, "once")];
+            assert_eq!(register.briefs_of(&deadlines), store.deadline_briefs(&key, &deadlines).await.unwrap());
             seen = now;
         }
         let last = store.board_filings(&key).await.unwrap();
@@ -489,6 +526,10 @@ mod tests {
             last.keys().map(|c| c.as_str()).collect::<std::collections::BTreeSet<_>>(),
             ["350111", "350121"].into()
         );
+        let register = store.filing_register(&key, false).await.unwrap().unwrap();
+        let review = register.find(&code("350121"), "plan", "once").map(|s| s.state);
+        assert_eq!(review, Some(crate::domain::filing::FilingState::Filed));
+        assert!(register.find(&code("350131"), "plan", "once").is_some(), "the draft is held");
     }
     /// The narrow reads of filings (a few units', their briefs, those awaiting review) are the
     /// whole programme's read, filtered: the same filings, the same fields, nothing of another

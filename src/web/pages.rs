@@ -176,12 +176,10 @@ pub async fn programme(
     let mut units: Vec<&RegionCode> = board.rows.iter().map(|r| &board.unit(r).region).collect();
     units.sort();
     units.dedup();
-    let filings = match crate::service::filings::briefs_of(&state.store, &k, &units, board.parts.units.len()).await {
+    let filings = match crate::service::filings::register_of(&state.store, &k, &units, board.parts.units.len()).await {
         Ok(f) => f,
         Err(e) => return failed(e),
     };
-    let standing: std::collections::HashMap<(&RegionCode, &Key, &str), crate::domain::filing::FilingState> =
-        filings.iter().map(|f| ((&f.unit, &f.deliverable, f.occurrence.as_str()), f.state)).collect();
     let pages = rows.len().div_ceil(BOARD_ROWS).max(1);
     let at = q.page.unwrap_or(1).clamp(1, pages);
     // Live supervision orders, marked on their deadline's row and counted by colour.
@@ -199,7 +197,7 @@ pub async fn programme(
         .take(BOARD_ROWS)
         .map(|r| {
             let (u, d, o) = (board.unit(r), board.deliverable(r), board.occurrence(r));
-            let filed = standing.get(&(&u.region, &d.key, o.key.as_str())).copied();
+            let filed = filings.find(&u.region, d.key.as_str(), &o.key).map(|f| f.state);
             let (class, label) = match (r.standing.status, filed) {
                 (Status::Done, Some(state)) if state != crate::domain::filing::FilingState::Filed => {
                     ("done", state.label())

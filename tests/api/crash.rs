@@ -67,8 +67,10 @@ async fn login(http: &reqwest::Client, base: &str, user: &str, password: &str) -
 
 /// A POST; the body when the server answered 2xx, none when it did not answer or refused.
 async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Option<Value> {
-    let resp = with_json(http.post(url).bearer_auth(token), &body).send().await.ok()?;
+    let resp = with_json(http.post(url.clone()).bearer_auth(token), &body).send().await.ok()?;
     if !resp.status().is_success() {
+        // A refusal stops its lead; say why, so a failure below names it.
+        eprintln!("POST {url}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
         return None;
     }
     serde_json::from_str(&resp.text().await.ok()?).ok()

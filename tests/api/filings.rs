@@ -196,6 +196,104 @@ async fn fujian_plan_filings_and_the_compliance_matrix() {
     assert_eq!(xiamen["rows"][0]["cells"][0]["status"], "returned");
 }
 
+/// Once a whole programme's matrix has been asked for, the programme's register of filings is
+/// kept in memory and caught up by the changes to filings. After every kind of change — a draft,
+/// a submission, a return, a resubmission, an approval, a filing, a write straight to the store
+/// by another writer — the matrix served equals the
+/// matrix of every filing read again; and a change of state alone leaves the board's first
+/// submissions the very same copy (its rendered pages stay good).
+#[tokio::test]
+async fn the_matrix_kept_in_memory_follows_every_change() {
+    use pilotgov::domain::access::Principal;
+    use pilotgov::domain::register::Register;
+    use pilotgov::domain::{Key, RegionCode, compliance};
+    use std::sync::Arc;
+    let f = fujian().await;
+    let t = &f.t;
+    let store = &t.app.state.store;
+    let key = Key::parse(FJ).unwrap();
+    let reader = Principal::system_reader("test");
+    let check = |what: &'static str| {
+        let (key, reader) = (&key, &reader);
+        async move {
+            let now = t.clock_now();
+            let served = pilotgov::service::filings::compliance(store, reader, key, None, now).await.unwrap();
+            let (_, parts) = store.board_parts(key).await.unwrap();
+            let again = Register::new(store.filing_briefs(key).await.unwrap());
+            let fresh =
+                compliance::matrix(&parts.stages, &parts.deliverables, &parts.units, &again, |_| true, now).unwrap();
+            assert_eq!(format!("{served:?}"), format!("{fresh:?}"), "after {what}");
+            let held = store.filing_register(key, false).await.unwrap();
+            assert_eq!(held.map(|r| r.len()), Some(again.len()), "the register stays in memory after {what}");
+            serde_json::to_value(served.lines.iter().map(|l| format!("{:?}", l.cells)).collect::<Vec<_>>()).unwrap()
+        }
+    };
+    t.set_time("2022-09-15T10:00:00+08:00");
+    assert!(store.filing_register(&key, false).await.unwrap().is_none(), "nothing in memory before a matrix");
+    check("nothing").await;
+    let first = store.board_filings(&key).await.unwrap();
+
+    let (s, draft) = t
+        .post_as(
+            &f.taijiang,
+            &format!("/api/v1/programmes/{FJ}/filings"),
+            &json!({"unit": "350103", "deliverable": "plan", "occurrence": "once", "title": "方案", "body": "正文"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{draft}");
+    let before = check("a draft").await;
+    let filing_key = draft["key"].as_str().unwrap().to_owned();
+    assert!(Arc::ptr_eq(&first, &store.board_filings(&key).await.unwrap()), "a draft moves no first submission");
+    let (s, b) = t
+        .post_as(&f.taijiang, &format!("/api/v1/filings/{filing_key}/submit"), &json!({"revision": draft["revision"]}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_ne!(check("a submission").await, before, "the submission shows in the matrix");
+    let submitted = store.board_filings(&key).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &submitted), "a submission moves a first submission");
+
+    t.set_time("2022-09-16T10:00:00+08:00");
+    let (s, b) = review(t, &f.fuzhou, &filing_key, "return", Some("缺少台账")).await;
+    assert_eq!(s, 200, "{b}");
+    let returned = check("a return").await;
+    assert!(returned.to_string().contains("Returned"), "{returned}");
+    assert!(Arc::ptr_eq(&submitted, &store.board_filings(&key).await.unwrap()), "a return moves no first submission");
+    let (s, b) = t
+        .post_as(&f.taijiang, &format!("/api/v1/filings/{filing_key}/submit"), &json!({"revision": b["revision"]}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    check("a resubmission").await;
+    let (s, _) = review(t, &f.fuzhou, &filing_key, "approve", None).await;
+    assert_eq!(s, 200);
+    check("an approval").await;
+    let (s, _) = review(t, &f.province, &filing_key, "file", None).await;
+    assert_eq!(s, 200);
+    check("a filing").await;
+    assert!(Arc::ptr_eq(&submitted, &store.board_filings(&key).await.unwrap()), "nor do reviews");
+
+    // Another writer: 闽侯县's plan written straight to the store (moves and deletions by raw
+    // writes: the store's own test of the changes).
+    let unit = RegionCode::parse("350121").unwrap();
+    let at = crate::helpers::at("2022-09-19T16:00:00+08:00");
+    let mut other = pilotgov::domain::filing::Filing::draft(
+        "elsewhere-350121-plan".into(),
+        key.clone(),
+        unit.clone(),
+        unit.implied_path(),
+        Key::parse("plan").unwrap(),
+        "once".into(),
+        vec![],
+        "试点方案",
+        "正文",
+        "another-instance",
+    )
+    .unwrap();
+    other.submit(at).unwrap();
+    let actor = pilotgov::store::audit::Actor::system("another-instance", at);
+    store.insert_filing(&other, None, &actor).await.unwrap();
+    check("a write by another writer").await;
+}
+
 #[tokio::test]
 async fn leads_see_and_change_only_their_own_filings() {
     let f = fujian().await;
