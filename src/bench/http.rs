@@ -438,7 +438,7 @@ async fn wait(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
 }
 
 /// A `/proc/<pid>/status` memory line, in bytes.
-pub(super) fn rss(pid: u32, field: &str) -> anyhow::Result<u64> {
+fn rss(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kb = status
         .lines()

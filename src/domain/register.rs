@@ -85,6 +85,24 @@ impl Register {
         self.len == 0
     }
 
+    /// About how many bytes it holds: its tables, entries and keys (the allocator's own overhead
+    /// not counted). What the benchmark prints as the register's memory.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let names = |n: &Names| {
+            n.number.capacity() * (size_of::<String>() + 4) + n.number.keys().map(String::len).sum::<usize>()
+        };
+        let units = self.by_unit.capacity() * (size_of::<RegionCode>() + size_of::<Vec<Entry>>());
+        let lists: usize = self
+            .by_unit
+            .iter()
+            .map(|(u, l)| {
+                u.as_str().len() + l.capacity() * size_of::<Entry>() + l.iter().map(|e| e.key.len()).sum::<usize>()
+            })
+            .sum();
+        names(&self.deliverables) + names(&self.occurrences) + units + lists
+    }
+
     /// The filing of `brief`'s deadline is now `brief` (it replaces what the deadline had).
     pub fn set(&mut self, brief: FilingBrief) {
         let slot =
@@ -216,6 +234,7 @@ mod tests {
             brief("c", "350103", "2026-02", FilingState::Filed, Some(20)),
         ]);
         assert_eq!(r.len(), 3);
+        assert!(r.approx_bytes() > Register::default().approx_bytes() + 3 * std::mem::size_of::<Entry>());
         assert_eq!(r.find(&unit, "monthly", "2026-01").map(|s| (s.key, s.state)), Some(("a", FilingState::Draft)));
         // Submitted: the same deadline now holds the new state and first submission.
         r.set(brief("a", "350102", "2026-01", FilingState::Submitted, Some(30)));
