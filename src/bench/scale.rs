@@ -332,6 +332,51 @@ pub async fn township_set(app: &App, tree: &RegionTree, townships: &[RegionCode]
     loaded.published(app).await
 }
 
+/// `read` timed just after a write elsewhere in the programme, `runs` times, and its median: a
+/// filing of the last unit's plan under an occurrence of its own (nobody's deadline, so it
+/// changes no figure but by its write), submitted at `submitted` or left a draft.
+async fn after_writes<F, Fut>(
+    store: &crate::store::Store,
+    set: &DataSet,
+    runs: usize,
+    submitted: Option<DateTime<Utc>>,
+    read: F,
+) -> anyhow::Result<(usize, Duration)>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+{
+    let key = &set.key;
+    let (_, parts) = store.board_parts(key).await?;
+    let unit = parts.units.last().ok_or_else(|| anyhow::anyhow!("no units"))?;
+    let actor = Actor::system("bench", set.now);
+    let (mut v, mut rows) = (Vec::with_capacity(runs), 0);
+    for _ in 0..runs {
+        let occurrence = format!("elsewhere-{}", uuid::Uuid::new_v4().simple());
+        let mut f = Filing::draft(
+            format!("bench-{key}-{occurrence}"),
+            key.clone(),
+            unit.region.clone(),
+            unit.path.clone(),
+            Key::parse("plan")?,
+            occurrence,
+            vec![],
+            "补报材料",
+            "",
+            "bench",
+        )?;
+        if let Some(at) = submitted {
+            f.submit(at)?;
+        }
+        store.import_filings(key, &[(f, vec![])], &actor).await?;
+        let t = Instant::now();
+        rows = read().await?;
+        v.push(t.elapsed());
+    }
+    v.sort();
+    Ok((rows, v[runs / 2]))
+}
+
 /// One measured figure: what, how many rows it produced, and the median over the runs.
 pub struct Figure {
     pub what: &'static str,
@@ -381,39 +426,12 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     }
     // A first submission somewhere in the country, then a city's board: the board's copy of the
     // first submissions catches up by that one change instead of reading them all again.
-    {
-        let (_, parts) = store.board_parts(key).await?;
-        let u = parts.units.last().ok_or_else(|| anyhow::anyhow!("no units"))?;
-        let actor = Actor::system("bench", now);
-        let filter = Filter { region: Some(RegionCode::parse("350100")?), ..Filter::default() };
-        let mut v = Vec::with_capacity(runs);
-        let mut rows = 0;
-        for i in 0..runs {
-            let mut f = Filing::draft(
-                format!("bench-elsewhere-{key}-{i}"),
-                key.clone(),
-                u.region.clone(),
-                u.path.clone(),
-                Key::parse("plan")?,
-                format!("elsewhere-{i}"),
-                vec![],
-                "补报材料",
-                "",
-                "bench",
-            )?;
-            f.submit(now)?;
-            store.import_filings(key, &[(f, vec![])], &actor).await?;
-            let t = Instant::now();
-            rows = deadline_board(store, key, now, &filter, &viewer).await?.rows.len();
-            v.push(t.elapsed());
-        }
-        v.sort();
-        out.push(Figure {
-            what: "deadline board, one city, just after a first submission elsewhere",
-            rows,
-            median: v[runs / 2],
-        });
-    }
+    let filter = Filter { region: Some(RegionCode::parse("350100")?), ..Filter::default() };
+    let (rows, median) = after_writes(store, set, runs, Some(now), || async {
+        Ok(deadline_board(store, key, now, &filter, &viewer).await?.rows.len())
+    })
+    .await?;
+    out.push(Figure { what: "deadline board, one city, just after a first submission elsewhere", rows, median });
     // What the review queue, a lead's home and unit page and the whole-programme matrix read
     // before they read only their units' filings, their briefs or those awaiting review.
     let (rows, median) = timed(runs, || async { Ok(store.programme_filings(key).await?.len()) }).await?;
@@ -462,37 +480,8 @@ pub async fn measure(app: &App, set: &DataSet, runs: usize) -> anyhow::Result<Ve
     out.push(Figure { what: "compliance matrix, one city (350100), register in memory", rows, median });
     // A draft opened somewhere in the country, then the whole matrix: the register catches up by
     // that one change (and the board's first submissions stay as they are).
-    {
-        let (_, parts) = store.board_parts(key).await?;
-        let u = parts.units.first().ok_or_else(|| anyhow::anyhow!("no units"))?;
-        let actor = Actor::system("bench", now);
-        let mut v = Vec::with_capacity(runs);
-        let mut rows = 0;
-        for i in 0..runs {
-            let f = Filing::draft(
-                format!("bench-draft-{key}-{i}"),
-                key.clone(),
-                u.region.clone(),
-                u.path.clone(),
-                Key::parse("plan")?,
-                format!("draft-{i}"),
-                vec![],
-                "补报材料",
-                "",
-                "bench",
-            )?;
-            store.import_filings(key, &[(f, vec![])], &actor).await?;
-            let t = Instant::now();
-            rows = matrix(None).await?;
-            v.push(t.elapsed());
-        }
-        v.sort();
-        out.push(Figure {
-            what: "compliance matrix, whole programme, just after a draft elsewhere",
-            rows,
-            median: v[runs / 2],
-        });
-    }
+    let (rows, median) = after_writes(store, set, runs, None, || matrix(None)).await?;
+    out.push(Figure { what: "compliance matrix, whole programme, just after a draft elsewhere", rows, median });
     // What a city reviewer's home page lists first: the filings awaiting its 审定, across the
     // programmes it may read (both data sets' programmes).
     let reviewer = Principal {

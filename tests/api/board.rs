@@ -220,24 +220,7 @@ async fn a_regions_board_is_its_rows_of_the_whole_board() {
     // 闽侯县's plan, first submitted on 9月19日, written by another writer.
     let before = t.board(FJ, "as_of=2022-09-21&region=350121").await;
     assert_eq!(status_of(&before, "350121", "plan", "once").0, "overdue");
-    let unit = pilotgov::domain::RegionCode::parse("350121").unwrap();
-    let at = crate::helpers::at("2022-09-19T16:00:00+08:00");
-    let mut f = pilotgov::domain::filing::Filing::draft(
-        "elsewhere-350121-plan".into(),
-        pilotgov::domain::Key::parse(FJ).unwrap(),
-        unit.clone(),
-        unit.implied_path(),
-        pilotgov::domain::Key::parse("plan").unwrap(),
-        "once".into(),
-        vec![],
-        "试点方案",
-        "正文",
-        "another-instance",
-    )
-    .unwrap();
-    f.submit(at).unwrap();
-    let actor = pilotgov::store::audit::Actor::system("another-instance", at);
-    t.app.state.store.insert_filing(&f, None, &actor).await.unwrap();
+    t.write_elsewhere(FJ, "350121", "plan", "once", "2022-09-19T16:00:00+08:00").await;
     let after = t.board(FJ, "as_of=2022-09-21&region=350121").await;
     assert_eq!(status_of(&after, "350121", "plan", "once").0, "done", "{after}");
     let whole = t.board(FJ, "as_of=2022-09-21").await;

@@ -206,7 +206,7 @@ async fn fujian_plan_filings_and_the_compliance_matrix() {
 async fn the_matrix_kept_in_memory_follows_every_change() {
     use pilotgov::domain::access::Principal;
     use pilotgov::domain::register::Register;
-    use pilotgov::domain::{Key, RegionCode, compliance};
+    use pilotgov::domain::{Key, compliance};
     use std::sync::Arc;
     let f = fujian().await;
     let t = &f.t;
@@ -273,24 +273,7 @@ async fn the_matrix_kept_in_memory_follows_every_change() {
 
     // Another writer: 闽侯县's plan written straight to the store (moves and deletions by raw
     // writes: the store's own test of the changes).
-    let unit = RegionCode::parse("350121").unwrap();
-    let at = crate::helpers::at("2022-09-19T16:00:00+08:00");
-    let mut other = pilotgov::domain::filing::Filing::draft(
-        "elsewhere-350121-plan".into(),
-        key.clone(),
-        unit.clone(),
-        unit.implied_path(),
-        Key::parse("plan").unwrap(),
-        "once".into(),
-        vec![],
-        "试点方案",
-        "正文",
-        "another-instance",
-    )
-    .unwrap();
-    other.submit(at).unwrap();
-    let actor = pilotgov::store::audit::Actor::system("another-instance", at);
-    store.insert_filing(&other, None, &actor).await.unwrap();
+    t.write_elsewhere(FJ, "350121", "plan", "once", "2022-09-19T16:00:00+08:00").await;
     check("a write by another writer").await;
 }
 

@@ -309,6 +309,29 @@ impl TestApp {
         key
     }
 
+    /// A submitted filing of one deadline, written straight to the store at `at` — as another
+    /// instance, or any writer but this one's services, would; keyed `elsewhere-<unit>-<deliverable>`.
+    pub async fn write_elsewhere(&self, programme: &str, unit: &str, deliverable: &str, occurrence: &str, at: &str) {
+        let code = pilotgov::domain::RegionCode::parse(unit).unwrap();
+        let at = crate::helpers::at(at);
+        let mut f = pilotgov::domain::filing::Filing::draft(
+            format!("elsewhere-{unit}-{deliverable}"),
+            pilotgov::domain::Key::parse(programme).unwrap(),
+            code.clone(),
+            code.implied_path(),
+            pilotgov::domain::Key::parse(deliverable).unwrap(),
+            occurrence.into(),
+            vec![],
+            "试点方案",
+            "正文",
+            "another-instance",
+        )
+        .unwrap();
+        f.submit(at).unwrap();
+        let actor = pilotgov::store::audit::Actor::system("another-instance", at);
+        self.app.state.store.insert_filing(&f, None, &actor).await.unwrap();
+    }
+
     /// Creates a unit lead for `unit` and logs in.
     pub async fn lead(&self, username: &str, unit: &str) -> String {
         self.add_user(username, Role::UnitLead, unit).await;
