@@ -269,7 +269,9 @@ impl Store {
                 match map.get_mut(key) {
                     Some(c) if c.stamp > at => Some(c.stamp),
                     Some(c) if c.stamp == at => {
-                        let kept = c.register.get_or_insert_with(|| Arc::new(register.clone()));
+                        // Moved, not copied (a national register is tens of MiB); another
+                        // request's register kept meanwhile is as good.
+                        let kept = c.register.get_or_insert_with(|| Arc::new(std::mem::take(&mut register)));
                         return Ok(Some(kept.clone()));
                     }
                     // None held, or an older copy: this read replaces it.
