@@ -198,6 +198,14 @@ pub struct FilingBrief {
     pub first_submitted_at: Option<DateTime<Utc>>,
 }
 
+impl FilingBrief {
+    /// The deadline it stands for: unit, deliverable, occurrence — the order lists of filings
+    /// are read in.
+    pub fn deadline(&self) -> (&RegionCode, &Key, &str) {
+        (&self.unit, &self.deliverable, &self.occurrence)
+    }
+}
+
 impl From<&Filing> for FilingBrief {
     fn from(f: &Filing) -> Self {
         Self {
@@ -220,6 +228,11 @@ fn check_content(title: &str, body: &str) -> Result<(String, String), DomainErro
 }
 
 impl Filing {
+    /// The deadline it stands for: unit, deliverable, occurrence — the order lists of filings
+    /// are read in.
+    pub fn deadline(&self) -> (&RegionCode, &Key, &str) {
+        (&self.unit, &self.deliverable, &self.occurrence)
+    }
     /// A new draft for one deadline of one unit, following the route its unit takes.
     #[allow(clippy::too_many_arguments)]
     pub fn draft(

@@ -36,10 +36,11 @@ struct Entry {
     key: Box<str>,
 }
 
-/// Interned keys: each distinct one numbered once.
+/// Interned keys: each distinct one numbered once, in the order first seen.
 #[derive(Debug, Clone, Default)]
 struct Names {
     number: HashMap<String, u32>,
+    by_number: Vec<String>,
 }
 
 impl Names {
@@ -51,8 +52,9 @@ impl Names {
         if let Some(n) = self.get(s) {
             return n;
         }
-        let n = u32::try_from(self.number.len()).expect("fewer than 2^32 distinct keys");
+        let n = u32::try_from(self.by_number.len()).expect("fewer than 2^32 distinct keys");
         self.number.insert(s.to_owned(), n);
+        self.by_number.push(s.to_owned());
         n
     }
 }
@@ -90,7 +92,9 @@ impl Register {
     pub fn approx_bytes(&self) -> usize {
         use std::mem::size_of;
         let names = |n: &Names| {
-            n.number.capacity() * (size_of::<String>() + 4) + n.number.keys().map(String::len).sum::<usize>()
+            n.number.capacity() * (size_of::<String>() + 4)
+                + n.by_number.capacity() * size_of::<String>()
+                + 2 * n.by_number.iter().map(String::len).sum::<usize>()
         };
         let units = self.by_unit.capacity() * (size_of::<RegionCode>() + size_of::<Vec<Entry>>());
         let lists: usize = self
@@ -176,21 +180,20 @@ impl Register {
                 })
             })
             .collect();
-        out.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+        out.sort_by(|a, b| a.deadline().cmp(&b.deadline()));
         out
     }
 
     /// The first submissions, as the deadline board holds them.
     pub fn first_submissions(&self) -> Result<Filings, super::DomainError> {
-        let deliverables = names_by_number(&self.deliverables);
-        let occurrences = names_by_number(&self.occurrences);
+        let (deliverables, occurrences) = (&self.deliverables.by_number, &self.occurrences.by_number);
         let mut out = Filings::new();
         for (unit, list) in &self.by_unit {
             let firsts: Vec<_> = list
                 .iter()
                 .filter_map(|e| {
                     let at = e.first_submitted_at?;
-                    let d = Key::parse(deliverables[e.slot.0 as usize]);
+                    let d = Key::parse(&deliverables[e.slot.0 as usize]);
                     Some(d.map(|d| (d, occurrences[e.slot.1 as usize].to_owned(), at)))
                 })
                 .collect::<Result<_, _>>()?;
@@ -200,14 +203,6 @@ impl Register {
         }
         Ok(out)
     }
-}
-
-fn names_by_number(names: &Names) -> Vec<&str> {
-    let mut v = vec![""; names.number.len()];
-    for (s, &n) in &names.number {
-        v[n as usize] = s;
-    }
-    v
 }
 
 #[cfg(test)]

@@ -290,14 +290,10 @@ impl Store {
                 }
             };
             let Some(upto) = ahead else { break };
-            match self.board_changes(key, at, upto).await? {
-                Some(changes) if changes.iter().all(|c| c.board.is_some()) => {
-                    changes.iter().try_for_each(|c| c.record(&mut register))?;
-                    at = upto;
-                }
-                // Changes from before 0022 cannot tell the register enough: serve it unkept.
-                _ => break,
-            }
+            // A gap (a change not yet readable): served without being kept.
+            let Some(changes) = self.board_changes(key, at, upto).await? else { break };
+            changes.iter().try_for_each(|c| c.record(&mut register))?;
+            at = upto;
         }
         Ok(Some(Arc::new(register)))
     }
@@ -336,9 +332,9 @@ const MAX_CATCH_UP_ROUNDS: usize = 4;
 /// Applies changes, in order, to a programme's copies in memory. The first submissions and their
 /// layout change only for the changes that move a first submission, and are otherwise left the
 /// very same `Arc`s: the board route keeps its rendered pages beside them, so a review or a
-/// draft somewhere does not make every board render again. The register takes every change; it
-/// is forgotten (read whole when next asked) when a change written before 0022 cannot tell it
-/// enough.
+/// draft somewhere does not make every board render again. The register takes every change: it
+/// is read after the migrations ran, so every change after it was written by 0022's event and
+/// carries the key and state it needs.
 fn catch_up(
     changes: &[Change],
     filings: &mut Arc<Filings>,
@@ -350,9 +346,6 @@ fn catch_up(
         let f = Arc::make_mut(filings);
         let mut l = layout.as_mut().map(|(_, l)| Arc::make_mut(l));
         changes.iter().filter(moves).try_for_each(|c| c.apply(f, l.as_deref_mut()))?;
-    }
-    if changes.iter().any(|c| c.board.is_none()) {
-        *register = None;
     }
     if let Some(r) = register {
         let r = Arc::make_mut(r);

@@ -209,7 +209,7 @@ fn whole_in_order(rows: Vec<Json>) -> Result<Vec<Filing>, StoreError> {
         .into_iter()
         .map(|j| Ok(decode::<FilingRow>("filing", j)?.filing))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+    v.sort_by(|a, b| a.deadline().cmp(&b.deadline()));
     Ok(v)
 }
 
@@ -394,7 +394,7 @@ impl Store {
             .into_iter()
             .map(|j| decode::<FilingBrief>("filing", j))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        v.sort_by(|a, b| (&a.unit, &a.deliverable, &a.occurrence).cmp(&(&b.unit, &b.deliverable, &b.occurrence)));
+        v.sort_by(|a, b| a.deadline().cmp(&b.deadline()));
         Ok(v)
     }
 

@@ -197,23 +197,29 @@ impl Store {
     /// table the reminders' event keeps, instead of a pass over every reminder (SurrealDB 3.3.5
     /// tests an array's members by a table scan even with an index on the array).
     pub async fn unread_count(&self, username: &str) -> Result<u64, StoreError> {
-        #[derive(Deserialize)]
-        struct Count {
-            n: u64,
-        }
-        let sql =
-            "SELECT count() AS n FROM mailbox WITH INDEX mailbox_unread WHERE username = $u AND read = false GROUP ALL";
-        Ok(self.select_one::<Count>(sql, json!({ "u": username }), "reminder").await?.map_or(0, |c| c.n))
+        self.count_for(
+            "SELECT count() AS n FROM mailbox WITH INDEX mailbox_unread WHERE username = $u AND read = false GROUP ALL",
+            username,
+        )
+        .await
     }
 
     /// The unread count as it was read before migration 0021, by a pass over every reminder:
     /// kept for the benchmark, which prints it beside [`Store::unread_count`].
     pub async fn unread_count_by_scan(&self, username: &str) -> Result<u64, StoreError> {
+        self.count_for(
+            "SELECT count() AS n FROM reminder WHERE $u IN recipients AND $u NOTINSIDE read_by GROUP ALL",
+            username,
+        )
+        .await
+    }
+
+    /// A `SELECT count() AS n … GROUP ALL` about one account (`$u`); 0 when nothing matched.
+    async fn count_for(&self, sql: &str, username: &str) -> Result<u64, StoreError> {
         #[derive(Deserialize)]
         struct Count {
             n: u64,
         }
-        let sql = "SELECT count() AS n FROM reminder WHERE $u IN recipients AND $u NOTINSIDE read_by GROUP ALL";
         Ok(self.select_one::<Count>(sql, json!({ "u": username }), "reminder").await?.map_or(0, |c| c.n))
     }
 
